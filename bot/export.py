@@ -1,0 +1,173 @@
+"""What a founder takes away: a block as Markdown (to read) or JSON (to keep or re-import).
+
+The JSON is ``CanvasBlock.to_dict()`` with a header::
+
+    {"format": "rapport.canvas-block", "format_version": 1, "venture_name": ..., "segments": [...]}
+
+``from_json`` checks the header and the shape before building the block, so a
+bad file fails with a ValueError that says what is wrong and where.
+"""
+from __future__ import annotations
+
+import json
+from typing import Any, Dict, List
+
+from bot.canvas import CanvasBlock
+
+FORMAT = "rapport.canvas-block"
+FORMAT_VERSION = 1
+
+_ORIGIN_MARKERS = {"added": "added by the founder", "edited": "edited by the founder"}
+
+
+# --- Markdown -----------------------------------------------------------------
+
+
+def _line(text: Any) -> str:
+    """Founder text on one line, so a stray newline cannot break the layout."""
+    return " ".join(str(text).split())
+
+
+def _touchpoint_label(touchpoint_id: str) -> str:
+    words = _line(touchpoint_id.replace("_", " ").replace("-", " "))
+    return words[:1].upper() + words[1:]
+
+
+def to_markdown(block: CanvasBlock) -> str:
+    """The block as canvas sticky notes: one section per segment, its relationship types and why."""
+    out: List[str] = [f"# Customer Relationships: {_line(block.venture_name) or 'My venture'}", ""]
+    if block.venture_offer and _line(block.venture_offer):
+        out += [f"*{_line(block.venture_offer)}*", ""]
+    about = ["Final" if block.status == "final" else "Draft"]
+    if block.version is not None:
+        about.append(f"version {block.version}")
+    if block.created_at is not None:
+        about.append(f"saved {block.created_at:%Y-%m-%d}")
+    out += [", ".join(about), ""]
+
+    if not block.segments:
+        out += ["_No customer segments yet._", ""]
+    for number, segment in enumerate(block.segments, start=1):
+        profile = segment.profile
+        name = _line(profile.name or "") or f"Unnamed segment {number}"
+        out += [f"## Segment: {name}", ""]
+        if profile.needs and _line(profile.needs):
+            out.append(f"- **Needs:** {_line(profile.needs)}")
+        if profile.touchpoints:
+            out.append(f"- **Touchpoints:** {', '.join(_touchpoint_label(t) for t in profile.touchpoints)}")
+        if out[-1] != "":
+            out.append("")
+        if not segment.choices:
+            out += ["_No relationship types chosen yet._", ""]
+        for choice in segment.choices:
+            title = _line(choice.name) or _touchpoint_label(choice.type_id)
+            marker = _ORIGIN_MARKERS.get(choice.origin)
+            out.append(f"### {title}" + (f" *({marker})*" if marker else ""))
+            out.append("")
+            reasons = [_line(r) for r in choice.reasons if _line(r)]
+            if reasons:
+                out += [f"- {reason}" for reason in reasons] + [""]
+    return "\n".join(out).rstrip("\n") + "\n"
+
+
+# --- JSON -----------------------------------------------------------------------
+
+
+def to_json(block: CanvasBlock) -> str:
+    """Every field of the block, behind the format header."""
+    return json.dumps({"format": FORMAT, "format_version": FORMAT_VERSION, **block.to_dict()}, indent=2, ensure_ascii=False)
+
+
+def from_json(text: str) -> CanvasBlock:
+    """Read a block written by to_json; ValueError with a clear message on anything else."""
+    try:
+        data = json.loads(text)
+    except (TypeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"not a Rapport canvas export: the file is not valid JSON ({exc})") from None
+    return from_export_dict(data)
+
+
+def from_export_dict(data: Any) -> CanvasBlock:
+    """Like from_json, for an export already parsed into a dict."""
+    if not isinstance(data, dict):
+        raise ValueError("not a Rapport canvas export: expected a JSON object at the top level")
+    if data.get("format") != FORMAT:
+        raise ValueError(f"not a Rapport canvas export: 'format' is {data.get('format')!r}, expected {FORMAT!r}")
+    version = data.get("format_version")
+    if version != FORMAT_VERSION or isinstance(version, bool):
+        raise ValueError(
+            f"unsupported canvas export version {version!r}; this Rapport reads version {FORMAT_VERSION}"
+        )
+    _check_block(data)
+    try:
+        return CanvasBlock.from_dict(data)
+    except (KeyError, TypeError, ValueError) as exc:  # e.g. a bad date or a closed answer out of range
+        raise ValueError(f"invalid canvas export: {exc}") from None
+
+
+# The JSON types each SegmentProfile answer may have (None is always allowed);
+# touchpoints are checked apart. Format version 1 requires each of these keys.
+_PROFILE_TYPES = {
+    "name": (str,),
+    "needs": (str,),
+    "market": (str,),
+    "customer_count": (int,),
+    "value_per_customer": (int, float),
+    "purchase_frequency": (str,),
+    "expertise_needed": (str,),
+    "personal_touch": (str,),
+    "price_position": (str,),
+    "members_help_each_other": (bool,),
+    "contributes_ideas": (bool,),
+    "goal": (str,),
+}
+
+
+def _fail(where: str, problem: str) -> None:
+    raise ValueError(f"invalid canvas export: {where}: {problem}")
+
+
+def _require(obj: Dict[str, Any], key: str, types: tuple, where: str, nullable: bool = False) -> None:
+    if key not in obj:
+        _fail(where, f"missing field {key!r}")
+    value = obj[key]
+    if value is None and nullable:
+        return
+    # bool is an int in Python; a JSON true is not a count.
+    if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
+        _fail(where, f"field {key!r} has the wrong type ({type(value).__name__})")
+
+
+def _require_str_list(obj: Dict[str, Any], key: str, where: str) -> None:
+    _require(obj, key, (list,), where)
+    if not all(isinstance(item, str) for item in obj[key]):
+        _fail(where, f"field {key!r} must be a list of strings")
+
+
+def _check_block(data: Dict[str, Any]) -> None:
+    _require(data, "venture_name", (str,), "block")
+    _require(data, "venture_offer", (str,), "block", nullable=True)
+    _require(data, "status", (str,), "block")
+    _require(data, "segments", (list,), "block")
+    for s, segment in enumerate(data["segments"], start=1):
+        where = f"segment {s}"
+        if not isinstance(segment, dict):
+            _fail(where, "expected an object")
+        _require(segment, "profile", (dict,), where)
+        _require(segment, "choices", (list,), where)
+        profile = segment["profile"]
+        for key, types in _PROFILE_TYPES.items():
+            _require(profile, key, types, f"{where} profile", nullable=True)
+        _require_str_list(profile, "touchpoints", f"{where} profile")
+        for c, choice in enumerate(segment["choices"], start=1):
+            cwhere = f"{where}, choice {c}"
+            if not isinstance(choice, dict):
+                _fail(cwhere, "expected an object")
+            _require(choice, "type_id", (str,), cwhere)
+            _require(choice, "name", (str,), cwhere)
+            _require(choice, "origin", (str,), cwhere)
+            _require(choice, "score", (int, float), cwhere, nullable=True)
+            _require_str_list(choice, "reasons", cwhere)
+
+
+__all__ = ["FORMAT", "FORMAT_VERSION", "to_markdown", "to_json", "from_json", "from_export_dict"]
