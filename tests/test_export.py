@@ -1,0 +1,211 @@
+"""Markdown and JSON exports of a block, and re-import through the store."""
+import dataclasses
+import json
+from datetime import datetime, timezone
+
+import pytest
+
+from bot.canvas import CanvasBlock, RelationshipChoice, Segment
+from bot.export import _PROFILE_TYPES, FORMAT, from_json, to_json, to_markdown
+from bot.profile import SegmentProfile
+from bot.store import CanvasStore
+
+
+def sample_block():
+    return CanvasBlock(
+        venture_name="Ledgerly",
+        venture_offer="Bookkeeping that runs itself",
+        status="final",
+        version=3,
+        created_at=datetime(2024, 5, 1, 9, 30, 15, 123456, tzinfo=timezone.utc),
+        segments=[
+            Segment(
+                profile=SegmentProfile(
+                    name="Freelance designers",
+                    needs="Invoices out fast,\ntaxes without panic",
+                    market="b2c",
+                    customer_count=12000,
+                    value_per_customer=240.5,
+                    purchase_frequency="recurring",
+                    expertise_needed="low",
+                    personal_touch="medium",
+                    price_position="budget",
+                    members_help_each_other=True,
+                    contributes_ideas=False,
+                    touchpoints=["mobile_app", "email"],
+                    goal="keep",
+                ),
+                choices=[
+                    RelationshipChoice("self_service", "Self-service", ["They work at 2am", "Low price point"], "accepted", 0.91),
+                    RelationshipChoice("communities", "Communities", ["They help each other"], "added"),
+                ],
+            ),
+            Segment(
+                profile=SegmentProfile(name="Small agencies", market="b2b"),
+                choices=[RelationshipChoice("personal_assistance", "Personal assistance", ["Big accounts"], "edited", 0.5)],
+            ),
+        ],
+    )
+
+
+# --- Markdown -------------------------------------------------------------------------
+
+
+def test_markdown_reads_like_the_canvas():
+    text = to_markdown(sample_block())
+
+    assert text.startswith("# Customer Relationships: Ledgerly\n")
+    assert "Bookkeeping that runs itself" in text
+    assert "## Segment: Freelance designers" in text
+    assert "## Segment: Small agencies" in text
+    assert "Invoices out fast, taxes without panic" in text  # a newline in founder text stays inside its line
+    assert "Mobile app, Email" in text
+    for heading in ("### Self-service\n", "### Communities *(added by the founder)*", "### Personal assistance *(edited by the founder)*"):
+        assert heading in text
+    for reason in ("They work at 2am", "Low price point", "They help each other", "Big accounts"):
+        assert f"- {reason}\n" in text
+    assert "Final, version 3, saved 2024-05-01" in text
+    # Sections come in the block's order.
+    assert text.index("Freelance designers") < text.index("Self-service") < text.index("Small agencies")
+
+
+def test_markdown_shows_no_ids_or_nones():
+    block = sample_block()
+    block.venture_offer = None
+    block.segments.append(Segment(profile=SegmentProfile()))  # nothing known yet
+    text = to_markdown(block)
+
+    assert "None" not in text
+    for type_id in ("self_service", "personal_assistance", "mobile_app"):
+        assert type_id not in text
+    assert "## Segment: Unnamed segment 3" in text
+    assert "_No relationship types chosen yet._" in text
+
+
+def test_markdown_of_an_empty_draft():
+    text = to_markdown(CanvasBlock(venture_name="Ledgerly"))
+    assert "Draft" in text and "_No customer segments yet._" in text and "None" not in text
+
+
+# --- JSON -------------------------------------------------------------------------------
+
+
+def test_json_has_the_header_and_every_field():
+    data = json.loads(to_json(sample_block()))
+    assert data["format"] == FORMAT and data["format_version"] == 1
+    assert data["created_at"] == "2024-05-01T09:30:15.123456+00:00"
+    assert data["version"] == 3
+    profile = data["segments"][0]["profile"]
+    assert set(profile) == {f.name for f in dataclasses.fields(SegmentProfile)}
+    assert data["segments"][0]["choices"][0] == {
+        "type_id": "self_service",
+        "name": "Self-service",
+        "reasons": ["They work at 2am", "Low price point"],
+        "origin": "accepted",
+        "score": 0.91,
+    }
+
+
+def test_the_format_checks_every_profile_answer():
+    assert set(_PROFILE_TYPES) | {"touchpoints"} == {f.name for f in dataclasses.fields(SegmentProfile)}
+
+
+@pytest.mark.parametrize("block", [sample_block(), CanvasBlock(venture_name="Ledgerly"), CanvasBlock(venture_name="Ünïcode ✓", venture_offer="")])
+def test_json_round_trip(block):
+    assert from_json(to_json(block)) == block
+
+
+def test_json_round_trip_through_the_store(tmp_path):
+    original = sample_block()
+    with CanvasStore(f"sqlite:///{tmp_path / 'a.db'}") as first, CanvasStore(f"sqlite:///{tmp_path / 'b.db'}") as second:
+        saved = first.save_block("telegram", "42", original)
+        exported = to_json(first.latest_block("telegram", "42"))
+
+        imported = second.import_block("rest", "7", json.loads(exported))
+        assert imported.version == 1  # a new version in its new home
+        assert second.latest_block("rest", "7") == imported
+        assert dataclasses.replace(imported, version=None, created_at=None) == dataclasses.replace(
+            original, version=None, created_at=None
+        )
+        assert from_json(exported) == saved
+
+        # Importing into the same founder adds a version; the text form works too.
+        again = first.import_block("telegram", "42", exported)
+        assert again.version == 2
+        assert first.get_version("telegram", "42", 1) == saved
+
+
+def _export(**changes):
+    data = json.loads(to_json(sample_block()))
+    data.update(changes)
+    return data
+
+
+def _without(data, *path):
+    *parents, last = path
+    target = data
+    for key in parents:
+        target = target[key]
+    del target[last]
+    return json.dumps(data)
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("this is not json", "not valid JSON"),
+        ("", "not valid JSON"),
+        ("[1, 2]", "JSON object"),
+        (json.dumps(_export(format="trello.board")), "'format' is 'trello.board'"),
+        (_without(_export(), "format"), "'format' is None"),
+        (json.dumps(_export(format_version=2)), "unsupported canvas export version 2"),
+        (json.dumps(_export(format_version=True)), "unsupported canvas export version True"),
+        (_without(_export(), "venture_name"), "block: missing field 'venture_name'"),
+        (_without(_export(), "segments"), "block: missing field 'segments'"),
+        (json.dumps(_export(segments={})), "block: field 'segments' has the wrong type (dict)"),
+        (json.dumps(_export(segments=["x"])), "segment 1: expected an object"),
+        (_without(_export(), "segments", 1, "profile"), "segment 2: missing field 'profile'"),
+        (_without(_export(), "segments", 0, "profile", "goal"), "segment 1 profile: missing field 'goal'"),
+        (_without(_export(), "segments", 0, "choices", 1, "type_id"), "segment 1, choice 2: missing field 'type_id'"),
+        (_without(_export(), "segments", 1, "choices", 0, "reasons"), "segment 2, choice 1: missing field 'reasons'"),
+        (json.dumps(_export(status="published")), "status must be one of"),
+        (json.dumps(_export(created_at="last tuesday")), "invalid canvas export"),
+    ],
+)
+def test_from_json_rejects_bad_input_clearly(text, message):
+    with pytest.raises(ValueError) as caught:
+        from_json(text)
+    assert message in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "key, value, message",
+    [
+        ("customer_count", "many", "field 'customer_count' has the wrong type (str)"),
+        ("customer_count", True, "field 'customer_count' has the wrong type (bool)"),
+        ("members_help_each_other", "yes", "field 'members_help_each_other' has the wrong type (str)"),
+        ("touchpoints", ["email", 3], "field 'touchpoints' must be a list of strings"),
+        ("market", "b2g", "market must be one of"),
+        ("customer_count", -1, "customer_count cannot be negative"),
+    ],
+)
+def test_from_json_rejects_bad_answers(key, value, message):
+    data = json.loads(to_json(sample_block()))
+    data["segments"][0]["profile"][key] = value
+    with pytest.raises(ValueError) as caught:
+        from_json(json.dumps(data))
+    assert message in str(caught.value)
+
+
+def test_a_bad_origin_is_refused():
+    data = json.loads(to_json(sample_block()))
+    data["segments"][0]["choices"][0]["origin"] = "imagined"
+    with pytest.raises(ValueError, match="origin must be one of"):
+        from_json(json.dumps(data))
+
+
+def test_import_refuses_what_from_json_refuses(tmp_path):
+    with CanvasStore(f"sqlite:///{tmp_path / 'c.db'}") as store:
+        with pytest.raises(ValueError, match="'format'"):
+            store.import_block("rest", "7", {"venture_name": "No header"})
+        assert store.founders() == []
