@@ -1,0 +1,1 @@
+"""spaCy pieces for the Rasa NLU pipeline."""
