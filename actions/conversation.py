@@ -1,0 +1,149 @@
+"""Greeting, questions, fallbacks, and the founder's own commands."""
+from __future__ import annotations
+
+from typing import List, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.common import (block_of, entity_values, founder, latest_text, prompt, reset_coaching, save_draft,
+                            segments_of, store, suspend_form)
+from bot import coach
+from bot.store import StoreError
+
+FALLBACK_INTENTS = {"nlu_fallback", "out_of_scope"}
+
+
+class ActionGreet(Action):
+    def name(self) -> Text:
+        return "action_greet"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        if tracker.get_slot("venture_name") or tracker.get_slot("stage") not in (None, "intro"):
+            dispatcher.utter_message(text=coach.welcome_back(tracker.get_slot("venture_name")))
+            prompt(dispatcher, tracker)
+            return []
+        text, buttons = coach.pending_prompt("intro", None)
+        dispatcher.utter_message(text=text, buttons=buttons)
+        return [SlotSet("stage", "intro")]
+
+
+class ActionAnswerQuestion(Action):
+    """Answers "why?", "what is ...?", examples, differences and KPIs, then the
+    conversation goes on where it was."""
+
+    def name(self) -> Text:
+        return "action_answer_question"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        context = coach.QuestionContext(
+            requested_slot=tracker.get_slot("requested_slot") if tracker.active_loop_name else None,
+            stage=tracker.get_slot("stage"),
+            segments=segments_of(tracker),
+        )
+        intent = tracker.latest_message.get("intent", {}).get("name")
+        dispatcher.utter_message(text=coach.answer_question(
+            intent, latest_text(tracker), entity_values(tracker, "relationship_type"), context))
+        prompt(dispatcher, tracker)
+        return []
+
+
+class ActionCoachFallback(Action):
+    """Says what the coach can do and asks the pending question again; from the
+    second miss in a row it offers buttons."""
+
+    def name(self) -> Text:
+        return "action_coach_fallback"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        misses = 0
+        for event in reversed(tracker.events):
+            if event.get("event") == "user":
+                if (event.get("parse_data") or {}).get("intent", {}).get("name") not in FALLBACK_INTENTS:
+                    break
+                misses += 1
+        text, buttons = coach.fallback(misses, tracker.get_slot("stage"), bool(tracker.active_loop_name))
+        dispatcher.utter_message(text=text, buttons=buttons or None)
+        prompt(dispatcher, tracker)
+        return []
+
+
+class ActionPause(Action):
+    def name(self) -> Text:
+        return "action_pause"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        save_draft(tracker, block_of(tracker))
+        dispatcher.utter_message(text=coach.PAUSED)
+        return suspend_form(tracker)
+
+
+class ActionResume(Action):
+    def name(self) -> Text:
+        return "action_resume"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        events: List[EventType] = []
+        stage = tracker.get_slot("stage")
+        if stage == "confirm_delete":
+            stage = tracker.get_slot("resume_stage")
+            events += [SlotSet("stage", stage), SlotSet("resume_stage", None)]
+        paused = tracker.get_slot("paused_form")
+        dispatcher.utter_message(text=coach.welcome_back(tracker.get_slot("venture_name")))
+        if paused:
+            return events + [SlotSet("paused_form", None)]  # the rules run the paused form next
+        text, buttons = coach.pending_prompt(stage, None)
+        dispatcher.utter_message(text=text, buttons=buttons or None)
+        return events
+
+
+class ActionStartOver(Action):
+    def name(self) -> Text:
+        return "action_start_over"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        dispatcher.utter_message(text=coach.STARTING_OVER)
+        return [*suspend_form(tracker), *reset_coaching()]
+
+
+class ActionChangeSegment(Action):
+    def name(self) -> Text:
+        return "action_change_segment"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        segments = segments_of(tracker)
+        index = coach.find_segment(latest_text(tracker), segments)
+        if index is None:
+            dispatcher.utter_message(text=coach.which_segment(segments))
+            return []
+        dispatcher.utter_message(text=coach.redo_segment(index, segments[index]))
+        return [SlotSet(name, None) for name in (*coach.SEGMENT_SLOTS, "segment_facts")] + [
+            SlotSet("editing_segment", float(index)), SlotSet("stage", "segments")]
+
+
+class ActionDeleteRequest(Action):
+    def name(self) -> Text:
+        return "action_delete_request"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        text, buttons = coach.pending_prompt("confirm_delete", None)
+        dispatcher.utter_message(text=text, buttons=buttons)
+        return [*suspend_form(tracker), SlotSet("resume_stage", tracker.get_slot("stage")),
+                SlotSet("stage", "confirm_delete")]
+
+
+class ActionDeleteData(Action):
+    def name(self) -> Text:
+        return "action_delete_data"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        who = founder(tracker)
+        try:
+            store().delete_founder(who["channel"], who["sender_id"])
+        except StoreError:
+            dispatcher.utter_message(text=coach.STORE_BUSY)
+            return []
+        dispatcher.utter_message(text=coach.DELETED)
+        return reset_coaching()

@@ -1,0 +1,123 @@
+"""The venture and segment interviews: forms' validation and their endings."""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.common import block_of, entity_values, save_draft, segments_of, segments_slot
+from bot import coach
+from bot.canvas import Segment
+from bot.engine import recommend
+from bot.extract import extract_facts, split_venture
+
+
+class ValidateVentureForm(FormValidationAction):
+    def name(self) -> Text:
+        return "validate_venture_form"
+
+    def validate_venture_name(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                              domain: DomainDict) -> Dict[Text, Any]:
+        text = str(value or "").strip()
+        problem = coach.too_long(text) or (None if text else "I didn't get a name. What's your venture called?")
+        if problem:
+            dispatcher.utter_message(text=problem)
+            return {"venture_name": None}
+        # "It's called Brewbox, we deliver coffee to offices" answers both questions.
+        name, offer = split_venture(text)
+        return {"venture_name": name[:120], **({"venture_offer": offer} if offer else {})}
+
+    def validate_venture_offer(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                               domain: DomainDict) -> Dict[Text, Any]:
+        text = str(value or "").strip()
+        problem = coach.too_long(text) or (None if len(text) >= 3 else "Tell me in one line what you offer, and to whom.")
+        if problem:
+            dispatcher.utter_message(text=problem)
+            return {"venture_offer": None}
+        return {"venture_offer": text}
+
+
+class ValidateSegmentForm(FormValidationAction):
+    """Reads each answer, and fills every other question the answer already covers."""
+
+    def name(self) -> Text:
+        return "validate_segment_form"
+
+    async def get_validation_events(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                    domain: DomainDict) -> List[EventType]:
+        text = (tracker.latest_message.get("text") or "").strip()
+        typed = "" if text.startswith("/") else text  # a button's payload is not the founder's words
+        events: List[EventType] = []
+        facts = dict(tracker.get_slot("segment_facts") or {})
+        for slot in tracker.slots_to_validate():
+            question = coach.QUESTION_BY_SLOT.get(slot)
+            if question is None:
+                continue
+            reading = coach.read_answer(slot, typed, entity_values(tracker, question.entity))
+            if reading.problem:
+                dispatcher.utter_message(text=reading.problem)
+                events.append(SlotSet(slot, None))
+                continue
+            events.append(SlotSet(slot, reading.value))
+            # Facts said in passing only fill gaps; the answer to this question may correct one.
+            facts = coach.merge_facts(facts, extract_facts(typed))
+            facts = coach.merge_facts(facts, reading.facts, answering=question.fields)
+        if not events:
+            return []
+        filled = {name: tracker.get_slot(name) for name in coach.SEGMENT_SLOTS}
+        filled.update({e["name"]: e["value"] for e in events})
+        events += [SlotSet(name, value) for name, value in coach.prefill(facts, filled).items()]
+        events.append(SlotSet("segment_facts", facts))
+        return events
+
+
+class ActionAskSegmentWho(Action):
+    def name(self) -> Text:
+        return "action_ask_segment_who"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        editing = tracker.get_slot("editing_segment")
+        number = int(editing) + 1 if editing is not None else len(segments_of(tracker)) + 1
+        dispatcher.utter_message(text=coach.ask_segment_who(number))
+        return []
+
+
+class ActionVentureDone(Action):
+    def name(self) -> Text:
+        return "action_venture_done"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        dispatcher.utter_message(text=coach.segments_intro(tracker.get_slot("venture_name")))
+        return [SlotSet("stage", "segments")]
+
+
+class ActionSaveSegment(Action):
+    """Keeps the segment just described; a redone segment goes back to its place."""
+
+    def name(self) -> Text:
+        return "action_save_segment"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        profile = coach.build_profile(tracker.get_slot("segment_facts") or {})
+        segments = segments_of(tracker)
+        editing = tracker.get_slot("editing_segment")
+        events: List[EventType] = [SlotSet(name, None) for name in (*coach.SEGMENT_SLOTS, "segment_facts", "editing_segment")]
+        if editing is not None and int(editing) < len(segments):
+            index = int(editing)
+            advice = recommend(profile, limit=coach.RECOMMENDED_PER_SEGMENT)
+            segments[index] = Segment(profile, coach.choices_from_advice(advice))
+            dispatcher.utter_message(text=coach.render_advice(index, profile, advice))
+            stage = "review"
+        else:
+            segments.append(Segment(profile))
+            stage = "more_segments"
+        events += [segments_slot(segments), SlotSet("stage", stage)]
+        block = block_of(tracker)
+        block.segments = segments
+        save_draft(tracker, block)
+        text, buttons = coach.pending_prompt(stage, None, saved_segment=profile.name)
+        dispatcher.utter_message(text=text, buttons=buttons)
+        return events
