@@ -1,0 +1,168 @@
+"""The selection engine: from a segment profile to ranked relationship types.
+
+Deterministic and explainable: every rule in rules.yml whose conditions hold
+adds its weights; a type's score is the sum, its reasons are the rules that
+raised it. Nothing here knows about particular types or companies; that is
+all in the knowledge files.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from itertools import zip_longest
+from typing import Dict, List, Optional, Sequence, Tuple
+
+from bot.knowledge_base import Knowledge, all_hold, load_knowledge
+from bot.profile import SegmentProfile
+
+# Warning codes of check_block (their messages live in checks.yml).
+COST_VS_VALUE = "cost_vs_value"
+NO_MEETING_PLACE = "no_meeting_place"
+NO_RETENTION = "no_retention"
+
+TOP_N = 3  # the missing-answer probe measures how much these first places change
+
+
+@dataclass
+class Recommendation:
+    type_id: str
+    name: str
+    score: float
+    reasons: List[str]  # the `because` of each rule that raised the score, strongest first
+    cost_caveat: Optional[str]
+    tactics: Dict[str, List[str]]  # acquire / keep / grow
+    touchpoints: List[str]  # ids: the segment's own that suit the type, then the type's typical ones
+    kpis: List[str]  # kpi names
+    cautions: List[str] = field(default_factory=list)  # rules that lowered the score, strongest first
+
+
+@dataclass
+class MissingAnswer:
+    field: str
+    question: str
+    why: str
+
+
+@dataclass
+class Advice:
+    recommendations: List[Recommendation]  # best first; only types with a positive score
+    most_informative_missing: Optional[MissingAnswer]
+
+
+@dataclass
+class BlockWarning:
+    code: str
+    segment_index: Optional[int]  # None when the warning is about the whole block
+    message: str
+
+
+@dataclass
+class _Scored:
+    type_id: str
+    score: float
+    reasons: List[str]
+    cautions: List[str]
+
+
+def recommend(profile: SegmentProfile, knowledge: Optional[Knowledge] = None, limit: Optional[int] = None) -> Advice:
+    """Rank the relationship types for one segment, with reasons and the question worth asking next."""
+    kb = knowledge or load_knowledge()
+    ranked = _rank(profile, kb)
+    recommendations = [_recommendation(s, profile, kb) for s in ranked[:limit]]
+    top = [s.type_id for s in ranked[:TOP_N]]
+    return Advice(recommendations, _most_informative_missing(profile, kb, top))
+
+
+def _rank(profile: SegmentProfile, kb: Knowledge) -> List[_Scored]:
+    totals = {tid: 0.0 for tid in kb.types}
+    pros: Dict[str, List[Tuple[float, int, str]]] = {tid: [] for tid in kb.types}
+    cons: Dict[str, List[Tuple[float, int, str]]] = {tid: [] for tid in kb.types}
+    excluded = set()
+    for order, rule in enumerate(kb.rules):
+        if not rule.fires(profile):
+            continue
+        for tid, weight in rule.then.items():
+            totals[tid] += weight
+            (pros if weight > 0 else cons)[tid].append((abs(weight), order, rule.because))
+        excluded.update(rule.exclude)
+    scored = [
+        _Scored(tid, round(totals[tid], 3), _sentences(pros[tid]), _sentences(cons[tid]))
+        for tid in kb.types  # file order, kept for ties by the stable sort below
+        if tid not in excluded and round(totals[tid], 3) > 0
+    ]
+    return sorted(scored, key=lambda s: -s.score)
+
+
+def _sentences(fired: List[Tuple[float, int, str]]) -> List[str]:
+    """Strongest first, then in rule order; a sentence said once."""
+    return list(dict.fromkeys(because for _, _, because in sorted(fired, key=lambda f: (-f[0], f[1]))))
+
+
+def _recommendation(s: _Scored, profile: SegmentProfile, kb: Knowledge) -> Recommendation:
+    rtype = kb.types[s.type_id]
+    own = [t for t in profile.touchpoints if t in rtype.touchpoints]
+    return Recommendation(
+        type_id=s.type_id,
+        name=rtype.name,
+        score=s.score,
+        reasons=s.reasons,
+        cost_caveat=rtype.cost_caveat or None,
+        tactics={stage: list(items) for stage, items in rtype.tactics.items()},
+        touchpoints=own + [t for t in rtype.touchpoints if t not in own],
+        kpis=[kb.kpi_name(k) for k in rtype.kpis],
+        cautions=s.cautions,
+    )
+
+
+def _most_informative_missing(profile: SegmentProfile, kb: Knowledge, top: List[str]) -> Optional[MissingAnswer]:
+    """The unknown answer whose possible values would, on average, move the top places most.
+
+    None when every answer is known, or when no answer would change the top places.
+    """
+    unknown = set(profile.unknown_fields())
+    best, best_change = None, 0.0
+    for name, question in kb.questions.items():  # file order breaks ties
+        if name not in unknown or not question.probes:
+            continue
+        changes = [_top_change(top, [s.type_id for s in _rank(replace(profile, **{name: value}), kb)[:TOP_N]]) for value in question.probes]
+        change = sum(changes) / len(changes)
+        if change > best_change:
+            best, best_change = question, change
+    return MissingAnswer(best.field, best.question, best.why) if best else None
+
+
+def _top_change(before: List[str], after: List[str]) -> float:
+    """Types that left the top places count 1 each; each place now held by another type 0.25."""
+    left = len(set(before) - set(after))
+    moved = sum(1 for a, b in zip_longest(before, after) if a != b)
+    return left + 0.25 * moved
+
+
+def check_block(segments: Sequence[Tuple[SegmentProfile, Sequence[str]]], knowledge: Optional[Knowledge] = None) -> List[BlockWarning]:
+    """Check a whole block: each segment with the type ids chosen for it.
+
+    Type ids the knowledge does not know (a founder's own wording) are not judged.
+    """
+    kb = knowledge or load_knowledge()
+    checks = kb.checks
+    warnings: List[BlockWarning] = []
+    for index, (profile, chosen) in enumerate(segments):
+        label = profile.name or f"Segment {index + 1}"
+        known = [t for t in dict.fromkeys(chosen) if t in kb.types]
+        why = next((why for why, conditions in checks.cannot_carry if all_hold(conditions, profile)), None)
+        for tid in known:
+            if why and kb.types[tid].cost_to_serve in checks.costs:
+                message = checks.cost_message.format(segment=label, type=kb.type_name(tid), why=why)
+                warnings.append(BlockWarning(COST_VS_VALUE, index, message))
+        places = [t for t in profile.touchpoints if t in kb.touchpoints]
+        if not any(kb.touchpoints[t].meeting_place for t in places):
+            named = ", ".join(kb.touchpoint_label(t).lower() for t in places) or "none named yet"
+            for tid in known:
+                if tid in checks.meeting_types:
+                    message = checks.meeting_message.format(segment=label, type=kb.type_name(tid), touchpoints=named)
+                    warnings.append(BlockWarning(NO_MEETING_PLACE, index, message))
+    chosen_anywhere = {t for _, chosen in segments for t in chosen if t in kb.types}
+    if segments and not any(kb.types[t].retains for t in chosen_anywhere):
+        names = [kb.type_name(t).lower() for t in checks.retention_suggestions]
+        suggestions = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
+        warnings.append(BlockWarning(NO_RETENTION, None, checks.retention_message.format(suggestions=suggestions)))
+    return warnings
