@@ -82,12 +82,14 @@ def _rank(profile: SegmentProfile, kb: Knowledge) -> List[_Scored]:
             continue
         for tid, weight in rule.then.items():
             totals[tid] += weight
-            (pros if weight > 0 else cons)[tid].append((abs(weight), order, rule.because))
+            if weight:
+                (pros if weight > 0 else cons)[tid].append((abs(weight), order, rule.because))
         excluded.update(rule.exclude)
+    scores = {tid: round(total, 3) for tid, total in totals.items()}  # so float noise never breaks a tie
     scored = [
-        _Scored(tid, round(totals[tid], 3), _sentences(pros[tid]), _sentences(cons[tid]))
+        _Scored(tid, scores[tid], _sentences(pros[tid]), _sentences(cons[tid]))
         for tid in kb.types  # file order, kept for ties by the stable sort below
-        if tid not in excluded and round(totals[tid], 3) > 0
+        if tid not in excluded and scores[tid] > 0
     ]
     return sorted(scored, key=lambda s: -s.score)
 
@@ -123,7 +125,10 @@ def _most_informative_missing(profile: SegmentProfile, kb: Knowledge, top: List[
     for name, question in kb.questions.items():  # file order breaks ties
         if name not in unknown or not question.probes:
             continue
-        changes = [_top_change(top, [s.type_id for s in _rank(replace(profile, **{name: value}), kb)[:TOP_N]]) for value in question.probes]
+        changes = []
+        for value in question.probes:
+            answered = _rank(replace(profile, **{name: value}), kb)
+            changes.append(_top_change(top, [s.type_id for s in answered[:TOP_N]]))
         change = sum(changes) / len(changes)
         if change > best_change:
             best, best_change = question, change

@@ -21,6 +21,9 @@ from bot.profile import CHOICES, GOALS, SegmentProfile
 
 KNOWLEDGE_DIR = Path(__file__).resolve().parent / "knowledge"
 _REPO_ROOT = KNOWLEDGE_DIR.parent.parent
+# The files the coach reads, in loading order (later ones refer to earlier ones).
+# Other *.yml files in the folder belong to other parts of the bot and are left alone.
+FILES = ("touchpoints", "kpis", "relationship_types", "rules", "questions", "checks", "playbook")
 
 # The closed vocabularies of the knowledge files.
 LINKS = ("transactional", "long_term")
@@ -281,9 +284,6 @@ def load_knowledge(directory: Optional[Path] = None) -> Knowledge:
 @functools.lru_cache(maxsize=1)
 def _load_default() -> Knowledge:
     return _load(KNOWLEDGE_DIR)
-
-
-FILES = ("touchpoints", "kpis", "relationship_types", "rules", "questions", "checks", "playbook")
 
 
 def _load(directory: Path) -> Knowledge:
