@@ -117,10 +117,10 @@ class ActionChangeSegment(Action):
         index = coach.find_segment(latest_text(tracker), segments)
         if index is None:
             dispatcher.utter_message(text=coach.which_segment(segments))
-            return []
+            return [SlotSet("redoing_segment", False)]
         dispatcher.utter_message(text=coach.redo_segment(index, segments[index]))
         return [SlotSet(name, None) for name in (*coach.SEGMENT_SLOTS, "segment_facts")] + [
-            SlotSet("editing_segment", float(index)), SlotSet("stage", "segments")]
+            SlotSet("editing_segment", float(index)), SlotSet("redoing_segment", True), SlotSet("stage", "segments")]
 
 
 class ActionDeleteRequest(Action):
