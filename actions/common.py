@@ -17,7 +17,7 @@ logger = logging.getLogger(__name__)
 
 # Slots that hold the coaching, reset by "start over" and "delete my data".
 COACHING_SLOTS = (
-    "stage", "paused_form", "resume_stage", "venture_name", "venture_offer", *coach.SEGMENT_SLOTS,
+    "paused_form", "venture_name", "venture_offer", *coach.SEGMENT_SLOTS,
     "segment_facts", "segments", "editing_segment",
 )
 
@@ -83,7 +83,8 @@ def prompt(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
 
 
 def reset_coaching() -> List[EventType]:
-    return [SlotSet(name, None) for name in COACHING_SLOTS]
+    """A clean sheet: no answers, back at the introduction."""
+    return [SlotSet(name, None) for name in COACHING_SLOTS] + [SlotSet("confirming_delete", False), SlotSet("stage", "intro")]
 
 
 def latest_text(tracker: Tracker) -> str:

@@ -23,11 +23,8 @@ class ActionGreet(Action):
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         if tracker.get_slot("venture_name") or tracker.get_slot("stage") not in (None, "intro"):
             dispatcher.utter_message(text=coach.welcome_back(tracker.get_slot("venture_name")))
-            prompt(dispatcher, tracker)
-            return []
-        text, buttons = coach.pending_prompt("intro", None)
-        dispatcher.utter_message(text=text, buttons=buttons)
-        return [SlotSet("stage", "intro")]
+        prompt(dispatcher, tracker)
+        return []
 
 
 class ActionAnswerQuestion(Action):
@@ -81,22 +78,20 @@ class ActionPause(Action):
 
 
 class ActionResume(Action):
+    """Back from a pause, or from saying no to deleting everything."""
+
     def name(self) -> Text:
         return "action_resume"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        events: List[EventType] = []
-        stage = tracker.get_slot("stage")
-        if stage == "confirm_delete":
-            stage = tracker.get_slot("resume_stage")
-            events += [SlotSet("stage", stage), SlotSet("resume_stage", None)]
-        paused = tracker.get_slot("paused_form")
-        dispatcher.utter_message(text=coach.welcome_back(tracker.get_slot("venture_name")))
-        if paused:
-            return events + [SlotSet("paused_form", None)]  # the rules run the paused form next
-        text, buttons = coach.pending_prompt(stage, None)
-        dispatcher.utter_message(text=text, buttons=buttons or None)
-        return events
+        if tracker.get_slot("confirming_delete"):
+            dispatcher.utter_message(text=coach.NOT_DELETED)
+        else:
+            dispatcher.utter_message(text=coach.welcome_back(tracker.get_slot("venture_name")))
+        if not tracker.get_slot("paused_form"):  # else the rules run the paused form next, which asks
+            text, buttons = coach.pending_prompt(tracker.get_slot("stage"), None)
+            dispatcher.utter_message(text=text, buttons=buttons or None)
+        return [SlotSet("confirming_delete", False)]
 
 
 class ActionStartOver(Action):
@@ -128,10 +123,8 @@ class ActionDeleteRequest(Action):
         return "action_delete_request"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        text, buttons = coach.pending_prompt("confirm_delete", None)
-        dispatcher.utter_message(text=text, buttons=buttons)
-        return [*suspend_form(tracker), SlotSet("resume_stage", tracker.get_slot("stage")),
-                SlotSet("stage", "confirm_delete")]
+        dispatcher.utter_message(text=coach.CONFIRM_DELETE, buttons=coach.DELETE_BUTTONS)
+        return [*suspend_form(tracker), SlotSet("confirming_delete", True)]
 
 
 class ActionDeleteData(Action):

@@ -91,7 +91,7 @@ class ActionVentureDone(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         dispatcher.utter_message(text=coach.segments_intro(tracker.get_slot("venture_name")))
-        return [SlotSet("stage", "segments")]
+        return [SlotSet("stage", "segments"), SlotSet("paused_form", None)]
 
 
 class ActionSaveSegment(Action):
@@ -104,7 +104,8 @@ class ActionSaveSegment(Action):
         profile = coach.build_profile(tracker.get_slot("segment_facts") or {})
         segments = segments_of(tracker)
         editing = tracker.get_slot("editing_segment")
-        events: List[EventType] = [SlotSet(name, None) for name in (*coach.SEGMENT_SLOTS, "segment_facts", "editing_segment")]
+        events: List[EventType] = [SlotSet(name, None) for name in
+                                   (*coach.SEGMENT_SLOTS, "segment_facts", "editing_segment", "paused_form")]
         if editing is not None and int(editing) < len(segments):
             index = int(editing)
             advice = recommend(profile, limit=coach.RECOMMENDED_PER_SEGMENT)

@@ -435,6 +435,9 @@ NOTHING_TO_SHOW = "There's no canvas yet. Once we've described a segment, \"show
 PAUSED = ("Let's stop here. Everything so far is kept. When you come back, say \"continue\" and we'll pick up "
           "right where we left off.")
 STARTING_OVER = "Starting over with a clean sheet. Blocks you saved before stay saved."
+CONFIRM_DELETE = "Delete all your saved blocks and answers? This can't be undone."
+DELETE_BUTTONS = [{"title": "Yes, delete everything", "payload": "/confirm_delete"}, {"title": "No, keep it", "payload": "/deny"}]
+NOT_DELETED = "Good, nothing was deleted."
 DELETED = "Done: I've deleted your saved blocks and forgotten your answers. Say \"hi\" if you want to start again."
 
 
@@ -485,9 +488,6 @@ def pending_prompt(stage: Optional[str], paused_form: Optional[str], saved_segme
                 yes_no_buttons("Looks good", "Change something"))
     if stage == "confirm":
         return "Shall I save this block?", yes_no_buttons("Save it", "Not yet")
-    if stage == "confirm_delete":
-        return ("Delete all your saved blocks and answers? This can't be undone.",
-                [{"title": "Yes, delete everything", "payload": "/confirm_delete"}, {"title": "No, keep it", "payload": "/deny"}])
     if stage == "saved":
         return ("Your block is saved. Say \"show my canvas\" to see it, \"change the second segment\" to revise it, "
                 "or \"start over\".", [{"title": "Show my canvas", "payload": "/show_canvas"}])

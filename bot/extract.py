@@ -191,11 +191,13 @@ def extract_facts(text: str) -> Dict[str, object]:
     return facts
 
 
+# Words that lead into a description without naming anyone: "we also sell to about 20 ..."
 _LABEL_LEAD = re.compile(
-    r"^\s*(?:(?:they|those|these)\s+are|it'?s|its|we\s+(?:sell|serve|target|work)\s+(?:to|with)?|our\s+(?:customers|clients|users)\s+are|mostly|mainly)\s+",
+    r"^(?:\s*(?:(?:they|those|these)\s+are|it'?s|its|we(?:\s+also)?\s+(?:sell|serve|target|work|help)(?:\s+(?:to|with))?"
+    r"|our\s+(?:customers|clients|users)\s+are|mostly|mainly|also|about|around|roughly|some|maybe|approximately|~|\d[\d,.]*[km]?)\b\s*)+",
     re.I,
 )
-_LABEL_CUT = re.compile(r"\s+(?:who|that|which|looking|wanting|with|because|and\s+they)\b|[,;:.!?()\-–—]", re.I)
+_LABEL_CUT = re.compile(r"\s+(?:who|that|which|looking|wanting|with|because|at|paying|and\s+they)\b|[,;:.!?()]|\s[-–—]\s", re.I)
 
 
 def segment_label(description: str, max_words: int = 6) -> str:
