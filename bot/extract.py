@@ -11,11 +11,12 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Dict, List, Optional, Pattern, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import yaml
 
 from bot.knowledge_base import load_knowledge
+from bot.phrases import PhraseMatcher
 
 ANSWERS_FILE = Path(__file__).parent / "knowledge" / "answers.yml"
 
@@ -43,58 +44,35 @@ class Mention:
     text: str
 
 
-def _phrase_pattern(phrase: str) -> str:
-    # "co-creation", "co creation" and "cocreation" all match; words stay whole.
-    words = re.split(r"[\s\-]+", phrase.strip().lower())
-    return r"\b" + r"[\s\-]?".join(re.escape(w) for w in words if w) + r"\b"
-
-
-def _compile(phrases: Dict[str, str]) -> Pattern:
-    # Longest phrase first, so "dedicated personal assistance" wins over "personal assistance".
-    ordered = sorted(phrases, key=len, reverse=True)
-    return re.compile("|".join(f"(?P<p{i}>{_phrase_pattern(p)})" for i, p in enumerate(ordered)), re.I)
-
-
 @lru_cache(maxsize=1)
-def _vocabulary() -> Dict[str, Tuple[Pattern, List[str]]]:
-    """entity -> (one compiled pattern, the canonical value of each alternative)."""
+def _matchers() -> Dict[str, PhraseMatcher]:
+    """entity -> the matcher of its vocabulary, from the knowledge files."""
     knowledge = load_knowledge()
-    tables: Dict[str, Dict[str, str]] = {"relationship_type": {}, "touchpoint": {}}
-    for type_id, rtype in knowledge.types.items():
-        for phrase in [rtype.name, type_id.replace("_", " "), *rtype.synonyms]:
-            tables["relationship_type"].setdefault(phrase.lower(), type_id)
-    for tp_id, touchpoint in knowledge.touchpoints.items():
-        for phrase in [touchpoint.label, tp_id.replace("_", " "), *touchpoint.synonyms]:
-            tables["touchpoint"].setdefault(phrase.lower(), tp_id)
+    tables: Dict[str, Dict[str, List[str]]] = {
+        "relationship_type": {tid: [t.name, tid.replace("_", " "), *t.synonyms] for tid, t in knowledge.types.items()},
+        "touchpoint": {tid: [t.label, tid.replace("_", " "), *t.synonyms] for tid, t in knowledge.touchpoints.items()},
+    }
     with open(ANSWERS_FILE, encoding="utf-8") as handle:
-        answers = yaml.safe_load(handle)
-    for entity, spec in answers.items():
-        table = tables.setdefault(entity, {})
-        for value, phrases in spec["values"].items():
-            for phrase in phrases:
-                table.setdefault(str(phrase).lower(), value)
-    compiled = {}
-    for entity, table in tables.items():
-        ordered = sorted(table, key=len, reverse=True)
-        compiled[entity] = (_compile({p: table[p] for p in ordered}), [table[p] for p in ordered])
-    return compiled
+        for entity, spec in yaml.safe_load(handle).items():
+            tables[entity] = spec["values"]
+    return {entity: PhraseMatcher.from_table(table) for entity, table in tables.items()}
 
 
 def find_mentions(text: str, entities: Optional[List[str]] = None) -> List[Mention]:
     """Every vocabulary mention in the text, in order. Different entities may overlap."""
-    found: List[Mention] = []
-    for entity, (pattern, values) in _vocabulary().items():
-        if entities and entity not in entities:
-            continue
-        for match in pattern.finditer(text or ""):
-            index = int(match.lastgroup[1:])
-            found.append(Mention(entity, values[index], match.start(), match.end(), match.group(0)))
+    text = text or ""
+    found = [
+        Mention(entity, m.value, m.start, m.end, text[m.start : m.end])
+        for entity, matcher in _matchers().items()
+        if not entities or entity in entities
+        for m in matcher.find(text)
+    ]
     return sorted(found, key=lambda m: (m.start, m.entity))
 
 
 def values_of(text: str, entity: str) -> List[str]:
     """The distinct canonical values of one entity mentioned in the text, in order."""
-    return list(dict.fromkeys(m.value for m in find_mentions(text, [entity])))
+    return _matchers()[entity].find_all(text or "")
 
 
 # ---------------------------------------------------------------- numbers

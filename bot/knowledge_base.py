@@ -18,6 +18,7 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 import yaml
 
 from bot.profile import CHOICES, GOALS, SegmentProfile
+from bot.phrases import PhraseMatcher, variants
 
 KNOWLEDGE_DIR = Path(__file__).resolve().parent / "knowledge"
 _REPO_ROOT = KNOWLEDGE_DIR.parent.parent
@@ -184,30 +185,6 @@ class BlockChecks:
     retention_message: str
 
 
-class _Matcher:
-    """Finds vocabulary phrases in free text: case-, hyphen-, space- and plural-tolerant."""
-
-    def __init__(self, phrases: Dict[Tuple[str, ...], str]):
-        self.phrases = phrases
-        self.longest = max((len(p) for p in phrases), default=0)
-
-    def find_all(self, text: str) -> List[str]:
-        words = tokens(text or "")
-        found: List[str] = []
-        i = 0
-        while i < len(words):
-            for size in range(min(self.longest, len(words) - i), 0, -1):
-                hit = self.phrases.get(tuple(words[i : i + size]))
-                if hit:
-                    if hit not in found:
-                        found.append(hit)
-                    i += size
-                    break
-            else:
-                i += 1
-        return found
-
-
 @dataclass
 class Knowledge:
     directory: Path
@@ -218,9 +195,9 @@ class Knowledge:
     questions: Dict[str, Question]  # by profile field, in file order
     checks: BlockChecks
     playbook: Dict[str, Any]  # sections of playbook.yml, as written
-    _type_matcher: _Matcher = field(repr=False)
-    _touchpoint_matcher: _Matcher = field(repr=False)
-    _kpi_matcher: _Matcher = field(repr=False)
+    _type_matcher: PhraseMatcher = field(repr=False)
+    _touchpoint_matcher: PhraseMatcher = field(repr=False)
+    _kpi_matcher: PhraseMatcher = field(repr=False)
 
     def find_types(self, text: str) -> List[str]:
         """Every relationship type named in the text, in order, longest phrase first."""
@@ -248,27 +225,6 @@ class Knowledge:
 
     def retention_types(self) -> List[str]:
         return [t.id for t in self.types.values() if t.retains]
-
-
-def tokens(text: str) -> List[str]:
-    """Lower-case words without punctuation, plurals folded: 'Co-Creations' -> ['co', 'creation']."""
-    return [_singular(w) for w in re.findall(r"[^\W_]+", text.lower())]
-
-
-def _singular(word: str) -> str:
-    if len(word) > 3 and word.endswith("ies"):
-        return word[:-3] + "y"
-    if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
-        return word[:-1]
-    return word
-
-
-def _variants(phrase: str) -> List[Tuple[str, ...]]:
-    """A phrase as words, and glued together, so 'co-creation' also matches 'cocreation'."""
-    words = tuple(tokens(phrase))
-    if not words:
-        return []
-    return [words, ("".join(words),)] if len(words) > 1 else [words]
 
 
 # --- Loading ---
@@ -680,13 +636,13 @@ def _playbook(problems: List[str], shown: str, raw: Dict[str, Any]) -> Dict[str,
     return book
 
 
-def _matcher(problems: List[str], shown: str, what: str, phrases_by_id: Dict[str, List[str]]) -> _Matcher:
+def _matcher(problems: List[str], shown: str, what: str, phrases_by_id: Dict[str, List[str]]) -> PhraseMatcher:
     """Index every id, name and synonym; a phrase that points at two entries is a problem."""
     index: Dict[Tuple[str, ...], str] = {}
     for entry_id, phrases in phrases_by_id.items():
         for phrase in [entry_id.replace("_", " "), *phrases]:
-            for key in _variants(phrase):
+            for key in variants(phrase):
                 other = index.setdefault(key, entry_id)
                 if other != entry_id:
                     problems.append(f"{shown}: {what} '{entry_id}': duplicate synonym '{phrase}' (also means '{other}')")
-    return _Matcher(index)
+    return PhraseMatcher(index)
