@@ -70,7 +70,9 @@ def save_draft(tracker: Tracker, block: CanvasBlock) -> None:
 def suspend_form(tracker: Tracker) -> List[EventType]:
     """Leaves an active form, remembering it so that "continue" picks it up again."""
     if tracker.active_loop_name:
-        return [SlotSet("paused_form", tracker.active_loop_name), ActiveLoop(None)]
+        # requested_slot is cleared so that the words that bring the form back
+        # ("continue", "no, keep it") are not taken as the answer to its question.
+        return [SlotSet("paused_form", tracker.active_loop_name), SlotSet("requested_slot", None), ActiveLoop(None)]
     return []
 
 
