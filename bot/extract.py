@@ -19,6 +19,7 @@ from bot.knowledge_base import load_knowledge
 from bot.phrases import PhraseMatcher
 
 ANSWERS_FILE = Path(__file__).parent / "knowledge" / "answers.yml"
+IN_PASSING_TOUCHPOINT = "touchpoint_in_passing"
 
 # What each closed answer means for the profile.
 SUPPORT_LEVELS: Dict[str, Dict[str, str]] = {
@@ -50,7 +51,10 @@ def _matchers() -> Dict[str, PhraseMatcher]:
     knowledge = load_knowledge()
     tables: Dict[str, Dict[str, List[str]]] = {
         "relationship_type": {tid: [t.name, tid.replace("_", " "), *t.synonyms] for tid, t in knowledge.types.items()},
-        "touchpoint": {tid: [t.label, tid.replace("_", " "), *t.synonyms] for tid, t in knowledge.touchpoints.items()},
+        "touchpoint": {tid: [t.label, tid.replace("_", " "), *t.synonyms, *t.answer_only]
+                       for tid, t in knowledge.touchpoints.items()},
+        # Touchpoints named in passing, while answering another question.
+        IN_PASSING_TOUCHPOINT: {tid: [t.label, tid.replace("_", " "), *t.synonyms] for tid, t in knowledge.touchpoints.items()},
     }
     with open(ANSWERS_FILE, encoding="utf-8") as handle:
         for entity, spec in yaml.safe_load(handle).items():
@@ -64,7 +68,7 @@ def find_mentions(text: str, entities: Optional[List[str]] = None) -> List[Menti
     found = [
         Mention(entity, m.value, m.start, m.end, text[m.start : m.end])
         for entity, matcher in _matchers().items()
-        if not entities or entity in entities
+        if entity != IN_PASSING_TOUCHPOINT and (not entities or entity in entities)
         for m in matcher.find(text)
     ]
     return sorted(found, key=lambda m: (m.start, m.entity))
@@ -163,7 +167,7 @@ def extract_facts(text: str) -> Dict[str, object]:
     if roles:
         role = "both" if {"help_each_other", "contribute_ideas"} <= set(roles) else roles[0]
         facts.update(COMMUNITY_ROLES[role])
-    touchpoints = values_of(text, "touchpoint")
+    touchpoints = values_of(text, IN_PASSING_TOUCHPOINT)
     if touchpoints:
         facts["touchpoints"] = touchpoints
     return facts

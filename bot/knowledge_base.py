@@ -109,6 +109,9 @@ class Touchpoint:
     synonyms: List[str]
     meeting_place: bool
     sources: List[str]
+    # Words that name a touchpoint only when they answer "where do they meet you?":
+    # in "we sell to bike shops", a shop is the customer, not the place.
+    answer_only: List[str] = field(default_factory=list)
 
 
 @dataclass
@@ -266,7 +269,7 @@ def _load(directory: Path) -> Knowledge:
 
     matchers = (
         _matcher(problems, shown["relationship_types"], "type", {t.id: [t.name, *t.synonyms] for t in types.values()}),
-        _matcher(problems, shown["touchpoints"], "touchpoint", {t.id: [t.label, *t.synonyms] for t in touchpoints.values()}),
+        _matcher(problems, shown["touchpoints"], "touchpoint", {t.id: [t.label, *t.synonyms, *t.answer_only] for t in touchpoints.values()}),
         _matcher(problems, shown["kpis"], "kpi", {k.id: [k.name, *k.synonyms] for k in kpis.values()}),
     )
     if problems:
@@ -396,8 +399,9 @@ class _Entry:
 
 
 def _touchpoint(e: _Entry, tid: str) -> Touchpoint:
-    e.only("label", "kind", "meeting_place", "synonyms", "sources")
-    return Touchpoint(tid, e.text("label"), e.choice("kind", TOUCHPOINT_KINDS), e.texts("synonyms"), e.flag("meeting_place"), e.sources())
+    e.only("label", "kind", "meeting_place", "synonyms", "answer_only", "sources")
+    return Touchpoint(tid, e.text("label"), e.choice("kind", TOUCHPOINT_KINDS), e.texts("synonyms"), e.flag("meeting_place"),
+                      e.sources(), e.texts("answer_only", required=False))
 
 
 def _kpi(e: _Entry, kid: str) -> Kpi:
