@@ -56,7 +56,8 @@ class ValidateSegmentForm(FormValidationAction):
             question = coach.QUESTION_BY_SLOT.get(slot)
             if question is None:
                 continue
-            reading = coach.read_answer(slot, typed, entity_values(tracker, question.entity))
+            off_topic = (tracker.latest_message.get("intent") or {}).get("name") == "out_of_scope"
+            reading = coach.read_answer(slot, typed, entity_values(tracker, question.entity), off_topic)
             if reading.problem:
                 dispatcher.utter_message(text=reading.problem)
                 events.append(SlotSet(slot, None))

@@ -71,11 +71,11 @@ def too_long(text: str) -> Optional[str]:
     return None
 
 
-def read_answer(slot: str, text: str, entity_values: Sequence[str] = ()) -> Reading:
+def read_answer(slot: str, text: str, entity_values: Sequence[str] = (), off_topic: bool = False) -> Reading:
     """Reads the founder's answer to one question of the segment interview.
 
     entity_values are canonical values the NLU or a button gave for this question;
-    they win over the free text."""
+    they win over the free text. off_topic: the NLU took the message for small talk."""
     text = (text or "").strip()
     problem = too_long(text)
     if problem:
@@ -87,6 +87,8 @@ def read_answer(slot: str, text: str, entity_values: Sequence[str] = ()) -> Read
         if len(text) < 3:
             return Reading(problem="Tell me a little more: who are these customers, and what do they need?")
         facts = extract_facts(text)
+        if off_topic and not facts:
+            return Reading(problem="That doesn't sound like a group of customers to me. Who buys from you, and what do they need?")
         facts.update(name=segment_label(text), needs=text)
         return Reading(value=text, facts=facts)
     if slot == "segment_scale":

@@ -63,7 +63,9 @@ def _matchers() -> Dict[str, PhraseMatcher]:
 
 
 def find_mentions(text: str, entities: Optional[List[str]] = None) -> List[Mention]:
-    """Every vocabulary mention in the text, in order. Different entities may overlap."""
+    """Every vocabulary mention in the text, in order. A phrase may mean two things
+    ("subscription": a relationship type and a recurring purchase), but a mention
+    inside a longer one is dropped."""
     text = text or ""
     found = [
         Mention(entity, m.value, m.start, m.end, text[m.start : m.end])
@@ -71,6 +73,9 @@ def find_mentions(text: str, entities: Optional[List[str]] = None) -> List[Menti
         if entity != IN_PASSING_TOUCHPOINT and (not entities or entity in entities)
         for m in matcher.find(text)
     ]
+    # "loyalty program" is a relationship type; the "loyal" inside it is no goal.
+    found = [m for m in found if not any(o.start <= m.start and m.end <= o.end and o.end - o.start > m.end - m.start
+                                         for o in found)]
     return sorted(found, key=lambda m: (m.start, m.entity))
 
 
