@@ -110,7 +110,8 @@ class ActionShowCanvas(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         block = block_of(tracker)
-        if not block.segments:
+        # Once saved, the store's copy is the one with its version number.
+        if not block.segments or tracker.get_slot("stage") == "saved":
             who = founder(tracker)
             try:
                 block = store().latest_block(who["channel"], who["sender_id"])
