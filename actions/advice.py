@@ -62,7 +62,10 @@ class ActionSaveBlock(Action):
             # Nothing is lost: the answers stay in the conversation, and "yes" tries again.
             dispatcher.utter_message(text=coach.SAVE_FAILED, buttons=coach.yes_no_buttons("Try again", "Not now"))
             return [SlotSet("stage", "confirm")]
-        dispatcher.utter_message(text=to_markdown(saved))
+        markdown = to_markdown(saved)
+        dispatcher.utter_message(text=markdown)
+        # Channels that can draw it (the web widget) show the block as a card of sticky notes.
+        dispatcher.utter_message(json_message={"type": "canvas_block", "block": saved.to_dict(), "markdown": markdown})
         dispatcher.utter_message(text=coach.saved_message(saved.version))
         return [SlotSet("stage", "saved")]
 
