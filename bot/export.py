@@ -33,6 +33,24 @@ def _touchpoint_label(touchpoint_id: str) -> str:
     return words[:1].upper() + words[1:]
 
 
+_FREQUENCY = {"one_off": "once (one-off)", "occasional": "now and then", "recurring": "regularly (recurring)"}
+_GOAL = {"acquire": "acquire new customers", "keep": "keep them", "grow": "grow them (cross- and up-selling)"}
+
+
+def _profile_facts(profile) -> List[tuple]:
+    """The closed answers that are known, in words."""
+    facts = []
+    if profile.customer_count is not None or profile.value_per_customer is not None:
+        size = [f"about {profile.customer_count:,} customers" if profile.customer_count is not None else "",
+                f"{profile.value_per_customer:,.0f} a year each" if profile.value_per_customer is not None else ""]
+        facts.append(("Size", ", ".join(p for p in size if p)))
+    if profile.purchase_frequency:
+        facts.append(("Buys", _FREQUENCY[profile.purchase_frequency]))
+    if profile.goal:
+        facts.append(("First goal", _GOAL[profile.goal]))
+    return facts
+
+
 def to_markdown(block: CanvasBlock) -> str:
     """The block as canvas sticky notes: one section per segment, its relationship types and why."""
     out: List[str] = [f"# Customer Relationships: {_line(block.venture_name) or 'My venture'}", ""]
@@ -55,6 +73,7 @@ def to_markdown(block: CanvasBlock) -> str:
             out.append(f"- **Needs:** {_line(profile.needs)}")
         if profile.touchpoints:
             out.append(f"- **Touchpoints:** {', '.join(_touchpoint_label(t) for t in profile.touchpoints)}")
+        out += [f"- **{label}:** {value}" for label, value in _profile_facts(profile)]
         if out[-1] != "":
             out.append("")
         if not segment.choices:
