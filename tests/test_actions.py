@@ -435,14 +435,16 @@ def test_save_block_saves_a_final_version(act, canvas):
     assert [b.status for b in canvas.block_versions(CHANNEL, SENDER)] == ["final"]  # the draft is consumed
     assert out.texts[0] == to_markdown(saved)
     assert out.texts[0].startswith("# Customer Relationships: Brewbox\n")
-    assert out.texts[1] == coach.saved_message(1)
+    cards = [m["custom"] for m in out.messages if m["custom"]]  # for channels that draw the block
+    assert cards == [{"type": "canvas_block", "block": saved.to_dict(), "markdown": out.texts[0]}]
+    assert out.texts[-1] == coach.saved_message(1)
     assert slot_events(out) == [("stage", "saved")]
 
 
 def test_saving_again_makes_a_new_version(act, canvas):
     act("action_save_block", "yes", "affirm", slots={**REVIEW, "stage": "confirm"})
     out = act("action_save_block", "yes", "affirm", slots={**REVIEW, "stage": "confirm"})
-    assert out.texts[1].startswith("Saved as version 2 of your block.")
+    assert out.texts[-1].startswith("Saved as version 2 of your block.")
     assert [b.version for b in canvas.block_versions(CHANNEL, SENDER)] == [1, 2]
 
 
@@ -642,6 +644,21 @@ def test_show_canvas_falls_back_to_the_saved_block(act, canvas):
     assert out.texts[0].startswith("# Customer Relationships: Brewbox\n")
     assert "Final, version 1" in out.texts[0]
     assert "## Segment: Banks" in out.texts[0]
+
+
+def test_show_canvas_after_saving_shows_the_saved_version(act, canvas):
+    act("action_save_block", "yes", "affirm", slots={**REVIEW, "stage": "confirm"})
+    out = act("action_show_canvas", "show my canvas", "show_canvas", slots={**REVIEW, "stage": "saved"})
+    assert out.texts[0] == to_markdown(canvas.latest_block(CHANNEL, SENDER))
+    assert "Final, version 1" in out.texts[0]
+    assert last_message(out) == prompt_of("saved")
+
+
+def test_show_canvas_with_the_database_locked(act, busy_store):
+    with locked(busy_store):
+        out = act("action_show_canvas", "show my canvas", "show_canvas")
+    assert out.texts == [coach.STORE_BUSY]
+    assert out.events == []
 
 
 def test_show_canvas_in_a_form_leaves_the_question_to_the_form(act):
