@@ -107,7 +107,11 @@ class ActionSaveSegment(Action):
         editing = tracker.get_slot("editing_segment")
         events: List[EventType] = [SlotSet(name, None) for name in
                                    (*coach.SEGMENT_SLOTS, "segment_facts", "editing_segment", "paused_form")]
-        if editing is not None and int(editing) < len(segments):
+        if editing is not None and int(editing) < len(segments) and not any(s.choices for s in segments):
+            # Redone before any recommendation: back to "another segment?"
+            segments[int(editing)] = Segment(profile)
+            stage = "more_segments"
+        elif editing is not None and int(editing) < len(segments):
             index = int(editing)
             advice = recommend(profile, limit=coach.RECOMMENDED_PER_SEGMENT)
             segments[index] = Segment(profile, coach.choices_from_advice(advice))
@@ -116,6 +120,7 @@ class ActionSaveSegment(Action):
         else:
             segments.append(Segment(profile))
             stage = "more_segments"
+        events.append(SlotSet("redoing_segment", None))
         events += [segments_slot(segments), SlotSet("stage", stage)]
         block = block_of(tracker)
         block.segments = segments

@@ -84,7 +84,7 @@ def read_answer(slot: str, text: str, entity_values: Sequence[str] = (), off_top
         return Reading(problem="I didn't get an answer there. Could you type it, or pick one of the buttons?")
     unsure = bool(_UNSURE.search(text)) or UNKNOWN in entity_values
     if slot == "segment_who":
-        if len(text) < 3:
+        if len(text) < 3 or (unsure and len(_UNSURE.sub("", text).strip(" .,!?")) < 3):
             return Reading(problem="Tell me a little more: who are these customers, and what do they need?")
         facts = extract_facts(text)
         if off_topic and not facts:
@@ -113,6 +113,8 @@ def read_answer(slot: str, text: str, entity_values: Sequence[str] = (), off_top
         raise ValueError(f"unknown question slot {slot!r}")
     entity, allowed, ask_again = closed[slot]
     candidates = [v for v in entity_values if v in allowed] or [v for v in values_of(text, entity) if v in allowed]
+    if slot == "segment_community" and {"help_each_other", "contribute_ideas"} <= set(candidates):
+        candidates = ["both"]
     if candidates:
         value = candidates[0]
         return Reading(value=value, facts=_facts_for(slot, value))
@@ -239,6 +241,8 @@ def find_segment(text: str, segments: Sequence[Segment]) -> Optional[int]:
     if not segments:
         return None
     lowered = (text or "").lower()
+    lowered = re.sub(r"\bsegment\s+(one|two|three|four|five)\b",
+                     lambda m: f"segment {_ORDINALS[m.group(1)] + 1}", lowered)
     match = re.search(r"\bsegment\s*(?:#|no\.?|number)?\s*(\d+)\b", lowered)
     if match and 1 <= int(match.group(1)) <= len(segments):
         return int(match.group(1)) - 1
@@ -276,9 +280,9 @@ def apply_edit(intent: str, text: str, entity_types: Sequence[str], block: Canva
     if index is None:
         if len(block.segments) == 1:
             index = 0
-        elif intent == "drop_relationship" and types:
-            # "drop communities": the segments that hold it
-            holders = [i for i, s in enumerate(block.segments) if any(c.type_id == types[0] for c in s.choices)]
+        elif intent in ("drop_relationship", "swap_relationship") and types:
+            # "drop communities", "swap communities for ...": the one segment that holds it
+            holders = [i for i, s in enumerate(block.segments) if any(c.type_id in types for c in s.choices)]
             index = holders[0] if len(holders) == 1 else None
     if index is None:
         names = "; ".join(f"{i + 1}. {s.profile.name}" for i, s in enumerate(block.segments))
@@ -312,6 +316,9 @@ def apply_edit(intent: str, text: str, entity_types: Sequence[str], block: Canva
             old, new = types[1], types[0]
         if old not in held:
             return EditResult(block, f"{label} doesn't have {name(old)}, so there is nothing to swap. It has: {', '.join(name(t) for t in held)}.", False)
+        if new in held:  # swapping in a type the segment already has: keep it once
+            segment.choices = [c for c in segment.choices if c.type_id != old]
+            return EditResult(block, f"{label} already has {name(new)}, so I dropped {name(old)}.", True)
         position = held.index(old)
         segment.choices[position] = _founder_choice(new, segment.profile, "edited", knowledge)
         return EditResult(block, f"Swapped {name(old)} for {name(new)} in {label}.", True)

@@ -113,7 +113,7 @@ _NOT_A_COUNT = re.compile(
     r"^\s*(?:%|percent|per\b|a\s+(?:year|month|week|day)\b|each\b|years?\b|months?\b|weeks?\b|days?\b|hours?\b|minutes?\b|times\b|x\b|euros?\b|dollars?\b|pounds?\b|bucks\b)",
     re.I,
 )
-_VALUE_CUE = re.compile(r"(?:\bat|\bfor|\bpay(?:s|ing)?|\bworth|\bspend(?:s|ing)?|\bvalue of|\bcosts?|\bprice of|\beach)\s*(?:about|around|roughly|~)?\s*$", re.I)
+_VALUE_CUE = re.compile(r"(?:\bat|\bfor|\bpay(?:s|ing)?|\bworth|\bspend(?:s|ing)?|\bcharg(?:e|es|ing)|\bvalue of|\bcosts?|\bprice of|\beach)\s*(?:about|around|roughly|~)?\s*$", re.I)
 
 
 def _to_number(raw: str, mult: Optional[str]) -> float:

@@ -1,0 +1,103 @@
+"""The web app (port WEB_PORT): the landing page with the coach open, the
+one-tag widget loader, and the widget's assets. No conversation passes through
+here: the widget talks to the Rasa server's socket.io channel directly.
+
+    /                  landing page; ?cohort=CODE is passed into the conversation
+    /widget.js         the loader a site owner embeds with one <script> tag
+    /static/...        the widget's own script and styles
+    /vendor/...        npm packages (widget/node_modules), served from here, never a CDN
+    /health            {"status": "ok"}
+"""
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, List, Optional
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from sanic import Sanic, response
+from sanic.request import Request
+
+from bot.web.origins import allowed_origins
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent.parent
+NODE_MODULES = ROOT / "widget" / "node_modules"
+# URL -> file of an npm package (versions pinned in widget/package-lock.json).
+VENDOR_FILES: Dict[str, Path] = {
+    "/vendor/rasa-webchat.js": NODE_MODULES / "rasa-webchat" / "lib" / "index.js",
+    "/vendor/html-to-image.js": NODE_MODULES / "html-to-image" / "dist" / "html-to-image.js",
+}
+# A cohort code as the canvas store keeps it (64 characters); anything else is dropped.
+COHORT = re.compile(r"^[\w .:/-]{1,64}$")
+
+
+@dataclass
+class WebSettings:
+    rasa_port: int = 5005
+    # The widget's socket URL when the Rasa server is not on the web app's host
+    # at RASA_PORT (e.g. behind a proxy); empty: derived in the browser.
+    socket_url: str = ""
+    origins: List[str] = field(default_factory=list)
+
+    @classmethod
+    def from_env(cls) -> "WebSettings":
+        return cls(rasa_port=int(os.environ.get("RASA_PORT") or 5005),
+                   socket_url=os.environ.get("RASA_SOCKET_URL", "").strip(),
+                   origins=allowed_origins())
+
+
+def clean_cohort(value: Optional[str]) -> str:
+    value = (value or "").strip()
+    return value if COHORT.match(value) else ""
+
+
+def create_app(settings: Optional[WebSettings] = None) -> Sanic:
+    settings = settings or WebSettings.from_env()
+    missing = [str(path) for path in VENDOR_FILES.values() if not path.is_file()]
+    if missing:
+        raise RuntimeError(f"the widget's npm packages are missing ({', '.join(missing)}): run `make widget`")
+
+    app = Sanic("rapport_web")
+    templates = Environment(loader=FileSystemLoader(HERE / "templates"),
+                            autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
+
+    @app.get("/")
+    async def landing(request: Request):
+        cohort = clean_cohort(request.args.get("cohort"))
+        html = templates.get_template("index.html").render(cohort=cohort, origin=_own_origin(request))
+        return response.html(html)
+
+    @app.get("/widget.js")
+    async def widget_loader(request: Request):
+        script = templates.get_template("widget.js").render(
+            config={"rasaPort": settings.rasa_port, "socketUrl": settings.socket_url})
+        # Short cache: site owners' pages pick up a new widget soon after a deploy.
+        return response.text(script, content_type="application/javascript; charset=utf-8",
+                             headers={"Cache-Control": "public, max-age=300"})
+
+    @app.get("/health")
+    async def health(request: Request):
+        return response.json({"status": "ok"})
+
+    app.static("/static", str(HERE / "static"), name="widget_static")
+    for number, (url, path) in enumerate(VENDOR_FILES.items()):
+        app.static(url, str(path), name=f"vendor_{number}", content_type="application/javascript; charset=utf-8")
+
+    @app.on_response
+    async def restrict_cors(request: Request, resp):
+        # Only allowed pages may read the app's responses from script; <script src>
+        # needs no CORS, so embedding works from anywhere, as intended.
+        origin = request.headers.get("origin")
+        if origin and (origin in settings.origins or "*" in settings.origins):
+            resp.headers["Access-Control-Allow-Origin"] = origin
+        resp.headers["Vary"] = "Origin"
+
+    return app
+
+
+def _own_origin(request: Request) -> str:
+    """This app as the browser reached it, for the embed snippet on the page."""
+    return f"{request.scheme}://{request.host}"

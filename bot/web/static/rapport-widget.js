@@ -1,0 +1,214 @@
+/* Rapport's web widget: rasa-webchat (vendored from npm) set up for the coach,
+ * plus the card that shows the finished Customer Relationships block as sticky
+ * notes, with Markdown and PNG downloads. /widget.js loads this file and calls
+ * RapportWidget.mount(). Founder text only ever reaches the page as textContent. */
+(function () {
+  "use strict";
+
+  // rasa-webchat's UMD bundle carries its own React and does not export it. A
+  // custom message component must return a React element; a plain host element
+  // is just this object, the same as React.createElement("div", {ref}) makes.
+  var REACT_ELEMENT = typeof Symbol === "function" && Symbol.for ? Symbol.for("react.element") : 0xeac7;
+
+  function reactHost(type, props, ref) {
+    return { $$typeof: REACT_ELEMENT, type: type, key: null, ref: ref, props: props, _owner: null };
+  }
+
+  // --- DOM helpers ---------------------------------------------------------------
+
+  function el(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined && text !== null && text !== "") node.textContent = String(text);
+    return node;
+  }
+
+  function label(id) {
+    var words = String(id || "").replace(/[_-]+/g, " ").trim();
+    return words.charAt(0).toUpperCase() + words.slice(1);
+  }
+
+  function slug(text) {
+    return String(text || "canvas").toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "") || "canvas";
+  }
+
+  function download(filename, href) {
+    var link = document.createElement("a");
+    link.href = href;
+    link.download = filename;
+    document.body.appendChild(link);
+    link.click();
+    link.remove();
+  }
+
+  var GOALS = { acquire: "Acquire new customers", keep: "Keep them", grow: "Grow them" };
+  var ORIGINS = { added: "added by you", edited: "your change" };
+
+  // --- the card --------------------------------------------------------------------
+
+  function renderCard(host, message, assetsUrl) {
+    var block = message.block || {};
+    var card = el("article", "rapport-card");
+    card.setAttribute("aria-label", "Customer Relationships block");
+
+    var head = el("header", "rapport-card__head");
+    head.appendChild(el("div", "rapport-card__kicker", "Business Model Canvas · Customer Relationships"));
+    head.appendChild(el("h3", "rapport-card__venture", block.venture_name || "My venture"));
+    if (block.venture_offer) head.appendChild(el("p", "rapport-card__offer", block.venture_offer));
+    var about = [block.status === "final" ? "Final" : "Draft"];
+    if (block.version) about.push("version " + block.version);
+    if (block.created_at) about.push(new Date(block.created_at).toLocaleDateString());
+    head.appendChild(el("div", "rapport-card__meta", about.join(" · ")));
+    card.appendChild(head);
+
+    var board = el("div", "rapport-card__board");
+    (block.segments || []).forEach(function (segment, index) {
+      var profile = segment.profile || {};
+      var lane = el("section", "rapport-lane");
+      lane.setAttribute("data-segment", profile.name || "");
+
+      var who = el("div", "rapport-note rapport-note--segment");
+      who.appendChild(el("small", "rapport-note__tag", "Segment " + (index + 1)));
+      who.appendChild(el("strong", "rapport-note__title", profile.name || "Unnamed segment"));
+      if (profile.needs) who.appendChild(el("span", "rapport-note__text", profile.needs));
+      lane.appendChild(who);
+
+      var notes = el("div", "rapport-lane__types");
+      (segment.choices || []).forEach(function (choice) {
+        var note = el("div", "rapport-note rapport-note--type");
+        note.setAttribute("data-type-id", choice.type_id || "");
+        note.appendChild(el("strong", "rapport-note__title", choice.name || label(choice.type_id)));
+        if (choice.reasons && choice.reasons.length) {
+          note.appendChild(el("span", "rapport-note__text", choice.reasons[0]));
+        }
+        if (ORIGINS[choice.origin]) note.appendChild(el("small", "rapport-note__tag", ORIGINS[choice.origin]));
+        notes.appendChild(note);
+      });
+      lane.appendChild(notes);
+
+      var facts = el("div", "rapport-lane__facts");
+      if (profile.touchpoints && profile.touchpoints.length) {
+        facts.appendChild(el("span", "rapport-chip", "Meets you: " + profile.touchpoints.map(label).join(", ")));
+      }
+      if (GOALS[profile.goal]) facts.appendChild(el("span", "rapport-chip", "First: " + GOALS[profile.goal]));
+      if (facts.childNodes.length) lane.appendChild(facts);
+      board.appendChild(lane);
+    });
+    card.appendChild(board);
+
+    var name = slug(block.venture_name) + "-customer-relationships";
+    var actions = el("footer", "rapport-card__actions");
+    var markdown = el("button", "rapport-button", "Download Markdown");
+    markdown.type = "button";
+    markdown.setAttribute("data-download", "markdown");
+    markdown.addEventListener("click", function () {
+      var url = URL.createObjectURL(new Blob([message.markdown || ""], { type: "text/markdown;charset=utf-8" }));
+      download(name + ".md", url);
+      setTimeout(function () { URL.revokeObjectURL(url); }, 10000);
+    });
+    var png = el("button", "rapport-button", "Download PNG");
+    png.type = "button";
+    png.setAttribute("data-download", "png");
+    png.addEventListener("click", function () {
+      png.disabled = true;
+      withHtmlToImage(assetsUrl, function (htmlToImage) {
+        htmlToImage.toPng(card, {
+          pixelRatio: 2,
+          skipFonts: true, // system fonts only: nothing to fetch from the host page
+          backgroundColor: "#ffffff",
+          filter: function (node) { return !(node.classList && node.classList.contains("rapport-card__actions")); }
+        }).then(function (dataUrl) {
+          download(name + ".png", dataUrl);
+        }).catch(function (error) {
+          console.error("Rapport widget: the PNG could not be made", error);
+        }).then(function () { png.disabled = false; });
+      });
+    });
+    actions.appendChild(markdown);
+    actions.appendChild(png);
+    card.appendChild(actions);
+    host.appendChild(card);
+
+    // Lets the page that embeds the coach react to a finished block.
+    window.dispatchEvent(new CustomEvent("rapport:block", { detail: block }));
+  }
+
+  // html-to-image is only needed for the PNG: loaded on the first click.
+  var htmlToImageWaiting = null;
+  function withHtmlToImage(assetsUrl, done) {
+    if (window.htmlToImage) return done(window.htmlToImage);
+    if (htmlToImageWaiting) return htmlToImageWaiting.push(done);
+    htmlToImageWaiting = [done];
+    var tag = document.createElement("script");
+    tag.src = assetsUrl + "/vendor/html-to-image.js";
+    tag.onload = function () {
+      var waiting = htmlToImageWaiting;
+      htmlToImageWaiting = null;
+      waiting.forEach(function (callback) { callback(window.htmlToImage); });
+    };
+    document.head.appendChild(tag);
+  }
+
+  function canvasCardComponent(assetsUrl) {
+    // rasa-webchat renders a custom message with the message's keys as props.
+    return function CanvasCard(props) {
+      var custom = props && props.custom;
+      if (!custom || custom.type !== "canvas_block") return null;
+      return reactHost("div", { className: "rapport-card-host" }, function (host) {
+        // React re-renders the message list often: draw the card once per element.
+        if (host && !host.getAttribute("data-drawn")) {
+          host.setAttribute("data-drawn", "1");
+          renderCard(host, custom, assetsUrl);
+        }
+      });
+    };
+  }
+
+  // --- mounting --------------------------------------------------------------------
+
+  function mount(options) {
+    var target = options.target ? document.querySelector(options.target) : null;
+    if (options.target && !target) console.warn("Rapport widget: no element matches " + options.target);
+    // Without a target the chat is a launcher button, fixed at the bottom right.
+    var root = target || document.body.appendChild(el("div", "rapport-widget--floating"));
+    root.classList.add("rapport-widget");
+    if (target) root.classList.add("rapport-widget--embedded");
+
+    function connection(state) {
+      return function () { root.setAttribute("data-rapport-connection", state); };
+    }
+    // Links in the coach's messages go to http(s) and mail only, never javascript:.
+    root.addEventListener("click", function (event) {
+      var link = event.target.closest && event.target.closest(".rw-conversation-container a[href]");
+      if (link && !/^(https?:|mailto:)/i.test(link.getAttribute("href"))) event.preventDefault();
+    }, true);
+
+    window.WebChat.default({
+      socketUrl: options.socketUrl,
+      socketPath: "/socket.io/",
+      // Sent with every message; Rasa keeps it as the message's metadata.
+      customData: options.cohort ? { cohort: options.cohort } : {},
+      initPayload: "/greet",
+      title: "Rapport",
+      subtitle: "Your Customer Relationships coach",
+      inputTextFieldHint: "Type your answer…",
+      connectingText: "Connecting to the coach…",
+      embedded: Boolean(target),
+      showFullScreenButton: !target,
+      hideWhenNotConnected: false,
+      withRules: false,
+      params: { storage: "local" }, // the conversation survives a reload
+      // The typing dots show this long before each coach message.
+      customMessageDelay: function (text) { return Math.min(1200, 300 + text.length * 2); },
+      customComponent: canvasCardComponent(options.assetsUrl),
+      mainColor: "#243b63",
+      userBackgroundColor: "#243b63",
+      userTextColor: "#ffffff",
+      assistBackgoundColor: "#f0f2f7", // sic: rasa-webchat's prop name
+      assistTextColor: "#1d2433",
+      onSocketEvent: { connect: connection("connected"), disconnect: connection("disconnected") }
+    }, root);
+  }
+
+  window.RapportWidget = { mount: mount };
+})();
