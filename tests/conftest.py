@@ -213,3 +213,42 @@ def banks() -> Segment:
 
 def block(*segments: Segment, status: str = "draft") -> CanvasBlock:
     return CanvasBlock("Brewbox", "coffee for offices", list(segments), status=status)
+
+
+def ledgerly_block(status="final", venture="Ledgerly", tweak="", version=None, created_at=None,
+                   needs="Invoices out fast, taxes without panic", touchpoints=("app", "email")) -> CanvasBlock:
+    """A two-segment block with every field filled in somewhere, for the store and export tests."""
+    return CanvasBlock(
+        venture_name=venture,
+        venture_offer="Bookkeeping that runs itself" + tweak,
+        status=status,
+        version=version,
+        created_at=created_at,
+        segments=[
+            Segment(
+                profile=SegmentProfile(
+                    name="Freelance designers" + tweak,
+                    needs=needs,
+                    market="b2c",
+                    customer_count=12000,
+                    value_per_customer=240.5,
+                    purchase_frequency="recurring",
+                    expertise_needed="low",
+                    personal_touch="medium",
+                    price_position="budget",
+                    members_help_each_other=True,
+                    contributes_ideas=False,
+                    touchpoints=list(touchpoints),
+                    goal="keep",
+                ),
+                choices=[
+                    RelationshipChoice("self_service", "Self-service", ["They work at 2am", "Low price point"], "accepted", 0.91),
+                    RelationshipChoice("communities", "Communities", ["They help each other"], "added", None),
+                ],
+            ),
+            Segment(
+                profile=SegmentProfile(name="Small agencies", market="b2b", customer_count=3_000_000_000),
+                choices=[RelationshipChoice("personal_assistance", "Personal assistance", ["Big accounts"], "edited", 0.5)],
+            ),
+        ],
+    )

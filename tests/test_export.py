@@ -9,43 +9,12 @@ from bot.canvas import CanvasBlock, RelationshipChoice, Segment
 from bot.export import _PROFILE_TYPES, FORMAT, from_json, to_json, to_markdown
 from bot.profile import SegmentProfile
 from bot.store import CanvasStore
+from tests.conftest import ledgerly_block
 
 
 def sample_block():
-    return CanvasBlock(
-        venture_name="Ledgerly",
-        venture_offer="Bookkeeping that runs itself",
-        status="final",
-        version=3,
-        created_at=datetime(2024, 5, 1, 9, 30, 15, 123456, tzinfo=timezone.utc),
-        segments=[
-            Segment(
-                profile=SegmentProfile(
-                    name="Freelance designers",
-                    needs="Invoices out fast,\ntaxes without panic",
-                    market="b2c",
-                    customer_count=12000,
-                    value_per_customer=240.5,
-                    purchase_frequency="recurring",
-                    expertise_needed="low",
-                    personal_touch="medium",
-                    price_position="budget",
-                    members_help_each_other=True,
-                    contributes_ideas=False,
-                    touchpoints=["mobile_app", "email"],
-                    goal="keep",
-                ),
-                choices=[
-                    RelationshipChoice("self_service", "Self-service", ["They work at 2am", "Low price point"], "accepted", 0.91),
-                    RelationshipChoice("communities", "Communities", ["They help each other"], "added"),
-                ],
-            ),
-            Segment(
-                profile=SegmentProfile(name="Small agencies", market="b2b"),
-                choices=[RelationshipChoice("personal_assistance", "Personal assistance", ["Big accounts"], "edited", 0.5)],
-            ),
-        ],
-    )
+    return ledgerly_block(version=3, created_at=datetime(2024, 5, 1, 9, 30, 15, 123456, tzinfo=timezone.utc),
+                          needs="Invoices out fast,\ntaxes without panic", touchpoints=["mobile_app", "email"])
 
 
 # --- Markdown -------------------------------------------------------------------------

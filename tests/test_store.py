@@ -9,45 +9,10 @@ from sqlalchemy.orm import Session
 from bot.canvas import CanvasBlock, RelationshipChoice, Segment
 from bot.profile import SegmentProfile
 from bot.store import CanvasStore, StoreError, StoreUnavailable
+from tests.conftest import ledgerly_block
 from bot.store.models import Base, ChoiceRow, SegmentRow
 
 TABLES = [table.name for table in Base.metadata.sorted_tables]
-
-
-def sample_block(status="final", venture="Ledgerly", tweak=""):
-    """A two-segment block with every field filled in somewhere."""
-    return CanvasBlock(
-        venture_name=venture,
-        venture_offer="Bookkeeping that runs itself" + tweak,
-        status=status,
-        segments=[
-            Segment(
-                profile=SegmentProfile(
-                    name="Freelance designers" + tweak,
-                    needs="Invoices out fast, taxes without panic",
-                    market="b2c",
-                    customer_count=12000,
-                    value_per_customer=240.5,
-                    purchase_frequency="recurring",
-                    expertise_needed="low",
-                    personal_touch="medium",
-                    price_position="budget",
-                    members_help_each_other=True,
-                    contributes_ideas=False,
-                    touchpoints=["app", "email"],
-                    goal="keep",
-                ),
-                choices=[
-                    RelationshipChoice("self_service", "Self-service", ["They want it at 2am", "Low price"], "accepted", 0.91),
-                    RelationshipChoice("communities", "Communities", ["They help each other"], "added", None),
-                ],
-            ),
-            Segment(
-                profile=SegmentProfile(name="Small agencies", market="b2b", customer_count=3_000_000_000),
-                choices=[RelationshipChoice("personal_assistance", "Personal assistance", [], "edited", 0.5)],
-            ),
-        ],
-    )
 
 
 def bare(block):
@@ -74,7 +39,7 @@ def store(db_path):
 
 
 def test_save_and_load_a_two_segment_final_block(store, db_path):
-    block = sample_block()
+    block = ledgerly_block()
     saved = store.save_block("telegram", "42", block)
 
     assert saved.version == 1 and saved.status == "final"
@@ -102,8 +67,8 @@ def test_unknown_founder_has_nothing(store):
 
 
 def test_a_second_confirmed_block_is_version_2_and_version_1_stays(store):
-    first = store.save_block("telegram", "42", sample_block())
-    second = store.save_block("telegram", "42", sample_block(tweak=" (v2)"))
+    first = store.save_block("telegram", "42", ledgerly_block())
+    second = store.save_block("telegram", "42", ledgerly_block(tweak=" (v2)"))
 
     assert second.version == 2
     assert store.latest_block("telegram", "42") == second
@@ -114,8 +79,8 @@ def test_a_second_confirmed_block_is_version_2_and_version_1_stays(store):
 
 
 def test_saving_a_draft_replaces_the_draft(store, db_path):
-    store.save_block("telegram", "42", sample_block(status="draft", tweak=" a"))
-    latest = store.save_block("telegram", "42", sample_block(status="draft", tweak=" b"))
+    store.save_block("telegram", "42", ledgerly_block(status="draft", tweak=" a"))
+    latest = store.save_block("telegram", "42", ledgerly_block(status="draft", tweak=" b"))
 
     assert latest.version == 1 and latest.status == "draft"
     assert store.latest_block("telegram", "42") == latest
@@ -125,12 +90,12 @@ def test_saving_a_draft_replaces_the_draft(store, db_path):
 
 
 def test_confirming_takes_the_drafts_place_and_a_later_draft_comes_after(store, db_path):
-    store.save_block("telegram", "42", sample_block(status="draft"))
-    final = store.save_block("telegram", "42", sample_block(status="final"))
+    store.save_block("telegram", "42", ledgerly_block(status="draft"))
+    final = store.save_block("telegram", "42", ledgerly_block(status="final"))
     assert final.version == 1
     assert [(v.version, v.status) for v in store.block_versions("telegram", "42")] == [(1, "final")]
 
-    draft = store.save_block("telegram", "42", sample_block(status="draft", tweak=" next"))
+    draft = store.save_block("telegram", "42", ledgerly_block(status="draft", tweak=" next"))
     assert draft.version == 2
     assert store.latest_block("telegram", "42") == draft
     assert store.latest_block("telegram", "42", status="final") == final
@@ -139,9 +104,9 @@ def test_confirming_takes_the_drafts_place_and_a_later_draft_comes_after(store, 
 
 
 def test_ventures_have_their_own_versions(store):
-    a1 = store.save_block("telegram", "42", sample_block(venture="A"))
-    b1 = store.save_block("telegram", "42", sample_block(venture="B"))
-    a2 = store.save_block("telegram", "42", sample_block(venture="A", tweak="!"))
+    a1 = store.save_block("telegram", "42", ledgerly_block(venture="A"))
+    b1 = store.save_block("telegram", "42", ledgerly_block(venture="B"))
+    a2 = store.save_block("telegram", "42", ledgerly_block(venture="A", tweak="!"))
 
     assert (a1.version, b1.version, a2.version) == (1, 1, 2)
     # Without a venture name: the venture saved to last.
@@ -153,15 +118,15 @@ def test_ventures_have_their_own_versions(store):
 
 
 def test_founders_are_told_apart_by_channel_and_sender(store):
-    telegram = store.save_block("telegram", "42", sample_block(tweak=" telegram"))
-    rest = store.save_block("rest", "42", sample_block(tweak=" rest"))
+    telegram = store.save_block("telegram", "42", ledgerly_block(tweak=" telegram"))
+    rest = store.save_block("rest", "42", ledgerly_block(tweak=" rest"))
     assert store.latest_block("telegram", "42") == telegram
     assert store.latest_block("rest", "42") == rest
 
 
 def test_in_memory_database_works():
     with CanvasStore("sqlite://") as store:
-        saved = store.save_block("rest", "1", sample_block())
+        saved = store.save_block("rest", "1", ledgerly_block())
         assert store.latest_block("rest", "1") == saved
 
 
@@ -176,7 +141,7 @@ def _fail_once_choices_are_flushed(session, _context):
 
 @pytest.mark.parametrize("status", ["final", "draft"])
 def test_a_save_failing_midway_leaves_nothing_behind(store, db_path, status):
-    earlier = store.save_block("telegram", "42", sample_block(status=status))
+    earlier = store.save_block("telegram", "42", ledgerly_block(status=status))
     before = counts(db_path)
 
     # after_flush runs once founder, venture, version, segment and choice rows
@@ -184,9 +149,9 @@ def test_a_save_failing_midway_leaves_nothing_behind(store, db_path, status):
     event.listen(Session, "after_flush", _fail_once_choices_are_flushed)
     try:
         with pytest.raises(RuntimeError, match="disk pulled out"):
-            store.save_block("telegram", "42", sample_block(status=status, tweak=" new"))
+            store.save_block("telegram", "42", ledgerly_block(status=status, tweak=" new"))
         with pytest.raises(RuntimeError, match="disk pulled out"):
-            store.save_block("telegram", "newcomer", sample_block(status=status), cohort="spring")
+            store.save_block("telegram", "newcomer", ledgerly_block(status=status), cohort="spring")
     finally:
         event.remove(Session, "after_flush", _fail_once_choices_are_flushed)
 
@@ -209,9 +174,9 @@ def _unknown_status(block):
 
 @pytest.mark.parametrize("spoil", [_negative_count, _choice_without_type, _unknown_status])
 def test_a_row_the_database_rejects_aborts_the_whole_save(store, db_path, spoil):
-    earlier = store.save_block("telegram", "42", sample_block())
+    earlier = store.save_block("telegram", "42", ledgerly_block())
     before = counts(db_path)
-    block = sample_block(tweak=" bad")
+    block = ledgerly_block(tweak=" bad")
     spoil(block)
 
     with pytest.raises(StoreError) as caught:
@@ -227,14 +192,14 @@ def test_a_row_the_database_rejects_aborts_the_whole_save(store, db_path, spoil)
 def test_a_locked_database_is_unavailable_and_the_save_works_afterwards(db_path):
     store = CanvasStore(f"sqlite:///{db_path}", busy_timeout_s=0.1)
     try:
-        store.save_block("telegram", "42", sample_block())
+        store.save_block("telegram", "42", ledgerly_block())
         before = counts(db_path)
 
         other = sqlite3.connect(db_path, isolation_level=None)
         other.execute("BEGIN EXCLUSIVE")
         try:
             with pytest.raises(StoreUnavailable):
-                store.save_block("telegram", "42", sample_block(tweak=" v2"))
+                store.save_block("telegram", "42", ledgerly_block(tweak=" v2"))
             with pytest.raises(StoreUnavailable):
                 store.latest_block("telegram", "42")
         finally:
@@ -242,7 +207,7 @@ def test_a_locked_database_is_unavailable_and_the_save_works_afterwards(db_path)
             other.close()
 
         assert counts(db_path) == before
-        saved = store.save_block("telegram", "42", sample_block(tweak=" v2"))
+        saved = store.save_block("telegram", "42", ledgerly_block(tweak=" v2"))
         assert saved.version == 2
         assert store.latest_block("telegram", "42") == saved
     finally:
@@ -258,13 +223,13 @@ def test_store_unavailable_is_a_store_error():
 
 def _fill(store, with_leaving_founder):
     if with_leaving_founder:
-        store.save_block("telegram", "leaving", sample_block(venture="A"), cohort="spring")
-        store.save_block("telegram", "leaving", sample_block(venture="A", tweak="2"))
-        store.save_block("telegram", "leaving", sample_block(status="draft", venture="A"))
-        store.save_block("telegram", "leaving", sample_block(venture="B"))
-    store.save_block("telegram", "staying", sample_block(), cohort="spring")
-    store.save_block("telegram", "staying", sample_block(status="draft", tweak="d"))
-    store.save_block("rest", "leaving", sample_block())  # same sender id, other channel
+        store.save_block("telegram", "leaving", ledgerly_block(venture="A"), cohort="spring")
+        store.save_block("telegram", "leaving", ledgerly_block(venture="A", tweak="2"))
+        store.save_block("telegram", "leaving", ledgerly_block(status="draft", venture="A"))
+        store.save_block("telegram", "leaving", ledgerly_block(venture="B"))
+    store.save_block("telegram", "staying", ledgerly_block(), cohort="spring")
+    store.save_block("telegram", "staying", ledgerly_block(status="draft", tweak="d"))
+    store.save_block("rest", "leaving", ledgerly_block())  # same sender id, other channel
 
 
 def test_deleting_a_founder_removes_all_their_rows_and_only_theirs(tmp_path):
@@ -294,7 +259,7 @@ def test_canvas_db_url_is_honoured(tmp_path, monkeypatch):
     path = tmp_path / "from_env" / "canvas.db"
     monkeypatch.setenv("CANVAS_DB_URL", f"sqlite:///{path}")
     with CanvasStore() as store:
-        store.save_block("telegram", "42", sample_block())
+        store.save_block("telegram", "42", ledgerly_block())
     assert counts(path)["block_versions"] == 1
 
 
@@ -302,7 +267,7 @@ def test_default_database_is_var_canvas_db_under_the_cwd(tmp_path, monkeypatch):
     monkeypatch.delenv("CANVAS_DB_URL", raising=False)
     monkeypatch.chdir(tmp_path)
     with CanvasStore() as store:
-        store.save_block("telegram", "42", sample_block())
+        store.save_block("telegram", "42", ledgerly_block())
     assert counts(tmp_path / "var" / "canvas.db")["founders"] == 1
 
 
@@ -310,10 +275,10 @@ def test_default_database_is_var_canvas_db_under_the_cwd(tmp_path, monkeypatch):
 
 
 def test_cohort_is_recorded_and_founders_are_listed_by_cohort(store):
-    store.save_block("telegram", "ada", sample_block(), cohort="spring-24")
-    store.save_block("telegram", "ada", sample_block(status="draft"))  # no cohort given: kept
-    store.save_block("telegram", "bob", sample_block(), cohort="autumn-24")
-    store.save_block("telegram", "cy", sample_block())
+    store.save_block("telegram", "ada", ledgerly_block(), cohort="spring-24")
+    store.save_block("telegram", "ada", ledgerly_block(status="draft"))  # no cohort given: kept
+    store.save_block("telegram", "bob", ledgerly_block(), cohort="autumn-24")
+    store.save_block("telegram", "cy", ledgerly_block())
     store.set_cohort("rest", "dee", "spring-24")  # joined a programme before saving anything
 
     spring = store.founders(cohort="spring-24")
