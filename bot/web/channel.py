@@ -2,11 +2,15 @@
 
 credentials.yml names this class instead of the stock `socketio:` because the
 stock channel, in Rasa 3.6:
-- lets any web page open a websocket: it turns python-socketio's Origin check
-  off (cors_allowed_origins=[]), and `rasa run --cors` only covers HTTP polling;
+- lets any web page talk to the coach: it turns python-socketio's Origin check
+  off (cors_allowed_origins=[]), and `rasa run --cors` only stops browsers from
+  reading HTTP polling responses, while a websocket opened directly needs no CORS;
 - crashes on custom JSON: it passes the message's keys to sio.emit() as keyword
   arguments, so the coach's {"type": "canvas_block", ...} raises a TypeError and
   the rest of the turn is lost;
+- never joins a session's room with python-socketio 5.x (enter_room became a
+  coroutine that Rasa 3.6 does not await), so with session_persistence no
+  answer reaches the widget;
 - splits every text on blank lines into separate bubbles, which breaks the
   coach's Markdown (the widget renders Markdown).
 
@@ -16,11 +20,13 @@ from __future__ import annotations
 
 import json
 import logging
+import uuid
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
 
 from rasa.core.channels.channel import OutputChannel, UserMessage
 from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
 from sanic import Blueprint
+from socketio.exceptions import ConnectionRefusedError
 
 from bot.web.origins import allowed_origins
 
@@ -60,24 +66,51 @@ class WebchatInput(SocketIOInput):
         blueprint = super().blueprint(on_new_message)
         sio = self.sio
         origins = allowed_origins()
-        # Checked on every connection, websocket included; a connection without
-        # an Origin header (not a browser) is let through, as python-socketio does.
-        sio.eio.cors_allowed_origins = origins
         logger.info("Web widget origins allowed: %s", ", ".join(origins))
+        stock_connect = sio.handlers[self.namespace or "/"]["connect"]
 
-        # Replaces the stock handler of the same event.
+        # The handlers below replace the stock ones of the same events.
+
+        # The Origin check, then the stock handler (its JWT check). Done here
+        # rather than by python-socketio's cors_allowed_origins, which would add
+        # a second Access-Control-Allow-Origin header to the one from
+        # `rasa run --cors`: browsers refuse a response with two.
+        @sio.on("connect", namespace=self.namespace)
+        async def connect(sid: Text, environ: Dict, auth: Optional[Dict] = None) -> bool:
+            origin = environ.get("HTTP_ORIGIN")
+            # No Origin: not a browser (nor a page), as python-socketio treats it.
+            if origin and origin not in origins and "*" not in origins:
+                logger.warning("Web widget connection from %s refused: not in WEB_ORIGINS.", origin)
+                raise ConnectionRefusedError("origin not allowed")
+            return await stock_connect(sid, environ, auth)
+
+        async def join_session(sid: Text, session_id: Text) -> None:
+            # python-socketio 5.x made enter_room a coroutine; Rasa 3.6 calls it
+            # without await, so the stock channel never joins the session's room
+            # and no answer reaches a widget with session_persistence on.
+            await sio.enter_room(sid, session_id, namespace=self.namespace)
+
+        @sio.on("session_request", namespace=self.namespace)
+        async def session_request(sid: Text, data: Any) -> None:
+            session_id = data.get("session_id") if isinstance(data, dict) else None
+            if not _valid_session_id(session_id):
+                session_id = uuid.uuid4().hex
+            if self.session_persistence:
+                await join_session(sid, session_id)
+            await sio.emit("session_confirm", session_id, room=sid, namespace=self.namespace)
+
         @sio.on(self.user_message_evt, namespace=self.namespace)
         async def handle_message(sid: Text, data: Any) -> None:
             if not isinstance(data, dict):
                 return
             if self.session_persistence:
                 session_id = data.get("session_id")
-                if not session_id or not isinstance(session_id, str):
-                    logger.warning("A web widget message without a session_id was ignored.")
+                if not _valid_session_id(session_id):
+                    logger.warning("A web widget message without a valid session_id was ignored.")
                     return
                 # A message sent while the widget reconnects can arrive before its
-                # session_request: join the session's room so the answer reaches it.
-                sio.enter_room(sid, session_id)
+                # session_request: join the room now so that the answer reaches it.
+                await join_session(sid, session_id)
                 sender_id = session_id
             else:
                 sender_id = sid
@@ -95,3 +128,9 @@ class WebchatInput(SocketIOInput):
                                              input_channel=self.name(), metadata=metadata))
 
         return blueprint
+
+
+def _valid_session_id(session_id: Any) -> bool:
+    """The widget's own uuid; anything else starts a new session. It is the
+    founder's sender id, so it must fit the stores' sender_id columns."""
+    return isinstance(session_id, str) and 0 < len(session_id) <= 128
