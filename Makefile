@@ -8,6 +8,7 @@ PY := $(VENV)/bin/python
 RASA := $(VENV)/bin/rasa
 MODEL := models/rapport.tar.gz
 SPACY_MODEL := var/spacy/rapport_en/meta.json
+WIDGET := widget/node_modules/.package-lock.json
 
 # Settings from .env when present, else these defaults (see .env.example).
 -include .env
@@ -16,6 +17,8 @@ export ACTIONS_PORT ?= 5055
 export WEB_PORT ?= 8000
 export CANVAS_DB_URL ?= sqlite:///var/canvas.db
 export TRACKER_DB ?= var/tracker.db
+# Web pages besides the web app's own that may embed the coach (comma-separated origins).
+export WEB_ORIGINS ?=
 # TensorFlow is loud at start-up; its warnings say nothing about the coach.
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PYTHONUNBUFFERED := 1
@@ -23,7 +26,7 @@ export PYTHONUNBUFFERED := 1
 TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null) \
 	$(wildcard bot/knowledge/*.yml) bot/extract.py bot/nlu/vocabulary_extractor.py $(SPACY_MODEL)
 
-.PHONY: help setup train run shell test validate lock clean
+.PHONY: help setup widget train run shell test validate lock clean
 
 help:
 	@echo "make run    set up, train if the training data changed, start the coach"
@@ -39,6 +42,15 @@ setup: $(VENV)/.installed $(SPACY_MODEL)
 $(SPACY_MODEL): $(VENV)/.installed bot/nlu/spacy_model.py
 	$(PY) -m bot.nlu.spacy_model var/spacy/rapport_en
 
+# The web widget's npm packages (rasa-webchat, html-to-image), exactly as
+# widget/package-lock.json pins them; npm's download cache stays in .cache/npm.
+$(WIDGET): widget/package.json widget/package-lock.json
+	@command -v npm >/dev/null || { echo "The web widget needs Node.js and npm: apt-get install nodejs npm" >&2; exit 1; }
+	cd widget && npm ci --cache ../.cache/npm
+	@touch $@
+
+widget: $(WIDGET)
+
 # Rasa trains only when one of its inputs is newer than the model.
 $(MODEL): $(VENV)/.installed $(TRAINING_INPUTS)
 	@mkdir -p var
@@ -47,10 +59,11 @@ $(MODEL): $(VENV)/.installed $(TRAINING_INPUTS)
 
 train: $(MODEL)
 
-run: setup train
+run: setup train widget
 	@mkdir -p var
 	@echo ""
 	@echo "Rapport is starting (the Rasa server takes a minute to load):"
+	@echo "  widget:  http://localhost:$(WEB_PORT)/"
 	@echo "  REST:    curl -s localhost:$(RASA_PORT)/webhooks/rest/webhook -d '{\"sender\": \"me\", \"message\": \"hi\"}'"
 	@echo "  shell:   make shell   (in another terminal)"
 	@echo "  actions: http://localhost:$(ACTIONS_PORT)/health"
@@ -63,7 +76,7 @@ shell: setup
 validate: setup
 	$(RASA) data validate --fail-on-warnings
 
-test: setup train
+test: setup train widget
 	$(PY) -m pytest
 
 lock: $(VENV)/.installed
@@ -73,3 +86,9 @@ lock: $(VENV)/.installed
 
 clean:
 	rm -rf models var/spacy .rasa
+
+# Benchmarks against the stock Rasa bot, written to docs/benchmarks.{md,json}
+# (about 45 minutes on 2 cores; `$(PY) -m bench --quick` is a small check run).
+.PHONY: bench
+bench: setup train
+	$(PY) -m bench

@@ -30,6 +30,9 @@ VENDOR_FILES: Dict[str, Path] = {
     "/vendor/rasa-webchat.js": NODE_MODULES / "rasa-webchat" / "lib" / "index.js",
     "/vendor/html-to-image.js": NODE_MODULES / "html-to-image" / "dist" / "html-to-image.js",
 }
+# rasa-webchat's bundled CSS imports a web font from Google Fonts: the widget
+# would call a third party from every founder's browser. It uses the system font.
+REMOTE_CSS_IMPORT = re.compile(r"@import url\(https?://[^)]*\);")
 # A cohort code as the canvas store keeps it (64 characters); anything else is dropped.
 COHORT = re.compile(r"^[\w .:/-]{1,64}$")
 
@@ -83,8 +86,17 @@ def create_app(settings: Optional[WebSettings] = None) -> Sanic:
         return response.json({"status": "ok"})
 
     app.static("/static", str(HERE / "static"), name="widget_static")
-    for number, (url, path) in enumerate(VENDOR_FILES.items()):
-        app.static(url, str(path), name=f"vendor_{number}", content_type="application/javascript; charset=utf-8")
+    # Read once at start-up (after a new `npm ci`, restart): served from memory,
+    # without the remote font import.
+    vendored = {url: REMOTE_CSS_IMPORT.sub("", path.read_text(encoding="utf-8")) for url, path in VENDOR_FILES.items()}
+
+    @app.get("/vendor/<name>")
+    async def vendor(request: Request, name: str):
+        body = vendored.get(f"/vendor/{name}")
+        if body is None:
+            return response.text("not found", status=404)
+        return response.text(body, content_type="application/javascript; charset=utf-8",
+                             headers={"Cache-Control": "public, max-age=3600"})
 
     @app.on_response
     async def restrict_cors(request: Request, resp):

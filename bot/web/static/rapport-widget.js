@@ -57,7 +57,9 @@
     if (block.venture_offer) head.appendChild(el("p", "rapport-card__offer", block.venture_offer));
     var about = [block.status === "final" ? "Final" : "Draft"];
     if (block.version) about.push("version " + block.version);
-    if (block.created_at) about.push(new Date(block.created_at).toLocaleDateString());
+    if (block.created_at) {
+      about.push("saved " + new Date(block.created_at).toLocaleDateString(undefined, { year: "numeric", month: "short", day: "numeric" }));
+    }
     head.appendChild(el("div", "rapport-card__meta", about.join(" · ")));
     card.appendChild(head);
 
@@ -112,16 +114,19 @@
     png.addEventListener("click", function () {
       png.disabled = true;
       withHtmlToImage(assetsUrl, function (htmlToImage) {
+        card.classList.add("rapport-card--picture"); // the picture without its buttons
         htmlToImage.toPng(card, {
           pixelRatio: 2,
           skipFonts: true, // system fonts only: nothing to fetch from the host page
-          backgroundColor: "#ffffff",
-          filter: function (node) { return !(node.classList && node.classList.contains("rapport-card__actions")); }
+          backgroundColor: "#ffffff"
         }).then(function (dataUrl) {
           download(name + ".png", dataUrl);
         }).catch(function (error) {
           console.error("Rapport widget: the PNG could not be made", error);
-        }).then(function () { png.disabled = false; });
+        }).then(function () {
+          card.classList.remove("rapport-card--picture");
+          png.disabled = false;
+        });
       });
     });
     actions.appendChild(markdown);
@@ -174,6 +179,7 @@
     root.classList.add("rapport-widget");
     if (target) root.classList.add("rapport-widget--embedded");
 
+    // The connection's state, for the styles (a "reconnecting" note) and for tests.
     function connection(state) {
       return function () { root.setAttribute("data-rapport-connection", state); };
     }
@@ -206,7 +212,11 @@
       userTextColor: "#ffffff",
       assistBackgoundColor: "#f0f2f7", // sic: rasa-webchat's prop name
       assistTextColor: "#1d2433",
-      onSocketEvent: { connect: connection("connected"), disconnect: connection("disconnected") }
+      onSocketEvent: {
+        connect: connection("connected"),
+        disconnect: connection("disconnected"),
+        connect_error: connection("disconnected") // socket.io-client goes on trying by itself
+      }
     }, root);
   }
 

@@ -36,7 +36,8 @@
       window.RapportWidget.mount({
         assetsUrl: origin,
         socketUrl: socketUrl,
-        cohort: data.cohort || "",
+        // As the web app checks ?cohort= on its own page: the canvas store keeps 64 characters.
+        cohort: /^[\w .:\/-]{1,64}$/.test(data.cohort || "") ? data.cohort : "",
         target: data.target || ""
       });
     });
