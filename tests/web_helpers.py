@@ -1,0 +1,103 @@
+"""The coach's three servers for browser tests, and a headless Chromium.
+
+WebCoachServers is tests.coach_servers.CoachServers plus the web app, with the
+Rasa server started as the Procfile starts it (`--cors` with the allowed
+origins). Everything runs on free ports with its own SQLite files.
+"""
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any, List, Sequence
+
+from bot.web.origins import allowed_origins
+from tests.coach_servers import MODEL, VENV_BIN, CoachServers, free_port
+
+CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
+# Flags for a headless Chromium in a container: no sandbox (root, no user
+# namespaces), nothing that phones home (the network only reaches registries).
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+class WebCoachServers(CoachServers):
+    """The action server, the Rasa server and the web app, as `make run` starts them."""
+
+    def __init__(self, workdir: Path):
+        super().__init__(workdir)
+        self.web_port = free_port()
+        # Another site that embeds the coach, allowed through WEB_ORIGINS.
+        self.partner_port = free_port()
+        self.env["WEB_PORT"] = str(self.web_port)
+        self.env["WEB_ORIGINS"] = f"http://localhost:{self.partner_port}"
+        self.env.pop("RASA_SOCKET_URL", None)
+        self.web = None
+
+    @property
+    def web_url(self) -> str:
+        return f"http://127.0.0.1:{self.web_port}"
+
+    def origins(self) -> List[str]:
+        return allowed_origins(self.env)
+
+    def start_rasa(self) -> None:
+        # As CoachServers.start_rasa, plus --cors as the Procfile passes it, and
+        # the HTTP API (tests only) to push a message into a widget's session.
+        if not MODEL.exists():
+            raise RuntimeError(f"{MODEL} is missing: `make test` trains it before the tests run")
+        self.rasa = self._spawn("rasa", [str(VENV_BIN / "rasa"), "run", "--model", str(MODEL), "--endpoints",
+                                         "endpoints.yml", "--credentials", "credentials.yml", "--port",
+                                         str(self.rasa_port), "--cors", *self.origins(), "--enable-api"])
+        self._wait(f"http://127.0.0.1:{self.rasa_port}/", self.rasa, "Rasa server")
+
+    def start_web(self) -> None:
+        self.web = self._spawn("web", [str(VENV_BIN / "python"), "-m", "bot.web"])
+        self._wait(f"{self.web_url}/health", self.web, "web app", timeout=60)
+
+    def stop(self) -> None:
+        from tests.coach_servers import _stop
+
+        _stop(self.web)
+        super().stop()
+
+
+def launch_chromium(playwright: Any):
+    """Debian's Chromium, headless. Missing is a failure, not a skip: .ci/run installs it."""
+    if not CHROMIUM.exists():
+        raise AssertionError(f"{CHROMIUM} is missing: install Debian's chromium (`apt-get install -y chromium`, "
+                             "as .ci/run does) to run the browser tests")
+    return playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+
+
+def rows(db: Path, sql: str, *args: Any) -> Sequence[tuple]:
+    with sqlite3.connect(db) as connection:
+        return connection.execute(sql, args).fetchall()
+
+
+class SitePage:
+    """Another web site: one HTML page on localhost:port, e.g. with the embed snippet."""
+
+    def __init__(self, port: int, html: str):
+        body = html.encode()
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 - the http.server API
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.url = f"http://localhost:{port}/"
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
