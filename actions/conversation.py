@@ -41,7 +41,8 @@ class ActionAnswerQuestion(Action):
             segments=segments_of(tracker),
         )
         intent = tracker.latest_message.get("intent", {}).get("name")
-        dispatcher.utter_message(text=coach.answer_question(
+        # A huge message may look like a question to the NLU; it gets asked to sum up, like any answer.
+        dispatcher.utter_message(text=coach.too_long(latest_text(tracker)) or coach.answer_question(
             intent, latest_text(tracker), entity_values(tracker, "relationship_type"), context))
         prompt(dispatcher, tracker)
         return []
@@ -62,7 +63,7 @@ class ActionCoachFallback(Action):
                     break
                 misses += 1
         text, buttons = coach.fallback(misses, tracker.get_slot("stage"), bool(tracker.active_loop_name))
-        dispatcher.utter_message(text=text, buttons=buttons or None)
+        dispatcher.utter_message(text=coach.too_long(latest_text(tracker)) or text, buttons=buttons or None)
         prompt(dispatcher, tracker)
         return []
 

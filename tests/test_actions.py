@@ -542,6 +542,13 @@ def test_why_during_a_form_question(act, slot):
     assert out.events == []
 
 
+def test_a_huge_message_taken_for_a_question_is_asked_to_sum_up(act):
+    out = act("action_answer_question", "what is " + "x" * 5000, "ask_definition", active_loop="segment_form",
+              slots={"stage": "segments", "requested_slot": "segment_who"})
+    assert out.texts == [coach.too_long("what is " + "x" * 5000)]
+    assert out.events == []
+
+
 def test_why_during_the_venture_questions(act):
     out = act("action_answer_question", "why?", "ask_why", active_loop="venture_form",
               slots={"requested_slot": "venture_offer"})
