@@ -152,23 +152,40 @@ def last_line(path: Path, width: int = 70) -> str:
 
 
 def run_logged(cmd: List[str], *, desc: str, log: Path, cwd: Path = ROOT, env: Optional[Dict[str, str]] = None,
-               timeout: float = 3600) -> Tuple[float, int]:
+               timeout: float = 3600, retries: int = 1) -> Tuple[float, int]:
     """Runs a command with its output in a log, a progress bar that shows the elapsed
-    time and the log's last line; returns (wall seconds, exit code)."""
+    time and the log's last line; returns (wall seconds, exit code). A command killed by
+    a signal from outside (another user's pkill on a shared machine) runs again, once."""
+    seconds, code = _run_logged(cmd, desc, log, cwd, env, timeout)
+    while code is not None and code < 0 and retries > 0:
+        retries -= 1
+        print(f"bench: {desc} was killed by signal {-code}; running it again", file=sys.stderr)
+        log.rename(log.with_suffix(f".killed{retries}.log"))
+        seconds, code = _run_logged(cmd, desc + " (again)", log, cwd, env, timeout)
+    return seconds, code
+
+
+def _run_logged(cmd: List[str], desc: str, log: Path, cwd: Path, env: Optional[Dict[str, str]],
+                timeout: float) -> Tuple[float, int]:
     log.parent.mkdir(parents=True, exist_ok=True)
     with open(log, "wb") as out:
         start = time.perf_counter()
         process = subprocess.Popen(cmd, cwd=cwd, env=env or bench_env(), stdout=out, stderr=subprocess.STDOUT)
-        with tqdm(desc=desc, bar_format="{desc}: {elapsed} {postfix}", file=sys.stderr, leave=True) as bar:
-            while process.poll() is None:
-                if time.perf_counter() - start > timeout:
-                    process.kill()
-                    process.wait()
-                    break
-                bar.set_postfix_str(last_line(log), refresh=False)
-                bar.update(0)
-                time.sleep(1.0)
-            bar.set_postfix_str(f"exit {process.returncode}")
+        try:
+            with tqdm(desc=desc, bar_format="{desc}: {elapsed} {postfix}", file=sys.stderr, leave=True) as bar:
+                while process.poll() is None:
+                    if time.perf_counter() - start > timeout:
+                        process.kill()
+                        process.wait()
+                        break
+                    bar.set_postfix_str(last_line(log), refresh=False)
+                    bar.update(0)
+                    time.sleep(1.0)
+                bar.set_postfix_str(f"exit {process.returncode}")
+        finally:
+            if process.poll() is None:  # the benchmark itself was stopped: stop the command too
+                process.terminate()
+                process.wait(timeout=30)
         return time.perf_counter() - start, process.returncode
 
 

@@ -99,9 +99,10 @@ def targets(r: Dict[str, Any]) -> List[Dict[str, Any]]:
     row("memory", memory, 900.0, " MB", memory is not None and memory < 900,
         get(stock, "memory_after_latency", "rasa", "rss_mb"), get(sql, "memory_after_latency", "rasa", "rss_mb"),
         digits=0)
-    train = get(r, "training", "coach", "seconds")
-    row("training", train, 240.0, " s", train is not None and train < 240, get(r, "training", "stock", "seconds"))
-    f1 = get(r, "nlu", "heldout", "intent", "macro_f1")
+    train = get(r, "training", "coach", "seconds") if get(r, "training", "coach", "exit_code") == 0 else None
+    stock_train = get(r, "training", "stock", "seconds") if get(r, "training", "stock", "exit_code") == 0 else None
+    row("training", train, 240.0, " s", train is not None and train < 240, stock_train)
+    f1 = get(r, "nlu", "heldout", "intent", "macro_f1") if get(r, "nlu", "heldout", "exit_code") == 0 else None
     row("f1", f1, 0.92, "", f1 is not None and f1 >= 0.92, lower_is_better=False, digits=3)
     return rows
 
@@ -292,6 +293,21 @@ def markdown(r: Dict[str, Any], picture: Optional[str]) -> str:
               "measured: " + "; ".join(
             f"{bot_names[k]} {b.get('load_average_before', ['?'])[0]} → {b.get('load_average_after', ['?'])[0]}"
             for k, b in bots if b) + ".", ""]
+    if meta.get("resumed"):
+        L += [f"**This run was stopped {len(meta['resumed'])} time(s) by a signal from outside** (other work on "
+              f"the shared machine ended processes) and went on with `--resume`: finished steps were kept, an "
+              f"unfinished step was run again from its start; each bot's serving measurements ran in one go. "
+              f"Stops: " + "; ".join(f"{x.get('after_stop')} (resumed {x.get('date')}, load {x['load_average'][0]})"
+                                     for x in meta["resumed"]) + ".", ""]
+    if meta.get("stopped"):
+        L += [f"**This run was stopped before it finished** ({meta['stopped']}): what is missing says n/a.", ""]
+    killed = [f"{name} (exit {get(r, *path, 'exit_code')})" for name, path in
+              (("held-out test", ("nlu", "heldout")), ("coach cross-validation", ("nlu", "cv")),
+               ("stock cross-validation", ("nlu", "stock_cv")), ("coach training", ("training", "coach")),
+               ("stock training", ("training", "stock"))) if get(r, *path, "exit_code") not in (None, 0)]
+    if killed:
+        L += ["**Steps that did not finish** (a negative exit is a signal from outside the benchmark): "
+              + ", ".join(killed) + "; their figures are not valid.", ""]
     busy = [x for x in (meta.get("load_average_before") or [0]) + (meta.get("load_average_after") or [0])] + \
         [s["load_average"][0] for s in steps]
     if max(busy or [0]) > 1.0:
