@@ -59,10 +59,13 @@ class CoachServers:
     def start_rasa(self) -> None:
         if not MODEL.exists():
             raise RuntimeError(f"{MODEL} is missing: `make test` trains it before the tests run")
-        self.rasa = self._spawn("rasa", [str(VENV_BIN / "rasa"), "run", "--model", str(MODEL), "--endpoints",
-                                         "endpoints.yml", "--credentials", "credentials.yml", "--port",
-                                         str(self.rasa_port)])
+        self.rasa = self._spawn("rasa", self.rasa_command())
         self._wait(f"http://127.0.0.1:{self.rasa_port}/", self.rasa, "Rasa server")
+
+    def rasa_command(self, *extra: str) -> List[str]:
+        """The Rasa server as the Procfile starts it."""
+        return [str(VENV_BIN / "python"), "-m", "bot.rasa_server", "run", "--model", str(MODEL), "--endpoints",
+                "endpoints.yml", "--credentials", "credentials.yml", "--port", str(self.rasa_port), *extra]
 
     def _wait(self, url: str, process: subprocess.Popen, what: str, timeout: float = 240) -> None:
         deadline = time.monotonic() + timeout

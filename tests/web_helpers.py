@@ -48,9 +48,7 @@ class WebCoachServers(CoachServers):
         # the HTTP API (tests only) to push a message into a widget's session.
         if not MODEL.exists():
             raise RuntimeError(f"{MODEL} is missing: `make test` trains it before the tests run")
-        self.rasa = self._spawn("rasa", [str(VENV_BIN / "rasa"), "run", "--model", str(MODEL), "--endpoints",
-                                         "endpoints.yml", "--credentials", "credentials.yml", "--port",
-                                         str(self.rasa_port), "--cors", *self.origins(), "--enable-api"])
+        self.rasa = self._spawn("rasa", self.rasa_command("--cors", *self.origins(), "--enable-api"))
         self._wait(f"http://127.0.0.1:{self.rasa_port}/", self.rasa, "Rasa server")
 
     def start_web(self) -> None:
