@@ -20,7 +20,10 @@ from typing import Dict, List
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from rasa.core.tracker_store import SQLTrackerStore  # noqa: E402
+from rasa.shared.core.constants import ACTION_LISTEN_NAME, ACTION_SESSION_START_NAME  # noqa: E402
 from rasa.shared.core.domain import Domain  # noqa: E402
+from rasa.shared.core.events import ActionExecuted, Event, UserUttered  # noqa: E402
+from rasa.shared.core.training_data.structures import Story  # noqa: E402
 from rasa.shared.core.training_data.story_writer.yaml_story_writer import YAMLStoryWriter  # noqa: E402
 
 from tests.coach_servers import ROOT, CoachServers  # noqa: E402
@@ -70,9 +73,34 @@ CONVERSATIONS: Dict[str, Dict[str, List[str]]] = {
                                       *WOMEN[:1], "thousands at 20 euros a year", *WOMEN[2:]],
         "start over": [*START, "freelance designers", "start over", "Inkwell"],
         "delete my data, confirmed": [*START, *BANKS, "no", "delete my data", "/confirm_delete"],
-        "delete my data, cancelled": [*START, "dentists", "delete my data", "no, keep it", "about 50 practices"],
+        "delete my data, cancelled": [*START, "dentists", "delete my data", "/deny", "about 50 practices"],
     },
 }
+
+
+class SessionStartStep(ActionExecuted):
+    """`- action: action_session_start` in the middle of a story. Rasa's story writer
+    leaves that action out (it runs by itself when a conversation begins), but the
+    coach's rules start a new session after each segment's interview."""
+
+
+def story_events(events: List[Event]) -> List[Event]:
+    """The conversation with each later session start written as a step, without the
+    SessionStarted and the carried slots that follow it: they restate the slots the
+    story already set."""
+    kept: List[Event] = []
+    carrying = False
+    for event in events:
+        if isinstance(event, ActionExecuted) and event.action_name == ACTION_SESSION_START_NAME:
+            if any(isinstance(e, UserUttered) for e in kept):
+                kept.append(SessionStartStep(ACTION_SESSION_START_NAME))
+                carrying = True
+                continue
+        if carrying:
+            carrying = not (isinstance(event, ActionExecuted) and event.action_name == ACTION_LISTEN_NAME)
+            continue
+        kept.append(event)
+    return kept
 
 
 async def export(servers: CoachServers, domain: Domain, senders: Dict[str, str]) -> str:
@@ -80,8 +108,8 @@ async def export(servers: CoachServers, domain: Domain, senders: Dict[str, str])
     writer = YAMLStoryWriter()
     steps = []
     for sender, name in senders.items():
-        tracker = await store.retrieve(sender)
-        story = tracker.as_story(include_source=False).story_steps
+        tracker = await store.retrieve_full_tracker(sender)  # every session, not only the last
+        story = Story.from_events(story_events(list(tracker.events)), sender).story_steps
         for step in story:
             step.block_name = name
         steps.extend(story)
