@@ -1,6 +1,7 @@
 """The venture and segment interviews: forms' validation and their endings."""
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -15,7 +16,38 @@ from bot.engine import recommend
 from bot.extract import extract_facts, split_venture
 
 
-class ValidateVentureForm(FormValidationAction):
+def resumed_this_turn(tracker: Tracker) -> bool:
+    """Whether this message re-opened the form (after a pause, or a "no" to deleting
+    everything) instead of answering its question."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            return False
+        if event.get("event") == "action" and event.get("name") == "action_resume":
+            return True
+    return False
+
+
+class InterviewValidation(FormValidationAction, ABC):
+    """A form's validation that does not read the message which re-opened the form as
+    an answer. Rasa re-validates the answers given before the pause when the form opens
+    again; read against this message ("no, keep it"), they would be overwritten."""
+
+    @abstractmethod
+    def name(self) -> Text:  # abstract, so the action server does not register this class
+        ...
+
+    async def get_validation_events(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                    domain: DomainDict) -> List[EventType]:
+        if resumed_this_turn(tracker):
+            return []  # the answers stand as they were
+        return await self.read_answers(dispatcher, tracker, domain)
+
+    async def read_answers(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                           domain: DomainDict) -> List[EventType]:
+        return await super().get_validation_events(dispatcher, tracker, domain)
+
+
+class ValidateVentureForm(InterviewValidation):
     def name(self) -> Text:
         return "validate_venture_form"
 
@@ -40,14 +72,14 @@ class ValidateVentureForm(FormValidationAction):
         return {"venture_offer": text}
 
 
-class ValidateSegmentForm(FormValidationAction):
+class ValidateSegmentForm(InterviewValidation):
     """Reads each answer, and fills every other question the answer already covers."""
 
     def name(self) -> Text:
         return "validate_segment_form"
 
-    async def get_validation_events(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                    domain: DomainDict) -> List[EventType]:
+    async def read_answers(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                           domain: DomainDict) -> List[EventType]:
         text = (tracker.latest_message.get("text") or "").strip()
         typed = "" if text.startswith("/") else text  # a button's payload is not the founder's words
         events: List[EventType] = []

@@ -7,12 +7,12 @@ from contextlib import contextmanager
 import pytest
 from rasa_sdk.events import ActiveLoop, SlotSet
 
-from actions import advice, common, conversation, interview
+from actions import advice, common, conversation, interview, session
 from bot import coach
 from bot.engine import recommend
 from bot.export import to_markdown
 from bot.store import CanvasStore
-from tests.conftest import (CHANNEL, SENDER, action_event, banks, block, button, entity, form_tracker, make_tracker,
+from tests.conftest import (CHANNEL, SENDER, action_event, slot_event, banks, block, button, entity, form_tracker, make_tracker,
                             run_action, segment, segment_dicts, shops, user_event)
 
 pytestmark = pytest.mark.usefixtures("canvas_url")  # never the real var/canvas.db
@@ -23,7 +23,7 @@ ACTIONS = {cls().name(): cls for cls in (
     advice.ActionConfirmBlock, advice.ActionSaveBlock, advice.ActionWhatToChange, advice.ActionEditBlock,
     conversation.ActionAnswerQuestion, conversation.ActionCoachFallback, advice.ActionShowCanvas,
     conversation.ActionChangeSegment, conversation.ActionStartOver, conversation.ActionDeleteRequest,
-    conversation.ActionDeleteData, conversation.ActionPause, conversation.ActionResume,
+    conversation.ActionDeleteData, conversation.ActionPause, conversation.ActionResume, session.ActionSessionStart,
 )}
 
 REVIEW = {"venture_name": "Brewbox", "venture_offer": "coffee for offices", "stage": "review",
@@ -94,6 +94,26 @@ def test_every_action_of_the_domain_is_here(domain):
     assert sorted(domain["actions"]) == sorted(ACTIONS)
 
 
+def test_a_new_session_carries_each_slot_once_with_its_latest_value(act, domain):
+    # A long conversation: the segments slot was set many times; only its latest value goes on.
+    events = [action_event("action_session_start"), action_event("action_listen"), user_event("hi", "greet"),
+              *[slot_event("segments", segment_dicts(shops())[:k]) for k in range(3)],
+              slot_event("requested_slot", None)]
+    out = act("action_session_start", tracker=make_tracker(domain, slots={**REVIEW, "stage": "more_segments",
+                                                                          "requested_slot": "segment_who"},
+                                                           events=events))
+    assert out.events[0]["event"] == "session_started"
+    assert out.events[-1] == {**out.events[-1], "event": "action", "name": "action_listen"}
+    carried = [e for e in out.events if e["event"] == "slot"]
+    assert len(carried) == len({e["name"] for e in carried}), "each slot once"
+    assert out.slots["segments"] == REVIEW["segments"]
+    assert out.slots["venture_name"] == "Brewbox" and out.slots["stage"] == "more_segments"
+    assert "requested_slot" not in out.slots, "no form runs across a session"
+    assert all(e["value"] is not None for e in carried)
+    assert "confirming_delete" not in out.slots, "a slot at its initial value needs no carrying"
+    assert out.messages == []
+
+
 # ---------------------------------------------------------------- action_greet
 
 
@@ -143,6 +163,26 @@ def test_ask_segment_who_numbers_the_segment(act, slots, start):
 
 
 # ---------------------------------------------------------------- validate_venture_form
+
+
+@pytest.mark.parametrize("form, slot, answer", [("segment_form", "segment_who", "dentists"),
+                                                ("venture_form", "venture_name", "Brewbox")])
+def test_the_message_that_reopens_a_form_is_not_an_answer(domain, form, slot, answer):
+    # "No, keep it" to deleting everything: action_resume, then the form opens again and
+    # Rasa hands the answers given before the pause back for validation.
+    tracker = form_tracker(domain, form, None, {slot: answer}, "no, keep it", intent="deny")
+    tracker.events.insert(2, action_event("action_resume"))
+    out = run_action(ACTIONS[f"validate_{form}"](), tracker, domain)
+    assert out.events == [], "the earlier answer stands; the message is not read into it"
+    assert out.messages == []
+
+
+def test_an_answer_after_a_resumed_form_is_read(domain):
+    # The turn after: action_resume is before the founder's message, so the answer counts.
+    tracker = form_tracker(domain, "segment_form", "segment_who", {"segment_who": "dentists"}, "dentists")
+    tracker.events.insert(0, action_event("action_resume"))
+    out = run_action(ACTIONS["validate_segment_form"](), tracker, domain)
+    assert ("segment_who", "dentists") in slot_events(out)
 
 
 def test_venture_name_and_offer_in_one_answer(validate):
