@@ -1,0 +1,29 @@
+"""The trained NLU, loaded as the Rasa server loads it: messages without words get
+a clear nlu_fallback (the coach then asks again), never an error."""
+import asyncio
+
+import pytest
+from rasa.core.agent import Agent
+
+from tests.coach_servers import MODEL
+
+
+@pytest.fixture(scope="module")
+def parse():
+    if not MODEL.exists():
+        pytest.fail(f"{MODEL} is missing: `make test` trains it before the tests run")
+    agent = Agent.load(str(MODEL))
+    return lambda text: asyncio.run(agent.parse_message(text))
+
+
+@pytest.mark.parametrize("text", ["", "   ", "\n\t", "?!", "..."])
+def test_a_message_without_words_is_not_understood_and_does_not_fail(parse, text):
+    result = parse(text)
+    assert result["intent"]["name"] == "nlu_fallback"
+
+
+@pytest.mark.parametrize("text, intent", [("hello", "greet"), ("what is co-creation?", "ask_definition")])
+def test_worded_messages_are_still_classified(parse, text, intent):
+    result = parse(text)
+    assert result["intent"]["name"] == intent
+    assert result["intent_ranking"], "a ranking for worded messages"
