@@ -7,12 +7,12 @@ from contextlib import contextmanager
 import pytest
 from rasa_sdk.events import ActiveLoop, SlotSet
 
-from actions import advice, common, conversation, interview, session
+from actions import advice, common, conversation, interview
 from bot import coach
 from bot.engine import recommend
 from bot.export import to_markdown
 from bot.store import CanvasStore
-from tests.conftest import (CHANNEL, SENDER, action_event, slot_event, banks, block, button, entity, form_tracker, make_tracker,
+from tests.conftest import (CHANNEL, SENDER, action_event, banks, block, button, entity, form_tracker, make_tracker,
                             run_action, segment, segment_dicts, shops, user_event)
 
 pytestmark = pytest.mark.usefixtures("canvas_url")  # never the real var/canvas.db
@@ -23,7 +23,7 @@ ACTIONS = {cls().name(): cls for cls in (
     advice.ActionConfirmBlock, advice.ActionSaveBlock, advice.ActionWhatToChange, advice.ActionEditBlock,
     conversation.ActionAnswerQuestion, conversation.ActionCoachFallback, advice.ActionShowCanvas,
     conversation.ActionChangeSegment, conversation.ActionStartOver, conversation.ActionDeleteRequest,
-    conversation.ActionDeleteData, conversation.ActionPause, conversation.ActionResume, session.ActionSessionStart,
+    conversation.ActionDeleteData, conversation.ActionPause, conversation.ActionResume,
 )}
 
 REVIEW = {"venture_name": "Brewbox", "venture_offer": "coffee for offices", "stage": "review",
@@ -92,26 +92,6 @@ def busy_store(canvas_url, monkeypatch, tmp_path):
 
 def test_every_action_of_the_domain_is_here(domain):
     assert sorted(domain["actions"]) == sorted(ACTIONS)
-
-
-def test_a_new_session_carries_each_slot_once_with_its_latest_value(act, domain):
-    # A long conversation: the segments slot was set many times; only its latest value goes on.
-    events = [action_event("action_session_start"), action_event("action_listen"), user_event("hi", "greet"),
-              *[slot_event("segments", segment_dicts(shops())[:k]) for k in range(3)],
-              slot_event("requested_slot", None)]
-    out = act("action_session_start", tracker=make_tracker(domain, slots={**REVIEW, "stage": "more_segments",
-                                                                          "requested_slot": "segment_who"},
-                                                           events=events))
-    assert out.events[0]["event"] == "session_started"
-    assert out.events[-1] == {**out.events[-1], "event": "action", "name": "action_listen"}
-    carried = [e for e in out.events if e["event"] == "slot"]
-    assert len(carried) == len({e["name"] for e in carried}), "each slot once"
-    assert out.slots["segments"] == REVIEW["segments"]
-    assert out.slots["venture_name"] == "Brewbox" and out.slots["stage"] == "more_segments"
-    assert "requested_slot" not in out.slots, "no form runs across a session"
-    assert all(e["value"] is not None for e in carried)
-    assert "confirming_delete" not in out.slots, "a slot at its initial value needs no carrying"
-    assert out.messages == []
 
 
 # ---------------------------------------------------------------- action_greet

@@ -42,3 +42,41 @@ def test_a_bad_answer_fails_as_in_rasa(answer):
         RemoteAction._rasa_validate_action_result(action, answer)
     assert str(ours.value) == str(rasas.value)
     assert "Failed to validate Action server response" in ours.value.message
+
+
+def test_a_new_session_carries_each_slot_once_with_its_latest_value():
+    import asyncio
+
+    from rasa.core.actions.action import ActionSessionStart
+    from rasa.core.channels import CollectingOutputChannel
+    from rasa.core.nlg import TemplatedNaturalLanguageGenerator
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import ActionExecuted, SessionStarted, SlotSet, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    from tests.coach_servers import ROOT
+
+    domain = Domain.load(str(ROOT / "domain.yml"))
+    history = [ActionExecuted("action_listen"), UserUttered("hi"),
+               *[SlotSet("segments", [{"profile": {"name": f"Segment {k}"}, "choices": []}] * k) for k in range(1, 4)],
+               SlotSet("venture_name", "Brewbox"), SlotSet("stage", "segments"), SlotSet("stage", "more_segments"),
+               SlotSet("requested_slot", "segment_goal"), SlotSet("confirming_delete", False)]
+    tracker = DialogueStateTracker.from_events("founder", history, slots=domain.slots)
+    before = tracker.current_slot_values()
+
+    events = asyncio.run(ActionSessionStart().run(CollectingOutputChannel(), TemplatedNaturalLanguageGenerator(
+        domain.responses), tracker, domain))
+
+    assert isinstance(events[0], SessionStarted) and events[-1] == ActionExecuted("action_listen")
+    carried = {e.key: e.value for e in events if isinstance(e, SlotSet)}
+    assert len(carried) == len([e for e in events if isinstance(e, SlotSet)]), "each slot once"
+    assert carried == {"segments": before["segments"], "venture_name": "Brewbox", "stage": "more_segments"}
+    assert len(carried["segments"]) == 3, "the latest value"
+    # Nothing the coach remembers is lost: after the new session, the slots are as before
+    # (requested_slot aside, which only a running form uses).
+    tracker.update_with_events(events, domain)
+    after = tracker.current_slot_values()
+    assert {k: v for k, v in after.items() if k != "requested_slot"} == \
+        {k: v for k, v in before.items() if k != "requested_slot"}
+    assert not any(isinstance(e, UserUttered) for e in tracker.applied_events()), "nothing before it is replayed"
+    assert len(tracker.applied_events()) == len(events) - 1
