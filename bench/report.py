@@ -19,8 +19,8 @@ TARGETS = {
     "f1": "Held-out intent macro-F1 at least 0.92",
 }
 PARTS = {
-    "nlu": "NLU (parse: spaCy, featurizers, DIET, vocabulary, fallback)",
-    "policies": "policies (Memoization + Rule, each prediction)",
+    "nlu": "NLU (parse: spaCy, featurizers, intent classifier, vocabulary, fallback)",
+    "policies": "policies (RulePolicy, each prediction)",
     "tracker_load": "tracker store: load (SQL query + tracker rebuilt from events)",
     "tracker_save": "tracker store: save",
     "actions": "action calls (request built from the tracker + HTTP + action server)",
@@ -143,10 +143,12 @@ def bounds(r: Dict[str, Any]) -> Dict[str, str]:
             f"{early['total']:.1f} ms early (turns {early.get('positions')}) and {late['total']:.1f} ms late "
             f"(turns {late.get('positions')}), in-process. What grew: {growth}. The tracker has "
             f"{fmt(events.get('turn_first'), '', 0)} events at turn 5 and {fmt(events.get('turn_last'), '', 0)} at "
-            f"turn 80; every action call sends the whole tracker ({fmt(payload.get('turn_first'), ' KB')} at turn 5, "
-            f"{fmt(payload.get('turn_last'), ' KB')} at turn 80), the SQL store reads every event back and Rasa "
-            f"replays them into a tracker on every turn, and the policies featurize the whole history: all "
-            f"linear in the conversation's length (domain.yml: session_expiration_time 0, so a session never ends). "
+            f"turn 80, and an action call sends {fmt(payload.get('turn_first'), ' KB')} at turn 5 and "
+            f"{fmt(payload.get('turn_last'), ' KB')} at turn 80: the SQL store loads, Rasa replays, the rule policy "
+            f"featurizes and the action server receives the current session only, and a new session starts after "
+            f"each segment's interview (data/rules/coaching.yml, bot/rasa_server.py). What still grows is the "
+            f"slots' size (the list of segments) and the SQL query, which looks for the session's start among all "
+            f"the conversation's events. "
             f"The stock bot grows too: {fmt(get(stock, 'by_position', 'ratio_mean'), 'x', 2)} in memory, "
             f"{fmt(get(sql, 'by_position', 'ratio_mean'), 'x', 2)} with SQLite.")
     t50 = get(coach, "throughput", "50") or {}
@@ -167,8 +169,7 @@ def bounds(r: Dict[str, Any]) -> Dict[str, str]:
     if prof.get("model_load_s"):
         load_text = (f" Loading the model in-process takes {prof['model_load_s']} s, of which "
                      + ", ".join(f"{c['node'].replace('run_', '')} {c['seconds']:.1f} s" for c in loads[:3])
-                     + ": Rasa rebuilds DIET's TensorFlow graph on load (RasaModel.load runs one training step "
-                       "on dummy data so the weights can be restored), which is most of the start.")
+                     + ".")
     if cold:
         out["cold"] = (f"Action server up after {fmt(cold.get('actions_up_s'), ' s')}, Rasa server up after "
                        f"{fmt(cold.get('rasa_up_s'), ' s')} (polled every 0.5 s), first answer at "
@@ -389,7 +390,9 @@ def markdown(r: Dict[str, Any], picture: Optional[str]) -> str:
                 lrows.append([f"**{bot_names[key]}: all turns**", s["n"], s["p50"], s["p95"], s["p99"], s["mean"]])
         L += _table(["turns", "n", "p50 ms", "p95 ms", "p99 ms", "mean ms"], lrows)
         errs = [f"{bot_names[k]} {get(b, 'latency', 'errors')}" for k, b in bots if b.get("latency")]
-        L += ["Errors (HTTP, timeout or empty answer): " + ", ".join(errs) + ".", ""]
+        L += ["Errors (HTTP, timeout or empty answer): " + ", ".join(errs) + ". An empty answer from the stock bot "
+              "is its own dialogue (its TED policy sometimes listens without answering a moodbot message); the "
+              "latency figures are over the turns that were answered.", ""]
 
     # By position
     if any(get(b, "by_position") for _, b in bots):
@@ -527,8 +530,11 @@ def markdown(r: Dict[str, Any], picture: Optional[str]) -> str:
                          "replayed directly"],
                         [[pos, c["action"], f"{c['payload_kb']} KB", c["tracker_events"], f"{c['in_turn_ms']} ms",
                           f"{c['direct_median_ms']} ms"] for pos, calls in replay.items() for c in calls])
-    L += ["## Findings and what would make the coach faster", "",
-          "Measured, not applied: the benchmark changes nothing in the coach.", ""]
+    changes = Path(__file__).with_name("changes.md")  # hand-written: what was changed for speed, and why
+    if changes.exists():
+        L += [changes.read_text().strip(), ""]
+    L += ["## Findings and what is left to try", "",
+          "Written by the benchmark from this run's numbers.", ""]
     L += findings(r) + [""]
     L += ["## Method", "",
           "- `make bench` = `make setup train` then `python -m bench`; `python -m bench --quick` is a small run "
@@ -541,7 +547,7 @@ def markdown(r: Dict[str, Any], picture: Optional[str]) -> str:
 
 
 def findings(r: Dict[str, Any]) -> List[str]:
-    """What the numbers say, each finding with the change it suggests (measured, not made)."""
+    """What the numbers say about the coach as it is, and what is left to try."""
     out: List[str] = []
     prof = r.get("profile") or {}
     o, e, l = prof.get("overall") or {}, prof.get("early") or {}, prof.get("late") or {}
@@ -565,31 +571,28 @@ def findings(r: Dict[str, Any]) -> List[str]:
     check = prof.get("schema_check") or {}
     if o.get("action_response_check") and check.get("rasa_validate_ms"):
         saving = (check["rasa_validate_ms"] - check["validator_built_once_ms"]) * (calls or 0)
-        add(f"**Rasa re-checks a JSON schema on every action call.** RemoteAction._validate_action_result calls "
-            f"`jsonschema.validate()`, which first validates Rasa's whole events schema against the JSON-Schema "
-            f"metaschema, then the answer: {check['rasa_validate_ms']:.1f} ms per call, against "
-            f"{check['validator_built_once_ms']:.2f} ms with a validator built once. At {calls} action calls a turn "
-            f"that is {o['action_response_check']:.0f} ms, {_share(o['action_response_check'], total)} of the turn, "
-            f"the largest single item. Change: replace that method at server start with one that keeps one "
-            f"validator (a few lines in a module the Rasa server already imports, such as "
-            f"bot/nlu/vocabulary_extractor.py); saves about {saving:.0f} ms a turn, on every kind of turn.")
+        add(f"**The action server's answers are checked by a validator compiled once.** Rasa 3.6's "
+            f"RemoteAction._validate_action_result calls `jsonschema.validate()`, which validates Rasa's whole "
+            f"events schema against the JSON-Schema metaschema before each answer: {check['rasa_validate_ms']:.1f} ms "
+            f"a call. `python -m bot.rasa_server` (what `make run` starts) makes the same check with a validator "
+            f"compiled once: {check['validator_built_once_ms']:.2f} ms. In the profiled turns the check takes "
+            f"{o['action_response_check']:.1f} ms a turn ({calls} calls); Rasa's own would take about "
+            f"{saving + o['action_response_check']:.0f} ms.")
     if e.get("total") and l.get("total") and l["total"] > e["total"]:
         d = {k: (l.get(k) or 0) - (e.get(k) or 0) for k in [*PARTS, *NESTED]}
         parts = sorted(((k, v) for k, v in d.items() if k in PARTS and v > 0.5), key=lambda kv: -kv[1])
         ev = prof.get("tracker_events") or {}
-        add(f"**Every turn re-reads the whole conversation.** The same kind of turn costs {e['total']:.0f} ms at "
+        add(f"**What still grows with the conversation.** The same kind of turn costs {e['total']:.0f} ms at "
             f"turns {e.get('positions')} and {l['total']:.0f} ms at turns {l.get('positions')} "
-            f"({l['total'] / e['total']:.2f}x): " + ", ".join(f"{PARTS[k].split(' (')[0]} +{v:.0f} ms"
-                                                                for k, v in parts) +
-            f". The tracker grows from {fmt(ev.get('turn_first'), '', 0)} events at turn 5 to "
-            f"{fmt(ev.get('turn_last'), '', 0)} at turn 80; Rasa loads and replays all of them "
-            f"(`DialogueStateTracker.from_dict`: {fmt(e.get('tracker_rebuild'), ' ms')} → "
-            f"{fmt(l.get('tracker_rebuild'), ' ms')}), the rule policy walks them, and every action call "
-            f"serializes them for the action server, which parses them back. With `session_expiration_time: 0` "
-            f"the session is the whole conversation. Change: end sessions (e.g. `session_expiration_time: 60` "
-            f"with `carry_over_slots_to_new_session: true`), and since a new session does not carry an active "
-            f"form over, let a custom `action_session_start` re-open the form from the slots (the coach already "
-            f"resumes paused forms). A bounded session bounds every one of these costs.")
+            f"({l['total'] / e['total']:.2f}x): " + (", ".join(f"{PARTS[k].split(' (')[0]} +{v:.0f} ms"
+                                                                 for k, v in parts) or "nothing measurable") +
+            f". Rasa loads, replays (`DialogueStateTracker.from_dict`: {fmt(e.get('tracker_rebuild'), ' ms')} → "
+            f"{fmt(l.get('tracker_rebuild'), ' ms')}), featurizes for the rules and sends to the action server "
+            f"the current session only, and the coach starts a new session after each segment's interview "
+            f"(actions/session.py), carrying one SlotSet per slot: the tracker has "
+            f"{fmt(ev.get('turn_first'), '', 0)} events at turn 5 and {fmt(ev.get('turn_last'), '', 0)} at turn 80. "
+            f"What remains is the slots themselves (the list of segments grows with each one) and the SQL query, "
+            f"which finds the session's start among all the conversation's events.")
     replay = prof.get("replay") or {}
     first = (replay.get("5") or [{}])[0]
     last_key = str(prof.get("turns") or 80)
@@ -604,7 +607,7 @@ def findings(r: Dict[str, Any]) -> List[str]:
             f"{first['direct_median_ms']} ms at turn 5 ({first['payload_kb']} KB, {first['tracker_events']} "
             f"events) and {last['direct_median_ms']} ms at turn 80 ({last['payload_kb']} KB, "
             f"{last['tracker_events']} events), replayed directly to /webhook, because rasa-sdk receives and "
-            f"parses the whole tracker on every call. Change: shorter sessions (above), and fewer calls where two "
+            f"parses the whole tracker (the current session) on every call. Change to try: fewer calls where two "
             f"custom actions run back to back in one turn (e.g. the form's last validation followed by "
             f"`action_save_segment`).")
     nodes = {x["node"]: x["ms_per_turn"] for x in prof.get("nodes_overall", [])}
@@ -614,16 +617,14 @@ def findings(r: Dict[str, Any]) -> List[str]:
         early_nodes = {x["node"]: x["ms_per_turn"] for x in prof.get("nodes_early", [])}
         grow = ", ".join(f"{k[4:]} {fmt(early_nodes.get(k), ' ms')} → {fmt(late_nodes.get(k), ' ms')}"
                          for k in nodes if "Policy" in k)
-        add(f"**Policies: {o['policies']:.0f} ms a turn** ({policy_nodes}; early → late: {grow}). Both run on "
-            f"every prediction (two or more a turn) and read the tracker's states, so they grow with it. "
-            f"MemoizationPolicy only adds what the stories teach beyond the rules. Change: if the recorded test "
-            f"stories still pass with `rasa test core --fail-on-prediction-errors` without it, drop "
-            f"MemoizationPolicy (config.yml says every step is a rule or a form); and bound the session (above).")
+        add(f"**Policies: {o['policies']:.0f} ms a turn** ({policy_nodes}; early → late: {grow}). The coach runs "
+            f"the RulePolicy alone (every step is a rule or a form; no MemoizationPolicy, no TED). It runs on every "
+            f"prediction (two or more a turn) and reads the session's states.")
     if o.get("nlu"):
         nlu_nodes = [(k, v) for k, v in nodes.items() if "Policy" not in k and k.startswith("run_")][:3]
         add(f"**NLU is not what bounds a turn**: {o['nlu']:.0f} ms ({_share(o['nlu'], total)}); "
-            + ", ".join(f"{k[4:]} {v:.1f} ms" for k, v in nlu_nodes) + ". DIET's cost per message is fixed; "
-            "fewer epochs would not change it.")
+            + ", ".join(f"{k[4:]} {v:.1f} ms" for k, v in nlu_nodes) + ". Its cost per message does not "
+            "depend on the conversation.")
     if o.get("tracker_load") and o.get("tracker_rebuild") is not None:
         sql_part = o["tracker_load"] - (o.get("tracker_rebuild") or 0)
         add(f"**Tracker store**: loading takes {o['tracker_load']:.0f} ms a turn: {o['tracker_rebuild']:.0f} ms "
@@ -632,8 +633,7 @@ def findings(r: Dict[str, Any]) -> List[str]:
             f"slows down with the conversation) and {sql_part:.0f} ms for the SQL query and decoding each event's "
             f"JSON; saving takes {fmt(o.get('tracker_save'), ' ms', 0)}. The stock bot's p95 is "
             f"{fmt(get(stock, 'latency', 'all', 'p95'), ' ms')} in memory and "
-            f"{fmt(get(r, 'serve', 'stock_sql', 'latency', 'all', 'p95'), ' ms')} with the coach's SQLite store. "
-            f"Change: bound the session (above); a faster store alone would not remove the replay.")
+            f"{fmt(get(r, 'serve', 'stock_sql', 'latency', 'all', 'p95'), ' ms')} with the coach's SQLite store.")
     t1, t50 = get(coach, "throughput", "1") or {}, get(coach, "throughput", "50") or {}
     if t1.get("turns_per_s") and t50.get("turns_per_s"):
         add(f"**Throughput is one core's**: {t1['turns_per_s']} turns/s alone, {t50['turns_per_s']} turns/s with "
@@ -648,25 +648,22 @@ def findings(r: Dict[str, Any]) -> List[str]:
             (get(coach, "by_position", "turns") or 0) * (get(coach, "by_position", "runs") or 0)
         add(f"**The Rasa log is full of false errors**: {logs['button_payload_interpolation_errors']} ERROR lines "
             f"with tracebacks (in about {turns} turns) from the response interpolator reading the buttons' "
-            f"`/inform{{...}}` payloads as slot placeholders (RasaHQ/rasa#6616). They cost little time "
-            f"(responses render in {fmt(o.get('nlg'), ' ms')} a turn) but hide real errors "
-            f"({logs.get('errors', 0)} other ERROR lines). Change: write the payloads with doubled braces, "
-            f"`'/inform{{{{\"goal\": \"keep\"}}}}'`, as Rasa's docs do for entity payloads (RasaHQ/rasa#7337).")
+            f"`/inform{{...}}` payloads as slot placeholders (RasaHQ/rasa#6616); domain.yml doubles their braces, so "
+            f"a payload that still shows up here has single ones. "
+            f"({logs.get('errors', 0)} other ERROR lines).")
     cold = coach.get("cold_start") or {}
     base = r.get("import_baseline") or {}
     loads = prof.get("model_load_components") or []
-    diet = next((c["seconds"] for c in loads if "DIETClassifier" in c["node"]), None)
     if cold.get("first_answer_s"):
-        add(f"**Cold start and memory are TensorFlow's**: the first answer comes after "
+        slowest = ", ".join(f"{c['node'].replace('run_', '')} {c['seconds']:.1f} s" for c in loads[:2])
+        add(f"**Cold start and memory are mostly Rasa's imports**: the first answer comes after "
             f"{fmt(cold['first_answer_s'], ' s')} "
-            f"(stock bot {fmt(get(stock, 'cold_start', 'first_answer_s'), ' s')}). Importing Rasa and "
-            f"TensorFlow takes {fmt(base.get('import_s'), ' s')} and {fmt(base.get('rss_mb'), ' MB', 0)}; loading "
-            f"DIET takes {fmt(diet, ' s')} (Rasa traces a TensorFlow training step to restore its weights). "
+            f"(stock bot {fmt(get(stock, 'cold_start', 'first_answer_s'), ' s')}). Importing Rasa, and with it "
+            f"TensorFlow, takes {fmt(base.get('import_s'), ' s')} and {fmt(base.get('rss_mb'), ' MB', 0)}, although "
+            f"the coach runs no TensorFlow model; the slowest components to load are {slowest or 'n/a'}. "
             f"The Rasa server holds {fmt(get(coach, 'memory_after_latency', 'rasa', 'rss_mb'), ' MB', 0)} (stock "
-            f"bot {fmt(get(stock, 'memory_after_latency', 'rasa', 'rss_mb'), ' MB', 0)}). Change to try: "
-            f"Rasa 3.6's LogisticRegressionClassifier (scikit-learn) in place of DIET, so no TensorFlow model is "
-            f"built or held (the import floor stays); keep it only if `python -m bench --steps nlu,cv` still shows a held-out macro-F1 of "
-            f"0.92 or more.")
+            f"bot {fmt(get(stock, 'memory_after_latency', 'rasa', 'rss_mb'), ' MB', 0)}, which loads DIET, TED "
+            f"and a ResponseSelector).")
     return out
 
 
