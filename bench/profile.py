@@ -339,7 +339,7 @@ def main(argv: Optional[List[str]] = None) -> None:
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="bench-profile-") as tmp:
         servers = CoachServers(Path(tmp))
-        servers.env.update(bench_env())
+        servers.env = {**bench_env(), **servers.env}  # its own ports and databases win over `make`'s
         try:
             servers.start_actions()
             # endpoints.yml reads these, as in `make run`

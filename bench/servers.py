@@ -41,7 +41,9 @@ class BenchCoach(CoachServers):
     def __init__(self, workdir: Path):
         workdir.mkdir(parents=True, exist_ok=True)
         super().__init__(workdir)
-        self.env.update(bench_env())
+        # The benchmark's settings, under this coach's own ports and databases: `make bench`
+        # exports the default RASA_PORT and ACTIONS_PORT, which must not win here.
+        self.env = {**bench_env(), **self.env}
 
     @property
     def port(self) -> int:
