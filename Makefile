@@ -88,7 +88,8 @@ clean:
 	rm -rf models var/spacy .rasa
 
 # Benchmarks against the stock Rasa bot, written to docs/benchmarks.{md,json}
-# (about 45 minutes on 2 cores; `$(PY) -m bench --quick` is a small check run).
+# (about 45 minutes on 2 cores). BENCH_ARGS passes options, e.g. --quick for a
+# small check run, or --resume DIR to go on with a stopped run.
 .PHONY: bench
 bench: setup train
-	$(PY) -m bench
+	$(PY) -m bench $(BENCH_ARGS)
