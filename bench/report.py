@@ -295,9 +295,9 @@ def markdown(r: Dict[str, Any], picture: Optional[str]) -> str:
             f"{bot_names[k]} {b.get('load_average_before', ['?'])[0]} → {b.get('load_average_after', ['?'])[0]}"
             for k, b in bots if b) + ".", ""]
     if meta.get("resumed"):
-        L += [f"**This run was stopped {len(meta['resumed'])} time(s) by a signal from outside** (other work on "
-              f"the shared machine ended processes) and went on with `--resume`: finished steps were kept, an "
-              f"unfinished step was run again from its start; each bot's serving measurements ran in one go. "
+        L += [f"**This run was stopped {len(meta['resumed'])} time(s)** and went on with `--resume`: finished "
+              f"steps were kept, an unfinished step was run again from its start; each bot's serving measurements "
+              f"ran in one go. "
               f"Stops: " + "; ".join(f"{x.get('after_stop')} (resumed {x.get('date')}, load {x['load_average'][0]})"
                                      for x in meta["resumed"]) + ".", ""]
     if meta.get("stopped"):

@@ -3,7 +3,8 @@
 1. Rasa 3.6 checks every answer of the action server with `jsonschema.validate()`,
    which first validates Rasa's whole events schema against the JSON-Schema
    metaschema, then the answer: 21 ms per action call, a quarter of a coach turn
-   (docs/benchmarks.md). Here the same check runs with the schema compiled once.
+   (docs/benchmarks.md). Here the same check runs with the schema compiled once,
+   each event against its own type's schema.
 2. The coach starts a new Rasa session after each segment's interview
    (data/rules/coaching.yml), so that no turn loads, replays and sends the whole
    conversation. Rasa's `action_session_start` carries over every SlotSet event of
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 import sys
 from functools import lru_cache
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Tuple
 
 from jsonschema import validators
 from rasa.core.actions.action import ActionSessionStart, RemoteAction
@@ -25,18 +26,42 @@ from rasa.shared.core.events import SlotSet
 from rasa.shared.core.trackers import DialogueStateTracker
 
 
-@lru_cache(maxsize=1)
-def action_answer_validator() -> Any:
-    schema = RemoteAction.action_response_format_spec()
+def _compiled(schema: Dict[str, Any]) -> Any:
     validator_class = validators.validator_for(schema)
     validator_class.check_schema(schema)
     return validator_class(schema)
 
 
+@lru_cache(maxsize=1)
+def answer_validators() -> Tuple[Any, Dict[str, Any]]:
+    """Rasa's answer schema, compiled once: the answer without its events, and one
+    validator per event type. Rasa's event schema is a oneOf of per-type schemas,
+    each fixing "event" to a different constant, so an event is valid exactly when
+    it fits its own type's schema; checking only that one skips 22 failed tries."""
+    answer = RemoteAction.action_response_format_spec()
+    envelope = {**answer, "properties": {**answer["properties"], "events": {"type": "array"}}}
+    event_schema = answer["properties"]["events"]["items"]
+    shared = {key: value for key, value in event_schema.items() if key != "oneOf"}
+    by_type = {one["properties"]["event"]["const"]: _compiled({**shared, "allOf": [one]})
+               for one in event_schema["oneOf"]}
+    return _compiled(envelope), by_type
+
+
+def answer_is_valid(result: Dict[str, Any]) -> bool:
+    envelope, by_type = answer_validators()
+    if not envelope.is_valid(result):
+        return False
+    for event in result.get("events") or []:
+        validator = by_type.get(event.get("event")) if isinstance(event, dict) else None
+        if validator is None or not validator.is_valid(event):
+            return False
+    return True
+
+
 def validate_action_answer(self: RemoteAction, result: Dict[str, Any]) -> bool:
-    """RemoteAction._validate_action_result with the compiled validator. A bad
+    """RemoteAction._validate_action_result with the compiled validators. A bad
     answer (rare) goes through Rasa's own method, so it fails with Rasa's error."""
-    if action_answer_validator().is_valid(result):
+    if answer_is_valid(result):
         return True
     return RemoteAction._rasa_validate_action_result(self, result)
 

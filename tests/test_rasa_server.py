@@ -80,3 +80,31 @@ def test_a_new_session_carries_each_slot_once_with_its_latest_value():
         {k: v for k, v in before.items() if k != "requested_slot"}
     assert not any(isinstance(e, UserUttered) for e in tracker.applied_events()), "nothing before it is replayed"
     assert len(tracker.applied_events()) == len(events) - 1
+
+
+def test_the_check_agrees_with_rasas_on_every_event_the_coach_sends():
+    # Every event type of Rasa's schema, valid, plus broken variants: the fast check and
+    # Rasa's own must agree on each.
+    from rasa.shared.utils.schemas.events import EVENT_SCHEMA
+    from jsonschema import validate as rasa_style_validate
+
+    types = [one["properties"]["event"]["const"] for one in EVENT_SCHEMA["oneOf"]]
+    answers = [{"events": [{"event": "slot", "name": "segments", "value": [{"profile": {"name": "Banks"}}]}]},
+               {"events": [{"event": "action", "name": "action_listen", "policy": None, "confidence": None}]},
+               {"events": [{"event": "user", "text": "hi", "parse_data": {"intent": {"name": "greet"}}}]},
+               {"events": [{"event": "active_loop", "name": None}, {"event": "session_started"}]},
+               {"events": [{"event": "slot", "name": 5}]},  # a slot's name must be a string
+               {"events": [{"event": "bot", "text": 5}]},
+               {"events": [{"event": t} for t in types]},
+               {"events": [{"event": "slot", "timestamp": "yesterday"}]},
+               {"events": ["slot"]},
+               {"events": [], "responses": [{"text": "hi"}, "hi"]},
+               *[{"events": [answer]} for answer in BAD[0]["events"]]]
+    schema = RemoteAction.action_response_format_spec()
+    for answer in answers:
+        try:
+            rasa_style_validate(answer, schema)
+            rasa_says = True
+        except ValidationError:
+            rasa_says = False
+        assert rasa_server.answer_is_valid(answer) == rasa_says, answer
