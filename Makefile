@@ -62,7 +62,7 @@ train: $(MODEL)
 run: setup train widget
 	@mkdir -p var
 	@echo ""
-	@echo "Rapport is starting (the Rasa server takes a minute to load):"
+	@echo "Rapport is starting (the Rasa server takes about 15 seconds to load):"
 	@echo "  widget:  http://localhost:$(WEB_PORT)/"
 	@echo "  REST:    curl -s localhost:$(RASA_PORT)/webhooks/rest/webhook -d '{\"sender\": \"me\", \"message\": \"hi\"}'"
 	@echo "  shell:   make shell   (in another terminal)"
