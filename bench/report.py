@@ -537,7 +537,7 @@ def markdown(r: Dict[str, Any], picture: Optional[str]) -> str:
           "Written by the benchmark from this run's numbers.", ""]
     L += findings(r) + [""]
     L += ["## Method", "",
-          "- `make bench` = `make setup train` then `python -m bench`; `python -m bench --quick` is a small run "
+          "- `make bench` = `make setup train` then `python -m bench $(BENCH_ARGS)`; `--quick` is a small run "
           "(results/bench/). Long steps show progress bars. Every request goes to 127.0.0.1, every loop is "
           "bounded in turns and time (120 s a turn, 45 min a phase).",
           "- The servers are started by tests/coach_servers.py as `make run` starts them, on free ports with temp "
@@ -571,11 +571,12 @@ def findings(r: Dict[str, Any]) -> List[str]:
     check = prof.get("schema_check") or {}
     if o.get("action_response_check") and check.get("rasa_validate_ms"):
         saving = (check["rasa_validate_ms"] - check["validator_built_once_ms"]) * (calls or 0)
-        add(f"**The action server's answers are checked by a validator compiled once.** Rasa 3.6's "
+        add(f"**The action server's answers are checked by validators compiled once.** Rasa 3.6's "
             f"RemoteAction._validate_action_result calls `jsonschema.validate()`, which validates Rasa's whole "
             f"events schema against the JSON-Schema metaschema before each answer: {check['rasa_validate_ms']:.1f} ms "
-            f"a call. `python -m bot.rasa_server` (what `make run` starts) makes the same check with a validator "
-            f"compiled once: {check['validator_built_once_ms']:.2f} ms. In the profiled turns the check takes "
+            f"a call; the same schema compiled once takes {check['validator_built_once_ms']:.2f} ms. "
+            f"`python -m bot.rasa_server` (what `make run` starts) compiles it once and checks each event against "
+            f"its own type's schema only. In the profiled turns the check takes "
             f"{o['action_response_check']:.1f} ms a turn ({calls} calls); Rasa's own would take about "
             f"{saving + o['action_response_check']:.0f} ms.")
     if e.get("total") and l.get("total") and l["total"] > e["total"]:
@@ -589,7 +590,7 @@ def findings(r: Dict[str, Any]) -> List[str]:
             f". Rasa loads, replays (`DialogueStateTracker.from_dict`: {fmt(e.get('tracker_rebuild'), ' ms')} → "
             f"{fmt(l.get('tracker_rebuild'), ' ms')}), featurizes for the rules and sends to the action server "
             f"the current session only, and the coach starts a new session after each segment's interview "
-            f"(actions/session.py), carrying one SlotSet per slot: the tracker has "
+            f"(data/rules/coaching.yml), carrying one SlotSet per slot (bot/rasa_server.py): the tracker has "
             f"{fmt(ev.get('turn_first'), '', 0)} events at turn 5 and {fmt(ev.get('turn_last'), '', 0)} at turn 80. "
             f"What remains is the slots themselves (the list of segments grows with each one) and the SQL query, "
             f"which finds the session's start among all the conversation's events.")
