@@ -368,6 +368,9 @@ def markdown(r: Dict[str, Any], picture: Optional[str]) -> str:
                   + ".", ""]
         if held.get("confusion_matrix"):
             L += [f"![Intent confusion matrix, held-out set]({held['confusion_matrix']})", ""]
+        cv_picture = get(r, "nlu", "cv", "confusion_matrix")
+        if cv_picture:
+            L += [f"The coach's cross-validation confusion matrix: [{cv_picture}]({cv_picture}).", ""]
 
     # Latency
     if coach.get("latency") or stock.get("latency"):
