@@ -80,6 +80,9 @@ def prompt(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
     """Asks the question the founder has pending, outside forms (forms ask their own)."""
     if tracker.active_loop_name:
         return
+    if tracker.get_slot("confirming_delete"):  # only yes or no goes on from here
+        dispatcher.utter_message(text=coach.CONFIRM_DELETE, buttons=coach.DELETE_BUTTONS)
+        return
     text, buttons = coach.pending_prompt(tracker.get_slot("stage"), tracker.get_slot("paused_form"))
     dispatcher.utter_message(text=text, buttons=buttons or None)
 

@@ -647,6 +647,16 @@ def test_two_misses_in_a_form_offer_to_skip(act, domain):
     assert out.payloads == ["not sure", "/ask_capabilities", "/show_canvas"]
 
 
+def test_a_miss_while_a_delete_waits_for_yes_or_no_asks_that_again(act, domain):
+    # "no, keep it" typed and not understood: the delete question comes back, with its buttons.
+    events = conversation_of(("delete my data", "delete_data"), ("nah leave it", "nlu_fallback"))
+    out = act("action_coach_fallback", tracker=make_tracker(domain, "nah leave it", "nlu_fallback", events=events,
+                                                             slots={**REVIEW, "confirming_delete": True}))
+    assert last_message(out)["text"] == coach.CONFIRM_DELETE
+    assert last_message(out)["payloads"] == [b["payload"] for b in coach.DELETE_BUTTONS]
+    assert out.events == [], "nothing deleted, nothing changed"
+
+
 # ---------------------------------------------------------------- action_show_canvas
 
 
