@@ -25,11 +25,12 @@ def has_features(message: Message) -> bool:
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
 class IntentClassifier(LogisticRegressionClassifier):
     def process(self, messages: List[Message]) -> List[Message]:
-        worded = [message for message in messages if has_features(message)]
+        worded, wordless = [], []
+        for message in messages:
+            (worded if has_features(message) else wordless).append(message)
         if worded:
             super().process(worded)
-        for message in messages:
-            if not has_features(message):
-                message.set(INTENT, dict(NO_INTENT), add_to_output=True)
-                message.set(INTENT_RANKING_KEY, [], add_to_output=True)
+        for message in wordless:
+            message.set(INTENT, dict(NO_INTENT), add_to_output=True)
+            message.set(INTENT_RANKING_KEY, [], add_to_output=True)
         return messages
