@@ -35,6 +35,11 @@ NESTED = {
 }
 
 
+def _loads(components: List[Dict[str, Any]], count: int) -> str:
+    """The slowest graph components to load, as "IntentClassifier 7.7 s, ..."."""
+    return ", ".join(f"{c['node'].replace('run_', '')} {c['seconds']:.1f} s" for c in components[:count])
+
+
 def get(data: Any, *path: Any, default: Any = None) -> Any:
     for key in path:
         if isinstance(data, dict) and key in data:
@@ -167,9 +172,7 @@ def bounds(r: Dict[str, Any]) -> Dict[str, str]:
     loads = prof.get("model_load_components") or []
     load_text = ""
     if prof.get("model_load_s"):
-        load_text = (f" Loading the model in-process takes {prof['model_load_s']} s, of which "
-                     + ", ".join(f"{c['node'].replace('run_', '')} {c['seconds']:.1f} s" for c in loads[:3])
-                     + ".")
+        load_text = f" Loading the model in-process takes {prof['model_load_s']} s, of which {_loads(loads, 3)}."
     if cold:
         out["cold"] = (f"Action server up after {fmt(cold.get('actions_up_s'), ' s')}, Rasa server up after "
                        f"{fmt(cold.get('rasa_up_s'), ' s')} (polled every 0.5 s), first answer at "
@@ -659,7 +662,7 @@ def findings(r: Dict[str, Any]) -> List[str]:
     base = r.get("import_baseline") or {}
     loads = prof.get("model_load_components") or []
     if cold.get("first_answer_s"):
-        slowest = ", ".join(f"{c['node'].replace('run_', '')} {c['seconds']:.1f} s" for c in loads[:2])
+        slowest = _loads(loads, 2)
         add(f"**Cold start and memory are mostly Rasa's imports**: the first answer comes after "
             f"{fmt(cold['first_answer_s'], ' s')} "
             f"(stock bot {fmt(get(stock, 'cold_start', 'first_answer_s'), ' s')}). Importing Rasa, and with it "
