@@ -1,5 +1,6 @@
-"""The trained NLU, loaded as the Rasa server loads it: messages without words get
-a clear nlu_fallback (the coach then asks again), never an error."""
+"""The trained NLU, loaded as the Rasa server loads it: messages without words, and
+messages over the coach's length limit, get nlu_fallback (the coach then asks again
+or asks to sum up), never an error or a command."""
 import asyncio
 
 import pytest
@@ -16,8 +17,8 @@ def parse():
     return lambda text: asyncio.run(agent.parse_message(text))
 
 
-@pytest.mark.parametrize("text", ["", "   ", "\n\t", "?!", "..."])
-def test_a_message_without_words_is_not_understood_and_does_not_fail(parse, text):
+@pytest.mark.parametrize("text", ["", "   ", "\n\t", "?!", "...", "x" * 20_000, "thanks! " * 300])
+def test_a_message_without_words_or_too_long_is_not_understood_and_does_not_fail(parse, text):
     result = parse(text)
     assert result["intent"]["name"] == "nlu_fallback"
 
