@@ -24,7 +24,7 @@ export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PYTHONUNBUFFERED := 1
 
 TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null) \
-	$(wildcard bot/knowledge/*.yml) bot/extract.py bot/nlu/vocabulary_extractor.py $(SPACY_MODEL)
+	$(wildcard bot/knowledge/*.yml) bot/coach/extract.py bot/coach/phrases.py bot/plugins/nlu/vocabulary_extractor.py bot/plugins/nlu/intent_classifier.py $(SPACY_MODEL)
 
 .PHONY: help setup widget train run shell test validate lock clean
 
@@ -39,8 +39,8 @@ $(VENV)/.installed: requirements.lock scripts/bootstrap.sh
 
 setup: $(VENV)/.installed $(SPACY_MODEL)
 
-$(SPACY_MODEL): $(VENV)/.installed bot/nlu/spacy_model.py
-	$(PY) -m bot.nlu.spacy_model var/spacy/rapport_en
+$(SPACY_MODEL): $(VENV)/.installed bot/plugins/nlu/spacy_model.py
+	$(PY) -m bot.plugins.nlu.spacy_model var/spacy/rapport_en
 
 # The web widget's npm packages (rasa-webchat, html-to-image), exactly as
 # widget/package-lock.json pins them; npm's download cache stays in .cache/npm.

@@ -9,10 +9,10 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common import block_of, entity_values, founder, latest_text, prompt, save_draft, segments_slot, store
-from bot import coach
-from bot.canvas import Segment
-from bot.export import to_markdown
-from bot.store import StoreError
+from bot.coach import conversation as coach
+from bot.coach.canvas import Segment
+from bot.coach.export import to_markdown
+from bot.coach.store import StoreError
 
 
 class ActionRecommend(Action):

@@ -9,9 +9,9 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot import coach
-from bot.canvas import CanvasBlock, Segment
-from bot.store import CanvasStore
+from bot.coach import conversation as coach
+from bot.coach.canvas import CanvasBlock, Segment
+from bot.coach.store import CanvasStore
 
 logger = logging.getLogger(__name__)
 

@@ -10,8 +10,8 @@ from rasa_sdk.types import DomainDict
 
 from actions.common import (block_of, entity_values, founder, latest_text, prompt, reset_coaching, save_draft,
                             segments_of, store, suspend_form)
-from bot import coach
-from bot.store import StoreError
+from bot.coach import conversation as coach
+from bot.coach.store import StoreError
 
 FALLBACK_INTENTS = {"nlu_fallback", "out_of_scope"}
 

@@ -10,10 +10,10 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common import block_of, entity_values, save_draft, segments_of, segments_slot
-from bot import coach
-from bot.canvas import Segment
-from bot.engine import recommend
-from bot.extract import extract_facts, split_venture
+from bot.coach import conversation as coach
+from bot.coach.canvas import Segment
+from bot.coach.engine import recommend
+from bot.coach.extract import extract_facts, split_venture
 
 
 def resumed_this_turn(tracker: Tracker) -> bool:

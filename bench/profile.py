@@ -75,8 +75,8 @@ def _timed_async(key: Callable[..., str], fn: Callable) -> Callable:
 
 def instrument() -> None:
     """Wraps Rasa's own methods with timers (this process only), after the fix that
-    `python -m bot.rasa_server` installs, so the profile is of the coach as served."""
-    from bot.rasa_server import install
+    `python -m bot.plugins.rasa_server` installs, so the profile is of the coach as served."""
+    from bot.plugins.rasa_server import install
 
     install()
     from rasa.core.actions.action import RemoteAction
@@ -145,7 +145,7 @@ def schema_check(responses: List[Dict[str, Any]]) -> Dict[str, Any]:
     if not responses:
         return {}
     schema = RemoteAction.action_response_format_spec()
-    original = RemoteAction._rasa_validate_action_result  # Rasa 3.6's own check, which bot.rasa_server replaces
+    original = RemoteAction._rasa_validate_action_result  # Rasa 3.6's own check, which bot.plugins.rasa_server replaces
     action = RemoteAction("action_bench", None)
     cls = validator_for(schema)
     validator = cls(schema)

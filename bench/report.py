@@ -151,7 +151,7 @@ def bounds(r: Dict[str, Any]) -> Dict[str, str]:
             f"turn 80, and an action call sends {fmt(payload.get('turn_first'), ' KB')} at turn 5 and "
             f"{fmt(payload.get('turn_last'), ' KB')} at turn 80: the SQL store loads, Rasa replays, the rule policy "
             f"featurizes and the action server receives the current session only, and a new session starts after "
-            f"each segment's interview (data/rules/coaching.yml, bot/rasa_server.py). What still grows is the "
+            f"each segment's interview (data/rules/coaching.yml, bot/plugins/rasa_server.py). What still grows is the "
             f"slots' size (the list of segments) and the SQL query, which looks for the session's start among all "
             f"the conversation's events. "
             f"The stock bot grows too: {fmt(get(stock, 'by_position', 'ratio_mean'), 'x', 2)} in memory, "
@@ -581,7 +581,7 @@ def findings(r: Dict[str, Any]) -> List[str]:
             f"RemoteAction._validate_action_result calls `jsonschema.validate()`, which validates Rasa's whole "
             f"events schema against the JSON-Schema metaschema before each answer: {check['rasa_validate_ms']:.1f} ms "
             f"a call; the same schema compiled once takes {check['validator_built_once_ms']:.2f} ms. "
-            f"`python -m bot.rasa_server` (what `make run` starts) compiles it once and checks each event against "
+            f"`python -m bot.plugins.rasa_server` (what `make run` starts) compiles it once and checks each event against "
             f"its own type's schema only. In the profiled turns the check takes "
             f"{o['action_response_check']:.1f} ms a turn ({calls} calls); Rasa's own would take about "
             f"{saving + o['action_response_check']:.0f} ms.")
@@ -596,7 +596,7 @@ def findings(r: Dict[str, Any]) -> List[str]:
             f". Rasa loads, replays (`DialogueStateTracker.from_dict`: {fmt(e.get('tracker_rebuild'), ' ms')} → "
             f"{fmt(l.get('tracker_rebuild'), ' ms')}), featurizes for the rules and sends to the action server "
             f"the current session only, and the coach starts a new session after each segment's interview "
-            f"(data/rules/coaching.yml), carrying one SlotSet per slot (bot/rasa_server.py): the tracker has "
+            f"(data/rules/coaching.yml), carrying one SlotSet per slot (bot/plugins/rasa_server.py): the tracker has "
             f"{fmt(ev.get('turn_first'), '', 0)} events at turn 5 and {fmt(ev.get('turn_last'), '', 0)} at turn 80. "
             f"What remains is the slots themselves (the list of segments grows with each one) and the SQL query, "
             f"which finds the session's start among all the conversation's events.")

@@ -50,7 +50,7 @@ def train_from_scratch(project: Path, work: Path, name: str) -> Dict[str, Any]:
 
 def spacy_build(work: Path) -> Dict[str, Any]:
     """The coach's spaCy pipeline, built into a temp dir as `make setup` builds var/spacy."""
-    seconds, code = run_logged([PYTHON, "-m", "bot.nlu.spacy_model", str(work / "spacy" / "rapport_en")],
+    seconds, code = run_logged([PYTHON, "-m", "bot.plugins.nlu.spacy_model", str(work / "spacy" / "rapport_en")],
                                desc="spaCy pipeline build", log=work / "spacy.log")
     return {"seconds": round(seconds, 1), "exit_code": code}
 

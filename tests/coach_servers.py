@@ -64,7 +64,7 @@ class CoachServers:
 
     def rasa_command(self, *extra: str) -> List[str]:
         """The Rasa server as the Procfile starts it."""
-        return [str(VENV_BIN / "python"), "-m", "bot.rasa_server", "run", "--model", str(MODEL), "--endpoints",
+        return [str(VENV_BIN / "python"), "-m", "bot.plugins.rasa_server", "run", "--model", str(MODEL), "--endpoints",
                 "endpoints.yml", "--credentials", "credentials.yml", "--port", str(self.rasa_port), *extra]
 
     def _wait(self, url: str, process: subprocess.Popen, what: str, timeout: float = 240) -> None:

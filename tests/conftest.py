@@ -14,9 +14,9 @@ import yaml
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.canvas import CanvasBlock, RelationshipChoice, Segment
-from bot.profile import SegmentProfile
-from bot.store import CanvasStore
+from bot.coach.canvas import CanvasBlock, RelationshipChoice, Segment
+from bot.coach.profile import SegmentProfile
+from bot.coach.store import CanvasStore
 
 ROOT = Path(__file__).resolve().parents[1]
 SENDER = "ada"

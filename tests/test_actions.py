@@ -8,10 +8,10 @@ import pytest
 from rasa_sdk.events import ActiveLoop, SlotSet
 
 from actions import advice, common, conversation, interview
-from bot import coach
-from bot.engine import recommend
-from bot.export import to_markdown
-from bot.store import CanvasStore
+from bot.coach import conversation as coach
+from bot.coach.engine import recommend
+from bot.coach.export import to_markdown
+from bot.coach.store import CanvasStore
 from tests.conftest import (CHANNEL, SENDER, action_event, banks, block, button, entity, form_tracker, make_tracker,
                             run_action, segment, segment_dicts, shops, user_event)
 

@@ -1,10 +1,10 @@
-"""bot/coach.py: what the coach reads, asks, answers and says, without Rasa."""
+"""bot/coach/conversation.py: what the coach reads, asks, answers and says, without Rasa."""
 import pytest
 
-from bot import coach
-from bot.coach import QuestionContext, apply_edit, find_segment, read_answer
-from bot.extract import COMMUNITY_ROLES, SUPPORT_LEVELS
-from bot.knowledge_base import load_knowledge
+from bot.coach import conversation as coach
+from bot.coach.conversation import QuestionContext, apply_edit, find_segment, read_answer
+from bot.coach.extract import COMMUNITY_ROLES, SUPPORT_LEVELS
+from bot.coach.knowledge import load_knowledge
 from tests.conftest import banks, block, segment, shops
 
 LONG = "x" * 2500

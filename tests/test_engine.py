@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.engine import (
+from bot.coach.engine import (
     COST_VS_VALUE,
     NO_MEETING_PLACE,
     NO_RETENTION,
@@ -13,8 +13,8 @@ from bot.engine import (
     check_block,
     recommend,
 )
-from bot.knowledge_base import KNOWLEDGE_DIR, load_knowledge
-from bot.profile import SegmentProfile
+from bot.coach.knowledge import KNOWLEDGE_DIR, load_knowledge
+from bot.coach.profile import SegmentProfile
 
 KEY_ACCOUNTS = SegmentProfile(
     name="Enterprise clients", market="b2b", customer_count=20, value_per_customer=60000,

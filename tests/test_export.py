@@ -5,10 +5,10 @@ from datetime import datetime, timezone
 
 import pytest
 
-from bot.canvas import CanvasBlock, RelationshipChoice, Segment
-from bot.export import _PROFILE_TYPES, FORMAT, from_json, to_json, to_markdown
-from bot.profile import SegmentProfile
-from bot.store import CanvasStore
+from bot.coach.canvas import CanvasBlock, RelationshipChoice, Segment
+from bot.coach.export import _PROFILE_TYPES, FORMAT, from_json, to_json, to_markdown
+from bot.coach.profile import SegmentProfile
+from bot.coach.store import CanvasStore
 from tests.conftest import ledgerly_block
 
 

@@ -1,7 +1,7 @@
-"""bot/extract.py: numbers, facts, labels and mentions read out of free text."""
+"""bot/coach/extract.py: numbers, facts, labels and mentions read out of free text."""
 import pytest
 
-from bot.extract import (COMMUNITY_ROLES, SUPPORT_LEVELS, extract_facts, find_mentions, parse_scale, segment_label,
+from bot.coach.extract import (COMMUNITY_ROLES, SUPPORT_LEVELS, extract_facts, find_mentions, parse_scale, segment_label,
                          split_venture, values_of)
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.knowledge_base import (
+from bot.coach.knowledge import (
     COSTS,
     DIRECTIONS,
     FIELD_KINDS,
@@ -18,7 +18,7 @@ from bot.knowledge_base import (
     KnowledgeError,
     load_knowledge,
 )
-from bot.profile import SegmentProfile
+from bot.coach.profile import SegmentProfile
 
 TYPE_IDS = [
     "personal_assistance", "dedicated_personal_assistance", "self_service", "automated_services",

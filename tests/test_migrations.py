@@ -8,11 +8,11 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Column, Integer, MetaData, create_engine, inspect
 
-from bot.canvas import CanvasBlock, RelationshipChoice, Segment
-from bot.profile import SegmentProfile
-from bot.store import CanvasStore
-from bot.store.migrate import alembic_config, downgrade, upgrade
-from bot.store.models import Base
+from bot.coach.canvas import CanvasBlock, RelationshipChoice, Segment
+from bot.coach.profile import SegmentProfile
+from bot.coach.store import CanvasStore
+from bot.coach.store.migrate import alembic_config, downgrade, upgrade
+from bot.coach.store.models import Base
 
 SCRIPTS = ScriptDirectory.from_config(alembic_config())
 HEAD = SCRIPTS.get_current_head()

@@ -1,10 +1,10 @@
-"""bot.rasa_server: the action server's answers are checked as strictly as Rasa
+"""bot.plugins.rasa_server: the action server's answers are checked as strictly as Rasa
 3.6 checks them, with the schema compiled once."""
 import pytest
 from jsonschema import ValidationError
 from rasa.core.actions.action import RemoteAction
 
-from bot import rasa_server
+from bot.plugins import rasa_server
 
 GOOD = {"events": [{"event": "slot", "name": "stage", "value": "review", "timestamp": None},
                    {"event": "session_started"}, {"event": "action", "name": "action_listen"}],

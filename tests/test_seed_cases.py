@@ -10,8 +10,8 @@ from typing import Sequence
 
 import pytest
 
-from bot.engine import recommend
-from bot.profile import SegmentProfile
+from bot.coach.engine import recommend
+from bot.coach.profile import SegmentProfile
 
 
 @dataclass

@@ -6,11 +6,11 @@ import pytest
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from bot.canvas import CanvasBlock, RelationshipChoice, Segment
-from bot.profile import SegmentProfile
-from bot.store import CanvasStore, StoreError, StoreUnavailable
+from bot.coach.canvas import CanvasBlock, RelationshipChoice, Segment
+from bot.coach.profile import SegmentProfile
+from bot.coach.store import CanvasStore, StoreError, StoreUnavailable
 from tests.conftest import ledgerly_block
-from bot.store.models import Base, ChoiceRow, SegmentRow
+from bot.coach.store.models import Base, ChoiceRow, SegmentRow
 
 TABLES = [table.name for table in Base.metadata.sorted_tables]
 

@@ -1,3 +1,3 @@
-"""The founders' web widget: the web app that serves it (app.py) and the Rasa
-channel it talks to (channel.py). Importing this package stays light: the Rasa
-server imports the channel, the Procfile imports the origins."""
+"""The web app (Sanic, WEB_PORT): the founders' landing page with the coach, the
+one-tag loader /widget.js and its static assets. Importing this package stays
+light: the Procfile imports the origins, the webchat channel reads them too."""

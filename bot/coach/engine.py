@@ -11,8 +11,8 @@ from dataclasses import dataclass, field, replace
 from itertools import zip_longest
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from bot.knowledge_base import Knowledge, all_hold, load_knowledge
-from bot.profile import SegmentProfile
+from bot.coach.knowledge import Knowledge, all_hold, load_knowledge
+from bot.coach.profile import SegmentProfile
 
 # Warning codes of check_block (their messages live in checks.yml).
 COST_VS_VALUE = "cost_vs_value"

@@ -5,7 +5,7 @@ spaCy's English tokenizer plus lookup lemmas from spacy-lookups-data. Lemmas let
 Rasa's CountVectorsFeaturizer see "communities" and "community" as one word.
 To use a pretrained pipeline instead, set `model: en_core_web_md` in config.yml.
 
-    python -m bot.nlu.spacy_model var/spacy/rapport_en
+    python -m bot.plugins.nlu.spacy_model var/spacy/rapport_en
 """
 import sys
 from pathlib import Path

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from typing import Any, Dict, List
 
-from bot.canvas import CanvasBlock
+from bot.coach.canvas import CanvasBlock
 
 FORMAT = "rapport.canvas-block"
 FORMAT_VERSION = 1

@@ -1,4 +1,4 @@
-"""`python -m bot.rasa_server run ...`: Rasa's own command line, with two fixes.
+"""`python -m bot.plugins.rasa_server run ...`: Rasa's own command line, with two fixes.
 
 1. Rasa 3.6 checks every answer of the action server with `jsonschema.validate()`,
    which first validates Rasa's whole events schema against the JSON-Schema

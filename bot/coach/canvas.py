@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Dict, List, Optional
 
-from bot.profile import SegmentProfile
+from bot.coach.profile import SegmentProfile
 
 # How a relationship type got into the block.
 ORIGINS = ("accepted", "edited", "added")  # as recommended / swapped in / added by the founder

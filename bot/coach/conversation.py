@@ -11,11 +11,11 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
-from bot.canvas import CanvasBlock, RelationshipChoice, Segment
-from bot.engine import Advice, check_block, recommend
-from bot.extract import COMMUNITY_ROLES, SUPPORT_LEVELS, extract_facts, parse_scale, segment_label, values_of
-from bot.knowledge_base import Knowledge, load_knowledge
-from bot.profile import FREQUENCIES, GOALS, SegmentProfile
+from bot.coach.canvas import CanvasBlock, RelationshipChoice, Segment
+from bot.coach.engine import Advice, check_block, recommend
+from bot.coach.extract import COMMUNITY_ROLES, SUPPORT_LEVELS, extract_facts, parse_scale, segment_label, values_of
+from bot.coach.knowledge import Knowledge, load_knowledge
+from bot.coach.profile import FREQUENCIES, GOALS, SegmentProfile
 
 UNKNOWN = "unknown"
 MAX_MESSAGE_CHARS = 2000  # longer answers are refused with a request to sum up

@@ -24,11 +24,11 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
-from bot.canvas import CanvasBlock, RelationshipChoice, Segment
-from bot.export import from_export_dict, from_json
-from bot.profile import SegmentProfile
-from bot.store import migrate
-from bot.store.models import BlockVersion, ChoiceRow, Founder, SegmentRow, Venture, utcnow
+from bot.coach.canvas import CanvasBlock, RelationshipChoice, Segment
+from bot.coach.export import from_export_dict, from_json
+from bot.coach.profile import SegmentProfile
+from bot.coach.store import migrate
+from bot.coach.store.models import BlockVersion, ChoiceRow, Founder, SegmentRow, Venture, utcnow
 
 DEFAULT_URL = "sqlite:///var/canvas.db"
 # Every SegmentProfile field is a SegmentRow column of the same name.

@@ -9,7 +9,7 @@ import os
 from alembic import context
 from sqlalchemy import create_engine
 
-from bot.store.models import Base
+from bot.coach.store.models import Base
 
 config = context.config
 target_metadata = Base.metadata

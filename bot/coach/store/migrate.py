@@ -1,10 +1,10 @@
 """Alembic, configured in code so migrations run from any cwd and any URL.
 
-    from bot.store.migrate import alembic_config
+    from bot.coach.store.migrate import alembic_config
     from alembic import command
     command.revision(alembic_config("sqlite:///var/canvas.db"), autogenerate=True, message="...")
 
-(``alembic -c bot/store/alembic.ini ...`` works too, with CANVAS_DB_URL set.)
+(``alembic -c bot/coach/store/alembic.ini ...`` works too, with CANVAS_DB_URL set.)
 """
 from __future__ import annotations
 

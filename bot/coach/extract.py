@@ -15,10 +15,10 @@ from typing import Dict, List, Optional, Tuple
 
 import yaml
 
-from bot.knowledge_base import load_knowledge
-from bot.phrases import PhraseMatcher
+from bot.coach.knowledge import load_knowledge
+from bot.coach.phrases import PhraseMatcher
 
-ANSWERS_FILE = Path(__file__).parent / "knowledge" / "answers.yml"
+ANSWERS_FILE = Path(__file__).resolve().parents[1] / "knowledge" / "answers.yml"
 IN_PASSING_TOUCHPOINT = "touchpoint_in_passing"
 
 # What each closed answer means for the profile.

@@ -17,10 +17,10 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 import yaml
 
-from bot.profile import CHOICES, GOALS, SegmentProfile
-from bot.phrases import PhraseMatcher, variants
+from bot.coach.profile import CHOICES, GOALS, SegmentProfile
+from bot.coach.phrases import PhraseMatcher, variants
 
-KNOWLEDGE_DIR = Path(__file__).resolve().parent / "knowledge"
+KNOWLEDGE_DIR = Path(__file__).resolve().parents[1] / "knowledge"  # bot/knowledge/
 _REPO_ROOT = KNOWLEDGE_DIR.parent.parent
 # The files the coach reads, in loading order (later ones refer to earlier ones).
 # Other *.yml files in the folder belong to other parts of the bot and are left alone.
@@ -51,7 +51,7 @@ OPERATORS: Dict[str, Tuple[str, ...]] = {
     "number": ("equals", "at_least", "at_most"),
     "touchpoints": ("contains", "contains_any"),
 }
-# Warning codes of the block checks (bot/engine.py) and the placeholders each message may use.
+# Warning codes of the block checks (bot/coach/engine.py) and the placeholders each message may use.
 CHECK_PLACEHOLDERS: Dict[str, Tuple[str, ...]] = {
     "cost_vs_value": ("segment", "type", "why"),
     "no_meeting_place": ("segment", "type", "touchpoints"),

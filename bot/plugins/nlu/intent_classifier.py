@@ -16,7 +16,7 @@ from rasa.nlu.classifiers.logistic_regression_classifier import LogisticRegressi
 from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-from bot.coach import MAX_MESSAGE_CHARS
+from bot.coach.conversation import MAX_MESSAGE_CHARS
 
 NO_INTENT = {"name": None, "confidence": 0.0}
 

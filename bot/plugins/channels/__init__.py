@@ -1,0 +1,1 @@
+"""Rasa input channels, named by module path in credentials.yml."""
