@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import socket
 import subprocess
 import sys
@@ -43,6 +44,9 @@ class CoachServers:
             "CANVAS_DB_URL": f"sqlite:///{self.canvas_db}",
             "TRACKER_DB": str(self.tracker_db),
             "TF_CPP_MIN_LOG_LEVEL": "2",
+            # The Rasa server's key to the action server, made afresh for each run.
+            "ACTIONS_TOKEN": secrets.token_hex(24),
+            "ACTIONS_HOST": "127.0.0.1",
         }
         self.actions: Optional[subprocess.Popen] = None
         self.rasa: Optional[subprocess.Popen] = None
@@ -52,9 +56,12 @@ class CoachServers:
         return subprocess.Popen(args, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
 
     def start_actions(self) -> None:
-        self.actions = self._spawn("actions", [str(VENV_BIN / "python"), "-m", "rasa_sdk", "--actions", "actions",
-                                               "--port", str(self.actions_port)])
+        self.actions = self._spawn("actions", self.actions_command())
         self._wait(f"http://127.0.0.1:{self.actions_port}/health", self.actions, "action server")
+
+    def actions_command(self) -> List[str]:
+        """The action server as the Procfile starts it."""
+        return [str(VENV_BIN / "python"), "-m", "bot.plugins.action_server", "--port", str(self.actions_port)]
 
     def start_rasa(self) -> None:
         if not MODEL.exists():
