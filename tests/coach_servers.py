@@ -14,8 +14,9 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, Iterator, List, Optional
 
 ROOT = Path(__file__).resolve().parent.parent
 MODEL = ROOT / "models" / "rapport.tar.gz"
@@ -108,6 +109,18 @@ class CoachServers:
             data=json.dumps(body).encode(), headers={"Content-Type": "application/json"})
         with urllib.request.urlopen(request, timeout=60) as response:
             return json.load(response)
+
+
+@contextmanager
+def running_coach(workdir: Path) -> Iterator[CoachServers]:
+    """Both servers up for the block, stopped after it (a module's fixture)."""
+    servers = CoachServers(workdir)
+    try:
+        servers.start_actions()
+        servers.start_rasa()
+        yield servers
+    finally:
+        servers.stop()
 
 
 def _stop(process: Optional[subprocess.Popen]) -> None:

@@ -13,7 +13,7 @@ from bot.coach import conversation as coach
 from bot.coach.engine import recommend
 from bot.coach.export import from_export_dict, to_markdown
 from bot.coach.store import CanvasStore
-from tests.conftest import (CHANNEL, SENDER, action_event, banks, block, button, entity, form_tracker, make_tracker,
+from tests.conftest import (CHANNEL, SENDER, sqlite_locked, action_event, banks, block, button, entity, form_tracker, make_tracker,
                             run_action, segment, segment_dicts, shops, user_event)
 
 pytestmark = pytest.mark.usefixtures("canvas_url")  # never the real var/canvas.db
@@ -69,16 +69,7 @@ def last_message(outcome):
     return {"text": outcome.messages[-1]["text"], "payloads": [b["payload"] for b in outcome.messages[-1]["buttons"]]}
 
 
-@contextmanager
-def locked(path):
-    """Another process holds the canvas database's write lock."""
-    other = sqlite3.connect(path, isolation_level=None)
-    other.execute("BEGIN EXCLUSIVE")
-    try:
-        yield
-    finally:
-        other.execute("ROLLBACK")
-        other.close()
+locked = sqlite_locked  # another process holds the canvas database's lock
 
 
 @pytest.fixture

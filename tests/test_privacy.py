@@ -11,14 +11,14 @@ import sys
 import threading
 import urllib.error
 import urllib.request
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Optional
+from typing import Any, Dict, List, Optional
 
 import pytest
 
 from bot.coach import conversation as coach
-from tests.coach_servers import CoachServers, buttons, free_port, texts
+from tests.conftest import sqlite_locked
+from tests.coach_servers import CoachServers, buttons, free_port, running_coach, texts
 
 VENTURE = "It's called Brewbox, we deliver fresh coffee beans to offices"
 SECRET_WORDS = ("Brewbox", "coffee beans", "dentists", "appointment books", "3000 euros")
@@ -26,13 +26,8 @@ SECRET_WORDS = ("Brewbox", "coffee beans", "dentists", "appointment books", "300
 
 @pytest.fixture(scope="module")
 def coach_servers(tmp_path_factory):
-    servers = CoachServers(tmp_path_factory.mktemp("privacy"))
-    try:
-        servers.start_actions()
-        servers.start_rasa()
+    with running_coach(tmp_path_factory.mktemp("privacy")) as servers:
         yield servers
-    finally:
-        servers.stop()
 
 
 def rows(db: Path, sql: str, *args: Any) -> List[tuple]:
@@ -198,18 +193,6 @@ def test_delete_my_data_forgets_the_conversation_and_the_blocks(coach_servers):
     assert "user" in [e["event"] for e in events_of(coach_servers, sender)], "new messages are kept again"
 
 
-@contextmanager
-def write_locked(db: Path) -> Iterator[None]:
-    """Another writer holds the database: reads go on, writes wait and time out."""
-    connection = sqlite3.connect(db, isolation_level=None)
-    connection.execute("BEGIN IMMEDIATE")
-    try:
-        yield
-    finally:
-        connection.execute("ROLLBACK")
-        connection.close()
-
-
 @pytest.mark.parametrize("locked_store", ["tracker_db", "canvas_db"])
 def test_a_locked_database_during_the_delete_leaves_both_stores_as_they_were(coach_servers, locked_store):
     sender = f"founder-locked-{locked_store}"
@@ -217,7 +200,8 @@ def test_a_locked_database_during_the_delete_leaves_both_stores_as_they_were(coa
     coach_servers.say(sender, "delete my data")
     events_before = len(events_of(coach_servers, sender))
     replies: List[Any] = []
-    with write_locked(getattr(coach_servers, locked_store)):
+    # Another writer holds the database: reads go on, the delete's writes wait and time out.
+    with sqlite_locked(getattr(coach_servers, locked_store), "IMMEDIATE"):
         turn = threading.Thread(target=lambda: replies.append(coach_servers.say(sender, "/confirm_delete")))
         turn.start()
         turn.join(timeout=90)
