@@ -8,9 +8,10 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import (block_of, entity_values, founder, latest_text, prompt, reset_coaching, save_draft,
+from actions.common import (block_of, deliver, entity_values, founder, latest_text, prompt, reset_coaching, save_draft,
                             segments_of, store, suspend_form)
 from bot.coach import conversation as coach
+from bot.coach import interview
 from bot.coach.store import StoreError
 
 FALLBACK_INTENTS = {"nlu_fallback", "out_of_scope"}
@@ -109,14 +110,7 @@ class ActionChangeSegment(Action):
         return "action_change_segment"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        segments = segments_of(tracker)
-        index = coach.find_segment(latest_text(tracker), segments)
-        if index is None:
-            dispatcher.utter_message(text=coach.which_segment(segments))
-            return [SlotSet("redoing_segment", False)]
-        dispatcher.utter_message(text=coach.redo_segment(index, segments[index]))
-        return [SlotSet(name, None) for name in (*coach.SEGMENT_SLOTS, "segment_facts")] + [
-            SlotSet("editing_segment", float(index)), SlotSet("redoing_segment", True), SlotSet("stage", "segments")]
+        return deliver(dispatcher, tracker, interview.change_segment(latest_text(tracker), segments_of(tracker)))
 
 
 class ActionDeleteRequest(Action):

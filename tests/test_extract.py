@@ -1,8 +1,16 @@
 """bot/coach/extract.py: numbers, facts, labels and mentions read out of free text."""
 import pytest
 
-from bot.coach.extract import (COMMUNITY_ROLES, SUPPORT_LEVELS, extract_facts, find_mentions, parse_scale, segment_label,
-                         split_venture, values_of)
+from bot.coach.extract import extract_facts, find_mentions, parse_scale, segment_label, split_venture, values_of
+from bot.coach.knowledge import load_knowledge
+
+
+def _meanings(slot):
+    """What each answer to a closed question means for the profile (interview.yml)."""
+    return {value: answer.means for value, answer in load_knowledge().interview.segment[slot].answers.items()}
+
+
+SUPPORT_LEVELS, COMMUNITY_ROLES = _meanings("segment_support"), _meanings("segment_community")
 
 
 # ---------------------------------------------------------------- parse_scale
