@@ -72,6 +72,11 @@ class ValidateSegmentForm(InterviewValidation):
     def name(self) -> Text:
         return "validate_segment_form"
 
+    async def required_slots(self, domain_slots: List[Text], dispatcher: CollectingDispatcher, tracker: Tracker,
+                             domain: DomainDict) -> List[Text]:
+        # The interview file decides what the form asks; tests/test_interview.py holds domain.yml's list equal.
+        return list(interview.interview_of().segment_slots)
+
     async def read_answers(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                            domain: DomainDict) -> List[EventType]:
         result = interview.read_segment_message(

@@ -786,6 +786,9 @@ def _interview_question(e: _Entry, slot: str, section: str, touchpoints: Dict[st
                     a.fail(f"'means': '{name}': {problem}")
             answers[value] = InterviewAnswer(str(value), a.text("button"), dict(means), a.text("label", required=False),
                                              a.texts("combines", raw_answers, "answer", required=False))
+        for value in vocabulary or {}:
+            if value not in answers:
+                e.fail(f"{words_shown} has words for '{value}' under '{entity}', which is none of its answers")
         for n, first in enumerate(answers.values()):
             for other in list(answers.values())[n + 1:]:
                 if first.means == other.means:
