@@ -82,7 +82,7 @@ class ValidateSegmentForm(InterviewValidation):
         result = interview.read_segment_message(
             tracker.slots_to_validate(), latest_text(tracker), tracker.latest_message.get("entities") or [],
             (tracker.latest_message.get("intent") or {}).get("name"), tracker.get_slot("segment_facts") or {},
-            {name: tracker.get_slot(name) for name in interview.SEGMENT_SLOTS})
+            {name: tracker.get_slot(name) for name in interview.interview_of().segment_slots})
         return deliver(dispatcher, tracker, result)
 
 
