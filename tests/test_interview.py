@@ -318,3 +318,11 @@ def test_payloads_in_the_interview_are_valid_json():
         for button in question.buttons():
             if button["payload"].startswith("/inform"):
                 assert json.loads(button["payload"][len("/inform"):])
+
+
+def test_answers_yml_is_checked_too(broken):
+    broken.change("answers.yml", lambda d: d["market"]["values"].update(b2g=["governments"]))
+    broken.change("answers.yml", lambda d: d["goal"]["values"]["grow"].append("keep"))
+    error = broken.error()
+    assert "answers.yml: entity 'market': values: 'b2g' is not a market (choose from b2b, b2c)" in error
+    assert "answers.yml: 'goal' answer 'grow': duplicate synonym 'keep' (also means 'keep')" in error

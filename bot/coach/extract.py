@@ -10,17 +10,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
-from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
-import yaml
-
-from bot.coach.knowledge import load_knowledge
+from bot.coach.knowledge import IN_PASSING_TOUCHPOINT, load_knowledge
 from bot.coach.phrases import PhraseMatcher
 
-ANSWERS_FILE = Path(__file__).resolve().parents[1] / "knowledge" / "answers.yml"
-IN_PASSING_TOUCHPOINT = "touchpoint_in_passing"
 
 @dataclass(frozen=True)
 class Mention:
@@ -31,21 +25,9 @@ class Mention:
     text: str
 
 
-@lru_cache(maxsize=1)
 def _matchers() -> Dict[str, PhraseMatcher]:
     """entity -> the matcher of its vocabulary, from the knowledge files."""
-    knowledge = load_knowledge()
-    tables: Dict[str, Dict[str, List[str]]] = {
-        "relationship_type": {tid: [t.name, tid.replace("_", " "), *t.synonyms] for tid, t in knowledge.types.items()},
-        "touchpoint": {tid: [t.label, tid.replace("_", " "), *t.synonyms, *t.answer_only]
-                       for tid, t in knowledge.touchpoints.items()},
-        # Touchpoints named in passing, while answering another question.
-        IN_PASSING_TOUCHPOINT: {tid: [t.label, tid.replace("_", " "), *t.synonyms] for tid, t in knowledge.touchpoints.items()},
-    }
-    with open(ANSWERS_FILE, encoding="utf-8") as handle:
-        for entity, spec in yaml.safe_load(handle).items():
-            tables[entity] = spec["values"]
-    return {entity: PhraseMatcher.from_table(table) for entity, table in tables.items()}
+    return load_knowledge().vocabulary
 
 
 def find_mentions(text: str, entities: Optional[List[str]] = None) -> List[Mention]:

@@ -25,10 +25,10 @@ KNOWLEDGE_DIR = Path(__file__).resolve().parents[1] / "knowledge"  # bot/knowled
 _REPO_ROOT = KNOWLEDGE_DIR.parent.parent
 # The files the coach reads, in loading order (later ones refer to earlier ones).
 # Other *.yml files in the folder belong to other parts of the bot and are left alone.
-FILES = ("touchpoints", "kpis", "relationship_types", "rules", "questions", "checks", "playbook", "interview")
-# The NLU's words for the interview's closed answers (read by bot/coach/extract.py);
-# the loader checks that every answer of interview.yml has words there.
-ANSWER_WORDS_FILE = "answers.yml"
+FILES = ("touchpoints", "kpis", "relationship_types", "rules", "questions", "checks", "playbook", "answers", "interview")
+# Touchpoints named in passing, while answering another question: without the
+# words that name one only as the answer to "where do they meet you?".
+IN_PASSING_TOUCHPOINT = "touchpoint_in_passing"
 
 # The closed vocabularies of the knowledge files.
 LINKS = ("transactional", "long_term")
@@ -265,24 +265,9 @@ class Knowledge:
     checks: BlockChecks
     playbook: Dict[str, Any]  # sections of playbook.yml, as written
     interview: Interview  # interview.yml: the questions the coach asks
-    _type_matcher: PhraseMatcher = field(repr=False)
-    _touchpoint_matcher: PhraseMatcher = field(repr=False)
-    _kpi_matcher: PhraseMatcher = field(repr=False)
-
-    def find_types(self, text: str) -> List[str]:
-        """Every relationship type named in the text, in order, longest phrase first."""
-        return self._type_matcher.find_all(text)
-
-    def find_type(self, text: str) -> Optional[str]:
-        """The first relationship type named in the text, if any."""
-        found = self.find_types(text)
-        return found[0] if found else None
-
-    def find_touchpoints(self, text: str) -> List[str]:
-        return self._touchpoint_matcher.find_all(text)
-
-    def find_kpis(self, text: str) -> List[str]:
-        return self._kpi_matcher.find_all(text)
+    # NLU entity -> the phrases that name its values: relationship types, touchpoints
+    # (and IN_PASSING_TOUCHPOINT), and the closed answers of answers.yml.
+    vocabulary: Dict[str, PhraseMatcher] = field(repr=False)
 
     def type_name(self, type_id: str) -> str:
         return self.types[type_id].name
@@ -333,16 +318,23 @@ def _load(directory: Path) -> Knowledge:
     questions = _questions(problems, shown["questions"], raw["questions"], touchpoints)
     checks = _checks(problems, shown["checks"], raw["checks"], types, touchpoints)
     playbook = _playbook(problems, shown["playbook"], raw["playbook"])
-    interview = _interview(problems, shown["interview"], raw["interview"], touchpoints, directory / ANSWER_WORDS_FILE)
+    answer_words = _answer_words(problems, shown["answers"], raw["answers"])
+    interview = _interview(problems, shown["interview"], raw["interview"], touchpoints, answer_words, shown["answers"])
 
-    matchers = (
-        _matcher(problems, shown["relationship_types"], "type", {t.id: [t.name, *t.synonyms] for t in types.values()}),
-        _matcher(problems, shown["touchpoints"], "touchpoint", {t.id: [t.label, *t.synonyms, *t.answer_only] for t in touchpoints.values()}),
-        _matcher(problems, shown["kpis"], "kpi", {k.id: [k.name, *k.synonyms] for k in kpis.values()}),
-    )
+    vocabulary = {
+        "relationship_type": _matcher(problems, shown["relationship_types"], "type",
+                                      {t.id: [t.name, *t.synonyms] for t in types.values()}),
+        "touchpoint": _matcher(problems, shown["touchpoints"], "touchpoint",
+                               {t.id: [t.label, *t.synonyms, *t.answer_only] for t in touchpoints.values()}),
+        IN_PASSING_TOUCHPOINT: _matcher([], shown["touchpoints"], "touchpoint",
+                                        {t.id: [t.label, *t.synonyms] for t in touchpoints.values()}),
+        **{entity: _matcher(problems, shown["answers"], f"'{entity}' answer", values, with_ids=False)
+           for entity, values in answer_words.items()},
+    }
+    _matcher(problems, shown["kpis"], "kpi", {k.id: [k.name, *k.synonyms] for k in kpis.values()})  # no synonym twice
     if problems:
         raise KnowledgeError(problems)
-    return Knowledge(directory, types, touchpoints, kpis, rules, questions, checks, playbook, interview, *matchers)
+    return Knowledge(directory, types, touchpoints, kpis, rules, questions, checks, playbook, interview, vocabulary)
 
 
 def _shown(path: Path) -> str:
@@ -708,11 +700,13 @@ def _playbook(problems: List[str], shown: str, raw: Dict[str, Any]) -> Dict[str,
     return book
 
 
-def _matcher(problems: List[str], shown: str, what: str, phrases_by_id: Dict[str, List[str]]) -> PhraseMatcher:
-    """Index every id, name and synonym; a phrase that points at two entries is a problem."""
+def _matcher(problems: List[str], shown: str, what: str, phrases_by_id: Dict[str, List[str]],
+             with_ids: bool = True) -> PhraseMatcher:
+    """Index every name and synonym (and id, unless with_ids is False); a phrase that
+    points at two entries is a problem."""
     index: Dict[Tuple[str, ...], str] = {}
     for entry_id, phrases in phrases_by_id.items():
-        for phrase in [entry_id.replace("_", " "), *phrases]:
+        for phrase in [entry_id.replace("_", " ")] * with_ids + list(phrases):
             for key in variants(phrase):
                 other = index.setdefault(key, entry_id)
                 if other != entry_id:
@@ -720,13 +714,28 @@ def _matcher(problems: List[str], shown: str, what: str, phrases_by_id: Dict[str
     return PhraseMatcher(index)
 
 
+def _answer_words(problems: List[str], shown: str, raw: Dict[str, Any]) -> Dict[str, Dict[str, List[str]]]:
+    """answers.yml: NLU entity -> {values: {value: [phrases]}}; a profile choice's values are its choices."""
+    words = {}
+    for entity, data in raw.items():
+        e = _Entry(problems, f"{shown}: entity '{entity}'", data)
+        e.only("values")
+        values = e.child("values")
+        if not values.data:
+            values.fail("must map each value to the phrases that name it")
+        for value in values.data:
+            if entity in CHOICES and value not in CHOICES[entity]:
+                values.fail(f"'{value}' is not a {entity} (choose from {', '.join(CHOICES[entity])})")
+        words[entity] = {value: values.texts(value) for value in values.data}
+    return words
+
+
 def _interview(problems: List[str], shown: str, raw: Dict[str, Any], touchpoints: Dict[str, Touchpoint],
-               words_file: Path) -> Interview:
+               words: Dict[str, Dict[str, List[str]]], words_shown: str) -> Interview:
     """interview.yml: see its header for the keys each question takes."""
     for section in raw:
         if section not in ("venture", "segment"):
             problems.append(f"{shown}: unknown section '{section}' (use venture, segment)")
-    words = _read_yaml(words_file)
     sections = {}
     slots_seen: Dict[str, str] = {}
     for section in ("venture", "segment"):
@@ -740,7 +749,7 @@ def _interview(problems: List[str], shown: str, raw: Dict[str, Any], touchpoints
             if slot in slots_seen:
                 e.fail(f"also a question of section '{slots_seen[slot]}'")
             slots_seen[slot] = section
-            questions[slot] = _interview_question(e, slot, section, touchpoints, words, _shown(words_file))
+            questions[slot] = _interview_question(e, slot, section, touchpoints, words, words_shown)
         sections[section] = questions
     return Interview(sections["venture"], sections["segment"])
 
@@ -762,8 +771,8 @@ def _interview_question(e: _Entry, slot: str, section: str, touchpoints: Dict[st
     elif raw_answers is not None and not isinstance(raw_answers, dict):
         e.fail("'answers' must map each answer's value to its button, meaning and label")
     elif raw_answers:
-        vocabulary = (words.get(entity) or {}).get("values") if isinstance(words.get(entity), dict) else None
-        if entity and not isinstance(vocabulary, dict):
+        vocabulary = words.get(entity)
+        if entity and vocabulary is None:
             e.fail(f"{words_shown} has no words for the entity '{entity}'")
             vocabulary = {}
         for value, data in raw_answers.items():
