@@ -110,3 +110,15 @@ def test_a_failed_save_offers_to_try_again():
     result = coach.save_failed()
     assert texts(result) == [coach.SAVE_FAILED] and result.slots == {"stage": "confirm"}
     assert [b["payload"] for b in result.messages[0].buttons] == ["/affirm", "/deny"]
+
+
+def test_the_recommendation_message_shows_what_speaks_against_each_type():
+    profile = SegmentProfile(name="Fans", customer_count=20, value_per_customer=50.0, expertise_needed="low",
+                             personal_touch="high")
+    advice = recommend(profile, limit=3)
+    text = presentation.render_advice(0, profile, advice)
+    cautioned = [r for r in advice.recommendations if r.cautions]
+    assert cautioned, "test setup: a profile where a rule speaks against a recommended type"
+    for rec in cautioned:
+        assert f"   - Against it: {rec.cautions[0]}" in text
+    assert text.count("Against it:") == len(cautioned)

@@ -75,6 +75,8 @@ def render_advice(index: int, profile: SegmentProfile, advice: Advice, knowledge
             lines.append(f"   - Where: {touchpoint_labels(rec.touchpoints[:3], knowledge)}; watch {', '.join(rec.kpis[:3])}")
         if rec.cost_caveat and rank == 1:
             lines.append(f"   - Cost: {rec.cost_caveat}")
+        if rec.cautions:  # the strongest rule that spoke against it
+            lines.append(f"   - Against it: {rec.cautions[0]}")
     if advice.most_informative_missing:
         lines.append(f"_Still open: {advice.most_informative_missing.question} {advice.most_informative_missing.why}_")
     return "\n".join(lines)
