@@ -177,3 +177,13 @@ def test_recommendations_are_recorded_with_the_rules_that_fired(coach):
         raised = [r["because"] for r in recommendation["rules"] if r["weight"] > 0]
         assert set(recommendation["reasons"]) == set(raised)
         assert round(sum(r["weight"] for r in recommendation["rules"]), 3) == recommendation["score"]
+
+
+def test_the_seeds_advice_is_given_anywhere_and_the_interview_goes_on(coach):
+    sender = "founder-advice"
+    assert "Common challenges, and how founders overcome them" in texts(coach.say(sender, "what are common mistakes?"))
+    start_segment(coach, sender)
+    coach.say(sender, "independent bike shops that need spare parts fast")
+    reply = texts(coach.say(sender, "best practices for communities?"))
+    assert "To make **Communities** work" in reply and "Roughly how many" in reply, "advice, then the same question"
+    assert "How often" in texts(coach.say(sender, "about 300 shops at 2,000 euros a year"))

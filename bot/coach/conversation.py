@@ -16,6 +16,7 @@ from bot.coach.canvas import CanvasBlock, RelationshipChoice, Segment
 from bot.coach.engine import Advice, recommend
 from bot.coach.extract import values_of
 from bot.coach.knowledge import Knowledge, load_knowledge
+from bot.coach.phrases import tokens
 from bot.coach.presentation import TurnResult, advice_message, render_block, saved_block_messages, warning_messages
 from bot.coach.profile import SegmentProfile
 
@@ -220,6 +221,8 @@ def answer_question(intent: str, text: str, entity_types: Sequence[str], context
         return CAPABILITIES
     if intent == "ask_why":
         return _answer_why(types, context, knowledge)
+    if intent == "ask_advice":
+        return answer_advice(text, types, knowledge)
     if intent == "ask_difference":
         if len(types) >= 2:
             return _difference(types[0], types[1], knowledge)
@@ -244,6 +247,51 @@ def answer_question(intent: str, text: str, entity_types: Sequence[str], context
     if example:
         answer += f"\nFor example, {example.case}: {example.what}"
     return answer
+
+
+# Which part of the seeds' playbook (playbook.yml) a request for advice asks for, by its words;
+# anything else gets the best practices.
+_ADVICE_SECTIONS = (
+    ("challenges", re.compile(r"\b(?:mistakes?|errors?|pitfalls?|challenges?|go(?:es)? wrong|problems?|avoid|traps?|"
+                              r"risks?|hard|difficult|don'?ts?|watch out)\b", re.I)),
+    ("tips", re.compile(r"\btips?\b|\brules? of thumb\b", re.I)),
+)
+_FAQ_MATCH = 0.6  # the share of an FAQ question's words a message must use to be that question
+_FILLER = {"what", "the", "is", "are", "a", "an", "of", "my", "i", "do", "how", "for", "to", "and", "can", "your",
+           "you", "me", "in", "with", "should", "does", "it", "this", "that", "which", "there"}
+
+
+def _content_words(text: str) -> set:
+    return set(tokens(text)) - _FILLER
+
+
+def answer_advice(text: str, types: Sequence[str], knowledge: Knowledge) -> str:
+    """The seeds' advice: for a relationship type named, how to make it work; else the
+    FAQ's answer to the question asked, the common challenges, tips or best practices."""
+    if types:
+        rtype = knowledge.types[types[0]]
+        lines = [f"To make **{rtype.name}** work, from the seeds:"]
+        for stage, label in (("acquire", "Get"), ("keep", "Keep"), ("grow", "Grow")):
+            lines += [f"- {label}: {tactic}" for tactic in rtype.tactics.get(stage, [])]
+        if rtype.cost_caveat:
+            lines.append(f"- Watch the cost: {rtype.cost_caveat}")
+        return "\n".join(lines)
+    book = knowledge.playbook
+    words = _content_words(text)
+    scored = [(len(words & _content_words(item["question"])) / max(len(_content_words(item["question"])), 1), n)
+              for n, item in enumerate(book["faq"])]
+    share, best = max(scored)
+    if share >= _FAQ_MATCH:
+        item = book["faq"][best]
+        return f"**{item['question']}**\n{item['answer']}"
+    section = next((name for name, words_of in _ADVICE_SECTIONS if words_of.search(text or "")), "best_practices")
+    if section == "challenges":
+        return "Common challenges, and how founders overcome them:\n" + "\n".join(
+            f"- **{c['challenge']}** {' '.join(c['how_to_overcome'])}" for c in book["challenges"])
+    if section == "tips":
+        return "A few tips:\n" + "\n".join(f"- {t['text']}" for t in book["tips"])
+    return "Best practices for customer relationships:\n" + "\n".join(
+        f"- **{p['title']}**: {p['text']}" for p in book["best_practices"])
 
 
 def _types_in_focus(context: QuestionContext) -> List[str]:
