@@ -8,9 +8,8 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import block_of, deliver, entity_values, founder, latest_text, prompt, store
+from actions.common import block_of, deliver, entity_values, founder, latest_text, store
 from bot.coach import conversation as coach
-from bot.coach.export import to_markdown
 from bot.coach.store import StoreError
 
 
@@ -74,17 +73,11 @@ class ActionShowCanvas(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         block = block_of(tracker)
-        # Once saved, the store's copy is the one with its version number.
-        if not block.segments or tracker.get_slot("stage") == "saved":
+        if coach.shows_saved_copy(block, tracker.get_slot("stage")):
             who = founder(tracker)
             try:
                 block = store().latest_block(who["channel"], who["sender_id"])
             except StoreError:
                 dispatcher.utter_message(text=coach.STORE_BUSY)
                 return []
-        if block is None or not block.segments:
-            dispatcher.utter_message(text=coach.NOTHING_TO_SHOW)
-        else:
-            dispatcher.utter_message(text=to_markdown(block))
-        prompt(dispatcher, tracker)
-        return []
+        return deliver(dispatcher, tracker, coach.show_canvas(block))

@@ -22,10 +22,7 @@ class ActionGreet(Action):
         return "action_greet"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        if tracker.get_slot("venture_name") or tracker.get_slot("stage") not in (None, "intro"):
-            dispatcher.utter_message(text=coach.welcome_back(tracker.get_slot("venture_name")))
-        prompt(dispatcher, tracker)
-        return []
+        return deliver(dispatcher, tracker, coach.greet(tracker.get_slot("venture_name"), tracker.get_slot("stage")))
 
 
 class ActionAnswerQuestion(Action):
@@ -86,14 +83,9 @@ class ActionResume(Action):
         return "action_resume"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        if tracker.get_slot("confirming_delete"):
-            dispatcher.utter_message(text=coach.NOT_DELETED)
-        else:
-            dispatcher.utter_message(text=coach.welcome_back(tracker.get_slot("venture_name")))
-        if not tracker.get_slot("paused_form"):  # else the rules run the paused form next, which asks
-            text, buttons = coach.pending_prompt(tracker.get_slot("stage"), None)
-            dispatcher.utter_message(text=text, buttons=buttons or None)
-        return [SlotSet("confirming_delete", False)]
+        return deliver(dispatcher, tracker, coach.resume(
+            bool(tracker.get_slot("confirming_delete")), tracker.get_slot("venture_name"), tracker.get_slot("stage"),
+            tracker.get_slot("paused_form")))
 
 
 class ActionStartOver(Action):

@@ -91,8 +91,7 @@ class ActionAskSegmentWho(Action):
         return "action_ask_segment_who"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        editing = tracker.get_slot("editing_segment")
-        number = int(editing) + 1 if editing is not None else len(segments_of(tracker)) + 1
+        number = interview.segment_number(tracker.get_slot("editing_segment"), len(segments_of(tracker)))
         dispatcher.utter_message(text=interview.ask_segment_who(number))
         return []
 

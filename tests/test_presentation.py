@@ -122,3 +122,30 @@ def test_the_recommendation_message_shows_what_speaks_against_each_type():
     for rec in cautioned:
         assert f"   - Against it: {rec.cautions[0]}" in text
     assert text.count("Against it:") == len(cautioned)
+
+
+def test_greet_welcomes_back_only_a_returning_founder():
+    assert coach.greet(None, "intro").messages == [] and coach.greet(None, "intro").then_prompt
+    assert texts(coach.greet("Brewbox", "review")) == ["Welcome back! We're working on Brewbox."]
+    assert texts(coach.greet(None, "segments")) == ["Welcome back!"]
+
+
+def test_resume_after_a_pause_or_after_keeping_the_data():
+    paused = coach.resume(False, "Brewbox", "segments", "segment_form")
+    assert texts(paused) == ["Welcome back! We're working on Brewbox."]  # the paused form asks next
+    kept = coach.resume(True, "Brewbox", "review", None)
+    assert texts(kept) == [coach.NOT_DELETED, coach.pending_prompt("review", None)[0]]
+    assert kept.slots == {"confirming_delete": False}
+
+
+def test_show_canvas_shows_the_block_in_progress_until_it_is_saved():
+    in_progress = block(shops())
+    assert not coach.shows_saved_copy(in_progress, "review")
+    assert coach.shows_saved_copy(in_progress, "saved") and coach.shows_saved_copy(block(), "segments")
+    assert texts(coach.show_canvas(in_progress)) == [to_markdown(in_progress)]
+    assert texts(coach.show_canvas(None)) == [coach.NOTHING_TO_SHOW] == texts(coach.show_canvas(block()))
+
+
+def test_the_segment_being_described_is_numbered():
+    from bot.coach.interview import segment_number
+    assert (segment_number(None, 0), segment_number(None, 2), segment_number(0.0, 2)) == (1, 3, 1)

@@ -14,6 +14,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 from bot.coach.canvas import CanvasBlock, RelationshipChoice, Segment
 from bot.coach.engine import Advice, recommend
+from bot.coach.export import to_markdown
 from bot.coach.extract import values_of
 from bot.coach.knowledge import Knowledge, load_knowledge
 from bot.coach.phrases import tokens
@@ -387,6 +388,36 @@ def which_segment(segments: Sequence[Segment]) -> str:
 
 def redo_segment(index: int, segment: Segment) -> str:
     return f"Let's redo segment {index + 1} ({segment.profile.name}). I'll ask its questions again."
+
+
+def greet(venture_name: Optional[str], stage: Optional[str]) -> TurnResult:
+    """A greeting: a returning founder is welcomed back; then the pending question."""
+    result = TurnResult(then_prompt=True)
+    if venture_name or stage not in (None, "intro"):
+        result.say(welcome_back(venture_name))
+    return result
+
+
+def resume(confirming_delete: bool, venture_name: Optional[str], stage: Optional[str],
+           paused_form: Optional[str]) -> TurnResult:
+    """Back from a pause, or from saying no to deleting everything."""
+    result = TurnResult(slots={"confirming_delete": False}).say(NOT_DELETED if confirming_delete else welcome_back(venture_name))
+    if not paused_form:  # else the rules run the paused form next, which asks
+        result.say(*pending_prompt(stage, None))
+    return result
+
+
+def shows_saved_copy(block: CanvasBlock, stage: Optional[str]) -> bool:
+    """Whether "show my canvas" shows the last saved block rather than the one in progress:
+    once saved, the store's copy is the one with its version number."""
+    return not block.segments or stage == "saved"
+
+
+def show_canvas(block: Optional[CanvasBlock]) -> TurnResult:
+    result = TurnResult(then_prompt=True)
+    if block is None or not block.segments:
+        return result.say(NOTHING_TO_SHOW)
+    return result.say(to_markdown(block))
 
 
 def pending_prompt(stage: Optional[str], paused_form: Optional[str], saved_segment: Optional[str] = None

@@ -43,6 +43,11 @@ class Reading:
     problem: Optional[str] = None  # what to tell the founder when value is None
 
 
+def segment_number(editing: Optional[float], segments_so_far: int) -> int:
+    """The number of the segment being described: the one redone, else the next."""
+    return int(editing) + 1 if editing is not None else segments_so_far + 1
+
+
 def ask_segment_who(number: int, knowledge: Optional[Knowledge] = None) -> str:
     lead = "First segment" if number == 1 else f"Segment {number}"
     return interview_of(knowledge).segment["segment_who"].ask.format(segment=lead)
