@@ -6,15 +6,9 @@ from bot.coach import interview, presentation
 from bot.coach.conversation import QuestionContext, apply_edit, find_segment
 from bot.coach.interview import read_answer
 from bot.coach.knowledge import load_knowledge
-from tests.conftest import banks, block, segment, shops
+from tests.conftest import answer_meanings, banks, block, segment, shops
 
-
-def _meanings(slot):
-    """What each answer to a closed question means for the profile (interview.yml)."""
-    return {value: answer.means for value, answer in load_knowledge().interview.segment[slot].answers.items()}
-
-
-SUPPORT_LEVELS, COMMUNITY_ROLES = _meanings("segment_support"), _meanings("segment_community")
+SUPPORT_LEVELS, COMMUNITY_ROLES = answer_meanings("segment_support"), answer_meanings("segment_community")
 
 LONG = "x" * 2500
 

@@ -2,15 +2,9 @@
 import pytest
 
 from bot.coach.extract import extract_facts, find_mentions, parse_scale, segment_label, split_venture, values_of
-from bot.coach.knowledge import load_knowledge
+from tests.conftest import answer_meanings
 
-
-def _meanings(slot):
-    """What each answer to a closed question means for the profile (interview.yml)."""
-    return {value: answer.means for value, answer in load_knowledge().interview.segment[slot].answers.items()}
-
-
-SUPPORT_LEVELS, COMMUNITY_ROLES = _meanings("segment_support"), _meanings("segment_community")
+SUPPORT_LEVELS, COMMUNITY_ROLES = answer_meanings("segment_support"), answer_meanings("segment_community")
 
 
 # ---------------------------------------------------------------- parse_scale
