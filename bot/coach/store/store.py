@@ -209,6 +209,13 @@ class CanvasStore:
             ).scalars()
             return [_block_from_row(row) for row in rows]
 
+    def founder_blocks(self, channel: str, sender_id: str) -> List[CanvasBlock]:
+        """Every saved version (drafts too) of every venture of one founder, oldest first:
+        all the store holds about them, for their data export."""
+        with self._session() as session:
+            rows = session.execute(_founder_versions(channel, sender_id).order_by(BlockVersion.id)).scalars()
+            return [_block_from_row(row) for row in rows]
+
     def founders(self, cohort: Optional[str] = None) -> List[Dict[str, Any]]:
         """One dict per founder (of `cohort`, if given), most recently active first:
         channel, sender_id, cohort, created_at, updated_at, and their newest save's
