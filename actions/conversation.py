@@ -15,7 +15,6 @@ from actions.common import (block_of, deliver, entity_values, founder, latest_te
                             segments_of, store, suspend_form)
 from bot.coach import conversation as coach
 from bot.coach import interview
-from bot.coach.export import founder_data_files
 from bot.coach.store import StoreError
 
 FALLBACK_INTENTS = {"nlu_fallback", "out_of_scope"}
@@ -131,9 +130,4 @@ class ActionExportData(Action):
         except StoreError:
             dispatcher.utter_message(text=coach.STORE_BUSY)
             return []
-        dispatcher.utter_message(text=coach.EXPORTED if blocks else coach.NOTHING_TO_EXPORT)
-        # Channels that can hand over files (the widget's downloads, Slack's uploads) draw this.
-        dispatcher.utter_message(json_message={
-            "type": "data_export", "files": founder_data_files(who["channel"], who["sender_id"], blocks)})
-        prompt(dispatcher, tracker)
-        return []
+        return deliver(dispatcher, tracker, coach.data_export(who["channel"], who["sender_id"], blocks))

@@ -149,3 +149,13 @@ def test_show_canvas_shows_the_block_in_progress_until_it_is_saved():
 def test_the_segment_being_described_is_numbered():
     from bot.coach.interview import segment_number
     assert (segment_number(None, 0), segment_number(None, 2), segment_number(0.0, 2)) == (1, 3, 1)
+
+
+def test_data_export_hands_over_files_whether_or_not_anything_was_saved():
+    saved = block(shops(), status="final")
+    result = coach.data_export("rest", "ada", [saved])
+    text, files = result.messages
+    assert text.text == coach.EXPORTED and result.then_prompt
+    assert files.data["type"] == "data_export"
+    assert [f["filename"] for f in files.data["files"]] == ["rapport-my-data.md", "rapport-my-data.json"]
+    assert texts(coach.data_export("rest", "ada", []))[0] == coach.NOTHING_TO_EXPORT

@@ -14,11 +14,11 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 from bot.coach.canvas import CanvasBlock, RelationshipChoice, Segment
 from bot.coach.engine import Advice, recommend
-from bot.coach.export import to_markdown
+from bot.coach.export import founder_data_files, to_markdown
 from bot.coach.extract import values_of
 from bot.coach.knowledge import Knowledge, load_knowledge
 from bot.coach.phrases import tokens
-from bot.coach.presentation import TurnResult, advice_message, render_block, saved_block_messages, warning_messages
+from bot.coach.presentation import Message, TurnResult, advice_message, render_block, saved_block_messages, warning_messages
 from bot.coach.profile import SegmentProfile
 
 MAX_MESSAGE_CHARS = 2000  # longer answers are refused with a request to sum up
@@ -425,6 +425,14 @@ def show_canvas(block: Optional[CanvasBlock]) -> TurnResult:
     if block is None or not block.segments:
         return result.say(NOTHING_TO_SHOW)
     return result.say(to_markdown(block))
+
+
+def data_export(channel: str, sender_id: str, blocks: List[CanvasBlock]) -> TurnResult:
+    """Everything the store holds about a founder, as files; then the pending question."""
+    result = TurnResult(then_prompt=True).say(EXPORTED if blocks else NOTHING_TO_EXPORT)
+    # Channels that can hand over files (the widget's downloads, Slack's uploads) draw this.
+    result.messages.append(Message(data={"type": "data_export", "files": founder_data_files(channel, sender_id, blocks)}))
+    return result
 
 
 def pending_prompt(stage: Optional[str], paused_form: Optional[str], saved_segment: Optional[str] = None
