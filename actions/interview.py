@@ -5,12 +5,11 @@ from abc import ABC, abstractmethod
 from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import deliver, latest_text, segments_of
-from bot.coach import conversation as coach
+from actions.common import deliver, latest_intent, latest_text, segments_of
 from bot.coach import interview
 from bot.coach.presentation import TurnResult
 
@@ -81,7 +80,7 @@ class ValidateSegmentForm(InterviewValidation):
                            domain: DomainDict) -> List[EventType]:
         result = interview.read_segment_message(
             tracker.slots_to_validate(), latest_text(tracker), tracker.latest_message.get("entities") or [],
-            (tracker.latest_message.get("intent") or {}).get("name"), tracker.get_slot("segment_facts") or {},
+            latest_intent(tracker), tracker.get_slot("segment_facts") or {},
             {name: tracker.get_slot(name) for name in interview.interview_of().segment_slots})
         return deliver(dispatcher, tracker, result)
 
@@ -91,9 +90,7 @@ class ActionAskSegmentWho(Action):
         return "action_ask_segment_who"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        number = interview.segment_number(tracker.get_slot("editing_segment"), len(segments_of(tracker)))
-        dispatcher.utter_message(text=interview.ask_segment_who(number))
-        return []
+        return deliver(dispatcher, tracker, interview.ask_who(tracker.get_slot("editing_segment"), len(segments_of(tracker))))
 
 
 class ActionVentureDone(Action):
@@ -101,8 +98,7 @@ class ActionVentureDone(Action):
         return "action_venture_done"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        dispatcher.utter_message(text=coach.segments_intro(tracker.get_slot("venture_name")))
-        return [SlotSet("stage", "segments"), SlotSet("paused_form", None)]
+        return deliver(dispatcher, tracker, interview.venture_done(tracker.get_slot("venture_name")))
 
 
 class ActionSaveSegment(Action):

@@ -12,7 +12,7 @@ from actions import advice, common, conversation, interview
 from bot.coach import conversation as coach
 from bot.coach.engine import recommend
 from bot.coach.export import from_export_dict, to_markdown
-from bot.coach.interview import SEGMENT_SLOTS, build_profile, read_answer
+from bot.coach.interview import SEGMENT_SLOTS, build_profile, coaching_slots, read_answer
 from bot.coach.knowledge import load_knowledge
 from bot.coach.store import CanvasStore
 from tests.conftest import (CHANNEL, SENDER, sqlite_locked, action_event, banks, block, button, entity, form_tracker, make_tracker,
@@ -741,7 +741,7 @@ def test_start_over(act, canvas):
               slots={**REVIEW, "stage": "segments", "requested_slot": "segment_goal", "segment_who": "Banks"})
     assert out.texts == [coach.STARTING_OVER]
     assert ActiveLoop(None) in out.events
-    for slot in common.COACHING_SLOTS:
+    for slot in coaching_slots():
         assert out.slots[slot] is None
     assert out.slots["stage"] == "intro"
     assert out.slots["confirming_delete"] is False

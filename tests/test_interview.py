@@ -313,6 +313,45 @@ def test_change_segment_finds_it_or_asks_which():
     assert unclear.messages[0].text.startswith("Which segment should we change?")
 
 
+def test_ask_who_names_the_segment_being_described():
+    assert [m.text for m in interview.ask_who(None, 0).messages] == [interview.ask_segment_who(1)]
+    assert [m.text for m in interview.ask_who(None, 2).messages] == [interview.ask_segment_who(3)]
+    assert [m.text for m in interview.ask_who(0.0, 2).messages] == [interview.ask_segment_who(1)]  # redoing the first
+    assert interview.ask_who(None, 0).slots == {}
+
+
+def test_venture_done_moves_on_to_the_segments():
+    from bot.coach.conversation import segments_intro
+    result = interview.venture_done("Brewbox")
+    assert [m.text for m in result.messages] == [segments_intro("Brewbox")]
+    assert result.slots == {"stage": "segments", "paused_form": None}
+
+
+def test_the_coaching_slots_come_from_the_interview_file(plan):
+    slots = interview.coaching_slots()
+    for question in [*plan.venture, *plan.segment]:
+        assert question in slots
+    assert interview.segment_answer_slots() == (*plan.segment_slots, "segment_facts")
+    assert set(interview.segment_answer_slots()) | set(interview.REDO_SLOTS) | {"segments", "paused_form",
+                                                                                  *plan.venture} == set(slots)
+
+
+def test_a_question_added_to_the_file_is_cleared_by_start_over_and_by_a_saved_segment(with_market_question):
+    assert "segment_market" in interview.coaching_slots()
+    assert interview.start_over().slots["segment_market"] is None
+    assert interview.save_segment({"name": "Banks"}, [], None).slots["segment_market"] is None
+    assert interview.change_segment("change segment 1", [banks()]).slots["segment_market"] is None
+
+
+def test_start_over_clears_the_coaching_and_goes_back_to_the_intro():
+    from bot.coach.conversation import STARTING_OVER
+    result = interview.start_over()
+    assert [m.text for m in result.messages] == [STARTING_OVER]
+    assert all(result.slots[name] is None for name in interview.coaching_slots())
+    assert result.slots["stage"] == "intro" and result.slots["confirming_delete"] is False
+    assert result.segments is None  # the finished segments are cleared by their slot; saved blocks stay saved
+
+
 def test_payloads_in_the_interview_are_valid_json():
     for question in load_knowledge().interview.segment.values():
         for button in question.buttons():

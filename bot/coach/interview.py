@@ -12,9 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from bot.coach.canvas import Segment
-from bot.coach.conversation import (RECOMMENDED_PER_SEGMENT, choices_from_advice, find_segment, pending_prompt, redo_segment,
-                                    too_long, which_segment)
-from bot.coach.engine import recommend
+from bot.coach.conversation import (STARTING_OVER, choices_from_advice, find_segment, pending_prompt,
+                                    recommend_segment, redo_segment, segments_intro, too_long, which_segment)
 from bot.coach.extract import extract_facts, parse_scale, segment_label, split_venture, values_of
 from bot.coach.knowledge import UNKNOWN, Interview, Knowledge, load_knowledge
 from bot.coach.presentation import TurnResult, advice_message
@@ -32,6 +31,21 @@ def interview_of(knowledge: Optional[Knowledge] = None) -> Interview:
 
 # The slots of the segment interview, in the order the coach asks them.
 SEGMENT_SLOTS: Tuple[str, ...] = interview_of().segment_slots
+
+# Which finished segment is being described again ("change the second segment").
+REDO_SLOTS = ("editing_segment", "redoing_segment")
+
+
+def segment_answer_slots(knowledge: Optional[Knowledge] = None) -> Tuple[str, ...]:
+    """The slots of the segment being described: its questions' answers and the facts read from them."""
+    return (*interview_of(knowledge).segment_slots, "segment_facts")
+
+
+def coaching_slots(knowledge: Optional[Knowledge] = None) -> Tuple[str, ...]:
+    """Every slot that holds the coaching, the list "start over" clears: both
+    interviews' answers (interview.yml), the finished segments, and where the
+    founder was."""
+    return ("paused_form", *interview_of(knowledge).venture, *segment_answer_slots(knowledge), "segments", *REDO_SLOTS)
 
 
 @dataclass
@@ -51,6 +65,11 @@ def segment_number(editing: Optional[float], segments_so_far: int) -> int:
 def ask_segment_who(number: int, knowledge: Optional[Knowledge] = None) -> str:
     lead = "First segment" if number == 1 else f"Segment {number}"
     return interview_of(knowledge).segment["segment_who"].ask.format(segment=lead)
+
+
+def ask_who(editing: Optional[float], segments_so_far: int, knowledge: Optional[Knowledge] = None) -> TurnResult:
+    """The first question about a segment, naming which segment it is."""
+    return TurnResult().say(ask_segment_who(segment_number(editing, segments_so_far), knowledge))
 
 
 def read_answer(slot: str, text: str, entity_values: Sequence[str] = (), off_topic: bool = False,
@@ -194,6 +213,18 @@ def read_venture_offer(text: str, knowledge: Optional[Knowledge] = None) -> Turn
     return TurnResult(slots={"venture_offer": text})
 
 
+def venture_done(venture_name: Optional[str]) -> TurnResult:
+    """The venture interview is over: on to its customer segments."""
+    return TurnResult(slots={"stage": "segments", "paused_form": None}).say(segments_intro(venture_name))
+
+
+def start_over(knowledge: Optional[Knowledge] = None) -> TurnResult:
+    """A clean sheet: no answers, back at the introduction. Saved blocks stay saved."""
+    slots: Dict[str, Any] = {name: None for name in coaching_slots(knowledge)}
+    slots.update(confirming_delete=False, stage="intro")
+    return TurnResult(slots=slots).say(STARTING_OVER)
+
+
 def save_segment(facts: Dict[str, Any], segments: List[Segment], editing: Optional[float],
                  knowledge: Optional[Knowledge] = None) -> TurnResult:
     """Keeps the segment just described and chooses what comes next.
@@ -203,13 +234,11 @@ def save_segment(facts: Dict[str, Any], segments: List[Segment], editing: Option
     recommendations, and back to the review."""
     profile = build_profile(facts or {})
     segments = list(segments)
-    interview = interview_of(knowledge)
-    result = TurnResult(slots={name: None for name in (*interview.segment_slots, "segment_facts", "editing_segment",
-                                                       "paused_form", "redoing_segment")})
+    result = TurnResult(slots={name: None for name in (*segment_answer_slots(knowledge), *REDO_SLOTS, "paused_form")})
     redoing = editing is not None and int(editing) < len(segments)
     if redoing and any(s.choices for s in segments):
         index = int(editing)
-        advice = recommend(profile, knowledge or load_knowledge(), limit=RECOMMENDED_PER_SEGMENT)
+        advice = recommend_segment(profile, knowledge)
         segments[index] = Segment(profile, choices_from_advice(advice))
         result.messages.append(advice_message(index, profile, advice, knowledge))
         stage = "review"
@@ -230,6 +259,6 @@ def change_segment(text: str, segments: Sequence[Segment], knowledge: Optional[K
     index = find_segment(text, segments)
     if index is None:
         return TurnResult(slots={"redoing_segment": False}).say(which_segment(segments))
-    slots: Dict[str, Any] = {name: None for name in (*interview_of(knowledge).segment_slots, "segment_facts")}
+    slots: Dict[str, Any] = {name: None for name in segment_answer_slots(knowledge)}
     slots.update(editing_segment=float(index), redoing_segment=True, stage="segments")
     return TurnResult(slots=slots).say(redo_segment(index, segments[index]))
