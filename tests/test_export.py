@@ -6,7 +6,8 @@ from datetime import datetime, timezone
 import pytest
 
 from bot.coach.canvas import CanvasBlock, RelationshipChoice, Segment
-from bot.coach.export import _PROFILE_TYPES, FORMAT, from_export_dict, from_json, to_json, to_markdown
+from bot.coach.export import _PROFILE_TYPES, FORMAT, from_export_dict, from_json, to_json, to_markdown, touchpoint_labels
+from bot.coach.knowledge import load_knowledge
 from bot.coach.profile import SegmentProfile
 from bot.coach.store import CanvasStore
 from tests.conftest import ledgerly_block
@@ -14,7 +15,7 @@ from tests.conftest import ledgerly_block
 
 def sample_block():
     return ledgerly_block(version=3, created_at=datetime(2024, 5, 1, 9, 30, 15, 123456, tzinfo=timezone.utc),
-                          needs="Invoices out fast,\ntaxes without panic", touchpoints=["mobile_app", "email"])
+                          needs="Invoices out fast,\ntaxes without panic", touchpoints=["app", "email"])  # touchpoints.yml's ids
 
 
 # --- Markdown -------------------------------------------------------------------------
@@ -28,7 +29,7 @@ def test_markdown_reads_like_the_canvas():
     assert "## Segment: Freelance designers" in text
     assert "## Segment: Small agencies" in text
     assert "Invoices out fast, taxes without panic" in text  # a newline in founder text stays inside its line
-    assert "Mobile app, Email" in text
+    assert "- **Touchpoints:** Mobile or web app, Email\n" in text  # touchpoints.yml's labels, as the chat says them
     for heading in ("### Self-service\n", "### Communities *(added by the founder)*", "### Personal assistance *(edited by the founder)*"):
         assert heading in text
     for reason in ("They work at 2am", "Low price point", "They help each other", "Big accounts"):
@@ -45,10 +46,32 @@ def test_markdown_shows_no_ids_or_nones():
     text = to_markdown(block)
 
     assert "None" not in text
-    for type_id in ("self_service", "personal_assistance", "mobile_app"):
+    for type_id in ("self_service", "personal_assistance"):
         assert type_id not in text
+    assert "Touchpoints:** app" not in text  # the touchpoint id "app"
     assert "## Segment: Unnamed segment 3" in text
     assert "_No relationship types chosen yet._" in text
+
+
+def test_markdown_words_touchpoints_and_types_as_the_knowledge_and_the_chat_do():
+    kb = load_knowledge()
+    block = sample_block()
+    block.segments[0].profile.touchpoints = ["website", "kiosk"]
+    block.segments[0].choices[0].name = ""  # a choice saved without its name
+    text = to_markdown(block)
+    labels = f"{kb.touchpoint_label('website')}, {kb.touchpoint_label('kiosk')}"
+    assert f"- **Touchpoints:** {labels}\n" in text
+    assert touchpoint_labels(["website", "kiosk"]) == labels  # what the recommendations say after "Where:"
+    assert f"### {kb.type_name(block.segments[0].choices[0].type_id)}\n" in text
+
+
+def test_markdown_of_a_block_saved_before_the_knowledge_changed():
+    block = sample_block()
+    block.segments[0].profile.touchpoints = ["carrier_pigeon", "email"]
+    block.segments[0].choices[0] = RelationshipChoice(type_id="telepathy", name="", reasons=["Old advice"], origin="accepted")
+    text = to_markdown(block)
+    assert f"- **Touchpoints:** carrier_pigeon, {load_knowledge().touchpoint_label('email')}\n" in text
+    assert "### telepathy\n" in text
 
 
 def test_markdown_of_an_empty_draft():

@@ -10,10 +10,10 @@ bad file fails with a ValueError that says what is wrong and where.
 from __future__ import annotations
 
 import json
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional, Sequence
 
 from bot.coach.canvas import CanvasBlock
-from bot.coach.knowledge import load_knowledge
+from bot.coach.knowledge import Knowledge, load_knowledge
 
 FORMAT = "rapport.canvas-block"
 FORMAT_VERSION = 1
@@ -29,12 +29,20 @@ def _line(text: Any) -> str:
     return " ".join(str(text).split())
 
 
-def _touchpoint_label(touchpoint_id: str) -> str:
-    words = _line(touchpoint_id.replace("_", " ").replace("-", " "))
-    return words[:1].upper() + words[1:]
+def touchpoint_labels(ids: Sequence[str], knowledge: Optional[Knowledge] = None) -> str:
+    """Touchpoints in touchpoints.yml's words, as the chat and the exports name them.
+    An id the knowledge no longer has (a block saved before it changed) is shown as it is."""
+    knowledge = knowledge or load_knowledge()
+    return ", ".join(knowledge.touchpoint_label(i) if i in knowledge.touchpoints else i for i in ids)
 
 
-def _profile_facts(profile) -> List[tuple]:
+def type_label(type_id: str, knowledge: Optional[Knowledge] = None) -> str:
+    """A relationship type's name, as relationship_types.yml words it (else its id)."""
+    knowledge = knowledge or load_knowledge()
+    return knowledge.type_name(type_id) if type_id in knowledge.types else type_id
+
+
+def _profile_facts(profile, knowledge: Knowledge) -> List[tuple]:
     """The closed answers that are known, in words."""
     facts = []
     if profile.customer_count is not None or profile.value_per_customer is not None:
@@ -42,15 +50,16 @@ def _profile_facts(profile) -> List[tuple]:
                 f"{profile.value_per_customer:,.0f} a year each" if profile.value_per_customer is not None else ""]
         facts.append(("Size", ", ".join(p for p in size if p)))
     known = profile.to_dict()
-    for question in load_knowledge().interview.segment.values():  # interview.yml words them
+    for question in knowledge.interview.segment.values():  # interview.yml words them
         answer = question.answer_for(known) if question.export_label else None
         if answer:
             facts.append((question.export_label, answer.label))
     return facts
 
 
-def to_markdown(block: CanvasBlock) -> str:
+def to_markdown(block: CanvasBlock, knowledge: Optional[Knowledge] = None) -> str:
     """The block as canvas sticky notes: one section per segment, its relationship types and why."""
+    knowledge = knowledge or load_knowledge()
     out: List[str] = [f"# Customer Relationships: {_line(block.venture_name) or 'My venture'}", ""]
     if block.venture_offer and _line(block.venture_offer):
         out += [f"*{_line(block.venture_offer)}*", ""]
@@ -70,14 +79,14 @@ def to_markdown(block: CanvasBlock) -> str:
         if profile.needs and _line(profile.needs):
             out.append(f"- **Needs:** {_line(profile.needs)}")
         if profile.touchpoints:
-            out.append(f"- **Touchpoints:** {', '.join(_touchpoint_label(t) for t in profile.touchpoints)}")
-        out += [f"- **{label}:** {value}" for label, value in _profile_facts(profile)]
+            out.append(f"- **Touchpoints:** {_line(touchpoint_labels(profile.touchpoints, knowledge))}")
+        out += [f"- **{label}:** {value}" for label, value in _profile_facts(profile, knowledge)]
         if out[-1] != "":
             out.append("")
         if not segment.choices:
             out += ["_No relationship types chosen yet._", ""]
         for choice in segment.choices:
-            title = _line(choice.name) or _touchpoint_label(choice.type_id)
+            title = _line(choice.name) or _line(type_label(choice.type_id, knowledge))
             marker = _ORIGIN_MARKERS.get(choice.origin)
             out.append(f"### {title}" + (f" *({marker})*" if marker else ""))
             out.append("")

@@ -10,11 +10,11 @@ in the conversation's record for the review dashboard and drawn by no channel.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Optional
 
 from bot.coach.canvas import CanvasBlock, Segment
 from bot.coach.engine import Advice, check_block
-from bot.coach.export import to_markdown
+from bot.coach.export import to_markdown, touchpoint_labels
 from bot.coach.knowledge import Knowledge, load_knowledge
 from bot.coach.profile import SegmentProfile
 
@@ -55,11 +55,6 @@ def advice_payload(index: int, profile: SegmentProfile, advice: Advice) -> Dict[
                              "rules": [dict(rule) for rule in r.rules]} for r in advice.recommendations],
         "missing": missing.field if missing else None,
     }
-
-
-def touchpoint_labels(ids: Sequence[str], knowledge: Optional[Knowledge] = None) -> str:
-    knowledge = knowledge or load_knowledge()
-    return ", ".join(knowledge.touchpoints[i].label if i in knowledge.touchpoints else i for i in ids)
 
 
 def render_advice(index: int, profile: SegmentProfile, advice: Advice, knowledge: Optional[Knowledge] = None) -> str:
