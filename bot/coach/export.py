@@ -1,11 +1,13 @@
-"""What a founder takes away: a block as Markdown (to read) or JSON (to keep or re-import).
+"""What a founder takes away: a block as Markdown (to read) or JSON (to keep).
 
-The JSON is ``CanvasBlock.to_dict()`` with a header::
+A block in JSON is ``CanvasBlock.to_dict()`` with a header::
 
     {"format": "rapport.canvas-block", "format_version": 1, "venture_name": ..., "segments": [...]}
 
-``from_json`` checks the header and the shape before building the block, so a
-bad file fails with a ValueError that says what is wrong and where.
+The founder's data export (founder_data_files) holds every saved block that way.
+``from_export_dict`` reads such a block back: it checks the header and the shape
+before building the block, so a bad file fails with a ValueError that says what is
+wrong and where.
 """
 from __future__ import annotations
 
@@ -99,9 +101,14 @@ def to_markdown(block: CanvasBlock, knowledge: Optional[Knowledge] = None) -> st
 # --- JSON -----------------------------------------------------------------------
 
 
-def to_json(block: CanvasBlock) -> str:
-    """Every field of the block, behind the format header."""
-    return json.dumps({"format": FORMAT, "format_version": FORMAT_VERSION, **block.to_dict()}, indent=2, ensure_ascii=False)
+def _with_header(data_format: str, body: Dict[str, Any]) -> Dict[str, Any]:
+    """The header every JSON file Rapport writes starts with: what it is, and which version of that."""
+    return {"format": data_format, "format_version": FORMAT_VERSION, **body}
+
+
+def export_dict(block: CanvasBlock) -> Dict[str, Any]:
+    """Every field of the block, behind the format header; from_export_dict reads it back."""
+    return _with_header(FORMAT, block.to_dict())
 
 
 # --- A founder's data: everything the canvas store holds about them -------------
@@ -120,8 +127,7 @@ def founder_data_files(channel: str, sender_id: str, blocks: List[CanvasBlock]) 
         markdown += ["---", "", to_markdown(block), ""]
     if not blocks:
         markdown += ["No block saved yet.", ""]
-    data = {"format": DATA_FORMAT, "format_version": FORMAT_VERSION, "channel": channel, "sender_id": sender_id,
-            "blocks": [{"format": FORMAT, "format_version": FORMAT_VERSION, **b.to_dict()} for b in blocks]}
+    data = _with_header(DATA_FORMAT, {"channel": channel, "sender_id": sender_id, "blocks": [export_dict(b) for b in blocks]})
     return [
         {"filename": f"{stem}.md", "mimetype": "text/markdown", "content": "\n".join(markdown).rstrip() + "\n"},
         {"filename": f"{stem}.json", "mimetype": "application/json",
@@ -129,17 +135,8 @@ def founder_data_files(channel: str, sender_id: str, blocks: List[CanvasBlock]) 
     ]
 
 
-def from_json(text: str) -> CanvasBlock:
-    """Read a block written by to_json; ValueError with a clear message on anything else."""
-    try:
-        data = json.loads(text)
-    except (TypeError, json.JSONDecodeError) as exc:
-        raise ValueError(f"not a Rapport canvas export: the file is not valid JSON ({exc})") from None
-    return from_export_dict(data)
-
-
 def from_export_dict(data: Any) -> CanvasBlock:
-    """Like from_json, for an export already parsed into a dict."""
+    """Reads a block written by export_dict (parsed from JSON); ValueError with a clear message on anything else."""
     if not isinstance(data, dict):
         raise ValueError("not a Rapport canvas export: expected a JSON object at the top level")
     if data.get("format") != FORMAT:
@@ -221,4 +218,5 @@ def _check_block(data: Dict[str, Any]) -> None:
             _require_str_list(choice, "reasons", cwhere)
 
 
-__all__ = ["FORMAT", "FORMAT_VERSION", "to_markdown", "to_json", "from_json", "from_export_dict"]
+__all__ = ["FORMAT", "FORMAT_VERSION", "DATA_FORMAT", "to_markdown", "touchpoint_labels", "type_label", "export_dict",
+           "founder_data_files", "from_export_dict"]

@@ -278,9 +278,6 @@ class Knowledge:
     def kpi_name(self, kpi_id: str) -> str:
         return self.kpis[kpi_id].name
 
-    def retention_types(self) -> List[str]:
-        return [t.id for t in self.types.values() if t.retains]
-
 
 # --- Loading ---
 
