@@ -121,7 +121,7 @@ def founder_data_files(channel: str, sender_id: str, blocks: List[CanvasBlock]) 
     and a JSON file whose blocks from_export_dict reads back: the founder's copy of
     their data. Files as channels hand them over: filename, mimetype, content."""
     stem = "rapport-my-data"
-    markdown = [f"# Everything Rapport stores about you", "",
+    markdown = ["# Everything Rapport stores about you", "",
                 f"Channel: {_line(channel)}. Your id there: {_line(sender_id)}. Saved blocks: {len(blocks)}.", ""]
     for block in blocks:
         markdown += ["---", "", to_markdown(block), ""]
