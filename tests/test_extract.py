@@ -216,3 +216,17 @@ def test_find_mentions_in_order_and_filtered_by_entity():
 def test_find_mentions_of_nothing():
     assert find_mentions("") == []
     assert find_mentions(None) == []
+
+
+@pytest.mark.parametrize("answer, touchpoint", [
+    ("at the machine itself", "kiosk"),
+    ("vending machines in office buildings", "kiosk"),
+    ("kiosks in train stations", "kiosk"),
+    ("word of mouth mostly", "word_of_mouth"),
+    ("their friends recommend us", "word_of_mouth"),
+    ("we sell on etsy and amazon", "marketplace"),
+    ("our stand at the farmers' market", "in_store"),
+    ("a stall at the street market on saturdays", "in_store"),
+])
+def test_the_seeds_touchpoints_are_in_the_vocabulary(answer, touchpoint):
+    assert touchpoint in values_of(answer, "touchpoint")
