@@ -12,7 +12,6 @@ from rasa_sdk.types import DomainDict
 from actions.common import block_of, entity_values, save_draft, segments_of, segments_slot
 from bot.coach import conversation as coach
 from bot.coach.canvas import Segment
-from bot.coach.engine import recommend
 from bot.coach.extract import extract_facts, split_venture
 
 
@@ -145,7 +144,7 @@ class ActionSaveSegment(Action):
             stage = "more_segments"
         elif editing is not None and int(editing) < len(segments):
             index = int(editing)
-            advice = recommend(profile, limit=coach.RECOMMENDED_PER_SEGMENT)
+            advice = coach.recommend_segment(profile)
             segments[index] = Segment(profile, coach.choices_from_advice(advice))
             dispatcher.utter_message(text=coach.render_advice(index, profile, advice))
             stage = "review"

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from bot.coach.canvas import CanvasBlock, RelationshipChoice, Segment
-from bot.coach.engine import Advice, check_block, recommend
+from bot.coach.engine import Advice, check_block, fixes, recommend
 from bot.coach.extract import COMMUNITY_ROLES, SUPPORT_LEVELS, extract_facts, parse_scale, segment_label, values_of
 from bot.coach.knowledge import Knowledge, load_knowledge
 from bot.coach.profile import FREQUENCIES, GOALS, SegmentProfile
@@ -182,8 +182,13 @@ def build_profile(facts: Dict[str, Any]) -> SegmentProfile:
 # ---------------------------------------------------------------- recommendations
 
 
+# The profile fields the interview asks about: the only missing answers worth naming
+# (price position and market are read from free text, never asked).
+ASKED_FIELDS = tuple(f for q in SEGMENT_QUESTIONS for f in q.fields)
+
+
 def recommend_segment(profile: SegmentProfile, knowledge: Optional[Knowledge] = None) -> Advice:
-    return recommend(profile, knowledge or load_knowledge(), limit=RECOMMENDED_PER_SEGMENT)
+    return recommend(profile, knowledge or load_knowledge(), limit=RECOMMENDED_PER_SEGMENT, askable=ASKED_FIELDS)
 
 
 def choices_from_advice(advice: Advice) -> List[RelationshipChoice]:
@@ -200,8 +205,11 @@ def render_advice(index: int, profile: SegmentProfile, advice: Advice, knowledge
     """One short chat message with the recommendations for one segment."""
     knowledge = knowledge or load_knowledge()
     lines = [f"**Segment {index + 1}: {profile.name or 'Customers'}**"]
+    to_fix = fixes(profile, [r.type_id for r in advice.recommendations], knowledge)
     for rank, rec in enumerate(advice.recommendations, start=1):
         lines.append(f"{rank}. **{rec.name}**: {rec.reasons[0] if rec.reasons else ''}".rstrip(": "))
+        if rec.type_id in to_fix:
+            lines.append(f"   - To make it work: {to_fix[rec.type_id]}")
         if rank == 1:
             lines.append(f"   - Get: {rec.tactics.get('acquire', ['-'])[0]}")
             lines.append(f"   - Keep: {rec.tactics.get('keep', ['-'])[0]}")
