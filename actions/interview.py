@@ -15,13 +15,18 @@ from bot.coach.canvas import Segment
 from bot.coach.extract import extract_facts, split_venture
 
 
+# Actions that open a form for the message that called them: "continue", "start over",
+# "change the first segment" are no answers to the form's questions.
+FORM_OPENERS = ("action_resume", "action_start_over", "action_change_segment")
+
+
 def resumed_this_turn(tracker: Tracker) -> bool:
-    """Whether this message re-opened the form (after a pause, or a "no" to deleting
-    everything) instead of answering its question."""
+    """Whether this message (re-)opened the form (after a pause, a "no" to deleting
+    everything, "start over" or "change a segment") instead of answering its question."""
     for event in reversed(tracker.events):
         if event.get("event") == "user":
             return False
-        if event.get("event") == "action" and event.get("name") == "action_resume":
+        if event.get("event") == "action" and event.get("name") in FORM_OPENERS:
             return True
     return False
 
