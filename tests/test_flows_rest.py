@@ -9,7 +9,7 @@ from typing import List, Tuple
 
 import pytest
 
-from tests.coach_servers import CoachServers, buttons, texts
+from tests.coach_servers import CoachServers, buttons, running_coach, texts
 
 WHO = "who are these customers"
 OFFICE_MANAGERS = ("office managers at tech startups, about 40 companies at 3000 euros a year",
@@ -18,13 +18,7 @@ OFFICE_MANAGERS = ("office managers at tech startups, about 40 companies at 3000
 
 @pytest.fixture(scope="module")
 def coach(tmp_path_factory):
-    servers = CoachServers(tmp_path_factory.mktemp("flows"))
-    try:
-        servers.start_actions()
-        servers.start_rasa()
-        yield servers
-    finally:
-        servers.stop()
+    yield from running_coach(tmp_path_factory.mktemp("flows"))
 
 
 def say(coach: CoachServers, sender: str, message: str) -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from bot.coach.knowledge import load_knowledge
-from tests.coach_servers import CoachServers
+from tests.coach_servers import running_coach
 from tests.seed_conversations import MAX_ASKS, load_cases, play, sender_of, stored_top3
 
 CASES = load_cases()
@@ -16,13 +16,7 @@ CASES = load_cases()
 
 @pytest.fixture(scope="module")
 def coach(tmp_path_factory):
-    servers = CoachServers(tmp_path_factory.mktemp("seed-conversations"))
-    try:
-        servers.start_actions()
-        servers.start_rasa()
-        yield servers
-    finally:
-        servers.stop()
+    yield from running_coach(tmp_path_factory.mktemp("seed-conversations"))
 
 
 def test_the_suite_covers_the_seeds():
