@@ -1,8 +1,8 @@
 """bot/coach/extract.py: numbers, facts, labels and mentions read out of free text."""
 import pytest
 
-from bot.coach.extract import (COMMUNITY_ROLES, SUPPORT_LEVELS, extract_facts, find_mentions, parse_scale, segment_label,
-                         split_venture, values_of)
+from bot.coach.extract import (COMMUNITY_ROLES, SUPPORT_LEVELS, extract_facts, find_mentions, names_people, parse_scale,
+                               segment_label, split_venture, values_of)
 
 
 # ---------------------------------------------------------------- parse_scale
@@ -230,3 +230,17 @@ def test_find_mentions_of_nothing():
 ])
 def test_the_seeds_touchpoints_are_in_the_vocabulary(answer, touchpoint):
     assert touchpoint in values_of(answer, "touchpoint")
+
+
+@pytest.mark.parametrize("text", ["commuters grabbing a snack on the way to the train",
+                                  "coffee regulars who grab a latte on the way to work",
+                                  "hobby photographers who edit pictures at home", "grown-ups who love lego",
+                                  "busy parents who want dinner sorted"])
+def test_descriptions_name_people(text):
+    assert names_people(text)
+
+
+@pytest.mark.parametrize("text", ["tell me a joke", "whats the weather in lisbon", "who won the champions league",
+                                  "how much is bitcoin today", "are you married?", "book me a flight to berlin"])
+def test_small_talk_names_no_people(text):
+    assert not names_people(text)

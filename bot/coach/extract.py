@@ -151,3 +151,18 @@ def split_venture(text: str) -> Tuple[str, Optional[str]]:
     if match and len(match.group("name").split()) <= 5:
         return match.group("name").strip(), match.group("offer").strip()
     return text, None
+
+
+# Words that name people or organisations: a segment's description names someone.
+_PEOPLE = re.compile(
+    r"\b(?:[a-z]{2,}(?:ers|ors|ars|ents|ists|ians|ans|ees|ics|ants|ives|ites|ards|als)|[a-z]{2,}s\s+(?:who|that)|people|persons|folks?|kids|children|"
+    r"men|women|families|companies|businesses|firms|teams|owners|users|clients|customers|buyers|fans|"
+    r"professionals|couples|adults|seniors|teens|students|parents|patients|guests|members|shops|stores|"
+    r"brands|agencies|schools|hospitals|clinics|practices|restaurants|cafes|bars|hotels|startups|banks)\b",
+    re.I)
+
+
+def names_people(text: str) -> bool:
+    """Whether a description names a group of people or organisations ("commuters
+    grabbing a snack", "coffee regulars who ..."): small talk ("tell me a joke") does not."""
+    return bool(_PEOPLE.search(text or "")) or bool(values_of(text, "market"))
