@@ -43,6 +43,8 @@ def test_read_scale(text, count, value, approximate):
     "young women aged 25-40 who want affordable beauty products",
     "founded in 2019, 3 employees",
     "one-to-one expert advice",
+    "tell me another one",
+    "one to one advice",
     "they buy two or three times a year",
 ])
 def test_read_scale_finds_no_customers_where_there_are_none(text):

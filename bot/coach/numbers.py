@@ -151,7 +151,7 @@ def normalize(text: str) -> Tuple[str, bool]:
     text = _VAGUE.sub(vague, text)
     # "2 million" before text2num, which would read the lone "million" as 1000000.
     text = _DIGITS_AND_WORD.sub(lambda m: _digits(_number(m.group(1), m.group(2))), text)
-    text = alpha2digit(text, "en", threshold=1)  # "twenty-five thousand" -> 25000; a lone "one" stays a word
+    text = alpha2digit(text, "en", threshold=1.5)  # "twenty-five thousand" -> 25000; a lone "one" stays a word
 
     def middle(match: re.Match) -> str:
         nonlocal estimated
