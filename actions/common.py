@@ -20,7 +20,7 @@ logger = logging.getLogger(__name__)
 # Slots that hold the coaching, reset by "start over" and "delete my data".
 COACHING_SLOTS = (
     "paused_form", "venture_name", "venture_offer", *SEGMENT_SLOTS,
-    "segment_facts", "segments", "editing_segment", "redoing_segment",
+    "segment_facts", "interview_notes", "segments", "editing_segment", "redoing_segment",
 )
 
 

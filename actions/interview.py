@@ -87,7 +87,9 @@ class ValidateSegmentForm(InterviewValidation):
         result = interview.read_segment_message(
             tracker.slots_to_validate(), latest_text(tracker), tracker.latest_message.get("entities") or [],
             (tracker.latest_message.get("intent") or {}).get("name"), tracker.get_slot("segment_facts") or {},
-            {name: tracker.get_slot(name) for name in interview.interview_of().segment_slots})
+            {name: tracker.get_slot(name) for name in interview.interview_of().segment_slots},
+            notes=tracker.get_slot("interview_notes"),
+            number=interview.segment_number(tracker.get_slot("editing_segment"), len(segments_of(tracker))))
         return deliver(dispatcher, tracker, result)
 
 

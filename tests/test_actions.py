@@ -286,7 +286,8 @@ def test_too_long_segment_answer(validate):
     text = "x" * 5000
     out = validate("segment_form", "segment_who", text, text)
     assert "sum it up" in out.text
-    assert slot_events(out) == [("segment_who", None), ("segment_facts", {})]
+    assert slot_events(out) == [("segment_who", None), ("segment_facts", {}),
+                                ("interview_notes", {"misses": {"segment_who": 1}, "numbers_said_back": False})]
 
 
 def test_passing_mention_fills_gaps_but_keeps_earlier_answers(validate):
