@@ -18,7 +18,8 @@ OFFICE_MANAGERS = ("office managers at tech startups, about 40 companies at 3000
 
 @pytest.fixture(scope="module")
 def coach(tmp_path_factory):
-    yield from running_coach(tmp_path_factory.mktemp("flows"))
+    with running_coach(tmp_path_factory.mktemp("flows")) as servers:
+        yield servers
 
 
 def say(coach: CoachServers, sender: str, message: str) -> str:

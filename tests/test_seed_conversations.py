@@ -16,7 +16,8 @@ CASES = load_cases()
 
 @pytest.fixture(scope="module")
 def coach(tmp_path_factory):
-    yield from running_coach(tmp_path_factory.mktemp("seed-conversations"))
+    with running_coach(tmp_path_factory.mktemp("seed-conversations")) as servers:
+        yield servers
 
 
 def test_the_suite_covers_the_seeds():
