@@ -4,6 +4,7 @@ off-topic answer to "who are these customers?". Real action server and Rasa serv
 over REST; the canvas store read back from its SQLite file."""
 from __future__ import annotations
 
+import json
 import sqlite3
 from typing import List, Tuple
 
@@ -146,3 +147,35 @@ def test_an_off_topic_answer_to_who_is_no_segment(coach):
     names = [name for name, _, _ in stored_segments(coach, sender, "draft")]
     assert names == ["Office managers"], names
     assert not any("joke" in (needs or "").lower() for _, _, needs in stored_segments(coach, sender, "draft"))
+
+
+def test_numbers_the_coach_is_unsure_of_are_said_back_and_can_be_corrected(coach):
+    sender = "flow-numbers-said-back"
+    start(coach, sender)
+    reply = say(coach, sender, "compliance teams at regional banks, about twenty accounts, each worth tens of "
+                               "thousands of euros a year")
+    assert "I understood about 20 accounts, each worth about €30,000 a year: right?" in reply
+    assert "How often do they buy" in reply, "the numbers were given: the scale question is not asked"
+    reply = say(coach, sender, "no, more like 50 accounts at 20k a year")
+    assert "Thanks, corrected: about 50 accounts, each worth about 20,000 a year." in reply
+    assert "didn't catch" not in reply and "How often do they buy" in reply
+    describe(coach, sender, ("every year", "expert one-to-one advice", "neither", "meetings and email", "keep them"))
+    assert stored_segments(coach, sender, "draft")[0][:2] == ("Compliance teams", 50)
+
+
+def test_a_place_the_coach_does_not_know_is_kept_as_said_after_one_more_try(coach):
+    sender = "flow-unknown-place"
+    start(coach, sender)
+    describe(coach, sender, OFFICE_MANAGERS[:4])
+    reply = say(coach, sender, "at the town fair and in the village hall")
+    assert "Where do they meet you?" in reply
+    reply = say(coach, sender, "at the town fair and in the village hall")
+    assert 'I\'ve noted "town fair", "village hall" as you said it.' in reply
+    assert "What should the relationship with them do first?" in reply
+    say(coach, sender, "keep them")
+    with sqlite3.connect(coach.canvas_db) as db:
+        touchpoints = db.execute(
+            "SELECT s.touchpoints FROM segments s JOIN block_versions v ON s.version_id = v.id "
+            "JOIN ventures w ON v.venture_id = w.id JOIN founders f ON w.founder_id = f.id "
+            "WHERE f.sender_id = ? AND v.status = 'draft'", (sender,)).fetchone()[0]
+    assert json.loads(touchpoints) == ["events", "town fair", "village hall"]
