@@ -92,3 +92,12 @@ def test_an_answer_after_numbers_said_back_is_just_an_answer():
                   notes={"misses": {}, "numbers_said_back": True})
     assert result.slots["segment_frequency"] == "recurring" and not texts(result)
     assert result.slots["segment_facts"]["customer_count"] == 20
+
+
+def test_a_count_given_in_the_description_stays_when_the_scale_answer_gives_only_the_value():
+    who = turn("segment_who", "compliance teams at banks, we have 20 of them", facts={})
+    assert who.slots["segment_facts"]["customer_count"] == 20
+    assert who.slots.get("segment_scale") is None  # the value is still missing: asked
+    scale = turn("segment_scale", "each worth about 30k a year", facts=who.slots["segment_facts"])
+    assert scale.slots["segment_scale"] == "given"
+    assert (scale.slots["segment_facts"]["customer_count"], scale.slots["segment_facts"]["value_per_customer"]) == (20, 30000)
