@@ -14,13 +14,18 @@ from bot.coach import interview
 from bot.coach.presentation import TurnResult
 
 
+# Actions that open a form for the message that called them: "continue", "start over",
+# "change the first segment" are no answers to the form's questions.
+FORM_OPENERS = ("action_resume", "action_start_over", "action_change_segment")
+
+
 def resumed_this_turn(tracker: Tracker) -> bool:
-    """Whether this message re-opened the form (after a pause, or a "no" to deleting
-    everything) instead of answering its question."""
+    """Whether this message (re-)opened the form (after a pause, a "no" to deleting
+    everything, "start over" or "change a segment") instead of answering its question."""
     for event in reversed(tracker.events):
         if event.get("event") == "user":
             return False
-        if event.get("event") == "action" and event.get("name") == "action_resume":
+        if event.get("event") == "action" and event.get("name") in FORM_OPENERS:
             return True
     return False
 
@@ -81,7 +86,9 @@ class ValidateSegmentForm(InterviewValidation):
         result = interview.read_segment_message(
             tracker.slots_to_validate(), latest_text(tracker), tracker.latest_message.get("entities") or [],
             latest_intent(tracker), tracker.get_slot("segment_facts") or {},
-            {name: tracker.get_slot(name) for name in interview.interview_of().segment_slots})
+            {name: tracker.get_slot(name) for name in interview.interview_of().segment_slots},
+            notes=tracker.get_slot("interview_notes"),
+            number=interview.segment_number(tracker.get_slot("editing_segment"), len(segments_of(tracker))))
         return deliver(dispatcher, tracker, result)
 
 

@@ -351,7 +351,7 @@ def test_the_coaching_slots_come_from_the_interview_file(plan):
     slots = interview.coaching_slots()
     for question in [*plan.venture, *plan.segment]:
         assert question in slots
-    assert interview.segment_answer_slots() == (*plan.segment_slots, "segment_facts")
+    assert interview.segment_answer_slots() == (*plan.segment_slots, "segment_facts", "interview_notes")
     assert set(interview.segment_answer_slots()) | set(interview.REDO_SLOTS) | {"segments", "paused_form",
                                                                                   *plan.venture} == set(slots)
 

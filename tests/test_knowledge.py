@@ -28,7 +28,7 @@ TYPE_IDS = [
 ]
 TOUCHPOINT_IDS = [
     "in_store", "phone", "email", "website", "app", "social_media", "chat", "messaging",
-    "events", "forum", "meetings", "partners", "kiosk",
+    "events", "forum", "meetings", "partners", "kiosk", "marketplace", "word_of_mouth",
 ]
 SEEDS = ["seed 000", "seed 001", "seed 002", "seed 003", "seed 004"]
 
@@ -371,7 +371,8 @@ def test_rule_number_threshold_must_be_a_number(broken):
 
 
 def test_rule_unknown_touchpoint(broken):
-    broken.edit("rules.yml", "when: {touchpoints: {contains: partners}}", "when: {touchpoints: {contains: agents}}")
+    broken.edit("rules.yml", "when: {touchpoints: {contains_any: [partners, marketplace]}}",
+                "when: {touchpoints: {contains: agents}}")
     assert "rule 'through_partners': 'touchpoints': unknown touchpoint 'agents'" in broken.error()
 
 

@@ -68,7 +68,10 @@ def test_every_rule_that_moved_a_score_is_recorded():
             assert record["because"] == rules[record["id"]].because
         assert round(sum(r["weight"] for r in rec.rules), 3) == rec.score
         assert {r["because"] for r in rec.rules if r["weight"] < 0} == set(rec.cautions)
-        assert {r["because"] for r in rec.rules if r["weight"] > 0} == set(rec.reasons)
+        # the reasons are the rules that raised it, and at most one line of what the type is,
+        # first when every rule's reason already came first for a better-ranked type
+        raised = {r["because"] for r in rec.rules if r["weight"] > 0}
+        assert raised <= set(rec.reasons) and len(set(rec.reasons) - raised) <= 1
 
 
 def test_confirm_block_shows_it_and_asks_to_save():

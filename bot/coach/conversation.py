@@ -35,8 +35,15 @@ def too_long(text: str) -> Optional[str]:
 # ---------------------------------------------------------------- recommendations
 
 
+# The profile fields the interview asks about: the only missing answers worth naming
+# (price position and market are read from free text, never asked).
+def asked_fields(knowledge: Optional[Knowledge] = None) -> Tuple[str, ...]:
+    return tuple(f for q in (knowledge or load_knowledge()).interview.segment.values() for f in q.fills)
+
+
 def recommend_segment(profile: SegmentProfile, knowledge: Optional[Knowledge] = None) -> Advice:
-    return recommend(profile, knowledge or load_knowledge(), limit=RECOMMENDED_PER_SEGMENT)
+    knowledge = knowledge or load_knowledge()
+    return recommend(profile, knowledge, limit=RECOMMENDED_PER_SEGMENT, askable=asked_fields(knowledge))
 
 
 def choices_from_advice(advice: Advice) -> List[RelationshipChoice]:

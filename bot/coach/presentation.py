@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional
 
 from bot.coach.canvas import CanvasBlock, Segment
-from bot.coach.engine import Advice, check_block
+from bot.coach.engine import Advice, check_block, fixes
 from bot.coach.export import to_markdown, touchpoint_labels
 from bot.coach.knowledge import Knowledge, load_knowledge
 from bot.coach.profile import SegmentProfile
@@ -61,8 +61,11 @@ def render_advice(index: int, profile: SegmentProfile, advice: Advice, knowledge
     """One short chat message with the recommendations for one segment."""
     knowledge = knowledge or load_knowledge()
     lines = [f"**Segment {index + 1}: {profile.name or 'Customers'}**"]
+    to_fix = fixes(profile, [r.type_id for r in advice.recommendations], knowledge)
     for rank, rec in enumerate(advice.recommendations, start=1):
         lines.append(f"{rank}. **{rec.name}**: {rec.reasons[0] if rec.reasons else ''}".rstrip(": "))
+        if rec.type_id in to_fix:
+            lines.append(f"   - To make it work: {to_fix[rec.type_id]}")
         if rank == 1:
             lines.append(f"   - Get: {rec.tactics.get('acquire', ['-'])[0]}")
             lines.append(f"   - Keep: {rec.tactics.get('keep', ['-'])[0]}")
