@@ -224,6 +224,17 @@ class CanvasStore:
             rows = session.execute(_founder_versions(channel, sender_id).order_by(BlockVersion.id)).scalars()
             return [_block_from_row(row) for row in rows]
 
+    def founder_record(self, channel: str, sender_id: str) -> Optional[Dict[str, Any]]:
+        """What the store keeps on the founder themselves (cohort, first seen), or None."""
+        with self._session() as session:
+            founder = session.execute(
+                select(Founder).where(Founder.channel == channel, Founder.sender_id == sender_id)
+            ).scalar_one_or_none()
+            if founder is None:
+                return None
+            return {"channel": founder.channel, "sender_id": founder.sender_id, "cohort": founder.cohort,
+                    "created_at": _aware(founder.created_at).isoformat()}
+
     def founders(self, cohort: Optional[str] = None) -> List[Dict[str, Any]]:
         """One dict per founder (of `cohort`, if given), most recently active first:
         channel, sender_id, cohort, created_at, updated_at, and their newest save's
