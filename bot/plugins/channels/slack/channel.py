@@ -60,6 +60,7 @@ EVENT_SUBSCRIPTIONS: Dict[str, Tuple[str, str]] = {
     "app_mention": ("app_mentions:read", "app_mention"),
     "app_home_opened": ("", "app_home_opened"),
 }
+HANDLED_EVENT_TYPES = {event_type for _, event_type in EVENT_SUBSCRIPTIONS.values()}
 SLASH_COMMAND = "/canvas"
 COMMAND_SCOPE = "commands"
 
@@ -228,6 +229,8 @@ class SlackInput(InputChannel):
         if envelope.get("type") != "event_callback" or not isinstance(envelope.get("event"), dict):
             return response.json({"ok": True})
         event = envelope["event"]
+        if event.get("type") not in HANDLED_EVENT_TYPES:
+            return response.json({"ok": True})
         # Exactly once: by event_id (a retry, whatever its X-Slack-Retry-Reason), and by the
         # message itself (its mention comes both as `message` and as `app_mention`).
         message_key = (f"message:{event.get('channel')}:{event.get('ts')}"
@@ -239,7 +242,7 @@ class SlackInput(InputChannel):
             return response.json({"ok": True})
         if event.get("type") in ("message", "app_mention"):
             self._later(self._on_message(envelope, on_new_message, agent))
-        elif event.get("type") == "app_home_opened" and event.get("tab", "home") == "home":
+        elif event.get("tab", "home") == "home":  # app_home_opened
             self._later(self._publish_home(_team_of(envelope), event.get("user")))
         return response.json({"ok": True})
 
