@@ -67,7 +67,8 @@ def to_mrkdwn(markdown: str) -> str:
     for line in escape(markdown or "").split("\n"):
         heading = _HEADING.match(line)
         if heading:
-            line = f"**{heading.group(1)}**" if heading.group(1) else ""
+            title = heading.group(1).replace("**", "")
+            line = f"{_BOLD_MARK}{title}{_BOLD_MARK}" if title else ""
         bullet = _BULLET.match(line)
         if bullet:
             depth = len(bullet.group(1).expandtabs(4)) // 2
