@@ -137,6 +137,7 @@ def check_blocks(blocks: Any, limit: int = 50) -> None:
 class FakeSlack:
     def __init__(self) -> None:
         self.calls: List[Call] = []
+        self.errors: List[Tuple[str, Dict[str, Any]]] = []  # calls Slack would have refused
         self.messages: Dict[Tuple[str, str], Message] = {}
         self.uploads: Dict[str, Dict[str, Any]] = {}  # file_id -> {"filename", "bytes", "channel", "thread_ts"}
         self.responses: List[Dict[str, Any]] = []  # response_url posts
@@ -179,11 +180,16 @@ class FakeSlack:
             else:
                 args.update(dict(await request.post()))
         if request.headers.get("Authorization") != f"Bearer {TOKEN}":
-            return web.json_response({"ok": False, "error": "invalid_auth"})
-        try:
-            answer = self._answer(method, args)
-        except BlockKitError as error:
-            answer = {"ok": False, "error": "invalid_blocks", "detail": str(error)}
+            answer = {"ok": False, "error": "invalid_auth"}
+        elif any(value is None for value in args.values()):
+            answer = {"ok": False, "error": "invalid_arguments", "detail": "a null argument"}
+        else:
+            try:
+                answer = self._answer(method, args)
+            except BlockKitError as error:
+                answer = {"ok": False, "error": "invalid_blocks", "detail": str(error)}
+        if not answer["ok"]:
+            self.errors.append((method, answer))
         self._record(method, args)
         return web.json_response(answer)
 

@@ -448,5 +448,6 @@ def test_every_web_api_method_called_in_these_tests_has_its_scope_listed(fake):
     if not fake.calls:
         pytest.skip("run with the tests above")
     assert fake.methods_called() <= set(WEB_API_SCOPES)
+    assert not fake.errors, "no call the app made was refused"
     assert {"chat.postMessage", "views.publish", "files.getUploadURLExternal", "files.completeUploadExternal",
             "conversations.replies", "auth.test"} <= fake.methods_called()

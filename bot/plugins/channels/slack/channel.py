@@ -86,6 +86,8 @@ class SlackApi:
     async def call(self, method: str, **arguments: Any) -> Optional[Dict[str, Any]]:
         if method not in WEB_API_SCOPES:
             raise ValueError(f"{method} is not in WEB_API_SCOPES (and the manifest)")
+        # slack_sdk sends JSON bodies as given: a None would go out as null.
+        arguments = {name: value for name, value in arguments.items() if value is not None}
         try:
             result = await getattr(self.client, method.replace(".", "_"))(**arguments)
             return result.data if isinstance(result.data, dict) else {}
