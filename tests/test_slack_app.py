@@ -451,3 +451,45 @@ def test_every_web_api_method_called_in_these_tests_has_its_scope_listed(fake):
     assert not fake.errors, "no call the app made was refused"
     assert {"chat.postMessage", "views.publish", "files.getUploadURLExternal", "files.completeUploadExternal",
             "conversations.replies", "auth.test"} <= fake.methods_called()
+
+
+# --- bad input -----------------------------------------------------------------------------------
+
+
+def test_bad_interactions_and_commands_get_a_clear_answer_and_trigger_nothing(coach, slack, fake):
+    founder, other = "U0BAD", "U0NOSY"
+    ask = dm(slack, fake, founder, "please delete my data")
+    assert "Yes, delete everything" in [b["text"]["text"] for b in ask.buttons]
+    mark = fake.mark()
+    form = "application/x-www-form-urlencoded"
+    for body in (b"payload=%7Bnot+json", b"payload=%5B%5D", b'payload={"type":"block_actions"}',
+                 b'payload={"type":"view_submission","user":{"id":"U1"}}'):
+        assert slack.post(body, form).status == 200
+    # Someone else's click on a DM's buttons (a forged container) is not theirs to make.
+    nosy = Message(ask.channel, ask.ts, None, ask.text, blocks=ask.blocks)
+    payload_reply = slack.click(nosy, "Yes, delete everything", other)
+    assert payload_reply.status == 200
+    # A button of ours whose block names no conversation, and an unknown action.
+    broken = Message(ask.channel, ask.ts, None, ask.text,
+                     blocks=[dict(b, block_id="rapport-choices|not-a-key|0") for b in ask.blocks if b["type"] == "actions"])
+    assert slack.click(broken, "Yes, delete everything", founder).status == 200
+    unknown = slack.command(founder, "", command="/nonsense").json()
+    assert unknown["response_type"] == "ephemeral" and "Unknown command" in unknown["text"]
+    # The founder's own click still counts, and it alone was answered.
+    assert "nothing was deleted" in click_and_wait(slack, fake, ask, "No, keep it", founder).all_text
+    assert sorted(c.method for c in fake.calls_since(mark)) == ["(response_url)", "chat.postMessage"]
+    assert tracker_texts(coach, f"slack:{TEAM}:{founder}")[-1] == "/deny"
+
+
+def test_canvas_says_the_store_is_busy_when_it_is_locked(coach, slack):
+    import sqlite3 as sqlite
+
+    connection = sqlite.connect(coach.canvas_db, isolation_level=None, timeout=1)
+    try:
+        connection.execute("BEGIN EXCLUSIVE")
+        answer = slack.command("U0LOCK", "").json()
+        assert answer["response_type"] == "ephemeral" and "busy" in answer["text"]
+    finally:
+        connection.execute("ROLLBACK")
+        connection.close()
+    assert "no saved block yet" in slack.command("U0LOCK", "").json()["text"]
