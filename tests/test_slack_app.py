@@ -482,9 +482,7 @@ def test_bad_interactions_and_commands_get_a_clear_answer_and_trigger_nothing(co
 
 
 def test_canvas_says_the_store_is_busy_when_it_is_locked(coach, slack):
-    import sqlite3 as sqlite
-
-    connection = sqlite.connect(coach.canvas_db, isolation_level=None, timeout=1)
+    connection = sqlite3.connect(coach.canvas_db, isolation_level=None, timeout=1)
     try:
         connection.execute("BEGIN EXCLUSIVE")
         answer = slack.command("U0LOCK", "").json()

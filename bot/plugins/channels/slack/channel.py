@@ -422,7 +422,7 @@ class SlackInput(InputChannel):
             answer = await self._in_thread(partial(_canvas_answer, team=team, user=user, text=form.get("text") or "",
                                                    mentored=mentored), timeout=LOOKUP_TIMEOUT_S)
         except (StoreError, asyncio.TimeoutError):
-            answer = lookup.Answer(STORE_BUSY, render.sections(STORE_BUSY))
+            answer = render.SlackPost(STORE_BUSY, render.sections(STORE_BUSY))
         # Answered in the ack itself: ephemeral, within Slack's 3 seconds.
         return response.json({"response_type": "ephemeral", "text": answer.text, "blocks": answer.blocks})
 
@@ -456,7 +456,7 @@ class SlackInput(InputChannel):
         return await asyncio.wait_for(loop.run_in_executor(None, run), timeout)
 
 
-def _canvas_answer(store: CanvasStore, *, team: str, user: str, text: str, mentored) -> lookup.Answer:
+def _canvas_answer(store: CanvasStore, *, team: str, user: str, text: str, mentored) -> render.SlackPost:
     return lookup.canvas_command(store, team, user, text, mentored)
 
 

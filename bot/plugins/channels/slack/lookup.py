@@ -7,13 +7,13 @@ founders in the cohorts they mentor, from any channel (Slack or the web widget).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Any, Dict, FrozenSet, List, Optional, Tuple
 
 from bot.coach.canvas import CanvasBlock
 from bot.coach.store import CanvasStore
-
-from bot.plugins.channels.slack.render import HOME_START_ACTION, SECTION_CHARS, canvas_blocks, clip, escape
+from bot.plugins.channels.slack.render import (
+    HOME_START_ACTION, SECTION_CHARS, SlackPost, canvas_blocks, clip, escape,
+)
 from bot.plugins.channels.slack.routing import keys_of_user, place_of
 
 CHANNEL = "slack"  # the founders' channel in the canvas store, as Rasa names this input channel
@@ -33,14 +33,8 @@ NO_BLOCK_YET = "You have no saved block yet. Send me a direct message (\"hi\") t
 NOT_ALLOWED = "You may only look up your own block: only mentors can see other founders' blocks."
 
 
-@dataclass
-class Answer:
-    text: str
-    blocks: List[Dict[str, Any]]
-
-
-def _text(text: str) -> Answer:
-    return Answer(text, [{"type": "section", "text": {"type": "mrkdwn", "text": clip(text, SECTION_CHARS)}}])
+def _text(text: str) -> SlackPost:
+    return SlackPost(text, [{"type": "section", "text": {"type": "mrkdwn", "text": clip(text, SECTION_CHARS)}}])
 
 
 def own_founders(store: CanvasStore, team: str, user: str) -> List[Dict[str, Any]]:
@@ -55,8 +49,8 @@ def latest_own_block(store: CanvasStore, team: str, user: str) -> Optional[Canva
     return None
 
 
-def _show(block: CanvasBlock, whose: str) -> Answer:
-    return Answer(f"{whose} Customer Relationships block: {block.venture_name}", canvas_blocks(block.to_dict()))
+def _show(block: CanvasBlock, whose: str) -> SlackPost:
+    return SlackPost(f"{whose} Customer Relationships block: {block.venture_name}", canvas_blocks(block.to_dict()))
 
 
 def founder_label(founder: Dict[str, Any]) -> str:
@@ -67,7 +61,7 @@ def founder_label(founder: Dict[str, Any]) -> str:
     return f"a {escape(founder['channel'])} founder ({escape(founder['sender_id'][:8])})"
 
 
-def canvas_command(store: CanvasStore, team: str, user: str, text: str, mentored: FrozenSet[str]) -> Answer:
+def canvas_command(store: CanvasStore, team: str, user: str, text: str, mentored: FrozenSet[str]) -> SlackPost:
     """What `/canvas [help | Venture name | @someone]` answers, ephemeral, to `user`."""
     query = " ".join((text or "").split())
     if query.lower() in ("help", "?", "-h", "--help"):
