@@ -443,10 +443,12 @@ def test_slacks_escapes_are_undone_before_the_nlu(coach, slack, fake):
 # --- 14 (with test_slack_manifest.py): what the app called is in its table of scopes -------------
 
 
-def test_every_web_api_method_called_in_these_tests_has_its_scope_listed(fake):
+def test_every_web_api_method_called_in_these_tests_has_its_scope_listed(coach, fake):
     """Runs last: the methods the tests above made the app call."""
     if not fake.calls:
         pytest.skip("run with the tests above")
+    log = coach.log("rasa")
+    assert "Slack is on" in log and TOKEN not in log and SIGNING_SECRET not in log, "secrets are never logged"
     assert fake.methods_called() <= set(WEB_API_SCOPES)
     assert not fake.errors, "no call the app made was refused"
     assert {"chat.postMessage", "views.publish", "files.getUploadURLExternal", "files.completeUploadExternal",
