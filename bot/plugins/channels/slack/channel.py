@@ -235,8 +235,10 @@ class SlackInput(InputChannel):
             return response.json({"ok": True})
         # Exactly once: by event_id (a retry, whatever its X-Slack-Retry-Reason), and by the
         # message itself (its mention comes both as `message` and as `app_mention`).
+        # (A subtype, such as an edit, is not the message itself and is ignored anyway.)
         message_key = (f"message:{event.get('channel')}:{event.get('ts')}"
-                       if event.get("type") in ("message", "app_mention") and event.get("ts") else None)
+                       if event.get("type") in ("message", "app_mention") and event.get("ts")
+                       and not event.get("subtype") else None)
         if not self.seen.first_time(f"event:{envelope.get('event_id')}" if envelope.get("event_id") else None,
                                     message_key):
             logger.info("Slack event %s seen before (retry %s): ignored.", envelope.get("event_id"),
@@ -284,22 +286,26 @@ class SlackInput(InputChannel):
             post_channel = message.channel
         else:
             owner = message.user if message.thread_ts is None else await self._thread_owner(message)
+            if owner is None:
+                logger.warning("A message in thread %s was ignored: who started the thread is unknown.",
+                               message.thread_ts)
+                return
             role = routing.role_in_thread(message, owner)
-            if role == routing.SIDE_TALK or owner is None:
+            if role == routing.SIDE_TALK:
                 return
             place = routing.Place(team, owner, message.channel, message.thread_ts or message.ts)
             if role == routing.OWNER and not message.mentions_bot and not await _has_conversation(agent, place.key):
                 return  # the owner talking in a human thread the coach was never called into
             post_channel = message.channel
-        metadata = self._metadata(place, message.user, None if message.is_dm else message.channel,
+        metadata = self._metadata(place, message.user, message.channel,
                                   event_id=envelope.get("event_id"))
         await self._run_turn(place, post_channel, routing.text_for_nlu(message.text, bot_user), metadata,
                              on_new_message, message_id=envelope.get("event_id"))
 
     def _metadata(self, place: routing.Place, user: str, channel: Optional[str], **extra: Any) -> Dict[str, Any]:
         """What every UserMessage carries: the cohort (actions/common.py founder(), the review
-        dashboard) and where in Slack it came from."""
-        return {"cohort": self.settings.cohort_of(channel),
+        dashboard) and where in Slack it came from. A DM has the default cohort; a thread, its channel's."""
+        return {"cohort": self.settings.cohort_of(place.channel),
                 "slack": {"team": place.team, "user": user, "channel": channel, "thread_ts": place.thread_ts,
                           "owner": place.owner, "mentor": bool(self.settings.cohorts_mentored_by(user)),
                           **{k: v for k, v in extra.items() if v is not None}}}
@@ -385,7 +391,7 @@ class SlackInput(InputChannel):
         if not (payload.get("response_url") and await self.api.respond(
                 payload["response_url"], replace_original=True, text=text, blocks=blocks)):
             await self.api.call("chat.update", channel=channel, ts=message_ts, text=text, blocks=blocks)
-        metadata = self._metadata(place, user, place.channel, button=title)
+        metadata = self._metadata(place, user, channel, button=title)
         await self._run_turn(place, channel, value, metadata, on_new_message)
 
     async def _export(self, place: routing.Place, channel: str, user: str, value: Any) -> None:
