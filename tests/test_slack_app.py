@@ -186,6 +186,17 @@ def test_a_dm_conversation_to_a_saved_block_with_app_home_and_export(coach, slac
     assert uploads["brewbox-v1.json"]["bytes"] == to_json(block).encode()
     assert uploads["brewbox-v1.md"]["thread_ts"] is None
 
+    # "Delete my data" works as on the web; the old Export button then says the block is gone.
+    ask = dm(slack, fake, founder, "please delete my data")
+    assert "deleted" in click_and_wait(slack, fake, ask, "Yes, delete everything", founder).all_text
+    with CanvasStore(f"sqlite:///{coach.canvas_db}") as store:
+        assert not [f for f in store.founders() if f["sender_id"] == key]
+    mark = fake.mark()
+    assert slack.click(saved, "Export (Markdown and JSON)", founder).status == 200
+    [notice] = fake.wait_for(lambda: fake.calls_since(mark, "chat.postEphemeral"), "the ephemeral notice")
+    assert notice.args["user"] == founder and "no longer stored" in notice.args["text"]
+    assert not fake.calls_since(mark, "files.getUploadURLExternal")
+
 
 # --- 4: buttons --------------------------------------------------------------------------------
 
@@ -413,9 +424,13 @@ def test_the_ack_goes_out_while_the_action_server_is_held_and_a_down_one_gets_a_
         assert reply.status == 200
         coach.gate.wait_until_held()  # the turn is waiting on the action server, the ack is back
         assert not any("Ready?" in m.all_text for m in fake.thread(dm_channel(founder), None))
+        # A turn that takes long says so, in the message the answer then replaces.
+        [waiting] = fake.wait_for(lambda: fake.thread(dm_channel(founder), None), "the 'one moment' message")
+        assert ONE_MOMENT in waiting.text
     finally:
         coach.gate.release()
-    assert "Ready?" in answered(fake, dm_channel(founder), None, 0)[-1].all_text
+    [answer] = answered(fake, dm_channel(founder), None, 0)
+    assert answer is waiting and "Ready?" in answer.all_text and answer.updates == 1, "updated with chat.update"
 
     coach.gate.mode = "fail"
     try:
@@ -451,8 +466,7 @@ def test_every_web_api_method_called_in_these_tests_has_its_scope_listed(coach, 
     assert "Slack is on" in log and TOKEN not in log and SIGNING_SECRET not in log, "secrets are never logged"
     assert fake.methods_called() <= set(WEB_API_SCOPES)
     assert not fake.errors, "no call the app made was refused"
-    assert {"chat.postMessage", "views.publish", "files.getUploadURLExternal", "files.completeUploadExternal",
-            "conversations.replies", "auth.test"} <= fake.methods_called()
+    assert set(WEB_API_SCOPES) == fake.methods_called(), "the tests made the app call every method it may"
 
 
 # --- bad input -----------------------------------------------------------------------------------
