@@ -1,4 +1,7 @@
-"""Greeting, questions, fallbacks, and the founder's own commands."""
+"""Greeting, questions, fallbacks, and the founder's own commands.
+
+The confirmed "delete my data" is not here: it runs in the Rasa server
+(bot/plugins/tracker_store.py), the one place that can delete the conversation too."""
 from __future__ import annotations
 
 from typing import List, Text
@@ -11,6 +14,7 @@ from rasa_sdk.types import DomainDict
 from actions.common import (block_of, entity_values, founder, latest_text, prompt, reset_coaching, save_draft,
                             segments_of, store, suspend_form)
 from bot.coach import conversation as coach
+from bot.coach.export import founder_data_files
 from bot.coach.store import StoreError
 
 FALLBACK_INTENTS = {"nlu_fallback", "out_of_scope"}
@@ -128,16 +132,22 @@ class ActionDeleteRequest(Action):
         return [*suspend_form(tracker), SlotSet("confirming_delete", True)]
 
 
-class ActionDeleteData(Action):
+class ActionExportData(Action):
+    """"Send me everything you have about me": every version of every block, as files."""
+
     def name(self) -> Text:
-        return "action_delete_data"
+        return "action_export_data"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         who = founder(tracker)
         try:
-            store().delete_founder(who["channel"], who["sender_id"])
+            blocks = store().founder_blocks(who["channel"], who["sender_id"])
         except StoreError:
             dispatcher.utter_message(text=coach.STORE_BUSY)
             return []
-        dispatcher.utter_message(text=coach.DELETED)
-        return reset_coaching()
+        dispatcher.utter_message(text=coach.EXPORTED if blocks else coach.NOTHING_TO_EXPORT)
+        # Channels that can hand over files (the widget's downloads, Slack's uploads) draw this.
+        dispatcher.utter_message(json_message={
+            "type": "data_export", "files": founder_data_files(who["channel"], who["sender_id"], blocks)})
+        prompt(dispatcher, tracker)
+        return []

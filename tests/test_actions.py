@@ -1,6 +1,7 @@
 """Every custom action of domain.yml, run on trackers built from plain dicts, with
 a real SQLite canvas store per test. Each test checks what the founder reads
 (messages and buttons) and what the action returns (slot and loop events)."""
+import json
 import sqlite3
 from contextlib import contextmanager
 
@@ -10,9 +11,9 @@ from rasa_sdk.events import ActiveLoop, SlotSet
 from actions import advice, common, conversation, interview
 from bot.coach import conversation as coach
 from bot.coach.engine import recommend
-from bot.coach.export import to_markdown
+from bot.coach.export import from_export_dict, to_markdown
 from bot.coach.store import CanvasStore
-from tests.conftest import (CHANNEL, SENDER, action_event, banks, block, button, entity, form_tracker, make_tracker,
+from tests.conftest import (CHANNEL, SENDER, sqlite_locked, action_event, banks, block, button, entity, form_tracker, make_tracker,
                             run_action, segment, segment_dicts, shops, user_event)
 
 pytestmark = pytest.mark.usefixtures("canvas_url")  # never the real var/canvas.db
@@ -23,7 +24,7 @@ ACTIONS = {cls().name(): cls for cls in (
     advice.ActionConfirmBlock, advice.ActionSaveBlock, advice.ActionWhatToChange, advice.ActionEditBlock,
     conversation.ActionAnswerQuestion, conversation.ActionCoachFallback, advice.ActionShowCanvas,
     conversation.ActionChangeSegment, conversation.ActionStartOver, conversation.ActionDeleteRequest,
-    conversation.ActionDeleteData, conversation.ActionPause, conversation.ActionResume,
+    conversation.ActionExportData, conversation.ActionPause, conversation.ActionResume,
 )}
 
 REVIEW = {"venture_name": "Brewbox", "venture_offer": "coffee for offices", "stage": "review",
@@ -68,16 +69,7 @@ def last_message(outcome):
     return {"text": outcome.messages[-1]["text"], "payloads": [b["payload"] for b in outcome.messages[-1]["buttons"]]}
 
 
-@contextmanager
-def locked(path):
-    """Another process holds the canvas database's write lock."""
-    other = sqlite3.connect(path, isolation_level=None)
-    other.execute("BEGIN EXCLUSIVE")
-    try:
-        yield
-    finally:
-        other.execute("ROLLBACK")
-        other.close()
+locked = sqlite_locked  # another process holds the canvas database's lock
 
 
 @pytest.fixture
@@ -91,7 +83,8 @@ def busy_store(canvas_url, monkeypatch, tmp_path):
 
 
 def test_every_action_of_the_domain_is_here(domain):
-    assert sorted(domain["actions"]) == sorted(ACTIONS)
+    # action_delete_data runs in the Rasa server (bot/plugins/tracker_store.py), never here.
+    assert sorted(domain["actions"]) == sorted([*ACTIONS, "action_delete_data"])
 
 
 # ---------------------------------------------------------------- action_greet
@@ -772,44 +765,47 @@ def test_delete_request_in_a_form(act):
     assert out.slots["confirming_delete"] is True
 
 
+def test_export_data_hands_over_every_version_as_markdown_and_json(act, canvas):
+    canvas.save_block(CHANNEL, SENDER, block(banks(), status="final"))
+    canvas.save_block(CHANNEL, SENDER, block(shops(), banks(), status="final"))
+    canvas.save_block(CHANNEL, SENDER, block(shops()))  # the draft after them
+    canvas.save_block(CHANNEL, SENDER, other_venture())
+    canvas.save_block(CHANNEL, "bob", block(shops(), status="final"))  # someone else's
+    out = act("action_export_data", "send me everything you have about me", "export_data", slots=REVIEW)
+    assert out.texts[0] == coach.EXPORTED
+    export = next(m["custom"] for m in out.messages if m.get("custom"))
+    assert export["type"] == "data_export"
+    files = {f["mimetype"]: f for f in export["files"]}
+    data = json.loads(files["application/json"]["content"])
+    assert (data["channel"], data["sender_id"]) == (CHANNEL, SENDER)
+    versions = [(b["venture_name"], b["version"], b["status"]) for b in data["blocks"]]
+    assert versions == [("Brewbox", 1, "final"), ("Brewbox", 2, "final"), ("Brewbox", 3, "draft"),
+                        (other_venture().venture_name, 1, "draft")]
+    assert [from_export_dict(b) for b in data["blocks"]] == canvas.founder_blocks(CHANNEL, SENDER)
+    markdown = files["text/markdown"]["content"]
+    assert markdown.count("# Customer Relationships: Brewbox") == 3 and "Small shops" in markdown
+    assert out.events == [], "an export changes nothing"
+
+
+def test_export_data_with_nothing_saved_says_so(act):
+    out = act("action_export_data", "export my data", "export_data", slots=REVIEW)
+    assert out.texts[0] == coach.NOTHING_TO_EXPORT
+    export = next(m["custom"] for m in out.messages if m.get("custom"))
+    assert json.loads(export["files"][1]["content"])["blocks"] == []
+
+
+def test_export_data_with_the_database_locked(act, busy_store, canvas):
+    canvas.save_block(CHANNEL, SENDER, block(banks(), status="final"))
+    with locked(busy_store):
+        out = act("action_export_data", "export my data", "export_data", slots=REVIEW)
+    assert out.texts == [coach.STORE_BUSY]
+    assert out.events == []
+
+
 def test_delete_request_outside_a_form(act):
     out = act("action_delete_request", "delete my data", "delete_data", slots=REVIEW)
     assert out.texts == [coach.CONFIRM_DELETE]
     assert out.events == [SlotSet("confirming_delete", True)]
-
-
-def test_delete_data_removes_all_the_founders_rows_and_no_one_elses(act, canvas, canvas_url):
-    canvas.save_block(CHANNEL, SENDER, block(banks(), status="final"))
-    canvas.save_block(CHANNEL, SENDER, block(shops(), banks()))  # a draft
-    canvas.save_block(CHANNEL, SENDER, other_venture())
-    canvas.save_block(CHANNEL, "bob", block(shops(), status="final"))
-    canvas.save_block("slack", SENDER, block(shops(), status="final"))  # same id, another channel: someone else
-
-    out = act("action_delete_data", "yes", "confirm_delete", slots={**REVIEW, "confirming_delete": True})
-    assert out.texts == [coach.DELETED]
-    assert out.slots["confirming_delete"] is False
-    assert out.slots["stage"] == "intro"
-    for slot in common.COACHING_SLOTS:
-        assert out.slots[slot] is None
-
-    assert canvas.latest_block(CHANNEL, SENDER) is None
-    assert canvas.block_versions(CHANNEL, SENDER) == []
-    assert {(f["channel"], f["sender_id"]) for f in canvas.founders()} == {(CHANNEL, "bob"), ("slack", SENDER)}
-    assert canvas.latest_block(CHANNEL, "bob").segments[0].profile.name == "Small shops"
-    with sqlite3.connect(canvas_url.replace("sqlite:///", "")) as db:
-        assert db.execute("SELECT COUNT(*) FROM ventures").fetchone()[0] == 2
-        assert db.execute("SELECT COUNT(*) FROM block_versions").fetchone()[0] == 2
-        assert db.execute("SELECT COUNT(*) FROM segments").fetchone()[0] == 2
-        assert db.execute("SELECT COUNT(*) FROM relationship_choices").fetchone()[0] == 4
-
-
-def test_delete_data_with_the_database_locked(act, busy_store, canvas):
-    canvas.save_block(CHANNEL, SENDER, block(banks(), status="final"))
-    with locked(busy_store):
-        out = act("action_delete_data", "yes", "confirm_delete", slots={**REVIEW, "confirming_delete": True})
-    assert out.texts == [coach.STORE_BUSY]
-    assert out.events == []
-    assert canvas.latest_block(CHANNEL, SENDER) is not None
 
 
 # ---------------------------------------------------------------- pause and resume

@@ -7,18 +7,13 @@ import sqlite3
 
 import pytest
 
-from tests.coach_servers import CoachServers, buttons, texts
+from tests.coach_servers import CoachServers, buttons, running_coach, texts
 
 
 @pytest.fixture(scope="module")
 def coach(tmp_path_factory):
-    servers = CoachServers(tmp_path_factory.mktemp("coach"))
-    try:
-        servers.start_actions()
-        servers.start_rasa()
+    with running_coach(tmp_path_factory.mktemp("coach")) as servers:
         yield servers
-    finally:
-        servers.stop()
 
 
 def start_segment(coach: CoachServers, sender: str) -> None:

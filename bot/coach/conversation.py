@@ -447,7 +447,14 @@ STARTING_OVER = "Starting over with a clean sheet. Blocks you saved before stay 
 CONFIRM_DELETE = "Delete all your saved blocks and answers? This can't be undone."
 DELETE_BUTTONS = [{"title": "Yes, delete everything", "payload": "/confirm_delete"}, {"title": "No, keep it", "payload": "/deny"}]
 NOT_DELETED = "Good, nothing was deleted."
-DELETED = "Done: I've deleted your saved blocks and forgotten your answers. Say \"hi\" if you want to start again."
+DELETED = ("Done: I've deleted your saved blocks and forgotten this conversation and your answers. "
+           "Say \"hi\" if you want to start again.")
+DELETE_INCOMPLETE = ("I couldn't delete your data just now: the database is busy. Nothing was deleted, so nothing is "
+                     "half gone. Shall I try again?")
+EXPORTED = ("Here is everything I have saved about you: every version of your blocks, as Markdown and as JSON. "
+            "Besides these, I keep this conversation; \"delete my data\" removes both.")
+NOTHING_TO_EXPORT = ("I have no saved block of yours yet, only this conversation. Once a block is saved, "
+                     "\"export my data\" sends you every version of it.")
 
 
 def yes_no_buttons(yes: str = "Yes", no: str = "No") -> List[Dict[str, str]]:

@@ -97,6 +97,31 @@ def to_json(block: CanvasBlock) -> str:
     return json.dumps({"format": FORMAT, "format_version": FORMAT_VERSION, **block.to_dict()}, indent=2, ensure_ascii=False)
 
 
+# --- A founder's data: everything the canvas store holds about them -------------
+
+DATA_FORMAT = "rapport.founder-data"
+
+
+def founder_data_files(channel: str, sender_id: str, blocks: List[CanvasBlock]) -> List[Dict[str, str]]:
+    """Every saved version of every venture of one founder, as a Markdown file to read
+    and a JSON file whose blocks from_export_dict reads back: the founder's copy of
+    their data. Files as channels hand them over: filename, mimetype, content."""
+    stem = "rapport-my-data"
+    markdown = [f"# Everything Rapport stores about you", "",
+                f"Channel: {_line(channel)}. Your id there: {_line(sender_id)}. Saved blocks: {len(blocks)}.", ""]
+    for block in blocks:
+        markdown += ["---", "", to_markdown(block), ""]
+    if not blocks:
+        markdown += ["No block saved yet.", ""]
+    data = {"format": DATA_FORMAT, "format_version": FORMAT_VERSION, "channel": channel, "sender_id": sender_id,
+            "blocks": [{"format": FORMAT, "format_version": FORMAT_VERSION, **b.to_dict()} for b in blocks]}
+    return [
+        {"filename": f"{stem}.md", "mimetype": "text/markdown", "content": "\n".join(markdown).rstrip() + "\n"},
+        {"filename": f"{stem}.json", "mimetype": "application/json",
+         "content": json.dumps(data, indent=2, ensure_ascii=False)},
+    ]
+
+
 def from_json(text: str) -> CanvasBlock:
     """Read a block written by to_json; ValueError with a clear message on anything else."""
     try:

@@ -224,6 +224,13 @@ class CanvasStore:
             ).scalars()
             return [_block_from_row(row) for row in rows]
 
+    def founder_blocks(self, channel: str, sender_id: str) -> List[CanvasBlock]:
+        """Every saved version (drafts too) of every venture of one founder, oldest first:
+        all the store holds about them, for their data export."""
+        with self._session() as session:
+            rows = session.execute(_founder_versions(channel, sender_id).order_by(BlockVersion.id)).scalars()
+            return [_block_from_row(row) for row in rows]
+
     def get_version(
         self, channel: str, sender_id: str, version: int, venture_name: Optional[str] = None
     ) -> Optional[CanvasBlock]:
