@@ -116,9 +116,10 @@ class CoachServers:
 
 
 @contextmanager
-def running_coach(workdir: Path) -> Iterator[CoachServers]:
-    """Both servers up for the block, stopped after it (a module's fixture)."""
-    servers = CoachServers(workdir)
+def running_coach(workdir: Path, servers: Optional[CoachServers] = None) -> Iterator[CoachServers]:
+    """Both servers up for the block, stopped after it (a module's fixture); `servers`
+    for a subclass (tests/test_slack_app.py)."""
+    servers = servers or CoachServers(workdir)
     try:
         servers.start_actions()
         servers.start_rasa()

@@ -11,10 +11,11 @@ from typing import List, Optional
 
 import pytest
 
-from bot.coach.export import to_json, to_markdown
+from bot.coach.export import founder_data_files, to_json, to_markdown
 from bot.coach.store import CanvasStore
 from bot.plugins.channels.slack.channel import ONE_MOMENT, TROUBLE, WEB_API_SCOPES
-from tests.coach_servers import CoachServers
+from tests.coach_servers import CoachServers, running_coach
+from tests.conftest import sqlite_locked
 from tests.slack_fake import (
     BOT_USER, SIGNING_SECRET, TEAM, TOKEN, ActionGate, FakeSlack, Message, SlackUser, dm_channel, sign,
 )
@@ -32,13 +33,17 @@ class SlackCoachServers(CoachServers):
     def __init__(self, workdir, fake: FakeSlack):
         super().__init__(workdir)
         self.fake = fake
-        self.gate = ActionGate(f"http://127.0.0.1:{self.actions_port}")
+        self.gate = ActionGate(f"http://127.0.0.1:{self.actions_port}").start()
 
     def rasa_env(self):
         return {**self.env, "ACTIONS_PORT": str(self.gate.port), "SLACK_BOT_TOKEN": TOKEN,
                 "SLACK_SIGNING_SECRET": SIGNING_SECRET, "SLACK_API_URL": self.fake.api_url,
                 "SLACK_MENTORS": f"{MENTOR}:SPRING-25,FALL-25", "SLACK_CHANNEL_COHORTS": f"{SPRING}:SPRING-25",
                 "SLACK_DEFAULT_COHORT": "OPEN"}
+
+    def stop(self) -> None:
+        super().stop()
+        self.gate.stop()
 
     @property
     def webhook(self) -> str:
@@ -54,15 +59,9 @@ def fake():
 
 @pytest.fixture(scope="module")
 def coach(tmp_path_factory, fake):
-    servers = SlackCoachServers(tmp_path_factory.mktemp("slack"), fake)
-    servers.gate.start()
-    try:
-        servers.start_actions()
-        servers.start_rasa()
+    workdir = tmp_path_factory.mktemp("slack")
+    with running_coach(workdir, SlackCoachServers(workdir, fake)) as servers:
         yield servers
-    finally:
-        servers.stop()
-        servers.gate.stop()
 
 
 @pytest.fixture(scope="module")
@@ -185,6 +184,17 @@ def test_a_dm_conversation_to_a_saved_block_with_app_home_and_export(coach, slac
     assert uploads["brewbox-v1.md"]["bytes"] == to_markdown(block).encode()
     assert uploads["brewbox-v1.json"]["bytes"] == to_json(block).encode()
     assert uploads["brewbox-v1.md"]["thread_ts"] is None
+
+    # "Export my data" (the coach's data_export message): the files, uploaded into the DM.
+    mark = fake.mark()
+    exported = dm(slack, fake, founder, "export my data")
+    assert "# Everything Rapport stores" not in exported.all_text, "the files are uploaded, not posted"
+    fake.wait_for(lambda: fake.calls_since(mark, "files.completeUploadExternal"), "the data export's upload")
+    with CanvasStore(f"sqlite:///{coach.canvas_db}") as store:
+        expected = founder_data_files("slack", key, store.founder_blocks("slack", key))
+    uploaded = {u["filename"]: u["bytes"] for u in fake.uploads.values() if u["channel"] == dm_channel(founder)}
+    assert [uploaded[f["filename"]] for f in expected] == [f["content"].encode() for f in expected]
+    assert b"Brewbox" in uploaded["rapport-my-data.md"]
 
     # "Delete my data" works as on the web; the old Export button then says the block is gone.
     ask = dm(slack, fake, founder, "please delete my data")
@@ -498,12 +508,7 @@ def test_bad_interactions_and_commands_get_a_clear_answer_and_trigger_nothing(co
 
 
 def test_canvas_says_the_store_is_busy_when_it_is_locked(coach, slack):
-    connection = sqlite3.connect(coach.canvas_db, isolation_level=None, timeout=1)
-    try:
-        connection.execute("BEGIN EXCLUSIVE")
+    with sqlite_locked(coach.canvas_db):
         answer = slack.command("U0LOCK", "").json()
         assert answer["response_type"] == "ephemeral" and "busy" in answer["text"]
-    finally:
-        connection.execute("ROLLBACK")
-        connection.close()
     assert "no saved block yet" in slack.command("U0LOCK", "").json()["text"]
