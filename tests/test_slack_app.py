@@ -280,6 +280,30 @@ def test_a_mentor_steers_a_founders_thread_with_a_mention_and_side_talk_gets_no_
     assert texts[-1] == "It's called Nina's Bakes, cakes for cafes", "the mention is taken out"
     steering = user_metadata(coach, key)[-1]["slack"]
     assert steering["user"] == MENTOR and steering["mentor"] is True and steering["owner"] == founder
+    # The founder's data is theirs: someone else's mention may not delete or export it, nor answer
+    # the coach's "delete everything?", by typing or by clicking. They alone are told so.
+    def refused(text=None, click=None):
+        mark, count = fake.mark(), len(fake.thread(SPRING, thread_ts))
+        if text:
+            assert slack.send_event(slack.channel_event(MENTOR, SPRING, f"{MENTION} {text}", thread_ts=thread_ts,
+                                                        parent_user=founder)).status == 200
+        else:
+            assert slack.click(click, "Yes, delete everything", MENTOR).status == 200
+        [notice] = fake.wait_for(lambda: fake.calls_since(mark, "chat.postEphemeral"), "the refusal")
+        assert notice.args["user"] == MENTOR and notice.args["thread_ts"] == thread_ts
+        assert f"<@{founder}>" in notice.args["text"] and len(fake.thread(SPRING, thread_ts)) == count
+        return notice.args["text"]
+
+    assert "delete or export" in refused("delete my data")
+    assert "delete or export" in refused("export my data")
+    ask = in_thread(slack, fake, founder, SPRING, thread_ts, "please delete my data", owner=founder)
+    assert "waiting for" in refused("yes")
+    assert "delete or export" in refused(click=ask)
+    assert ask.buttons, "the refused click left the buttons"
+    assert "nothing was deleted" in click_and_wait(slack, fake, ask, "No, keep it", founder).all_text
+    assert not [t for t in tracker_texts(coach, key) if "delete my data" in t and t != "please delete my data"]
+    assert "yes" not in tracker_texts(coach, key)
+
     # Someone talking in a thread the coach was never called into gets no reply either.
     mark = fake.mark()
     human_ts = SlackUser.new_ts()

@@ -247,3 +247,13 @@ def test_home_view_for_a_founder_and_for_a_mentor(store):
     assert "Your founders: SPRING" in mentor and "<@U1>" in mentor and "saved a block (version 1)" in mentor
     assert "<@U2>" in mentor and "started, no final block yet" in mentor
     assert "No founder of this cohort has started yet" in mentor
+
+
+def test_the_owner_only_intents_are_the_domains():
+    import yaml
+
+    from bot.plugins.channels.slack.channel import OWNER_ONLY_INTENTS
+    from tests.conftest import ROOT
+
+    intents = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))["intents"]
+    assert OWNER_ONLY_INTENTS <= set(intents)

@@ -68,6 +68,11 @@ MAX_BODY_BYTES = 1_000_000  # Slack's requests are a few kB
 PATIENCE_S = 3.0  # a turn still running after this gets a "one moment" message, updated with the answer
 LOOKUP_TIMEOUT_S = 2.0  # /canvas answers inside Slack's 3 seconds, or says the store is busy
 
+# What only a thread's owner may ask of the coach: their data is theirs (intents of domain.yml).
+OWNER_ONLY_INTENTS = frozenset({"delete_data", "confirm_delete", "export_data"})
+OWNER_ONLY = "Only <@{owner}> can ask me to delete or export their data."
+AWAITING_OWNER = "I'm waiting for <@{owner}>'s answer about deleting their data."
+
 ONE_MOMENT = "_One moment, I'm thinking…_"
 TROUBLE = ("Sorry, I couldn't answer that just now: part of the coach is not responding. "
            "What you wrote is kept. Please send it again in a minute.")
@@ -297,10 +302,30 @@ class SlackInput(InputChannel):
             if role == routing.OWNER and not message.mentions_bot and not await _has_conversation(agent, place.key):
                 return  # the owner talking in a human thread the coach was never called into
             post_channel = message.channel
-        metadata = self._metadata(place, message.user, message.channel,
-                                  event_id=envelope.get("event_id"))
-        await self._run_turn(place, post_channel, routing.text_for_nlu(message.text, bot_user), metadata,
-                             on_new_message, message_id=envelope.get("event_id"))
+        text = routing.text_for_nlu(message.text, bot_user)
+        if message.user != place.owner and await self._refused(agent, place, message.channel, message.user, text):
+            return
+        metadata = self._metadata(place, message.user, message.channel, event_id=envelope.get("event_id"))
+        await self._run_turn(place, post_channel, text, metadata, on_new_message, message_id=envelope.get("event_id"))
+
+    async def _refused(self, agent: Any, place: routing.Place, channel: str, user: str, text: str) -> bool:
+        """Someone steering another founder's thread may not delete or export that founder's
+        data, nor answer the coach's "delete everything?"; they are told so, only them."""
+        try:
+            intent = ((await agent.parse_message(text)).get("intent") or {}).get("name")
+            tracker = await agent.tracker_store.retrieve(place.key)
+        except Exception:  # noqa: BLE001 - when in doubt, the owner's data stays safe
+            logger.exception("Could not check a message steering thread %s", place.thread_ts)
+            intent, tracker = None, None
+            refusal = OWNER_ONLY
+        else:
+            refusal = (OWNER_ONLY if intent in OWNER_ONLY_INTENTS else
+                       AWAITING_OWNER if tracker is not None and tracker.get_slot("confirming_delete") else None)
+        if refusal is None:
+            return False
+        await self.api.call("chat.postEphemeral", channel=channel, user=user, thread_ts=place.thread_ts,
+                            text=refusal.format(owner=place.owner))
+        return True
 
     def _metadata(self, place: routing.Place, user: str, channel: Optional[str], **extra: Any) -> Dict[str, Any]:
         """What every UserMessage carries: the cohort (actions/common.py founder(), the review
@@ -374,18 +399,21 @@ class SlackInput(InputChannel):
                 continue
             if prefix == render.EXPORT_BLOCK:
                 self._later(self._export(place, channel, user, action.get("value")))
-            elif self.seen.first_time(f"click:{channel}:{message_ts}"):
-                # The first click on a message counts; its buttons go, a second click does nothing.
+            else:
                 title = ((action.get("text") or {}).get("text")) or action.get("value") or ""
                 self._later(self._clicked(payload, place, channel, message_ts, user, title,
-                                          str(action.get("value") or ""), on_new_message))
-            else:
-                logger.info("A second click on Slack message %s was ignored.", message_ts)
+                                          str(action.get("value") or ""), on_new_message, agent))
             break
         return response.json({"ok": True})
 
     async def _clicked(self, payload: Dict[str, Any], place: routing.Place, channel: str, message_ts: str,
-                       user: str, title: str, value: str, on_new_message) -> None:
+                       user: str, title: str, value: str, on_new_message, agent: Any) -> None:
+        if user != place.owner and await self._refused(agent, place, channel, user, value):
+            return
+        if not self.seen.first_time(f"click:{channel}:{message_ts}"):
+            # The first click on a message counts; its buttons go, a second click does nothing.
+            logger.info("A second click on Slack message %s was ignored.", message_ts)
+            return
         blocks = render.after_click((payload.get("message") or {}).get("blocks") or [], user, title)
         text = (payload.get("message") or {}).get("text") or title
         if not (payload.get("response_url") and await self.api.respond(
