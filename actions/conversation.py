@@ -11,10 +11,10 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import (block_of, entity_values, founder, latest_text, prompt, reset_coaching, save_draft,
+from actions.common import (block_of, deliver, entity_values, founder, latest_text, prompt, reset_coaching, save_draft,
                             segments_of, store, suspend_form)
 from bot.coach import conversation as coach
-from bot.coach.export import founder_data_files
+from bot.coach import interview
 from bot.coach.store import StoreError
 
 FALLBACK_INTENTS = {"nlu_fallback", "out_of_scope"}
@@ -25,10 +25,7 @@ class ActionGreet(Action):
         return "action_greet"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        if tracker.get_slot("venture_name") or tracker.get_slot("stage") not in (None, "intro"):
-            dispatcher.utter_message(text=coach.welcome_back(tracker.get_slot("venture_name")))
-        prompt(dispatcher, tracker)
-        return []
+        return deliver(dispatcher, tracker, coach.greet(tracker.get_slot("venture_name"), tracker.get_slot("stage")))
 
 
 class ActionAnswerQuestion(Action):
@@ -89,14 +86,9 @@ class ActionResume(Action):
         return "action_resume"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        if tracker.get_slot("confirming_delete"):
-            dispatcher.utter_message(text=coach.NOT_DELETED)
-        else:
-            dispatcher.utter_message(text=coach.welcome_back(tracker.get_slot("venture_name")))
-        if not tracker.get_slot("paused_form"):  # else the rules run the paused form next, which asks
-            text, buttons = coach.pending_prompt(tracker.get_slot("stage"), None)
-            dispatcher.utter_message(text=text, buttons=buttons or None)
-        return [SlotSet("confirming_delete", False)]
+        return deliver(dispatcher, tracker, coach.resume(
+            bool(tracker.get_slot("confirming_delete")), tracker.get_slot("venture_name"), tracker.get_slot("stage"),
+            tracker.get_slot("paused_form")))
 
 
 class ActionStartOver(Action):
@@ -113,14 +105,7 @@ class ActionChangeSegment(Action):
         return "action_change_segment"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        segments = segments_of(tracker)
-        index = coach.find_segment(latest_text(tracker), segments)
-        if index is None:
-            dispatcher.utter_message(text=coach.which_segment(segments))
-            return [SlotSet("redoing_segment", False)]
-        dispatcher.utter_message(text=coach.redo_segment(index, segments[index]))
-        return [SlotSet(name, None) for name in (*coach.SEGMENT_SLOTS, "segment_facts")] + [
-            SlotSet("editing_segment", float(index)), SlotSet("redoing_segment", True), SlotSet("stage", "segments")]
+        return deliver(dispatcher, tracker, interview.change_segment(latest_text(tracker), segments_of(tracker)))
 
 
 class ActionDeleteRequest(Action):
@@ -145,9 +130,4 @@ class ActionExportData(Action):
         except StoreError:
             dispatcher.utter_message(text=coach.STORE_BUSY)
             return []
-        dispatcher.utter_message(text=coach.EXPORTED if blocks else coach.NOTHING_TO_EXPORT)
-        # Channels that can hand over files (the widget's downloads, Slack's uploads) draw this.
-        dispatcher.utter_message(json_message={
-            "type": "data_export", "files": founder_data_files(who["channel"], who["sender_id"], blocks)})
-        prompt(dispatcher, tracker)
-        return []
+        return deliver(dispatcher, tracker, coach.data_export(who["channel"], who["sender_id"], blocks))

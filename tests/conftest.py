@@ -204,6 +204,14 @@ def canvas(canvas_url: str):
 # ---------------------------------------------------------------- sample data
 
 
+def answer_meanings(slot: str) -> Dict[str, Dict[str, Any]]:
+    """What each answer to a closed question means for the profile (interview.yml)."""
+    from bot.coach.knowledge import load_knowledge
+
+    return {value: answer.means for value, answer in load_knowledge().interview.segment[slot].answers.items()}
+
+
+
 def choice(type_id: str, name: Optional[str] = None, origin: str = "accepted") -> RelationshipChoice:
     return RelationshipChoice(type_id=type_id, name=name or type_id.replace("_", " ").capitalize(),
                               reasons=[f"Because {type_id} fits."], origin=origin, score=0.5)

@@ -12,6 +12,8 @@ from actions import advice, common, conversation, interview
 from bot.coach import conversation as coach
 from bot.coach.engine import recommend
 from bot.coach.export import from_export_dict, to_markdown
+from bot.coach.interview import SEGMENT_SLOTS, build_profile, read_answer
+from bot.coach.knowledge import load_knowledge
 from bot.coach.store import CanvasStore
 from tests.conftest import (CHANNEL, SENDER, sqlite_locked, action_event, banks, block, button, entity, form_tracker, make_tracker,
                             run_action, segment, segment_dicts, shops, user_event)
@@ -260,7 +262,7 @@ def test_unknown_button_value_asks_again(validate, slot, entity_name, value, que
 def test_garbage_answer_asks_again(validate, slot):
     out = validate("segment_form", slot, "banana pancakes", "banana pancakes")
     assert len(out.texts) == 1
-    assert out.texts[0] == coach.read_answer(slot, "banana pancakes").problem
+    assert out.texts[0] == read_answer(slot, "banana pancakes").problem
     assert SlotSet(slot, None) in out.events
     assert out.slots[slot] is None
 
@@ -332,7 +334,7 @@ def test_save_segment_appends_and_autosaves_a_draft(act, canvas):
     assert last_message(out) == {"text": "Got it, Banks noted. Is there another customer segment to describe?",
                                  "payloads": ["/affirm", "/deny"]}
     assert len(out.messages) == 1
-    for name in (*coach.SEGMENT_SLOTS, "segment_facts", "editing_segment", "paused_form"):
+    for name in (*SEGMENT_SLOTS, "segment_facts", "editing_segment", "paused_form"):
         assert out.slots[name] is None
     segments = out.slots["segments"]
     assert [s["profile"]["name"] for s in segments] == ["Small shops", "Banks"]
@@ -361,7 +363,7 @@ def test_redone_segment_replaces_its_place_and_shows_recommendations(act, canvas
     segments = out.slots["segments"]
     assert [s["profile"]["name"] for s in segments] == ["Small shops", "Big banks"]
     assert segments[0] == shops().to_dict()  # the other segment is untouched
-    advice_ = recommend(coach.build_profile(redone), limit=coach.RECOMMENDED_PER_SEGMENT)
+    advice_ = recommend(build_profile(redone), limit=coach.RECOMMENDED_PER_SEGMENT)
     assert [c["type_id"] for c in segments[1]["choices"]] == [r.type_id for r in advice_.recommendations]
     assert out.texts[0].startswith("**Segment 2: Big banks**")
     assert f"1. **{advice_.recommendations[0].name}**" in out.texts[0]
@@ -547,11 +549,11 @@ def test_edit_in_the_middle_of_a_segment_is_too_early(act):
 # ---------------------------------------------------------------- action_answer_question
 
 
-@pytest.mark.parametrize("slot", coach.SEGMENT_SLOTS)
+@pytest.mark.parametrize("slot", SEGMENT_SLOTS)
 def test_why_during_a_form_question(act, slot):
     out = act("action_answer_question", "why do you ask?", "ask_why", active_loop="segment_form",
               slots={"stage": "segments", "requested_slot": slot})
-    assert out.texts == [f"I ask because: {coach.QUESTION_BY_SLOT[slot].why}"]
+    assert out.texts == [f"I ask because: {load_knowledge().interview.question(slot).why}"]
     assert out.events == []
 
 
@@ -565,7 +567,7 @@ def test_a_huge_message_taken_for_a_question_is_asked_to_sum_up(act):
 def test_why_during_the_venture_questions(act):
     out = act("action_answer_question", "why?", "ask_why", active_loop="venture_form",
               slots={"requested_slot": "venture_offer"})
-    assert out.texts == [f"I ask because: {coach.VENTURE_WHY}"]
+    assert out.texts == [f"I ask because: {load_knowledge().interview.venture['venture_name'].why}"]
 
 
 def test_why_at_review_explains_a_recommendation(act):
@@ -710,7 +712,7 @@ def test_show_canvas_in_a_form_leaves_the_question_to_the_form(act):
 def test_change_segment(act, text, index, name):
     out = act("action_change_segment", text, "change_segment", slots=REVIEW)
     assert out.texts == [f"Let's redo segment {index + 1} ({name}). I'll ask its questions again."]
-    for slot in (*coach.SEGMENT_SLOTS, "segment_facts"):
+    for slot in (*SEGMENT_SLOTS, "segment_facts"):
         assert out.slots[slot] is None
     assert out.slots["editing_segment"] == float(index)
     assert out.slots["redoing_segment"] is True

@@ -13,6 +13,7 @@ import json
 from typing import Any, Dict, List
 
 from bot.coach.canvas import CanvasBlock
+from bot.coach.knowledge import load_knowledge
 
 FORMAT = "rapport.canvas-block"
 FORMAT_VERSION = 1
@@ -33,10 +34,6 @@ def _touchpoint_label(touchpoint_id: str) -> str:
     return words[:1].upper() + words[1:]
 
 
-_FREQUENCY = {"one_off": "once (one-off)", "occasional": "now and then", "recurring": "regularly (recurring)"}
-_GOAL = {"acquire": "acquire new customers", "keep": "keep them", "grow": "grow them (cross- and up-selling)"}
-
-
 def _profile_facts(profile) -> List[tuple]:
     """The closed answers that are known, in words."""
     facts = []
@@ -44,10 +41,11 @@ def _profile_facts(profile) -> List[tuple]:
         size = [f"about {profile.customer_count:,} customers" if profile.customer_count is not None else "",
                 f"{profile.value_per_customer:,.0f} a year each" if profile.value_per_customer is not None else ""]
         facts.append(("Size", ", ".join(p for p in size if p)))
-    if profile.purchase_frequency:
-        facts.append(("Buys", _FREQUENCY[profile.purchase_frequency]))
-    if profile.goal:
-        facts.append(("First goal", _GOAL[profile.goal]))
+    known = profile.to_dict()
+    for question in load_knowledge().interview.segment.values():  # interview.yml words them
+        answer = question.answer_for(known) if question.export_label else None
+        if answer:
+            facts.append((question.export_label, answer.label))
     return facts
 
 
