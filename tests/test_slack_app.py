@@ -124,6 +124,12 @@ def user_metadata(coach: CoachServers, sender: str) -> List[dict]:
     return [json.loads(data).get("metadata") or {} for (data,) in rows]
 
 
+def set_cohort(coach: CoachServers, sender: str, cohort: str) -> None:
+    with sqlite3.connect(coach.canvas_db) as db:
+        assert db.execute("UPDATE founders SET cohort = ? WHERE channel = 'slack' AND sender_id = ?",
+                          (cohort, sender)).rowcount == 1
+
+
 def talk_to_saved_block(slack: SlackUser, fake: FakeSlack, user: str, venture: str) -> Message:
     """A whole DM coaching, clicking the buttons where the coach offers them; the saved block's message."""
     assert "Ready?" in dm(slack, fake, user, "hi").all_text
@@ -406,10 +412,8 @@ def test_url_verification_and_bad_bodies(coach, slack):
 def test_canvas_command_for_oneself_a_mentors_founder_and_a_stranger(coach, slack, fake):
     founder = "U0GLOW"
     talk_to_saved_block(slack, fake, founder, "Glowbox Spring")
-    # The founder is in SPRING-25: the Slack DM's default cohort is OPEN, so put them there the
-    # way a program would, by coaching in the cohort's channel... here, through the store.
-    with CanvasStore(f"sqlite:///{coach.canvas_db}") as store:
-        store.set_cohort("slack", f"slack:{TEAM}:{founder}", "SPRING-25")
+    # The founder coached in a DM (cohort OPEN); the program puts them in SPRING-25.
+    set_cohort(coach, f"slack:{TEAM}:{founder}", "SPRING-25")
 
     own = slack.command(founder, "")
     assert own.status == 200 and own.json()["response_type"] == "ephemeral"
@@ -430,8 +434,7 @@ def test_canvas_command_for_oneself_a_mentors_founder_and_a_stranger(coach, slac
     assert "no saved block yet" in nothing["text"]
 
     # A mentor of other cohorts does not see it: SPRING-25 and FALL-25 only.
-    with CanvasStore(f"sqlite:///{coach.canvas_db}") as store:
-        store.set_cohort("slack", f"slack:{TEAM}:{founder}", "WINTER-26")
+    set_cohort(coach, f"slack:{TEAM}:{founder}", "WINTER-26")
     assert "No founder in your cohorts" in slack.command(MENTOR, "Glowbox Spring").json()["text"]
 
 

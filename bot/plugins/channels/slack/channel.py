@@ -430,7 +430,8 @@ class SlackInput(InputChannel):
         except (ValueError, TypeError, AttributeError):
             return
         try:
-            block = await self._in_thread(lambda store: store.get_version(lookup.CHANNEL, place.key, version, venture))
+            versions = await self._in_thread(lambda store: store.block_versions(lookup.CHANNEL, place.key, venture))
+            block = next((b for b in versions if b.version == version and b.status == "final"), None)
         except (StoreError, asyncio.TimeoutError):
             await self.api.call("chat.postEphemeral", channel=channel, user=user, text=STORE_BUSY,
                                 thread_ts=place.thread_ts)
