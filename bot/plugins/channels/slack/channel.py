@@ -163,13 +163,16 @@ class SlackInput(InputChannel):
         self.api = SlackApi(settings) if settings else None
         self.verifier = SignatureVerifier(settings.signing_secret) if settings else None
         self.seen = routing.SeenRecently()
+        self.shared_seen = (routing.SharedSeen(settings.dedupe_redis_url, local=self.seen)
+                            if settings and settings.dedupe_redis_url else None)
         self._tasks: Set[asyncio.Task] = set()
         self._store: Optional[CanvasStore] = None
         self._bot_user: Optional[str] = None
         self._thread_owners: Dict[Tuple[str, str], str] = {}
         if settings:
-            logger.info("Slack is on: %d mentors, %d channels mapped to cohorts, API %s",
-                        len(settings.mentors), len(settings.channel_cohorts), settings.api_url)
+            logger.info("Slack is on: %d mentors, %d channels mapped to cohorts, API %s, dedupe %s",
+                        len(settings.mentors), len(settings.channel_cohorts), settings.api_url,
+                        "shared in Redis" if self.shared_seen else "in this process")
         else:
             logger.info("Slack is off: SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET are not both set.")
 
@@ -194,7 +197,7 @@ class SlackInput(InputChannel):
                 return response.json({"error": "invalid signature"}, status=401)
             agent = request.app.ctx.agent
             if (request.content_type or "").startswith("application/json"):
-                return self._on_event_request(_json(body), request, on_new_message, agent)
+                return await self._on_event_request(_json(body), request, on_new_message, agent)
             form = {k: v[0] for k, v in parse_qs(body.decode("utf-8", "replace")).items() if v}
             if "payload" in form:
                 return self._on_interaction(_json(form["payload"].encode()), on_new_message, agent)
@@ -228,7 +231,13 @@ class SlackInput(InputChannel):
 
     # --- events ----------------------------------------------------------------------------
 
-    def _on_event_request(self, envelope: Any, request: Request, on_new_message, agent) -> HTTPResponse:
+    async def _first_time(self, *keys: Optional[str]) -> bool:
+        """Exactly once: in Redis when several Rasa servers share the work, else in this process."""
+        if self.shared_seen is not None:
+            return await self.shared_seen.first_time(*keys)
+        return self.seen.first_time(*keys)
+
+    async def _on_event_request(self, envelope: Any, request: Request, on_new_message, agent) -> HTTPResponse:
         if not isinstance(envelope, dict):
             return response.json({"error": "the body is not a JSON object"}, status=400)
         if envelope.get("type") == "url_verification":
@@ -244,8 +253,8 @@ class SlackInput(InputChannel):
         message_key = (f"message:{event.get('channel')}:{event.get('ts')}"
                        if event.get("type") in ("message", "app_mention") and event.get("ts")
                        and not event.get("subtype") else None)
-        if not self.seen.first_time(f"event:{envelope.get('event_id')}" if envelope.get("event_id") else None,
-                                    message_key):
+        if not await self._first_time(f"event:{envelope.get('event_id')}" if envelope.get("event_id") else None,
+                                      message_key):
             logger.info("Slack event %s seen before (retry %s): ignored.", envelope.get("event_id"),
                         request.headers.get("X-Slack-Retry-Num", "-"))
             return response.json({"ok": True})
@@ -410,7 +419,7 @@ class SlackInput(InputChannel):
                        user: str, title: str, value: str, on_new_message, agent: Any) -> None:
         if user != place.owner and await self._refused(agent, place, channel, user, value):
             return
-        if not self.seen.first_time(f"click:{channel}:{message_ts}"):
+        if not await self._first_time(f"click:{channel}:{message_ts}"):
             # The first click on a message counts; its buttons go, a second click does nothing.
             logger.info("A second click on Slack message %s was ignored.", message_ts)
             return

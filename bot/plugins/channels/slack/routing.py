@@ -15,11 +15,14 @@ needs.
 """
 from __future__ import annotations
 
+import logging
 import re
 from collections import OrderedDict
 from dataclasses import dataclass
 from time import monotonic
 from typing import Callable, Dict, Optional
+
+logger = logging.getLogger(__name__)
 
 PREFIX = "slack"
 
@@ -150,8 +153,7 @@ class SeenRecently:
     server (X-Slack-Retry-Num, up to three over about 5 minutes: the TTL covers
     them) and the message/app_mention pair of one mention. With several Rasa
     servers behind a load balancer, a retry that lands on another server is not
-    seen here (README, "Slack": route /webhooks/slack/ to one server, or give this
-    class a shared store such as Redis SET NX EX)."""
+    seen here: SharedSeen (SLACK_DEDUPE_REDIS_URL) shares the memory through Redis."""
 
     def __init__(self, ttl_s: float = 3600.0, capacity: int = 50_000, clock: Callable[[], float] = monotonic):
         self.ttl_s = ttl_s
@@ -172,3 +174,29 @@ class SeenRecently:
         while len(self._seen) > self.capacity:
             self._seen.popitem(last=False)
         return fresh
+
+
+class SharedSeen:
+    """SeenRecently's memory in Redis (SET NX EX), shared by several Rasa servers behind a load
+    balancer: a retry, or the app_mention twin of a message, that lands on another server is
+    still seen. SLACK_DEDUPE_REDIS_URL turns it on. When Redis cannot be reached, this server's
+    own memory answers (a duplicate across servers is then possible, nothing is dropped)."""
+
+    def __init__(self, url: str, ttl_s: float = 3600.0, local: Optional[SeenRecently] = None):
+        import redis.asyncio  # only when configured
+
+        self.redis = redis.asyncio.from_url(url, socket_timeout=1.0, socket_connect_timeout=1.0)
+        self.ttl_s = int(ttl_s)
+        self.local = local or SeenRecently(ttl_s)
+
+    async def first_time(self, *keys: Optional[str]) -> bool:
+        keys = tuple(k for k in keys if k)
+        local = self.local.first_time(*keys)
+        try:
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for key in keys:
+                    pipe.set(f"rapport:slack:seen:{key}", 1, nx=True, ex=self.ttl_s)
+                return all(await pipe.execute())
+        except Exception as error:  # noqa: BLE001 - redis' errors, timeouts, refused connections
+            logger.error("Slack dedupe in Redis failed (%s); this server's memory answers.", type(error).__name__)
+            return local

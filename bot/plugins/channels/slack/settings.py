@@ -48,6 +48,7 @@ class SlackSettings:
     mentors: Mapping[str, Tuple[str, ...]] = field(default_factory=dict)  # Slack user id -> the cohorts they mentor
     channel_cohorts: Mapping[str, str] = field(default_factory=dict)  # Slack channel id -> cohort
     default_cohort: Optional[str] = None
+    dedupe_redis_url: Optional[str] = field(default=None, repr=False)  # may hold a password
 
     @classmethod
     def from_env(cls, env: Optional[Mapping[str, str]] = None) -> Optional["SlackSettings"]:
@@ -72,6 +73,7 @@ class SlackSettings:
             mentors=parse_id_map("SLACK_MENTORS", env.get("SLACK_MENTORS")),
             channel_cohorts=channels,
             default_cohort=(env.get("SLACK_DEFAULT_COHORT") or "").strip() or None,
+            dedupe_redis_url=(env.get("SLACK_DEDUPE_REDIS_URL") or "").strip() or None,
         )
 
     def cohort_of(self, channel: Optional[str]) -> Optional[str]:
