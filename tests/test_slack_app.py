@@ -220,7 +220,7 @@ def test_a_dm_conversation_to_a_saved_block_with_app_home_and_export(coach, slac
 def test_a_click_answers_updates_the_message_and_a_second_click_does_nothing(coach, slack, fake):
     founder = "U0BEA"
     dm(slack, fake, founder, "hi")
-    ready = dm(slack, fake, founder, "yes, let's go")
+    dm(slack, fake, founder, "yes, let's go")
     dm(slack, fake, founder, "It's called Glow Box, monthly beauty boxes")
     support = dm(slack, fake, founder, "young women, about 5000 of them at 60 euros a year, a few times a year")
     titles = [b["text"]["text"] for b in support.buttons]

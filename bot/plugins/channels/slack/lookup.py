@@ -74,7 +74,8 @@ def canvas_command(store: CanvasStore, team: str, user: str, text: str, mentored
         return _text(NOT_ALLOWED)
     founders = [f for cohort in sorted(mentored) for f in store.founders(cohort)]
     if mention:
-        matches = [f for f in founders if f["channel"] == CHANNEL and keys_of_user(team, mention.group(1), f["sender_id"])]
+        matches = [f for f in founders
+                   if f["channel"] == CHANNEL and keys_of_user(team, mention.group(1), f["sender_id"])]
         wanted = f"<@{mention.group(1)}>"
     else:
         name = query.lower()
