@@ -366,6 +366,24 @@ def test_a_mention_delivered_as_message_and_as_app_mention_is_answered_once(coac
         "hi", "yes, let's go", "It's called Twice Nice, gifts"]
 
 
+def test_its_own_messages_bots_edits_and_joins_get_no_reply(coach, slack, fake):
+    founder = "U0QUIET"
+    dm(slack, fake, founder, "hi")
+    count, mark = len(fake.thread(dm_channel(founder), None)), fake.mark()
+    own = dict(slack.dm_event(BOT_USER, "Hi, I'm Rapport"), bot_id="B0BOT")
+    other_bot = dict(slack.dm_event(founder, "beep"), bot_id="B0OTHER", user="U0OTHERBOT")
+    edit = {"type": "message", "subtype": "message_changed", "channel": dm_channel(founder), "channel_type": "im",
+            "ts": SlackUser.new_ts(), "message": {"user": founder, "text": "yes, let's go", "ts": "1.0"}}
+    join = {"type": "message", "subtype": "channel_join", "channel": SPRING, "channel_type": "channel",
+            "user": founder, "text": f"<@{founder}> has joined the channel", "ts": SlackUser.new_ts()}
+    for event in (own, other_bot, edit, join):
+        assert slack.send_event(event).status == 200
+    dm(slack, fake, founder, "what can you do?")  # to wait on
+    assert len(fake.thread(dm_channel(founder), None)) == count + 1
+    assert [c.method for c in fake.calls_since(mark)] == ["chat.postMessage"]
+    assert tracker_texts(coach, f"slack:{TEAM}:{founder}") == ["hi", "what can you do?"]
+
+
 # --- 7, 8: signatures ---------------------------------------------------------------------------
 
 
