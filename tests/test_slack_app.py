@@ -7,7 +7,7 @@ import copy
 import json
 import sqlite3
 import time
-from typing import List, Optional
+from typing import Callable, List, Optional
 
 import pytest
 
@@ -130,20 +130,23 @@ def set_cohort(coach: CoachServers, sender: str, cohort: str) -> None:
                           (cohort, sender)).rowcount == 1
 
 
-def talk_to_saved_block(slack: SlackUser, fake: FakeSlack, user: str, venture: str) -> Message:
-    """A whole DM coaching, clicking the buttons where the coach offers them; the saved block's message."""
-    assert "Ready?" in dm(slack, fake, user, "hi").all_text
-    assert "venture called" in dm(slack, fake, user, "yes, let's go").all_text
-    assert "First segment" in dm(slack, fake, user, f"It's called {venture}, we deliver fresh coffee beans to offices").all_text
-    support = dm(slack, fake, user, "about 20 big banks at 200k a year, they renew every year")
+def talk_to_saved_block(slack: SlackUser, fake: FakeSlack, user: str, venture: str,
+                        say: Optional[Callable[[str], Message]] = None) -> Message:
+    """A whole coaching (in the user's DM unless `say` is given), clicking the buttons where the
+    coach offers them; the saved block's message."""
+    say = say or (lambda text: dm(slack, fake, user, text))
+    assert "Ready?" in say("hi").all_text
+    assert "venture called" in say("yes, let's go").all_text
+    assert "First segment" in say(f"It's called {venture}, we deliver fresh coffee beans to offices").all_text
+    support = say("about 20 big banks at 200k a year, they renew every year")
     assert "expertise and personal touch" in support.all_text
     click_and_wait(slack, fake, support, "Expert one-to-one advice", user)
-    dm(slack, fake, user, "neither")
-    dm(slack, fake, user, "face to face meetings, email and phone")
-    assert "another customer segment" in dm(slack, fake, user, "keep them").all_text
-    assert "Segment 1: Big banks" in dm(slack, fake, user, "no, that's all").all_text
-    assert "Here is your Customer Relationships block" in dm(slack, fake, user, "looks good").all_text
-    return dm(slack, fake, user, "yes, save it")
+    say("neither")
+    say("face to face meetings, email and phone")
+    assert "another customer segment" in say("keep them").all_text
+    assert "Segment 1: Big banks" in say("no, that's all").all_text
+    assert "Here is your Customer Relationships block" in say("looks good").all_text
+    return say("yes, save it")
 
 
 def click_and_wait(slack: SlackUser, fake: FakeSlack, message: Message, title: str, user: str) -> Message:
@@ -264,6 +267,37 @@ def test_two_threads_in_one_channel_stay_apart(coach, slack, fake):
     assert tracker_texts(coach, omar_key)[-1] == "It's called Tidy Tools, software for plumbers"
     assert all(m["cohort"] == "SPRING-25" for m in user_metadata(coach, maria_key)), "the channel's cohort"
     assert all(m.thread_ts == maria_ts for m in fake.thread(SPRING, maria_ts))
+
+
+def test_a_block_saved_in_a_thread_is_exported_there_and_the_cohorts_mentor_sees_it_at_home(coach, slack, fake):
+    founder = "U0THREAD"
+    mark = fake.mark()
+    thread = {}
+
+    def say(text):  # the first message is a mention in the channel, the rest go in its thread
+        if "ts" not in thread:
+            thread["ts"], answer = start_thread(slack, fake, founder, SPRING, text)
+            return answer
+        return in_thread(slack, fake, founder, SPRING, thread["ts"], text, owner=founder)
+
+    saved = talk_to_saved_block(slack, fake, founder, "Threadly", say)
+    thread_ts = thread["ts"]
+    assert saved.thread_ts == thread_ts and "Saved as version 1" in saved.all_text
+    key = f"slack:{TEAM}:{founder}:{SPRING}:{thread_ts}"
+    with CanvasStore(f"sqlite:///{coach.canvas_db}") as store:
+        [record] = [f for f in store.founders("SPRING-25") if f["sender_id"] == key]
+    assert record["venture_name"] == "Threadly" and record["latest_status"] == "final"
+    # The founder's and the cohort's mentor's Home tabs are republished after the save.
+    homes = fake.wait_for(lambda: {c.args["user_id"]: c for c in fake.calls_since(mark, "views.publish")}
+                          if len(fake.calls_since(mark, "views.publish")) >= 2 else None, "two Home tabs")
+    assert "Threadly" in json.dumps(homes[founder].args["view"])
+    assert f"<@{founder}>" in json.dumps(homes[MENTOR].args["view"]) and "Threadly" in json.dumps(homes[MENTOR].args["view"])
+    # Export, clicked by the mentor: into the same thread.
+    mark = fake.mark()
+    assert slack.click(saved, "Export (Markdown and JSON)", MENTOR).status == 200
+    fake.wait_for(lambda: fake.calls_since(mark, "files.completeUploadExternal"), "the upload into the thread")
+    [upload] = [u for u in fake.uploads.values() if u["filename"] == "threadly-v1.md"]
+    assert upload["channel"] == SPRING and upload["thread_ts"] == thread_ts
 
 
 def test_a_mentor_steers_a_founders_thread_with_a_mention_and_side_talk_gets_no_reply(coach, slack, fake):
