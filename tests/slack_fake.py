@@ -86,6 +86,10 @@ class Message:
     text: str
     blocks: List[Dict[str, Any]] = field(default_factory=list)
     updates: int = 0
+    posted_text: str = ""  # as first posted, before any update
+
+    def __post_init__(self) -> None:
+        self.posted_text = self.posted_text or self.text
 
     @property
     def all_text(self) -> str:

@@ -110,6 +110,16 @@ def start_thread(slack: SlackUser, fake: FakeSlack, user: str, channel: str, tex
     return event["ts"], answered(fake, channel, event["ts"], 0)[0]
 
 
+def posts_only(fake: FakeSlack, calls) -> List[str]:
+    """The methods called, without the chat.update that puts the answer into a slow turn's
+    "one moment" message (a busy machine can make any turn take over 3 seconds)."""
+    def placeholder(call) -> bool:
+        message = fake.messages.get((call.args.get("channel"), call.args.get("ts")))
+        return call.method == "chat.update" and message is not None and ONE_MOMENT in message.posted_text
+
+    return [c.method for c in calls if not placeholder(c)]
+
+
 def tracker_texts(coach: CoachServers, sender: str) -> List[str]:
     with sqlite3.connect(coach.tracker_db) as db:
         rows = db.execute("SELECT data FROM events WHERE sender_id = ? AND type_name = 'user' ORDER BY id",
@@ -244,7 +254,8 @@ def test_a_click_answers_updates_the_message_and_a_second_click_does_nothing(coa
     assert slack.send_event(slack.dm_event(founder, "thanks")).status == 200  # something to wait for
     answered(fake, dm_channel(founder), None, count)
     assert len(fake.thread(dm_channel(founder), None)) == count + 1, "only the 'thanks' got an answer"
-    assert not fake.calls_since(mark, "(response_url)") and not fake.calls_since(mark, "chat.update")
+    assert not fake.calls_since(mark, "(response_url)")
+    assert not [c for c in fake.calls_since(mark, "chat.update") if c.args["ts"] == support.ts]
     assert tracker_texts(coach, f"slack:{TEAM}:{founder}")[-1] == "thanks"
 
 
@@ -414,7 +425,7 @@ def test_its_own_messages_bots_edits_and_joins_get_no_reply(coach, slack, fake):
         assert slack.send_event(event).status == 200
     dm(slack, fake, founder, "what can you do?")  # to wait on
     assert len(fake.thread(dm_channel(founder), None)) == count + 1
-    assert [c.method for c in fake.calls_since(mark)] == ["chat.postMessage"]
+    assert posts_only(fake, fake.calls_since(mark)) == ["chat.postMessage"]
     assert tracker_texts(coach, f"slack:{TEAM}:{founder}") == ["hi", "what can you do?"]
 
 
@@ -582,7 +593,7 @@ def test_bad_interactions_and_commands_get_a_clear_answer_and_trigger_nothing(co
     assert unknown["response_type"] == "ephemeral" and "Unknown command" in unknown["text"]
     # The founder's own click still counts, and it alone was answered.
     assert "nothing was deleted" in click_and_wait(slack, fake, ask, "No, keep it", founder).all_text
-    assert sorted(c.method for c in fake.calls_since(mark)) == ["(response_url)", "chat.postMessage"]
+    assert sorted(posts_only(fake, fake.calls_since(mark))) == ["(response_url)", "chat.postMessage"]
     assert tracker_texts(coach, f"slack:{TEAM}:{founder}")[-1] == "/deny"
 
 
