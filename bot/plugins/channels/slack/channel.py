@@ -7,10 +7,10 @@ slow action server never makes Slack retry. The turn's messages are collected an
 posted as one Block Kit message (render.py).
 
 Built on slack_sdk rather than Rasa's SlackInput (README, "Slack", says why) or Slack
-Bolt: Bolt's dispatching is what this file does in a few lines, while what the coach
-needs (one conversation per thread, dedupe across retries of any reason and across
-message/app_mention, the turn after the ack inside Rasa's own Sanic server) Bolt does
-not do, and its Sanic adapter is written for a newer Sanic than Rasa 3.6's 21.12.
+Bolt: what Bolt would add (signature checks, dispatch by event type, the ack) is a few
+lines over slack_sdk here, while what the coach needs (one conversation per thread,
+dedupe of retries of any reason and of message/app_mention, a Rasa turn after the ack)
+Bolt does not do, and it would be a second framework to bridge into this blueprint.
 """
 from __future__ import annotations
 
