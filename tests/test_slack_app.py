@@ -36,7 +36,7 @@ class SlackCoachServers(CoachServers):
         self.gate = ActionGate(f"http://127.0.0.1:{self.actions_port}").start()
 
     def rasa_env(self):
-        return {**self.env, "ACTIONS_PORT": str(self.gate.port), "SLACK_BOT_TOKEN": TOKEN,
+        return {**self.env, "ACTIONS_URL": f"http://127.0.0.1:{self.gate.port}/webhook", "SLACK_BOT_TOKEN": TOKEN,
                 "SLACK_SIGNING_SECRET": SIGNING_SECRET, "SLACK_API_URL": self.fake.api_url,
                 "SLACK_MENTORS": f"{MENTOR}:SPRING-25,FALL-25", "SLACK_CHANNEL_COHORTS": f"{SPRING}:SPRING-25",
                 "SLACK_DEFAULT_COHORT": "OPEN"}
