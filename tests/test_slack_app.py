@@ -11,9 +11,9 @@ from typing import Callable, List, Optional
 
 import pytest
 
-from bot.coach.export import founder_data_files, to_json, to_markdown
+from bot.coach.export import founder_data_files, from_export_dict, to_markdown
 from bot.coach.store import CanvasStore
-from bot.plugins.channels.slack.channel import ONE_MOMENT, TROUBLE, WEB_API_SCOPES
+from bot.plugins.channels.slack.channel import ONE_MOMENT, TROUBLE, WEB_API_SCOPES, block_json
 from tests.coach_servers import CoachServers, running_coach
 from tests.conftest import sqlite_locked
 from tests.slack_fake import (
@@ -201,7 +201,8 @@ def test_a_dm_conversation_to_a_saved_block_with_app_home_and_export(coach, slac
     fake.wait_for(lambda: len([c for c in fake.calls_since(mark, "files.completeUploadExternal")]) == 1, "the upload")
     uploads = {u["filename"]: u for u in fake.uploads.values() if u["channel"] == dm_channel(founder)}
     assert uploads["brewbox-v1.md"]["bytes"] == to_markdown(block).encode()
-    assert uploads["brewbox-v1.json"]["bytes"] == to_json(block).encode()
+    assert uploads["brewbox-v1.json"]["bytes"] == block_json(block).encode()
+    assert from_export_dict(json.loads(uploads["brewbox-v1.json"]["bytes"])) == block, "the JSON reads back"
     assert uploads["brewbox-v1.md"]["thread_ts"] is None
 
     # "Export my data" (the coach's data_export message): the files, uploaded into the DM.

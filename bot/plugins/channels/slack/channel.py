@@ -30,7 +30,7 @@ from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from bot.coach.export import to_json, to_markdown
+from bot.coach.export import export_dict, to_markdown
 from bot.coach.store import CanvasStore, StoreError
 from bot.plugins.channels.slack import lookup, render, routing
 from bot.plugins.channels.slack.settings import SettingsError, SlackSettings
@@ -451,7 +451,7 @@ class SlackInput(InputChannel):
             return
         name = export_basename(block.venture_name, block.version)
         files = [{"filename": f"{name}.md", "content": to_markdown(block)},
-                 {"filename": f"{name}.json", "content": to_json(block)}]
+                 {"filename": f"{name}.json", "content": block_json(block)}]
         await self.api.upload(channel, place.thread_ts, files, f"The block of *{render.escape(block.venture_name)}*, "
                                                                f"version {block.version}: Markdown and JSON.")
 
@@ -502,6 +502,11 @@ class SlackInput(InputChannel):
 
 def _canvas_answer(store: CanvasStore, *, team: str, user: str, text: str, mentored) -> render.SlackPost:
     return lookup.canvas_command(store, team, user, text, mentored)
+
+
+def block_json(block: Any) -> str:
+    """The block's JSON export (bot.coach.export's format), as a file."""
+    return json.dumps(export_dict(block), indent=2, ensure_ascii=False)
 
 
 def export_basename(venture: str, version: Optional[int]) -> str:

@@ -14,6 +14,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Dict, Iterable, List, Optional, Sequence
 
+from bot.coach.export import touchpoint_labels, type_label
+
 SECTION_CHARS = 3000
 BLOCKS_PER_MESSAGE = 50
 BUTTONS_PER_BLOCK = 25
@@ -140,11 +142,6 @@ def block_id_conversation(block_id: str, prefix: str) -> Optional[str]:
 # --- the finished block ------------------------------------------------------------------
 
 
-def _humanize(identifier: str) -> str:
-    words = " ".join(str(identifier).replace("_", " ").replace("-", " ").split())
-    return words[:1].upper() + words[1:]
-
-
 def canvas_blocks(block: Dict[str, Any]) -> List[Dict[str, Any]]:
     """The block (CanvasBlock.to_dict(), as the coach saved it) in Block Kit: a header,
     what the venture offers, then one section per segment with its relationship types."""
@@ -167,11 +164,11 @@ def canvas_blocks(block: Dict[str, Any]) -> List[Dict[str, Any]]:
         if profile.get("needs"):
             lines.append(f"_Needs:_ {escape(' '.join(str(profile['needs']).split()))}")
         if profile.get("touchpoints"):
-            lines.append("_Touchpoints:_ " + escape(", ".join(_humanize(t) for t in profile["touchpoints"])))
+            lines.append("_Touchpoints:_ " + escape(touchpoint_labels([str(t) for t in profile["touchpoints"]])))
         choices = segment.get("choices") or []
         for choice in choices:
             reasons = "; ".join(" ".join(str(r).split()) for r in choice.get("reasons") or [] if str(r).strip())
-            title = escape(str(choice.get("name") or _humanize(choice.get("type_id") or "")))
+            title = escape(str(choice.get("name") or type_label(str(choice.get("type_id") or ""))))
             lines.append(f"• *{title}*" + (f": {escape(reasons)}" if reasons else ""))
         if not choices:
             lines.append("_No relationship types chosen yet._")
