@@ -15,7 +15,7 @@ import os
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Optional, Union
+from typing import Any, Dict, Iterable, Iterator, List, Optional, Union
 
 from sqlalchemy import create_engine, delete, event, func, select
 from sqlalchemy.engine import make_url
@@ -236,6 +236,31 @@ class CanvasStore:
                 select(BlockVersion).where(BlockVersion.venture_id == venture_id, BlockVersion.version == version)
             ).scalar_one_or_none()
             return _block_from_row(row) if row else None
+
+    def latest_blocks(self, sender_ids: Iterable[str], status: str = "final") -> Dict[str, CanvasBlock]:
+        """sender_id -> the founder's most recently saved block of `status` (any
+        channel, any venture), for the review dashboard's exports; senders without one are left out."""
+        wanted = list(dict.fromkeys(sender_ids))
+        result: Dict[str, CanvasBlock] = {}
+        with self._session() as session:
+            for start in range(0, len(wanted), 500):  # stay below the databases' bound-parameter limits
+                chunk = wanted[start:start + 500]
+                newest = (
+                    select(Founder.sender_id, func.max(BlockVersion.id).label("version_id"))
+                    .join(Venture, Venture.founder_id == Founder.id)
+                    .join(BlockVersion, BlockVersion.venture_id == Venture.id)
+                    .where(Founder.sender_id.in_(chunk), BlockVersion.status == status)
+                    .group_by(Founder.sender_id)
+                    .subquery()
+                )
+                rows = session.execute(
+                    select(newest.c.sender_id, BlockVersion, Venture)
+                    .join(BlockVersion, BlockVersion.id == newest.c.version_id)
+                    .join(Venture, Venture.id == BlockVersion.venture_id)
+                )
+                for sender_id, version, venture in rows:
+                    result[sender_id] = _block_from_row(version, venture)
+        return result
 
     def founders(self, cohort: Optional[str] = None) -> List[Dict[str, Any]]:
         """One dict per founder (of `cohort`, if given), most recently active first:
