@@ -27,6 +27,11 @@ def review_db_url(environ: Optional[Dict[str, str]] = None) -> str:
     return (environ.get("REVIEW_DB_URL") or DEFAULT_URL).strip()
 
 
+def include_object(obj, name, type_, reflected, compare_to) -> bool:
+    """Alembic leaves the FTS5 index (and its shadow tables) alone: it has no model."""
+    return not (type_ == "table" and name.startswith("messages_fts"))
+
+
 def alembic_config(url: Optional[str] = None, connection: Optional[Connection] = None) -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))

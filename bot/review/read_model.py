@@ -3,7 +3,8 @@ copy of every message, kept in the review database.
 
 - update(): brings it up to date from events newer than the last one read
   (each touched conversation is summarised again from its own events, which the
-  tracker's sender index finds quickly). On PostgreSQL, ids can commit out of
+  tracker's sender index finds quickly). Every SWEEP_EVERY_S it also compares
+  each sender's newest event id with the summary's (one GROUP BY on the index). On PostgreSQL, ids can commit out of
   order, so the last RECENT_WINDOW ids are read again.
 - Deletion: a `restart` event forgets everything before it; a founder whose
   events are gone (deleted) is forgotten by the next sweep, or at once by forget().
@@ -187,21 +188,42 @@ class ReadModel:
             state = self._state()
             last_id = state.get("last_event_id", 0)
             newest = self.tracker.max_id()
-            if newest < last_id:  # the tracker was replaced or emptied
-                return self._rebuild_locked()
+            if newest < last_id:  # the newest rows were deleted (or the tracker emptied)
+                sweep = True
             window = RECENT_WINDOW if self.tracker.dialect == "postgresql" else 0
             senders = self.tracker.senders_after(last_id - window) if newest > last_id - window else []
             for sender in senders:
                 self._refresh(sender)
             now = time.time()
             if sweep or (sweep is None and now - state.get("swept_at", 0) >= SWEEP_EVERY_S):
-                known = self._known_senders()
-                gone = known - self.tracker.all_senders()
-                for sender in gone:
-                    self.forget(sender)
+                self._sweep()
                 self._set_state(swept_at=now)
             self._set_state(last_event_id=newest)
             return len(senders)
+
+    def _sweep(self) -> None:
+        """Founders whose events are gone are forgotten; a conversation whose newest
+        event differs from the one summarised (SQLite can reuse the ids of deleted
+        rows) is summarised again."""
+        in_tracker = self.tracker.last_ids()
+        with self.db.read() as conn:
+            summarised = dict(conn.execute(select(Conversation.sender_id, Conversation.last_event_id)).all())
+        for sender, last_id in summarised.items():
+            if sender not in in_tracker:
+                self.forget(sender)
+            elif in_tracker[sender] != last_id:
+                self._refresh(sender)
+        self._forget_records_of_others(set(in_tracker))
+
+    def _forget_records_of_others(self, in_tracker: set) -> None:
+        """What coordinators recorded about founders no longer in the tracker goes too."""
+        with self.db.begin() as conn:
+            recorded = set()
+            for table in (Review, Tag, Flag, Note):
+                recorded |= set(conn.execute(select(table.sender_id).distinct()).scalars())
+            for sender in recorded - in_tracker:
+                for table in (Review, Tag, Flag, Note):
+                    conn.execute(delete(table).where(table.sender_id == sender))
 
     def update_if_due(self, min_interval_s: float = 1.0) -> None:
         """update(), at most once a min_interval_s (the web app calls it per request)."""
@@ -231,6 +253,7 @@ class ReadModel:
             count += self._insert(conn, batch)
             if self.db.sqlite:
                 conn.exec_driver_sql("INSERT INTO messages_fts(rowid, text) SELECT id, text FROM rm_messages")
+        self._forget_records_of_others(set(self.tracker.last_ids()))
         self._set_state(last_event_id=newest, swept_at=time.time())
         return count
 
@@ -293,10 +316,6 @@ class ReadModel:
         if messages:
             conn.execute(insert(Message), messages)
         return len(summaries)
-
-    def _known_senders(self) -> set:
-        with self.db.read() as conn:
-            return set(conn.execute(select(Conversation.sender_id)).scalars())
 
     def _state(self) -> Dict[str, float]:
         with self.db.read() as conn:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Optional, Sequence, Set
+from typing import Any, Dict, Iterator, List, Optional, Sequence
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine, make_url
@@ -53,8 +53,9 @@ class TrackerEvents:
     def senders_after(self, event_id: float) -> List[str]:
         return [r[0] for r in self._rows("SELECT DISTINCT sender_id FROM events WHERE id > :id", id=event_id)]
 
-    def all_senders(self) -> Set[str]:
-        return {r[0] for r in self._rows("SELECT DISTINCT sender_id FROM events")}
+    def last_ids(self) -> Dict[str, int]:
+        """sender_id -> their newest event's id, for every sender."""
+        return {r[0]: int(r[1]) for r in self._rows("SELECT sender_id, max(id) FROM events GROUP BY sender_id")}
 
     def events_of(self, sender_id: str) -> List[Sequence[Any]]:
         return self._rows(f"SELECT {COLUMNS} FROM events WHERE sender_id = :s ORDER BY id", s=sender_id)

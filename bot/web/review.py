@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import inspect
 import logging
 import os
 import secrets
@@ -278,9 +279,11 @@ def review_blueprint(settings: Optional[ReviewSettings] = None) -> Blueprint:
 
     # --- review actions -----------------------------------------------------------------
 
-    def after_action(request: Request, sender: str, fragment: Callable[[], Any]):
+    async def after_action(request: Request, sender: str, fragment: Callable[[], Any]):
+        """htmx gets the changed part of the page; a plain form post goes back to the transcript."""
         if request.headers.get("hx-request"):
-            return fragment()
+            result = fragment()
+            return await result if inspect.isawaitable(result) else result
         return response.redirect("/review/conversation?" + urlencode({"sender": sender}), status=303)
 
     async def panel(request: Request, account: Account, sender: str):
@@ -292,7 +295,7 @@ def review_blueprint(settings: Optional[ReviewSettings] = None) -> Blueprint:
     async def mark_reviewed(request: Request, account: Account):
         sender = request.form.get("sender") or ""
         await blocking(queries.set_reviewed, dash.db, account, sender, request.form.get("reviewed") == "yes")
-        return after_action(request, sender, lambda: panel(request, account, sender))
+        return await after_action(request, sender, lambda: panel(request, account, sender))
 
     @bp.post("/conversation/tags")
     @signed_in()
@@ -302,14 +305,14 @@ def review_blueprint(settings: Optional[ReviewSettings] = None) -> Blueprint:
             await blocking(queries.remove_tag, dash.db, account, sender, request.form.get("remove"))
         else:
             await blocking(queries.add_tag, dash.db, account, sender, request.form.get("tag") or "")
-        return after_action(request, sender, lambda: panel(request, account, sender))
+        return await after_action(request, sender, lambda: panel(request, account, sender))
 
     @bp.post("/conversation/notes")
     @signed_in()
     async def add_note(request: Request, account: Account):
         sender = request.form.get("sender") or ""
         await blocking(queries.add_note, dash.db, account, sender, request.form.get("text") or "")
-        return after_action(request, sender, lambda: panel(request, account, sender))
+        return await after_action(request, sender, lambda: panel(request, account, sender))
 
     @bp.post("/conversation/flag")
     @signed_in()
@@ -320,7 +323,7 @@ def review_blueprint(settings: Optional[ReviewSettings] = None) -> Blueprint:
             return problem(request, 400, "event_id must be a number")
         flagged = request.form.get("flagged") == "yes"
         await blocking(queries.set_flag, dash.db, account, sender, int(event_id), flagged)
-        return after_action(request, sender, lambda: render(
+        return await after_action(request, sender, lambda: render(
             request, "_flag.html", sender=sender, event_id=int(event_id), flagged=flagged))
 
     # --- charts and exports -------------------------------------------------------------

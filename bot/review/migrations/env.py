@@ -6,14 +6,10 @@ messages_fts (FTS5, SQLite only) is made by the migration and has no model.
 from alembic import context
 from sqlalchemy import create_engine
 
-from bot.review.db import VERSION_TABLE, review_db_url
+from bot.review.db import VERSION_TABLE, include_object, review_db_url
 from bot.review.models import Base
 
 config = context.config
-
-
-def include_object(obj, name, type_, reflected, compare_to):
-    return not (type_ == "table" and name.startswith("messages_fts"))
 
 
 def _configure(connection) -> None:
