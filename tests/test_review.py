@@ -448,11 +448,29 @@ def test_a_new_password_ends_the_users_sessions(users, admin):
     assert users.sign_in("root", "another good password", "9") is not None
 
 
-def test_five_failed_sign_ins_in_15_minutes_lock_the_name_and_the_address(users):
+def test_five_failed_sign_ins_in_15_minutes_lock_the_name(users):
     users.add("ann", PASSWORD, "coordinator", ["SPRING"])
+    users.add("bea", PASSWORD, "coordinator", ["SPRING"])
     for _ in range(5):
         assert users.sign_in("ann", "nope nope nope", "10.0.0.1") is None
     with pytest.raises(TooManyAttempts):
         users.sign_in("ann", PASSWORD, "10.0.0.2")  # the right password, from elsewhere: still locked
+    assert users.sign_in("bea", PASSWORD, "10.0.0.1") is not None  # a colleague at the same office is not
+
+
+def test_twenty_failures_from_one_address_lock_the_address(users):
+    users.add("ann", PASSWORD, "coordinator", ["SPRING"])
+    for n in range(20):
+        assert users.sign_in(f"guess{n}", "nope nope nope", "10.0.0.9") is None
     with pytest.raises(TooManyAttempts):
-        users.sign_in("someone", "whatever", "10.0.0.1")  # the same address, another name
+        users.sign_in("ann", PASSWORD, "10.0.0.9")
+    assert users.sign_in("ann", PASSWORD, "10.0.0.8") is not None
+
+
+def test_failures_older_than_15_minutes_no_longer_count(users, db):
+    users.add("ann", PASSWORD, "coordinator", ["SPRING"])
+    for _ in range(5):
+        users.sign_in("ann", "nope nope nope", "10.0.0.1")
+    with db.begin() as conn:
+        conn.exec_driver_sql("UPDATE review_failed_logins SET at = at - 901")
+    assert users.sign_in("ann", PASSWORD, "10.0.0.1") is not None

@@ -5,8 +5,9 @@
   (itsdangerous, with its age checked); the database keeps the token's SHA-256,
   the user, a CSRF token and the expiry. Logging out deletes the row, so a kept
   copy of the cookie no longer works; changing a password ends all the user's sessions.
-- Rate limit: 5 failed sign-ins within 15 minutes, for a user name or from an
-  address, and further attempts get "too many" until the window passes.
+- Rate limit: after 5 failed sign-ins for a user name within 15 minutes, or 20
+  from one address (many names tried; an office behind one address keeps
+  working), further attempts get "too many" until the window passes.
 """
 from __future__ import annotations
 
@@ -26,7 +27,8 @@ from sqlalchemy import delete, func, insert, select, update
 from bot.review.db import ReviewDB
 from bot.review.models import ROLES, FailedLogin, LoginSession, User, UserCohort
 
-MAX_FAILURES = 5
+MAX_FAILURES = 5  # per user name
+MAX_FAILURES_PER_ADDRESS = 20
 FAILURE_WINDOW_S = 15 * 60
 SESSION_HOURS = 12
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._@-]{0,63}$")
@@ -169,7 +171,7 @@ class Users:
             recent = FailedLogin.at >= now - FAILURE_WINDOW_S
             by_name = conn.execute(select(func.count()).where(FailedLogin.username == name, recent)).scalar_one()
             by_address = conn.execute(select(func.count()).where(FailedLogin.address == address, recent)).scalar_one()
-            if by_name >= MAX_FAILURES or by_address >= MAX_FAILURES:
+            if by_name >= MAX_FAILURES or by_address >= MAX_FAILURES_PER_ADDRESS:
                 raise TooManyAttempts()
             user = conn.execute(select(User.id, User.password_hash).where(User.username == name)).first()
         if not _verify(user.password_hash if user else _DUMMY_HASH, password or "") or user is None:

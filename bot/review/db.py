@@ -15,7 +15,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Connection, Engine, make_url
-from sqlalchemy.pool import StaticPool
+from sqlalchemy.pool import QueuePool, StaticPool
 
 DEFAULT_URL = "sqlite:///var/review.db"
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -56,7 +56,9 @@ class ReviewDB:
                 path = Path(database).expanduser().resolve()
                 path.parent.mkdir(parents=True, exist_ok=True)
                 url_obj = url_obj.set(database=str(path))
-                args["connect_args"] = {"timeout": busy_timeout_s, "check_same_thread": False}
+                # Connections are kept (SQLAlchemy 1.4 opens a new one per use for SQLite files).
+                args.update(poolclass=QueuePool, pool_size=5, max_overflow=10,
+                            connect_args={"timeout": busy_timeout_s, "check_same_thread": False})
         self.url = url_obj.render_as_string(hide_password=True)
         self.engine: Engine = create_engine(url_obj, **args)
         if self.sqlite:

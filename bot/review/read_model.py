@@ -198,7 +198,8 @@ class ReadModel:
             if sweep or (sweep is None and now - state.get("swept_at", 0) >= SWEEP_EVERY_S):
                 self._sweep()
                 self._set_state(swept_at=now)
-            self._set_state(last_event_id=newest)
+            if newest != last_id:
+                self._set_state(last_event_id=newest)
             return len(senders)
 
     def _sweep(self) -> None:

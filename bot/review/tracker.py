@@ -13,6 +13,7 @@ from typing import Any, Dict, Iterator, List, Optional, Sequence
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.pool import QueuePool
 
 COLUMNS = "id, sender_id, type_name, timestamp, intent_name, action_name, data"
 
@@ -31,7 +32,8 @@ class TrackerEvents:
         self.dialect = self.url_obj.get_backend_name()
         args: Dict[str, Any] = {"future": True}
         if self.dialect == "sqlite":
-            args["connect_args"] = {"check_same_thread": False, "timeout": 10}
+            args.update(poolclass=QueuePool, pool_size=5, max_overflow=10,
+                        connect_args={"check_same_thread": False, "timeout": 10})
         self.engine: Engine = create_engine(self.url_obj, **args)
 
     def close(self) -> None:

@@ -1,0 +1,355 @@
+"""The review dashboard for real: the action server, the Rasa server and the web
+app started as `make run` starts them; founders talk to the coach over REST and
+through the widget in Chromium; coordinators then use /review over HTTP and in
+Chromium (Debian's, through Playwright).
+
+UPDATE_SCREENSHOTS=1 also writes docs/review-list.png, docs/review-transcript.png
+and docs/review-charts.png.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import sqlite3
+import subprocess
+from pathlib import Path
+from typing import Dict, Iterator
+
+import pytest
+import requests
+from playwright.sync_api import Browser, expect, sync_playwright
+
+from tests import review_events as ev
+from tests.coach_servers import ROOT, VENV_BIN
+from tests.test_web_widget import Visit, screenshot
+from tests.web_helpers import REVIEW_ADMIN, WebCoachServers, launch_chromium
+
+SPRING, FALL = "SPRING-26", "FALL-26"
+CORA = ("cora", "cora's password 1")  # coordinator of SPRING-26
+XSS = "<script>alert(1)</script>"
+SAVE_A_BLOCK = ["hi", "yes, let's go", "It's called Brewbox, we deliver fresh coffee beans to offices",
+                "about 20 big banks at 200k a year, they renew every year", '/inform{"support_level": "expert"}',
+                '/inform{"community_role": "neither"}', "face to face meetings, email and phone",
+                '/inform{"goal": "keep"}', "no, that's all", "looks good", "yes, save it"]
+# Every route of bot/web/review.py, with the method; checked against the file below.
+ROUTES = [("GET", "/review/"), ("GET", "/review/conversations"), ("GET", "/review/search?q=banks"),
+          ("GET", "/review/conversation?sender=ada"), ("GET", "/review/conversation.md?sender=ada"),
+          ("POST", "/review/conversation/reviewed"), ("POST", "/review/conversation/tags"),
+          ("POST", "/review/conversation/notes"), ("POST", "/review/conversation/flag"),
+          ("GET", "/review/charts"), ("GET", "/review/export.csv"), ("GET", "/review/export.json"),
+          ("GET", "/review/cards"), ("GET", "/review/users"), ("POST", "/review/users"), ("POST", "/review/logout")]
+
+
+@pytest.fixture(scope="module")
+def servers(tmp_path_factory) -> Iterator[WebCoachServers]:
+    coach = WebCoachServers(tmp_path_factory.mktemp("review"))
+    try:
+        coach.start_actions()
+        coach.start_rasa()
+        coach.start_web()
+        yield coach
+    finally:
+        coach.stop()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        chromium = launch_chromium(playwright)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="module")
+def founders(servers, browser, tmp_path_factory) -> Dict[str, str]:
+    """Real conversations: over REST (a saved block, an unfinished one, a hostile
+    one) and one through the widget; a coordinator added with the command line."""
+    for text in SAVE_A_BLOCK:
+        servers.say("ada", text, {"cohort": SPRING})
+    for text in ["hi", XSS, "qwerty zxcv"]:
+        servers.say("eve", text, {"cohort": SPRING})
+    for text in ["hi", "yes, let's go", "Fallco, we sell autumn leaves to zebra farms"]:
+        servers.say("bob", text, {"cohort": FALL})
+    visit = Visit(browser, tmp_path_factory.mktemp("widget"))
+    try:
+        visit.page.goto(f"{servers.web_url}/?cohort={SPRING}")
+        visit.coach_says("Ready?")
+        visit.type("Hi there!")
+        visit.click("I'm ready")
+        visit.coach_says("What's your venture called?")
+        visit.type("Widgetco, we make widgets for bakeries")
+        visit.coach_says("First segment")
+        widget_sender = visit.session_id()
+    finally:
+        visit.close()
+    added = subprocess.run([str(VENV_BIN / "python"), "-m", "bot", "users", "add", CORA[0], "--cohort", SPRING],
+                           cwd=ROOT, env={**servers.env, "REVIEW_PASSWORD": CORA[1]}, capture_output=True,
+                           text=True, timeout=120)
+    assert added.returncode == 0, added.stderr
+    return {"ada": "ada", "eve": "eve", "bob": "bob", "widget": widget_sender}
+
+
+def signed_in(servers, user=CORA) -> requests.Session:
+    session = requests.Session()
+    page = session.get(servers.web_url + "/review/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    answer = session.post(servers.web_url + "/review/login", allow_redirects=False,
+                          data={"username": user[0], "password": user[1], "csrf_token": token},
+                          headers={"Origin": servers.web_url})
+    assert answer.status_code == 303, answer.text
+    session.headers["Accept"] = "application/json"
+    return session
+
+
+def csrf_of(session: requests.Session, servers) -> str:
+    page = session.get(servers.web_url + "/review/conversations", headers={"Accept": "text/html"})
+    return re.search(r'"X-CSRF-Token": "([^"]+)"', page.text.replace("&#34;", '"')).group(1)
+
+
+# --- what the dashboard read from the real bot ---------------------------------------------------
+
+
+def test_the_list_shows_every_channels_conversations_as_the_bot_wrote_them(servers, founders):
+    admin = signed_in(servers, REVIEW_ADMIN)
+    rows = {r["sender_id"]: r for r in admin.get(servers.web_url + "/review/conversations").json()["conversations"]}
+    assert set(founders.values()) <= set(rows)
+    ada, widget, bob, eve = (rows[founders[k]] for k in ("ada", "widget", "bob", "eve"))
+    assert (ada["cohort"], ada["channel"], ada["venture"], ada["saved"], ada["turns"]) == \
+           (SPRING, "rest", "Brewbox", True, len(SAVE_A_BLOCK))
+    assert ada["recommended"] and ada["segments"] == 1 and ada["stage"] == "saved"
+    assert " b2b-few:dedicated_personal_assistance " in ada["choices"]
+    assert (widget["cohort"], widget["channel"], widget["saved"]) == (SPRING, "socketio", False)
+    assert widget["venture"].startswith("Widgetco") and widget["last_question"] == "segment_who"
+    assert bob["cohort"] == FALL and eve["fallbacks"] >= 1 and eve["low_confidence"] >= 1
+    keys = [(r["last_active_at"], r["sender_id"]) for r in rows.values()]
+    assert keys == sorted(keys, reverse=True), "newest first"
+
+
+def test_the_transcript_shows_intents_steps_the_saved_block_and_the_rules_that_fired(servers, founders):
+    # A recommendation message in the issue-10 shape, as the Rasa server would write it.
+    ev.insert(servers.tracker_db, [ev.bot("ada", 4_000_000_000.0, "**Segment 1: Big banks**", advice=ev.advice())])
+    page = signed_in(servers).get(servers.web_url + "/review/conversation?sender=ada",
+                                  headers={"Accept": "text/html"}).text
+    assert "intent <code>affirm</code>" in page and "steps: actions, slots, sessions" in page
+    assert "<code>few_high_value_accounts</code> Few, high-value accounts justify a named person." in page
+    assert "Saved block" in page and "final version 1" in page and "Dedicated personal assistance" in page
+    markdown = signed_in(servers).get(servers.web_url + "/review/conversation.md?sender=ada").text
+    assert markdown.startswith("# Conversation: Brewbox") and "> yes, save it" in markdown
+
+
+# --- refusals ----------------------------------------------------------------------------------
+
+
+def test_the_route_list_of_this_test_is_every_route_of_the_dashboard():
+    source = (ROOT / "bot" / "web" / "review.py").read_text()
+    declared = {(m.upper(), "/review" + p) for m, p in re.findall(r'@bp\.(get|post)\("([^"]*)"\)', source)}
+    sign_in = {("GET", "/review/login"), ("POST", "/review/login")}  # open to all, by design
+    assert declared == {(m, r.split("?")[0]) for m, r in ROUTES} | sign_in
+
+
+@pytest.mark.parametrize("method, route", ROUTES)
+def test_every_route_is_refused_without_a_session(servers, founders, method, route):
+    url = servers.web_url + route
+    script = requests.request(method, url, allow_redirects=False, headers={"Origin": servers.web_url})
+    assert script.status_code == 401 and script.json() == {"error": "sign in first"}
+    forged = requests.request(method, url, allow_redirects=False, cookies={"rapport_review": "forged.cookie.value"},
+                              headers={"Origin": servers.web_url})
+    assert forged.status_code == 401
+    if method == "GET":
+        browser = requests.get(url, allow_redirects=False, headers={"Accept": "text/html"})
+        assert browser.status_code == 303 and browser.headers["Location"].startswith("/review/login?next=")
+
+
+def test_a_coordinator_gets_404_for_another_cohorts_transcript_search_chart_and_export(servers, founders):
+    cora = signed_in(servers)
+    for route in ["/review/conversation?sender=bob", "/review/conversation.md?sender=bob",
+                  f"/review/search?q=zebra&cohort={FALL}", f"/review/charts?cohort={FALL}",
+                  f"/review/export.csv?cohort={FALL}", f"/review/export.json?cohort={FALL}",
+                  f"/review/cards?cohort={FALL}", f"/review/conversations?cohort={FALL}", "/review/users",
+                  "/review/conversation?sender=nobody-at-all"]:
+        assert cora.get(servers.web_url + route).status_code == 404, route
+    assert cora.get(servers.web_url + "/review/search?q=zebra").json() == {"hits": []}
+    listed = cora.get(servers.web_url + "/review/conversations").json()["conversations"]
+    assert {r["cohort"] for r in listed} == {SPRING}
+    exported = list(csv.DictReader(io.StringIO(cora.get(servers.web_url + "/review/export.csv").text)))
+    assert {r["cohort"] for r in exported} == {SPRING} and "bob" not in {r["founder"] for r in exported}
+    token = csrf_of(cora, servers)
+    tagged = cora.post(servers.web_url + "/review/conversation/tags", data={"sender": "bob", "tag": "x"},
+                       headers={"Origin": servers.web_url, "X-CSRF-Token": token})
+    assert tagged.status_code == 404
+
+
+def test_a_post_needs_the_csrf_token_and_the_dashboards_origin(servers, founders):
+    cora = signed_in(servers)
+    token = csrf_of(cora, servers)
+    url = servers.web_url + "/review/conversation/tags"
+    for headers, data in [({"Origin": servers.web_url}, {}),
+                          ({"Origin": servers.web_url}, {"csrf_token": "wrong"}),
+                          ({"Origin": "http://evil.example"}, {"csrf_token": token}),
+                          ({}, {"csrf_token": token})]:
+        answer = cora.post(url, data={"sender": "ada", "tag": "csrf", **data}, headers=headers, allow_redirects=False)
+        assert answer.status_code == 403, (headers, data)
+    ok = cora.post(url, data={"sender": "ada", "tag": "csrf", "csrf_token": token},
+                   headers={"Origin": servers.web_url}, allow_redirects=False)
+    assert ok.status_code == 303
+    assert "csrf" in cora.get(servers.web_url + "/review/conversations?tag=csrf").text
+    other = signed_in(servers)  # another session's token does not work for this one
+    assert other.post(url, data={"sender": "ada", "tag": "x", "csrf_token": token},
+                      headers={"Origin": servers.web_url}).status_code == 403
+    login = requests.post(servers.web_url + "/review/login", data={"username": CORA[0], "password": CORA[1]},
+                          headers={"Origin": servers.web_url}, allow_redirects=False)
+    assert login.status_code == 403, "a sign-in from elsewhere (no login token) is refused"
+
+
+def test_logging_out_kills_the_cookie_even_for_a_kept_copy(servers, founders):
+    cora = signed_in(servers)
+    kept = dict(cora.cookies)
+    cookie = [c for c in cora.cookies if c.name == "rapport_review"][0]
+    assert cookie.has_nonstandard_attr("HttpOnly") and cookie.path == "/review"
+    token = csrf_of(cora, servers)
+    assert cora.post(servers.web_url + "/review/logout", data={"csrf_token": token},
+                     headers={"Origin": servers.web_url}, allow_redirects=False).status_code == 303
+    again = requests.get(servers.web_url + "/review/conversations", cookies=kept)
+    assert again.status_code == 401
+
+
+def test_five_failed_sign_ins_give_429(servers, founders):
+    subprocess.run([str(VENV_BIN / "python"), "-m", "bot", "users", "add", "dora", "--cohort", SPRING], cwd=ROOT,
+                   env={**servers.env, "REVIEW_PASSWORD": "dora's password"}, check=True, capture_output=True)
+    session = requests.Session()
+    token = re.search(r'name="csrf_token" value="([^"]+)"', session.get(servers.web_url + "/review/login").text)[1]
+
+    def attempt(password):
+        return session.post(servers.web_url + "/review/login", allow_redirects=False,
+                            data={"username": "dora", "password": password, "csrf_token": token},
+                            headers={"Origin": servers.web_url}).status_code
+
+    assert [attempt(f"wrong {n}") for n in range(5)] == [401] * 5
+    assert attempt("dora's password") == 429
+    assert signed_in(servers) is not None, "other users still sign in"
+
+
+def test_the_dashboard_sends_a_strict_content_security_policy(servers, founders):
+    page = signed_in(servers).get(servers.web_url + "/review/conversations", headers={"Accept": "text/html"})
+    assert "script-src 'self'" in page.headers["Content-Security-Policy"]
+    assert page.headers["X-Frame-Options"] == "DENY" and page.headers["Cache-Control"] == "no-store"
+
+
+def test_an_admin_adds_a_coordinator_in_the_dashboard(servers, founders):
+    admin = signed_in(servers, REVIEW_ADMIN)
+    token = csrf_of(admin, servers)
+    added = admin.post(servers.web_url + "/review/users", allow_redirects=False, headers={"Origin": servers.web_url},
+                       data={"csrf_token": token, "action": "add", "username": "finn", "password": "finn's password",
+                             "role": "coordinator", "cohorts": FALL})
+    assert added.status_code == 303
+    finn = signed_in(servers, ("finn", "finn's password"))
+    assert {r["cohort"] for r in finn.get(servers.web_url + "/review/conversations").json()["conversations"]} == {FALL}
+    bad = admin.post(servers.web_url + "/review/users", headers={"Origin": servers.web_url},
+                     data={"csrf_token": token, "action": "add", "username": "gus", "password": "short",
+                           "role": "coordinator", "cohorts": FALL})
+    assert bad.status_code == 400 and "at least 10" in bad.text
+
+
+# --- the browser -------------------------------------------------------------------------------
+
+
+def test_a_coordinator_reviews_her_cohort_in_the_browser(servers, founders, browser, tmp_path):
+    visit = Visit(browser, tmp_path)
+    page = visit.page
+    try:
+        page.goto(servers.web_url + "/review/conversations")
+        expect(page).to_have_url(re.compile(r"/review/login\?next="))
+        page.fill("input[name=username]", CORA[0])
+        page.fill("input[name=password]", CORA[1])
+        page.click("button:has-text('Sign in')")
+        expect(page).to_have_url(re.compile(r"/review/conversations$"))
+        table = page.locator("table.list tbody")
+        expect(table).to_contain_text("Brewbox")
+        expect(table).to_contain_text("Widgetco")
+        expect(table).not_to_contain_text("Fallco")
+        screenshot(page, "review-list.png", tmp_path)
+
+        # Filter: saved blocks only (htmx swaps the results and keeps the filter in the address).
+        page.select_option("select[name=saved]", "yes")
+        expect(table).not_to_contain_text("Widgetco")
+        expect(table).to_contain_text("Brewbox")
+        expect(page).to_have_url(re.compile(r"saved=yes"))
+
+        # Search, with the hits highlighted.
+        page.goto(servers.web_url + "/review/search")
+        page.fill("input[name=q]", "big banks")
+        page.click("button:has-text('Search')")
+        expect(page.locator(".hits mark").first).to_have_text(re.compile("big|banks", re.I))
+        page.locator(".hits a").first.click()
+        expect(page.locator("h1")).to_contain_text("Brewbox")
+
+        # Tag it and add a note (htmx), then see both after a reload.
+        page.fill("input[name=tag]", "Follow up")
+        page.click("button:has-text('Add tag')")
+        expect(page.locator("#review-panel .tags")).to_contain_text("follow up")
+        page.fill("textarea[name=text]", "Strong B2B fit. <b>call</b> next week")
+        page.click("button:has-text('Add note')")
+        expect(page.locator(".notes")).to_contain_text("Strong B2B fit. <b>call</b> next week")
+        expect(page.locator(".notes")).to_contain_text("cora")
+        page.locator(".msg.founder .flag button").first.click()
+        expect(page.locator(".msg.founder .flag button").first).to_contain_text("flagged")
+        page.click("button:has-text('Mark reviewed')")
+        expect(page.locator("#review-panel")).to_contain_text("Reviewed by cora")
+        page.reload()
+        expect(page.locator("#review-panel .tags")).to_contain_text("follow up")
+        expect(page.locator(".notes")).to_contain_text("Strong B2B fit.")
+        screenshot(page, "review-transcript.png", tmp_path)
+
+        # A founder's script is text, and nothing runs.
+        page.goto(servers.web_url + "/review/conversation?sender=eve")
+        expect(page.locator(".msg.founder .text", has_text=XSS)).to_be_visible()
+        expect(page.locator(".msg.founder.low").first).to_be_visible()
+
+        # The funnel: clicking the "Saved a block" bar opens the list of saved conversations.
+        page.goto(servers.web_url + f"/review/charts?cohort={SPRING}")
+        page.wait_for_function("() => window.Chart && Chart.getChart('funnel')")
+        screenshot(page, "review-charts.png", tmp_path)
+        bar = page.evaluate("""() => { const el = Chart.getChart('funnel').getDatasetMeta(0).data[3];
+                                       return {x: el.x, y: (el.y + el.base) / 2}; }""")
+        page.locator("#funnel").click(position=bar)
+        expect(page).to_have_url(re.compile(r"/review/conversations\?.*reached=saved"))
+        expect(table).to_contain_text("Brewbox")
+        expect(table).not_to_contain_text("Widgetco")
+
+        # The CSV of the cohort.
+        page.goto(servers.web_url + f"/review/conversations?cohort={SPRING}")
+        with page.expect_download() as download:
+            page.click("a:has-text('CSV')")
+        path = tmp_path / "export.csv"
+        download.value.save_as(path)
+        exported = list(csv.DictReader(io.StringIO(path.read_text())))
+        assert {r["founder"] for r in exported} >= {"ada", "eve", founders["widget"]}
+        assert {r["cohort"] for r in exported} == {SPRING}
+        ada = [r for r in exported if r["founder"] == "ada"][0]
+        assert "follow up" in ada["tags"] and ada["reviewed_by"] == "cora" and "Big banks" in ada["segments"]
+    finally:
+        dialogs, errors, outside = visit.dialogs, visit.errors, visit.outside_requests
+        visit.close()
+    assert dialogs == [] and errors == []
+    assert outside == [], "the browser made requests beyond the app"
+
+
+# --- deletion ----------------------------------------------------------------------------------
+
+
+def test_a_deleted_founder_is_absent_from_list_search_and_export(servers, founders):
+    admin = signed_in(servers, REVIEW_ADMIN)
+    assert admin.get(servers.web_url + "/review/search?q=zebra").json()["hits"]
+    with sqlite3.connect(servers.tracker_db) as conn:  # what the Rasa server's delete path does
+        conn.execute("DELETE FROM events WHERE sender_id = 'bob'")
+    forgotten = subprocess.run([str(VENV_BIN / "python"), "-m", "bot", "review", "update"], cwd=ROOT,
+                               env=servers.env, capture_output=True, text=True, timeout=120)
+    assert forgotten.returncode == 0, forgotten.stderr
+    listed = admin.get(servers.web_url + "/review/conversations").json()["conversations"]
+    assert "bob" not in {r["sender_id"] for r in listed} and "ada" in {r["sender_id"] for r in listed}
+    assert admin.get(servers.web_url + "/review/search?q=zebra").json() == {"hits": []}
+    assert "bob" not in admin.get(servers.web_url + "/review/export.csv").text
+    assert all(r["founder"] != "bob" for r in json.loads(admin.get(servers.web_url + "/review/export.json").text))
+    assert admin.get(servers.web_url + "/review/conversation?sender=bob").status_code == 404
