@@ -19,6 +19,14 @@ export CANVAS_DB_URL ?= sqlite:///var/canvas.db
 export TRACKER_DB ?= var/tracker.db
 # Web pages besides the web app's own that may embed the coach (comma-separated origins).
 export WEB_ORIGINS ?=
+# The review dashboard at /review (see the README): its database, session key, first admin.
+export REVIEW_DB_URL ?= sqlite:///var/review.db
+export REVIEW_SECRET_KEY ?=
+export REVIEW_ADMIN_USER ?=
+export REVIEW_ADMIN_PASSWORD ?=
+export REVIEW_ORIGIN ?=
+export REVIEW_COOKIE_SECURE ?=
+export REVIEW_SESSION_HOURS ?=
 # TensorFlow is loud at start-up; its warnings say nothing about the coach.
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PYTHONUNBUFFERED := 1
@@ -64,6 +72,7 @@ run: setup train widget
 	@echo ""
 	@echo "Rapport is starting (the Rasa server takes about 15 seconds to load):"
 	@echo "  widget:  http://localhost:$(WEB_PORT)/"
+	@echo "  review:  http://localhost:$(WEB_PORT)/review   (first user: python -m bot users add NAME --role admin)"
 	@echo "  REST:    curl -s localhost:$(RASA_PORT)/webhooks/rest/webhook -d '{\"sender\": \"me\", \"message\": \"hi\"}'"
 	@echo "  shell:   make shell   (in another terminal)"
 	@echo "  actions: http://localhost:$(ACTIONS_PORT)/health"

@@ -474,3 +474,15 @@ def test_failures_older_than_15_minutes_no_longer_count(users, db):
     with db.begin() as conn:
         conn.exec_driver_sql("UPDATE review_failed_logins SET at = at - 901")
     assert users.sign_in("ann", PASSWORD, "10.0.0.1") is not None
+
+
+def test_the_dashboards_plain_python_loads_neither_rasa_nor_sanic():
+    code = ("import importlib, pkgutil, sys, bot.review\n"
+            "for m in pkgutil.iter_modules(bot.review.__path__): importlib.import_module('bot.review.' + m.name)\n"
+            "print(','.join(sorted(m for m in sys.modules if m.split('.')[0] in ('rasa', 'rasa_sdk', 'sanic'))))\n")
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == ""

@@ -72,6 +72,10 @@ def founders(servers, browser, tmp_path_factory) -> Dict[str, str]:
         servers.say("eve", text, {"cohort": SPRING})
     for text in ["hi", "yes, let's go", "Fallco, we sell autumn leaves to zebra farms"]:
         servers.say("bob", text, {"cohort": FALL})
+    for text in SAVE_A_BLOCK[:4]:  # stops when asked about expertise and personal touch
+        servers.say("kim", text.replace("Brewbox", "Kimchi Club"), {"cohort": SPRING})
+    for text in ["hello", "asdf ghjk", "yes", "Leafy, plants for offices", "hmm"]:
+        servers.say("lee", text, {"cohort": SPRING})
     visit = Visit(browser, tmp_path_factory.mktemp("widget"))
     try:
         visit.page.goto(f"{servers.web_url}/?cohort={SPRING}")
@@ -88,7 +92,7 @@ def founders(servers, browser, tmp_path_factory) -> Dict[str, str]:
                            cwd=ROOT, env={**servers.env, "REVIEW_PASSWORD": CORA[1]}, capture_output=True,
                            text=True, timeout=120)
     assert added.returncode == 0, added.stderr
-    return {"ada": "ada", "eve": "eve", "bob": "bob", "widget": widget_sender}
+    return {"ada": "ada", "eve": "eve", "bob": "bob", "kim": "kim", "lee": "lee", "widget": widget_sender}
 
 
 def signed_in(servers, user=CORA) -> requests.Session:

@@ -147,7 +147,9 @@ def _conditions(account: Account, filters: Filters) -> List[Any]:
             conditions.append(column >= number * scale if compare == "ge" else
                               (column <= number * scale if compare == "le" else column < number * scale))
     if f.get("stage"):
-        conditions.append(Conversation.stage == f.get("stage"))
+        stage = f.get("stage")
+        conditions.append(or_(Conversation.stage.is_(None), Conversation.stage == stage) if stage == "intro"
+                          else Conversation.stage == stage)
     if f.get("saved") in ("yes", "no"):
         conditions.append(Conversation.saved.is_(f.get("saved") == "yes"))
     if f.get("reached"):

@@ -330,17 +330,15 @@ def review_blueprint(settings: Optional[ReviewSettings] = None) -> Blueprint:
 
     def chosen_cohort(request: Request, account: Account, cohorts: List[str]) -> str:
         cohort = request.args.get("cohort")
-        if cohort is None:
-            if not cohorts:
-                raise NotFound()
-            return cohorts[0]
-        return cohort
+        return cohorts[0] if cohort is None else cohort
 
     @bp.get("/charts")
     @signed_in()
     async def charts(request: Request, account: Account):
         await blocking(dash.read_model.update_if_due)
         cohorts, _ = await blocking(queries.cohorts_and_channels, dash.db, account)
+        if not cohorts and request.args.get("cohort") is None:
+            return render(request, "charts.html", cohort=None, cohorts=[], data=None)
         cohort = chosen_cohort(request, account, cohorts)
         data = await blocking(queries.charts, dash.db, account, cohort)
         return render(request, "charts.html", cohort=cohort, cohorts=cohorts, data=data)
