@@ -14,17 +14,16 @@ import json
 import re
 import sqlite3
 import subprocess
-from pathlib import Path
-from typing import Dict, Iterator
+from typing import Dict
 
 import pytest
 import requests
-from playwright.sync_api import Browser, expect, sync_playwright
+from playwright.sync_api import expect
 
 from tests import review_events as ev
 from tests.coach_servers import ROOT, VENV_BIN
-from tests.test_web_widget import Visit, screenshot
-from tests.web_helpers import REVIEW_ADMIN, WebCoachServers, launch_chromium
+from tests.test_web_widget import Visit, browser, screenshot, servers  # noqa: F401 (the same servers and browser)
+from tests.web_helpers import REVIEW_ADMIN
 
 SPRING, FALL = "SPRING-26", "FALL-26"
 CORA = ("cora", "cora's password 1")  # coordinator of SPRING-26
@@ -40,26 +39,6 @@ ROUTES = [("GET", "/review/"), ("GET", "/review/conversations"), ("GET", "/revie
           ("POST", "/review/conversation/notes"), ("POST", "/review/conversation/flag"),
           ("GET", "/review/charts"), ("GET", "/review/export.csv"), ("GET", "/review/export.json"),
           ("GET", "/review/cards"), ("GET", "/review/users"), ("POST", "/review/users"), ("POST", "/review/logout")]
-
-
-@pytest.fixture(scope="module")
-def servers(tmp_path_factory) -> Iterator[WebCoachServers]:
-    coach = WebCoachServers(tmp_path_factory.mktemp("review"))
-    try:
-        coach.start_actions()
-        coach.start_rasa()
-        coach.start_web()
-        yield coach
-    finally:
-        coach.stop()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = launch_chromium(playwright)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture(scope="module")

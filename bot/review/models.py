@@ -27,13 +27,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import declarative_base
 
-NAMING_CONVENTION = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
+from bot.coach.store.models import NAMING_CONVENTION  # the same constraint names as the canvas store's
+
 Base = declarative_base(metadata=MetaData(naming_convention=NAMING_CONVENTION))
 ROLES = ("admin", "coordinator", "mentor")
 

@@ -107,7 +107,7 @@ def summarize(sender_id: str, events: Sequence[Sequence[Any]]) -> Optional[Summa
     last_segments: List[Dict[str, Any]] = []
     for event_id, _sender, type_name, timestamp, intent_name, action_name, raw in events:
         if type_name == "user":
-            data = _json(raw)
+            data = event_data(raw)
             summary.turns += 1
             cohort = cohort_of(data)
             if cohort:
@@ -122,7 +122,7 @@ def summarize(sender_id: str, events: Sequence[Sequence[Any]]) -> Optional[Summa
                 summary.messages.append(dict(event_id=event_id, speaker="founder", text=str(data["text"]),
                                              intent=intent_name, confidence=confidence, timestamp=timestamp or 0.0))
         elif type_name == "bot":
-            data = _json(raw)
+            data = event_data(raw)
             if isinstance((data.get("metadata") or {}).get("advice"), dict):
                 summary.recommended = True
             if data.get("text"):
@@ -132,7 +132,7 @@ def summarize(sender_id: str, events: Sequence[Sequence[Any]]) -> Optional[Summa
             if action_name == "action_recommend":
                 summary.recommended = True
         elif type_name == "slot" and action_name in WATCHED_SLOTS:
-            value = _json(raw).get("value")
+            value = event_data(raw).get("value")
             if action_name == "requested_slot":
                 requested = value if isinstance(value, str) else None
             elif action_name == "stage" and isinstance(value, str):
@@ -163,7 +163,7 @@ def summarize(sender_id: str, events: Sequence[Sequence[Any]]) -> Optional[Summa
     return summary
 
 
-def _json(raw: Any) -> Dict[str, Any]:
+def event_data(raw: Any) -> Dict[str, Any]:
     try:
         value = json.loads(raw) if isinstance(raw, (str, bytes)) else raw
     except ValueError:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Dict, List, Optional, Sequence
 
-from bot.review.read_model import LOW_CONFIDENCE, after_last_restart
+from bot.review.read_model import LOW_CONFIDENCE, after_last_restart, event_data
 from bot.review.tracker import TrackerEvents
 
 PAGE_EVENTS = 400  # events per transcript page (about 60 turns of the coach)
@@ -36,7 +36,7 @@ def entries(events: Sequence[Sequence[Any]]) -> List[Entry]:
     """Tracker rows (oldest first) as transcript entries."""
     result: List[Entry] = []
     for event_id, _sender, type_name, timestamp, intent_name, action_name, raw in events:
-        data = _json(raw)
+        data = event_data(raw)
         if type_name == "user":
             intent = (data.get("parse_data") or {}).get("intent") or {}
             confidence = intent.get("confidence")
@@ -133,10 +133,3 @@ def _escape_markdown(text: str) -> str:
 def _line(text: Any) -> str:
     return " ".join(str(text).split())
 
-
-def _json(raw: Any) -> Dict[str, Any]:
-    try:
-        value = json.loads(raw) if isinstance(raw, (str, bytes)) else raw
-    except ValueError:
-        return {}
-    return value if isinstance(value, dict) else {}

@@ -349,21 +349,24 @@ def review_blueprint(settings: Optional[ReviewSettings] = None) -> Blueprint:
         blocks = await blocking(dash.canvas.latest_blocks, [r["sender_id"] for r in rows])
         return exports.export_rows(rows, blocks)
 
+    async def send_export(request: Request, account: Account, kind: str):
+        filters = Filters.from_args(request.args)
+        rows = await export_rows(account, filters)
+        body, content_type = ((exports.to_csv(rows), "text/csv") if kind == "csv"
+                              else (exports.to_json(rows), "application/json"))
+        name = f"blocks-{file_part(filters.get('cohort') or 'all')}.{kind}"
+        return response.text(body, content_type=f"{content_type}; charset=utf-8",
+                             headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
     @bp.get("/export.csv")
     @signed_in()
     async def export_csv(request: Request, account: Account):
-        filters = Filters.from_args(request.args)
-        rows = await export_rows(account, filters)
-        return response.text(exports.to_csv(rows), content_type="text/csv; charset=utf-8", headers={
-            "Content-Disposition": f"attachment; filename=\"blocks-{file_part(filters.get('cohort') or 'all')}.csv\""})
+        return await send_export(request, account, "csv")
 
     @bp.get("/export.json")
     @signed_in()
     async def export_json(request: Request, account: Account):
-        filters = Filters.from_args(request.args)
-        rows = await export_rows(account, filters)
-        return response.text(exports.to_json(rows), content_type="application/json; charset=utf-8", headers={
-            "Content-Disposition": f"attachment; filename=\"blocks-{file_part(filters.get('cohort') or 'all')}.json\""})
+        return await send_export(request, account, "json")
 
     @bp.get("/cards")
     @signed_in()
