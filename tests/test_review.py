@@ -486,3 +486,19 @@ def test_the_dashboards_plain_python_loads_neither_rasa_nor_sanic():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == ""
+
+
+def test_latest_blocks_reads_each_founders_newest_final_block_in_bulk(tmp_path):
+    from bot.coach.store import CanvasStore
+    from tests.conftest import ledgerly_block
+
+    with CanvasStore(f"sqlite:///{tmp_path / 'canvas.db'}") as store:
+        store.save_block("rest", "a", ledgerly_block(status="final"))
+        store.save_block("rest", "a", ledgerly_block(status="final", tweak=" v2"))
+        store.save_block("socketio", "b", ledgerly_block(status="final", venture="Other"))
+        store.save_block("rest", "c", ledgerly_block(status="draft"))
+        blocks = store.latest_blocks(["a", "b", "c", "nobody"] + [f"x{n}" for n in range(1200)])
+        assert set(blocks) == {"a", "b"}
+        assert blocks["a"] == store.latest_block("rest", "a", status="final") and blocks["a"].version == 2
+        assert blocks["b"] == store.latest_block("socketio", "b")
+        assert store.latest_blocks(["c"], status="draft")["c"] == store.latest_block("rest", "c")

@@ -227,11 +227,12 @@ class ReadModel:
                     conn.execute(delete(table).where(table.sender_id == sender))
 
     def update_if_due(self, min_interval_s: float = 1.0) -> None:
-        """update(), at most once a min_interval_s (the web app calls it per request)."""
+        """update() without the sweep, at most once a min_interval_s (the web app
+        calls it per request, and sweeps in the background)."""
         now = time.monotonic()
         if now - self._last_check >= min_interval_s:
             self._last_check = now
-            self.update()
+            self.update(sweep=False)
 
     def rebuild(self) -> int:
         """Everything from scratch; returns the number of conversations."""

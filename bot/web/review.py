@@ -35,7 +35,7 @@ from bot.review.auth import Account, AuthError, TooManyAttempts, Users, csrf_mat
 from bot.review.db import ReviewDB
 from bot.review.models import ROLES
 from bot.review.queries import BadRequest, Filters, NotFound
-from bot.review.read_model import ReadModel
+from bot.review.read_model import SWEEP_EVERY_S, ReadModel
 from bot.review.tracker import TrackerEvents
 
 log = logging.getLogger(__name__)
@@ -169,6 +169,19 @@ def review_blueprint(settings: Optional[ReviewSettings] = None) -> Blueprint:
                     return problem(request, 400, str(exc))
             return wrapper
         return decorate
+
+    @bp.listener("after_server_start")
+    async def start_sweeping(app, loop):
+        app.add_task(sweep_forever())
+
+    async def sweep_forever():
+        """Deleted founders leave the read model within SWEEP_EVERY_S, off the requests' path."""
+        while True:
+            await asyncio.sleep(SWEEP_EVERY_S)
+            try:
+                await blocking(dash.read_model.update, True)
+            except Exception:  # noqa: BLE001 - logged; the next round tries again
+                log.exception("review dashboard: the read model's sweep failed")
 
     @bp.middleware("response")
     async def security_headers(request: Request, resp):
