@@ -14,6 +14,7 @@ import json
 import re
 import sqlite3
 import subprocess
+import time
 from typing import Dict
 
 import pytest
@@ -112,7 +113,7 @@ def test_the_list_shows_every_channels_conversations_as_the_bot_wrote_them(serve
 
 def test_the_transcript_shows_intents_steps_the_saved_block_and_the_rules_that_fired(servers, founders):
     # A recommendation message in the issue-10 shape, as the Rasa server would write it.
-    ev.insert(servers.tracker_db, [ev.bot("ada", 4_000_000_000.0, "**Segment 1: Big banks**", advice=ev.advice())])
+    ev.insert(servers.tracker_db, [ev.bot("ada", time.time(), "**Segment 1: Big banks**", advice=ev.advice())])
     page = signed_in(servers).get(servers.web_url + "/review/conversation?sender=ada",
                                   headers={"Accept": "text/html"}).text
     assert "intent <code>affirm</code>" in page and "steps: actions, slots, sessions" in page
@@ -172,12 +173,12 @@ def test_a_post_needs_the_csrf_token_and_the_dashboards_origin(servers, founders
                           ({"Origin": servers.web_url}, {"csrf_token": "wrong"}),
                           ({"Origin": "http://evil.example"}, {"csrf_token": token}),
                           ({}, {"csrf_token": token})]:
-        answer = cora.post(url, data={"sender": "ada", "tag": "csrf", **data}, headers=headers, allow_redirects=False)
+        answer = cora.post(url, data={"sender": "ada", "tag": "priority", **data}, headers=headers, allow_redirects=False)
         assert answer.status_code == 403, (headers, data)
-    ok = cora.post(url, data={"sender": "ada", "tag": "csrf", "csrf_token": token},
+    ok = cora.post(url, data={"sender": "ada", "tag": "priority", "csrf_token": token},
                    headers={"Origin": servers.web_url}, allow_redirects=False)
     assert ok.status_code == 303
-    assert "csrf" in cora.get(servers.web_url + "/review/conversations?tag=csrf").text
+    assert "priority" in cora.get(servers.web_url + "/review/conversations?tag=priority").text
     other = signed_in(servers)  # another session's token does not work for this one
     assert other.post(url, data={"sender": "ada", "tag": "x", "csrf_token": token},
                       headers={"Origin": servers.web_url}).status_code == 403
@@ -280,9 +281,11 @@ def test_a_coordinator_reviews_her_cohort_in_the_browser(servers, founders, brow
         expect(page.locator(".msg.founder .flag button").first).to_contain_text("flagged")
         page.click("button:has-text('Mark reviewed')")
         expect(page.locator("#review-panel")).to_contain_text("Reviewed by cora")
-        page.reload()
+        page.goto(servers.web_url + "/review/conversation?sender=ada")  # opens on the latest turns
         expect(page.locator("#review-panel .tags")).to_contain_text("follow up")
         expect(page.locator(".notes")).to_contain_text("Strong B2B fit.")
+        expect(page.locator("details.advice").last).to_contain_text("few_high_value_accounts")
+        expect(page.locator(".msg").last).to_be_in_viewport()
         screenshot(page, "review-transcript.png", tmp_path)
 
         # A founder's script is text, and nothing runs.

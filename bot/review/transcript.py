@@ -45,8 +45,11 @@ def entries(events: Sequence[Sequence[Any]]) -> List[Entry]:
                                 float(confidence) if isinstance(confidence, (int, float)) else None))
         elif type_name == "bot":
             advice = (data.get("metadata") or {}).get("advice")
-            buttons = [b.get("title", "") for b in ((data.get("data") or {}).get("buttons") or []) if isinstance(b, dict)]
-            result.append(Entry("coach", event_id, timestamp or 0.0, str(data.get("text") or ""),
+            payload = data.get("data") or {}
+            buttons = [b.get("title", "") for b in (payload.get("buttons") or []) if isinstance(b, dict)]
+            text = str(data.get("text") or "") or (
+                f"({(payload.get('custom') or {}).get('type') or 'custom'} card)" if isinstance(payload.get("custom"), dict) else "")
+            result.append(Entry("coach", event_id, timestamp or 0.0, text,
                                 advice=advice if isinstance(advice, dict) else None, buttons=buttons))
         else:
             step = _step(type_name, action_name, data)
