@@ -231,7 +231,7 @@ def section(r: Dict[str, Any]) -> str:
     ]
     s = r["seeded"]
     lines = [START, "## Review dashboard", "",
-             f"`python -m bench.review` (or `make bench BENCH_ARGS='--steps review'`), {r['when']}, {r['machine']}; "
+             f"`python -m bench.review` (alone; `make bench` runs it as its last step), {r['when']}, {r['machine']}; "
              f"load average before: {r['load_average']}.",
              "",
              f"Seeded: {s['conversations']:,} conversations ({s['events']:,} events, about 60 each, and one of 500 "
@@ -253,7 +253,7 @@ def section(r: Dict[str, Any]) -> str:
               f"{m['charts_ms_median']} ms (median);",
               f"- read model: rebuilt from scratch in {rm['rebuild_s']} s ({rm['conversations']:,} conversations); "
               f"the per-request check with no new events p95 {rm['update_without_new_events_ms_p95']} ms; the "
-              f"sweep for deleted founders (every 30 s) {rm['sweep_ms']} ms.",
+              f"sweep for deleted founders (every 30 s, in the background) {rm['sweep_ms']} ms.",
               "",
               "What bounds them: the list reads one page through the (cohort, last activity, sender) index; search is "
               "FTS5 newest-first, so a common word stops after 50 hits in the user's cohorts; the transcript reads "
