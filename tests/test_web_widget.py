@@ -118,9 +118,9 @@ class Visit:
     def session_id(self) -> str:
         return self.page.evaluate("JSON.parse(localStorage.getItem('chat_session')).session_id")
 
-    def download(self, kind: str) -> Path:
+    def download(self, kind: str, within: str = ".rapport-card") -> Path:
         with self.page.expect_download() as info:
-            self.page.locator(f".rapport-card [data-download={kind}]").click()
+            self.page.locator(f"{within} [data-download={kind}]").last.click()
         path = self.tmp_path / info.value.suggested_filename
         info.value.save_as(path)
         return path
@@ -266,6 +266,15 @@ def test_a_founder_talks_a_segment_through_saves_and_takes_the_card(servers, vis
     visit.type("show my canvas")
     expect(shown).to_have_count(before + 1)
 
+    # The founder takes all their data with them: two downloads.
+    visit.type("send me everything you have about me")
+    visit.coach_says("everything I have saved about you")
+    exported = json.loads(visit.download("json", within=".rapport-export").read_text(encoding="utf-8"))
+    assert [(b["venture_name"], b["version"], b["status"]) for b in exported["blocks"]] == [("Brewbox", 1, "final")]
+    assert exported["sender_id"] == session
+    exported_markdown = visit.download("markdown", within=".rapport-export").read_text(encoding="utf-8")
+    assert "# Customer Relationships: Brewbox" in exported_markdown
+
     assert page.evaluate("window.rapportSawTyping === true"), "the typing dots showed before the coach's messages"
     assert visit.dialogs == [], "no script typed by a user ran"
     assert visit.errors == []
@@ -297,7 +306,7 @@ def test_the_coachs_markdown_links_open_in_a_new_tab_and_scripts_never_run(serve
                "[a trick](javascript:alert(1))\n\n- get\n- keep\n- grow\n\n<img src=x onerror=alert(2)>")
     request = urllib.request.Request(
         f"http://127.0.0.1:{servers.rasa_port}/conversations/{visit.session_id()}/tracker/events"
-        "?output_channel=socketio&execute_side_effects=true",
+        f"?output_channel=socketio&execute_side_effects=true&token={servers.api_token}",
         data=json.dumps([{"event": "bot", "text": message}]).encode(), headers={"Content-Type": "application/json"})
     urllib.request.urlopen(request, timeout=30).close()
 
