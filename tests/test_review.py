@@ -190,6 +190,17 @@ def test_a_restart_event_purges_the_founders_earlier_words(model, tracker_path, 
     assert queries.all_conversations(db, admin, Filters()) == []
 
 
+def test_what_coordinators_recorded_goes_with_a_restart(model, tracker_path, admin, db):
+    ev.insert(tracker_path, ev.conversation("ada", 1000.0, "SPRING"))
+    model.update()
+    queries.add_note(db, admin, "ada", "about the old conversation")
+    queries.add_tag(db, admin, "ada", "old")
+    ev.insert(tracker_path, [ev.restart("ada", 9000.0), ev.user("ada", 9001.0, "hello again", cohort="SPRING")])
+    model.update()
+    again = queries.conversation(db, admin, "ada")
+    assert again["turns"] == 1 and again["notes"] == [] and again["tags"] == []
+
+
 def test_forget_removes_a_founder_at_once(model, tracker_path, admin, db):
     seed(tracker_path, 3)
     model.update()

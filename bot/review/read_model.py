@@ -223,8 +223,7 @@ class ReadModel:
             for table in (Review, Tag, Flag, Note):
                 recorded |= set(conn.execute(select(table.sender_id).distinct()).scalars())
             for sender in recorded - in_tracker:
-                for table in (Review, Tag, Flag, Note):
-                    conn.execute(delete(table).where(table.sender_id == sender))
+                self._forget_records(conn, sender)
 
     def update_if_due(self, min_interval_s: float = 1.0) -> None:
         """update() without the sweep, at most once a min_interval_s (the web app
@@ -277,21 +276,31 @@ class ReadModel:
 
     def _refresh(self, sender_id: str) -> None:
         summary = summarize(sender_id, self.tracker.events_of(sender_id))
+        if summary is None:  # deleted, or restarted with nothing said since: nothing of them stays
+            self.forget(sender_id)
+            return
         with self.db.begin() as conn:
+            before = conn.execute(select(Conversation.first_event_id)
+                                  .where(Conversation.sender_id == sender_id)).scalar()
+            if before is not None and before != summary.first_event_id:  # a restart since: a new conversation
+                self._forget_records(conn, sender_id)
             self._drop(conn, sender_id)
-            if summary:
-                self._insert(conn, [summary])
-                if self.db.sqlite:
-                    conn.exec_driver_sql("INSERT INTO messages_fts(rowid, text) SELECT id, text FROM rm_messages "
-                                         "WHERE sender_id = ?", (sender_id,))
+            self._insert(conn, [summary])
+            if self.db.sqlite:
+                conn.exec_driver_sql("INSERT INTO messages_fts(rowid, text) SELECT id, text FROM rm_messages "
+                                     "WHERE sender_id = ?", (sender_id,))
 
     def forget(self, sender_id: str) -> None:
         """Removes a founder from the read model, the search index and the
         dashboard's records (tags, notes, flags, reviewed): for the delete path."""
         with self.db.begin() as conn:
             self._drop(conn, sender_id)
-            for table in (Review, Tag, Flag, Note):
-                conn.execute(delete(table).where(table.sender_id == sender_id))
+            self._forget_records(conn, sender_id)
+
+    @staticmethod
+    def _forget_records(conn: Any, sender_id: str) -> None:
+        for table in (Review, Tag, Flag, Note):
+            conn.execute(delete(table).where(table.sender_id == sender_id))
 
     # --- storage -----------------------------------------------------------------
 
