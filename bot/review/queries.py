@@ -288,7 +288,7 @@ def search(db: ReviewDB, account: Account, text: str, cohort: Optional[str] = No
                "JOIN rm_messages m ON m.id = messages_fts.rowid JOIN rm_conversations c ON c.sender_id = m.sender_id "
                f"WHERE messages_fts MATCH :q {where} ORDER BY messages_fts.rowid DESC LIMIT :limit")
         params.update(q=query, limit=limit)
-    else:  # PostgreSQL's text search over the same copy of the text
+    else:  # PostgreSQL's text search over the same copy of the text (its snippets leave out HTML-like tags)
         sql = ("SELECT m.sender_id, m.event_id, m.speaker, m.timestamp, c.cohort, c.venture, "
                "ts_headline('simple', m.text, plainto_tsquery('simple', :q), "
                "'StartSel=\x02, StopSel=\x03, MaxFragments=1, MaxWords=16') FROM rm_messages m "
