@@ -211,13 +211,25 @@ def test_five_failed_sign_ins_give_429(servers, founders):
     token = re.search(r'name="csrf_token" value="([^"]+)"', session.get(servers.web_url + "/review/login").text)[1]
 
     def attempt(password):
-        return session.post(servers.web_url + "/review/login", allow_redirects=False,
-                            data={"username": "dora", "password": password, "csrf_token": token},
-                            headers={"Origin": servers.web_url}).status_code
+        answer = session.post(servers.web_url + "/review/login", allow_redirects=False,
+                              data={"username": "dora", "password": password, "csrf_token": token},
+                              headers={"Origin": servers.web_url})
+        assert answer.status_code != 429 or answer.headers["Retry-After"] == "900"
+        return answer.status_code
 
     assert [attempt(f"wrong {n}") for n in range(5)] == [401] * 5
     assert attempt("dora's password") == 429
     assert signed_in(servers) is not None, "other users still sign in"
+
+
+def test_the_cohorts_blocks_as_json_and_as_printable_cards(servers, founders):
+    cora = signed_in(servers)
+    exported = json.loads(cora.get(servers.web_url + f"/review/export.json?cohort={SPRING}").text)
+    ada = [r for r in exported if r["founder"] == "ada"][0]
+    assert ada["block"]["venture_name"] == "Brewbox" and ada["block"]["segments"][0]["profile"]["name"] == "Big banks"
+    assert all(r["block"] is None for r in exported if r["founder"] != "ada")
+    cards = cora.get(servers.web_url + f"/review/cards?cohort={SPRING}", headers={"Accept": "text/html"}).text
+    assert cards.count('class="canvas-card"') == 1 and "Brewbox" in cards and "Dedicated personal assistance" in cards
 
 
 def test_the_dashboard_sends_a_strict_content_security_policy(servers, founders):

@@ -31,7 +31,7 @@ from sanic.request import Request
 from bot.coach.export import to_markdown as block_markdown
 from bot.coach.store import CanvasStore
 from bot.review import exports, queries, transcript
-from bot.review.auth import Account, AuthError, TooManyAttempts, Users, csrf_matches
+from bot.review.auth import FAILURE_WINDOW_S, Account, AuthError, TooManyAttempts, Users, csrf_matches
 from bot.review.db import ReviewDB
 from bot.review.models import ROLES
 from bot.review.queries import BadRequest, Filters, NotFound
@@ -217,8 +217,10 @@ def review_blueprint(settings: Optional[ReviewSettings] = None) -> Blueprint:
         try:
             cookie = await blocking(dash.users.sign_in, username, password, request.ip or "")
         except TooManyAttempts:
-            return render(request, "login.html", status=429, csrf_token=form.get("csrf_token"), next="",
+            resp = render(request, "login.html", status=429, csrf_token=form.get("csrf_token"), next="",
                           error="Too many failed sign-ins: wait 15 minutes and try again.")
+            resp.headers["Retry-After"] = str(FAILURE_WINDOW_S)
+            return resp
         if cookie is None:
             return render(request, "login.html", status=401, csrf_token=form.get("csrf_token"),
                           next=safe_next(form.get("next")), error="Wrong user name or password.")
