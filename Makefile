@@ -32,6 +32,8 @@ export REVIEW_SESSION_HOURS ?=
 # token is made once into var/actions_token (git ignores var/), so `make run`
 # needs nothing by hand. Recursive (=) so that it is only made when a recipe runs.
 export ACTIONS_HOST ?= 127.0.0.1
+# Where the Rasa server reaches the action server (another machine: use https or a private network).
+export ACTIONS_URL ?= http://127.0.0.1:$(ACTIONS_PORT)/webhook
 ifeq ($(strip $(ACTIONS_TOKEN)),)
 export ACTIONS_TOKEN = $(shell mkdir -p var && umask 077 && { [ -s var/actions_token ] || \
 	head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > var/actions_token; } && cat var/actions_token)
@@ -88,10 +90,13 @@ run: setup train widget
 	@echo ""
 	$(VENV)/bin/honcho start -f Procfile
 
-# The terminal chat goes through the same patched server as `make run`
-# (bot.plugins.rasa_server), talking to the running action server.
+# The terminal chat: Rasa's shell runs the same patched server as `make run`
+# (bot.plugins.rasa_server) on its own loopback port, beside the running one, and
+# talks to the running action server and the same stores.
+SHELL_PORT ?= 5006
 shell: setup train
-	$(PY) -m bot.plugins.rasa_server shell --model $(MODEL) --endpoints endpoints.yml
+	$(PY) -m bot.plugins.rasa_server shell --model $(MODEL) --endpoints endpoints.yml \
+		--interface 127.0.0.1 --port $(SHELL_PORT)
 
 validate: setup
 	$(RASA) data validate --fail-on-warnings

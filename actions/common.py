@@ -13,7 +13,7 @@ from bot.coach import conversation as coach
 from bot.coach.canvas import CanvasBlock, Segment
 from bot.coach.interview import SEGMENT_SLOTS
 from bot.coach.presentation import TurnResult
-from bot.coach.store import CanvasStore
+from bot.coach.store import CanvasStore, founder_channel
 
 logger = logging.getLogger(__name__)
 
@@ -34,7 +34,7 @@ def founder(tracker: Tracker) -> Dict[str, Optional[str]]:
     """Who the founder is for the canvas store: the channel and their sender id."""
     metadata = tracker.latest_message.get("metadata") or {}
     return {
-        "channel": tracker.get_latest_input_channel() or "rest",
+        "channel": founder_channel(tracker.get_latest_input_channel()),
         "sender_id": tracker.sender_id,
         "cohort": tracker.get_slot("cohort") or (metadata.get("cohort") if isinstance(metadata, dict) else None),
     }

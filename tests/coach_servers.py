@@ -48,6 +48,7 @@ class CoachServers:
             # The Rasa server's key to the action server, made afresh for each run.
             "ACTIONS_TOKEN": secrets.token_hex(24),
             "ACTIONS_HOST": "127.0.0.1",
+            "ACTIONS_URL": f"http://127.0.0.1:{self.actions_port}/webhook",
         }
         self.actions: Optional[subprocess.Popen] = None
         self.rasa: Optional[subprocess.Popen] = None

@@ -31,9 +31,14 @@ CHANNEL = "rest"
 @contextmanager
 def sqlite_locked(path: Any, mode: str = "EXCLUSIVE") -> Iterator[None]:
     """Another process holds an SQLite database: EXCLUSIVE stops readers and writers,
-    IMMEDIATE only writers (reads go on, writes wait and time out)."""
+    IMMEDIATE only writers (reads go on, writes wait and time out), READ is a reader
+    in the middle of a read (writers may start, but not commit)."""
     other = sqlite3.connect(str(path), isolation_level=None)
-    other.execute(f"BEGIN {mode}")
+    if mode == "READ":
+        other.execute("BEGIN")
+        other.execute("SELECT COUNT(*) FROM sqlite_master").fetchall()
+    else:
+        other.execute(f"BEGIN {mode}")
     try:
         yield
     finally:

@@ -9,6 +9,7 @@ import sqlite3
 import subprocess
 import sys
 import threading
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -103,6 +104,18 @@ def test_a_forged_call_to_the_action_server_is_refused_and_the_block_stays(coach
     assert "Brewbox" in texts(coach_servers.say(victim, "show my canvas"))
 
 
+def test_a_failing_action_says_only_that_it_failed(coach_servers):
+    """rasa-sdk would answer with the whole request, and Rasa would log the founder's words."""
+    token = coach_servers.env["ACTIONS_TOKEN"]
+    call = forged_call("action_show_canvas", "founder-crash", {"stage": "review", "venture_name": "Brewbox",
+                                                                 "segments": "dentists who need appointments"})
+    call["tracker"]["latest_message"]["text"] = "dentists who need appointments"
+    status, body = post(f"http://127.0.0.1:{coach_servers.actions_port}/webhook?token={token}", call)
+    assert status == 500
+    assert body == {"error": "The action failed.", "action_name": "action_show_canvas"}
+    assert "dentists" not in coach_servers.log("actions")
+
+
 def test_even_with_the_token_the_action_server_cannot_delete_anything(coach_servers):
     """The delete runs in the Rasa server only; the action server has no such action."""
     token = coach_servers.env["ACTIONS_TOKEN"]
@@ -171,7 +184,9 @@ def test_delete_my_data_forgets_the_conversation_and_the_blocks(coach_servers):
 
     reply = coach_servers.say(sender, "please delete my data")
     assert "Yes, delete everything" in buttons(reply)
-    assert coach.DELETED in texts(coach_servers.say(sender, "/confirm_delete"))
+    reply = coach_servers.say(sender, "/confirm_delete")
+    assert coach.DELETED in texts(reply)
+    assert {"type": "data_deleted"} in [r.get("custom") for r in reply], "the widget drops its own copy"
 
     left = events_of(coach_servers, sender)
     stored = json.dumps(left)
@@ -193,18 +208,29 @@ def test_delete_my_data_forgets_the_conversation_and_the_blocks(coach_servers):
     assert "user" in [e["event"] for e in events_of(coach_servers, sender)], "new messages are kept again"
 
 
-@pytest.mark.parametrize("locked_store", ["tracker_db", "canvas_db"])
-def test_a_locked_database_during_the_delete_leaves_both_stores_as_they_were(coach_servers, locked_store):
-    sender = f"founder-locked-{locked_store}"
+def wait_for(condition, timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.2)
+
+
+@pytest.mark.parametrize("locked_store, lock", [("tracker_db", "IMMEDIATE"), ("tracker_db", "READ"),
+                                                ("canvas_db", "IMMEDIATE")])
+def test_a_busy_database_during_the_delete_leaves_both_stores_as_they_were(coach_servers, locked_store, lock):
+    sender = f"founder-locked-{locked_store}-{lock}"
     save_a_block(coach_servers, sender)
     coach_servers.say(sender, "delete my data")
     events_before = len(events_of(coach_servers, sender))
+    failures_logged = coach_servers.log("rasa").count("did not happen")
     replies: List[Any] = []
-    # Another writer holds the database: reads go on, the delete's writes wait and time out.
-    with sqlite_locked(getattr(coach_servers, locked_store), "IMMEDIATE"):
-        turn = threading.Thread(target=lambda: replies.append(coach_servers.say(sender, "/confirm_delete")))
+    turn = threading.Thread(target=lambda: replies.append(coach_servers.say(sender, "/confirm_delete")))
+    # Another writer, or a reader in the middle of a read, holds the database until the
+    # delete has given up; then the turn's own save goes through.
+    with sqlite_locked(getattr(coach_servers, locked_store), lock):
         turn.start()
-        turn.join(timeout=90)
+        wait_for(lambda: coach_servers.log("rasa").count("did not happen") > failures_logged)
+    turn.join(timeout=90)
     assert replies, "the turn answered"
     said = texts(replies[0])
     assert coach.DELETE_INCOMPLETE in said and coach.DELETED not in said

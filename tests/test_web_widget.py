@@ -432,6 +432,33 @@ def test_the_channel_checks_the_origin_of_websockets_too(servers):
     assert cohorts == ["WS-1"]
 
 
+def test_after_delete_my_data_the_browser_keeps_no_copy_either(servers, visit):
+    page = visit.page
+    page.goto(servers.web_url + "/")
+    visit.coach_says("Ready?")
+    visit.click("I'm ready")
+    visit.coach_says("What's your venture called?")
+    visit.type("Secretbrew, we roast beans for hotels")
+    visit.coach_says("First segment")
+    old_session = visit.session_id()
+    assert "Secretbrew" in page.evaluate("localStorage.getItem('chat_session')")
+
+    visit.type("delete my data")
+    visit.coach_says("Delete all your saved blocks")
+    visit.click("Yes, delete everything")
+    visit.coach_says("forgotten this conversation")
+    # The widget drops its copy and starts afresh, in a new conversation.
+    page.wait_for_function("() => !(localStorage.getItem('chat_session') || '').includes('Secretbrew')")
+    page.wait_for_load_state("load")
+    visit.coach_says("Ready?")
+    expect(page.locator(".rw-client", has_text="Secretbrew")).to_have_count(0)
+    assert visit.session_id() != old_session
+    assert "Secretbrew" not in (page.evaluate("localStorage.getItem('chat_session')") or "")
+    assert not rows(servers.tracker_db, "SELECT id FROM events WHERE sender_id = ? AND data LIKE '%Secretbrew%'",
+                    old_session)
+    assert visit.errors == []
+
+
 # ------------------------------------------------------------------ a server restart (last: it restarts Rasa)
 
 

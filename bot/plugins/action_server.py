@@ -74,7 +74,22 @@ def create_app(token: str, actions_package: str = "actions") -> Sanic:
     async def only_the_rasa_server(request: Request) -> Optional[HTTPResponse]:
         return caller_refusal(request, token)
 
+    @app.exception(Exception)
+    async def action_failed(request: Request, exception: Exception) -> HTTPResponse:
+        # rasa-sdk's own handler answers with the whole request, the founder's
+        # conversation included, and Rasa logs that answer: say only what failed.
+        action = (request.json or {}).get("next_action") if _is_json(request) else None
+        logger.error("action %s failed: %s", action, type(exception).__name__)
+        return response.json({"error": "The action failed.", "action_name": action}, status=500)
+
     return app
+
+
+def _is_json(request: Request) -> bool:
+    try:
+        return isinstance(request.json, dict)
+    except Exception:  # noqa: BLE001 - a body that is not JSON is simply not JSON
+        return False
 
 
 def main(argv: Optional[list] = None) -> None:

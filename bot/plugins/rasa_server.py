@@ -1,6 +1,7 @@
 """`python -m bot.plugins.rasa_server run|shell ...`: Rasa's own command line, with the project's patches.
 
-Every change the coach makes to Rasa's private members is one `Patch` in PATCHES.
+Every change the coach makes to Rasa's private members is one `Patch` in patches(),
+and so is every private member it relies on without replacing it.
 At start-up `install()` checks that Rasa is the version the patches were written
 for and that each patched member is still the code they were written against
 (its source's hash); if either changed, the server refuses to start and says
@@ -53,7 +54,7 @@ class Patch:
     owner: Any  # the class or module whose member is replaced
     attribute: str
     source_sha256: str  # of the original member's source, as in RASA_VERSION
-    replacement: Callable[[], Any]  # makes the new member
+    replacement: Optional[Callable[[], Any]]  # makes the new member; None: only relied on, never replaced
     why: str
 
     @property
@@ -141,6 +142,7 @@ def in_process_action_lookup(rasa_lookup: Callable[..., Any]) -> Callable[..., A
 def patches() -> Sequence[Patch]:
     import rasa.core.actions.action as rasa_actions
     from rasa.core.actions.action import ActionSessionStart, RemoteAction
+    from rasa.core.tracker_store import SQLTrackerStore
 
     return (
         Patch(RemoteAction, "_validate_action_result",
@@ -153,6 +155,12 @@ def patches() -> Sequence[Patch]:
               "a63fb2d066efa0bc5a116dc4932299c77736aad3b6b8a85170e0dcafe615bf52",
               lambda: in_process_action_lookup(rasa_actions.action_for_name_or_text),
               "the confirmed delete runs in the Rasa server"),
+        # Not replaced, but CoachTrackerStore (tracker_store.py) overrides the second, which
+        # the first calls: if either changed, a forgotten founder's words could be saved again.
+        Patch(SQLTrackerStore, "save", "57165e46eab3de0866e77f03df0bf7fd5eac2c1de617ed431b934c9a4edfeef6", None,
+              "a turn's save writes only the events _additional_events gives"),
+        Patch(SQLTrackerStore, "_additional_events", "d22f99eb863acb07afee63d9fe3a04ca8464251e67a43eb7d36c2d65ffc1653f",
+              None, "overridden by CoachTrackerStore to keep forgotten events out"),
     )
 
 
@@ -198,15 +206,23 @@ def install() -> None:
                          + "\n- ".join(trouble) + "\nSee bot/plugins/rasa_server.py.")
     for patch in found:
         saved_as = _originals_attribute(patch)
-        if saved_as in patch.owner.__dict__:
+        if patch.replacement is None or saved_as in patch.owner.__dict__:
             continue  # installed already
         setattr(patch.owner, saved_as, patch.owner.__dict__[patch.attribute])
         setattr(patch.owner, patch.attribute, patch.replacement())
 
 
 def refuse_open_api(argv: Sequence[str]) -> Optional[str]:
-    """Why these arguments must not start a server, or None."""
-    if "--enable-api" in argv and not any(a.startswith(("--auth-token", "-t", "--jwt-secret")) for a in argv):
+    """Why these arguments must not start a server, or None. Read with Rasa's own
+    parser, which also takes abbreviations such as --enable."""
+    from rasa.__main__ import create_argument_parser
+
+    try:
+        args, _ = create_argument_parser().parse_known_args(list(argv))
+    except SystemExit:
+        return None  # Rasa itself will say what is wrong with them
+    if getattr(args, "enable_api", False) and not (getattr(args, "auth_token", None)
+                                                    or getattr(args, "jwt_secret", None)):
         return ("--enable-api opens Rasa's HTTP API, which reads and rewrites every conversation: "
                 "start it with --auth-token (or --jwt-secret) as well.")
     return None

@@ -16,8 +16,9 @@ store's events. Why it runs here, and not in the action server:
   store's rows are deleted and committed, then the tracker's transaction
   commits. A locked or unreachable database at either step rolls the tracker back
   and leaves both stores as they were; the founder is told the delete did not
-  happen and can ask again. (The last commit can only fail if the disk fails:
-  SQLite already holds the write lock by then.)
+  happen and can ask again. On SQLite the tracker's transaction begins EXCLUSIVE,
+  so it waits out every reader (the review dashboard reads tracker.db) before the
+  canvas store is touched, and its commit has nobody left to wait for.
 - So action_delete_data is an action of the Rasa server (ActionDeleteData,
   installed by bot.plugins.rasa_server), not of the action server, which cannot
   delete anything any more, even when called with the token.
@@ -25,6 +26,13 @@ store's events. Why it runs here, and not in the action server:
 What stays in the tracker store is the bare fact that the conversation
 restarted: a `restart` event, then the delete action and the coach's "done"
 message. The review dashboard's read model forgets a sender at a `restart` event.
+Deleted rows are overwritten on disk (SQLite's secure_delete), and no SQL error
+message carries the statement's parameters (hide_parameters), so a founder's
+words reach no log.
+
+CoachTrackerStore overrides SQLTrackerStore._additional_events, a private member:
+bot/plugins/rasa_server.py checks at start-up that it and the save() that calls
+it are still the code this was written against.
 """
 from __future__ import annotations
 
@@ -35,12 +43,13 @@ from functools import lru_cache
 from typing import Any, Callable, Dict, Iterator, List, Optional, Text
 
 from rasa.core.actions.action import Action
-from rasa.core.tracker_store import SQLTrackerStore
-from rasa.shared.core.events import BotUttered, Event, Restarted, SlotSet
+import sqlalchemy as sa
+from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
+from rasa.shared.core.events import ActionExecuted, BotUttered, Event, Restarted, SlotSet
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.coach import conversation as coach
-from bot.coach.store import CanvasStore, StoreError
+from bot.coach.store import CanvasStore, StoreError, founder_channel
 
 logger = logging.getLogger(__name__)
 
@@ -63,8 +72,19 @@ class CoachTrackerStore(SQLTrackerStore):
             # Rasa turns an AttributeError from a custom store into a warning and
             # keeps every conversation in memory only; this one must stop the server.
             raise RuntimeError(f"the tracker store could not start: {error}") from error
+        self._private_engine()
         self._forgotten_up_to: Dict[Text, int] = {}
         CoachTrackerStore._active = self
+
+    def _private_engine(self) -> None:
+        """Rasa's engine, remade so that no error message quotes a founder's words,
+        and (SQLite) deleted rows are overwritten rather than left in free pages."""
+        url = self.engine.url
+        self.engine.dispose()
+        self.engine = sa.create_engine(url, hide_parameters=True, **create_engine_kwargs(url))
+        if self.engine.dialect.name == "sqlite":
+            sa.event.listen(self.engine, "connect", _overwrite_deleted_rows)
+        self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
 
     @classmethod
     def active(cls) -> "CoachTrackerStore":
@@ -77,6 +97,8 @@ class CoachTrackerStore(SQLTrackerStore):
         store's delete) inside the same transaction: both happen, or neither."""
         session = self.sessionmaker()
         try:
+            if self.engine.dialect.name == "sqlite":
+                session.execute(sa.text("BEGIN EXCLUSIVE"))  # waits out readers now, not at the commit
             session.query(self.SQLEvent).filter(self.SQLEvent.sender_id == sender_id).delete(
                 synchronize_session=False)
             delete_elsewhere()
@@ -91,15 +113,26 @@ class CoachTrackerStore(SQLTrackerStore):
             session.close()
 
     def forget_turn(self, sender_id: Text, first_kept_event: int) -> None:
-        """The tracker's events before `first_kept_event` were forgotten during this
-        turn: the turn's save must not write them back."""
+        """The tracker's events before `first_kept_event` (the delete action's own
+        ActionExecuted) were forgotten during this turn: its save must not write them back."""
         self._forgotten_up_to[sender_id] = first_kept_event
 
     def _additional_events(self, session: Any, tracker: Any) -> Iterator:
         first_kept = self._forgotten_up_to.pop(tracker.sender_id, None)
-        if first_kept is not None:
+        if first_kept is not None and _is_the_delete(tracker, first_kept):
             return itertools.islice(tracker.events, first_kept, None)
+        # No mark, or a stale one (a turn that never reached its save): Rasa's own count.
         return super()._additional_events(session, tracker)
+
+
+def _is_the_delete(tracker: Any, index: int) -> bool:
+    events = tracker.events
+    return index < len(events) and isinstance(events[index], ActionExecuted) and \
+        events[index].action_name == FORGET_ACTION
+
+
+def _overwrite_deleted_rows(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.execute("PRAGMA secure_delete=ON")
 
 
 @lru_cache(maxsize=1)
@@ -119,7 +152,7 @@ class ActionDeleteData(Action):
         return FORGET_ACTION
 
     async def run(self, output_channel: Any, nlg: Any, tracker: Any, domain: Any) -> List[Event]:
-        channel = tracker.get_latest_input_channel() or "rest"
+        channel = founder_channel(tracker.get_latest_input_channel())
         sender_id = tracker.sender_id
         try:
             store = self._tracker_store or CoachTrackerStore.active()
@@ -130,7 +163,9 @@ class ActionDeleteData(Action):
             return [BotUttered(coach.DELETE_INCOMPLETE, data={"buttons": coach.DELETE_BUTTONS})]
         # Everything the tracker holds up to here, this turn's "yes" included, is forgotten.
         store.forget_turn(sender_id, len(tracker.events))
-        return [BotUttered(coach.DELETED), *forgotten_slots(tracker, domain)]
+        # data_deleted: channels that keep a copy (the widget's local storage) drop it.
+        return [BotUttered(coach.DELETED), BotUttered(data={"custom": {"type": "data_deleted"}}),
+                *forgotten_slots(tracker, domain)]
 
 
 def forgotten_slots(tracker: Any, domain: Any) -> List[SlotSet]:

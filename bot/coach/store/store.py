@@ -34,6 +34,13 @@ DEFAULT_URL = "sqlite:///var/canvas.db"
 PROFILE_FIELDS = [f.name for f in dataclasses.fields(SegmentProfile)]
 
 
+def founder_channel(input_channel: Optional[str]) -> str:
+    """The channel a founder is filed under: the channel of their latest message,
+    "rest" when it came with none. The action server and the Rasa server's delete
+    both find a founder this way."""
+    return input_channel or "rest"
+
+
 class StoreError(Exception):
     """The store could not do what was asked; nothing was half-written."""
 
@@ -51,7 +58,8 @@ class CanvasStore:
         """
         url_obj = make_url((url or os.environ.get("CANVAS_DB_URL") or DEFAULT_URL).strip())
         self._sqlite = url_obj.get_backend_name() == "sqlite"
-        engine_args: Dict[str, Any] = {"future": True}
+        # hide_parameters: no error message (and so no log) quotes a founder's answers.
+        engine_args: Dict[str, Any] = {"future": True, "hide_parameters": True}
         if self._sqlite:
             database = url_obj.database or ""
             if database in ("", ":memory:"):
@@ -301,6 +309,8 @@ def _tune_sqlite(engine: Any) -> None:
         # sqlite3 module's own BEGIN comes late and can't be made IMMEDIATE.
         dbapi_connection.isolation_level = None
         dbapi_connection.execute("PRAGMA foreign_keys=ON")  # SQLite ignores FOREIGN KEY clauses otherwise
+        # A deleted founder's rows are overwritten on disk, not left in free pages.
+        dbapi_connection.execute("PRAGMA secure_delete=ON")
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:

@@ -174,7 +174,23 @@
     host.appendChild(box);
   }
 
-  var CUSTOM_MESSAGES = { canvas_block: renderCard, data_export: renderDataExport };
+  // --- after "delete my data": the browser's copy of the conversation goes too -----
+
+  var SESSION_KEY = "chat_session"; // where rasa-webchat keeps the conversation (params.storage)
+
+  function forgetInThisBrowser(host) {
+    function drop() {
+      try { window.localStorage.removeItem(SESSION_KEY); window.sessionStorage.removeItem(SESSION_KEY); } catch (e) { /* storage off */ }
+    }
+    drop();
+    // rasa-webchat writes its history back on every change: drop it again on the way out.
+    window.addEventListener("beforeunload", drop);
+    host.appendChild(el("p", "rapport-export", "This browser's copy of the conversation is cleared too. Starting afresh…"));
+    // A new page load starts a new, empty conversation.
+    setTimeout(function () { window.location.reload(); }, 2500);
+  }
+
+  var CUSTOM_MESSAGES = { canvas_block: renderCard, data_export: renderDataExport, data_deleted: forgetInThisBrowser };
 
   function customMessageComponent(assetsUrl) {
     // rasa-webchat renders a custom message with the message's keys as props.
