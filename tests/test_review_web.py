@@ -24,6 +24,7 @@ from playwright.sync_api import expect
 
 from tests import review_events as ev
 from tests.coach_servers import ROOT, VENV_BIN
+from tests.conftest import sqlite_locked
 from tests.test_web_widget import Visit, browser, screenshot, servers  # noqa: F401 (the same servers and browser)
 from tests.web_helpers import REVIEW_ADMIN
 
@@ -230,6 +231,18 @@ def test_the_cohorts_blocks_as_json_and_as_printable_cards(servers, founders):
     assert all(r["block"] is None for r in exported if r["founder"] != "ada")
     cards = cora.get(servers.web_url + f"/review/cards?cohort={SPRING}", headers={"Accept": "text/html"}).text
     assert cards.count('class="canvas-card"') == 1 and "Brewbox" in cards and "Dedicated personal assistance" in cards
+
+
+def test_while_the_tracker_is_locked_the_list_answers_and_a_transcript_says_try_again(servers, founders):
+    admin = signed_in(servers, REVIEW_ADMIN)
+    with sqlite_locked(servers.tracker_db):  # e.g. the Rasa server deleting a founder's events
+        time.sleep(1.1)  # past the read model's once-a-second check
+        listed = admin.get(servers.web_url + "/review/conversations")
+        assert listed.status_code == 200 and "ada" in {r["sender_id"] for r in listed.json()["conversations"]}
+        transcript = admin.get(servers.web_url + "/review/conversation?sender=ada")
+        assert transcript.status_code == 503 and transcript.headers["Retry-After"] == "2"
+        assert "try again" in transcript.json()["error"]
+    assert admin.get(servers.web_url + "/review/conversation?sender=ada").status_code == 200
 
 
 def test_the_dashboard_sends_a_strict_content_security_policy(servers, founders):

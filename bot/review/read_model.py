@@ -18,17 +18,20 @@ summarize() is a pure function of one sender's events, tested on its own.
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any, Dict, Iterable, List, Optional, Sequence
 
 from sqlalchemy import delete, insert, select, update
+from sqlalchemy.exc import OperationalError
 
 from bot.review.db import ReviewDB
 from bot.review.models import Conversation, Flag, Message, Note, ReadModelState, Review, Tag
 from bot.review.tracker import TrackerEvents
 
+log = logging.getLogger(__name__)
 LOW_CONFIDENCE = 0.7  # a founder message whose intent scored below this is highlighted
 FEW_CUSTOMERS = 1000  # a segment of at most this many customers is "few"
 RECENT_WINDOW = 1000  # ids re-read on PostgreSQL, where ids can commit out of order
@@ -231,7 +234,10 @@ class ReadModel:
         now = time.monotonic()
         if now - self._last_check >= min_interval_s:
             self._last_check = now
-            self.update(sweep=False)
+            try:
+                self.update(sweep=False)
+            except OperationalError as exc:  # a store is locked or away: show what is known, catch up later
+                log.warning("review dashboard: the read model could not catch up now (%s)", exc.orig)
 
     def rebuild(self) -> int:
         """Everything from scratch; returns the number of conversations."""

@@ -15,6 +15,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import QueuePool
 
+BUSY_TIMEOUT_S = 2.0
 COLUMNS = "id, sender_id, type_name, timestamp, intent_name, action_name, data"
 
 
@@ -32,8 +33,9 @@ class TrackerEvents:
         self.dialect = self.url_obj.get_backend_name()
         args: Dict[str, Any] = {"future": True}
         if self.dialect == "sqlite":
+            # A short wait for the Rasa server's writers (a delete locks the file for milliseconds).
             args.update(poolclass=QueuePool, pool_size=5, max_overflow=10,
-                        connect_args={"check_same_thread": False, "timeout": 10})
+                        connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_S})
         self.engine: Engine = create_engine(self.url_obj, **args)
 
     def close(self) -> None:

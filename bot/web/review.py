@@ -27,9 +27,10 @@ from urllib.parse import quote, urlencode, urlparse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sanic import Blueprint, response
 from sanic.request import Request
+from sqlalchemy.exc import OperationalError
 
 from bot.coach.export import to_markdown as block_markdown
-from bot.coach.store import CanvasStore
+from bot.coach.store import CanvasStore, StoreUnavailable
 from bot.review import exports, queries, transcript
 from bot.review.auth import FAILURE_WINDOW_S, Account, AuthError, TooManyAttempts, Users, csrf_matches
 from bot.review.db import ReviewDB
@@ -145,11 +146,21 @@ def review_blueprint(settings: Optional[ReviewSettings] = None) -> Blueprint:
             return render(request, "error.html", status=status, status_code=status, message=message)
         return response.json({"error": message}, status=status)
 
+    def busy(request: Request):
+        """A database is locked or unreachable: nothing was changed, try again."""
+        log.warning("review dashboard: a database is busy or away (%s)", request.path)
+        resp = problem(request, 503, "the dashboard's data is busy or unreachable: nothing was changed, try again")
+        resp.headers["Retry-After"] = "2"
+        return resp
+
     def signed_in(admin: bool = False):
         def decorate(handler: Callable):
             @functools.wraps(handler)
             async def wrapper(request: Request, *args: Any, **kwargs: Any):
-                account = await blocking(dash.users.account, request.cookies.get(COOKIE))
+                try:
+                    account = await blocking(dash.users.account, request.cookies.get(COOKIE))
+                except OperationalError:
+                    return busy(request)
                 if account is None:
                     return refuse_unsigned(request)
                 request.ctx.account = account
@@ -167,6 +178,8 @@ def review_blueprint(settings: Optional[ReviewSettings] = None) -> Blueprint:
                     return problem(request, 404, "not found")
                 except (BadRequest, AuthError) as exc:
                     return problem(request, 400, str(exc))
+                except (OperationalError, StoreUnavailable):
+                    return busy(request)
             return wrapper
         return decorate
 
@@ -216,6 +229,8 @@ def review_blueprint(settings: Optional[ReviewSettings] = None) -> Blueprint:
         username, password = form.get("username") or "", form.get("password") or ""
         try:
             cookie = await blocking(dash.users.sign_in, username, password, request.ip or "")
+        except OperationalError:
+            return busy(request)
         except TooManyAttempts:
             resp = render(request, "login.html", status=429, csrf_token=form.get("csrf_token"), next="",
                           error="Too many failed sign-ins: wait 15 minutes and try again.")
