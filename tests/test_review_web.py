@@ -245,6 +245,37 @@ def test_while_the_tracker_is_locked_the_list_answers_and_a_transcript_says_try_
     assert admin.get(servers.web_url + "/review/conversation?sender=ada").status_code == 200
 
 
+def test_bad_input_gets_a_clear_answer(servers, founders):
+    cora = signed_in(servers)
+    token = csrf_of(cora, servers)
+    post = {"headers": {"Origin": servers.web_url, "X-CSRF-Token": token}}
+    for route, problem in [("/review/conversations?after=garbage", "page link"),
+                           ("/review/conversations?turns_min=many", "turns_min"),
+                           ("/review/conversations?started_from=yesterday", "started_from"),
+                           ("/review/conversations?reached=everything", "reached")]:
+        answer = cora.get(servers.web_url + route)
+        assert answer.status_code == 400 and problem in answer.json()["error"], route
+    assert cora.get(servers.web_url + "/review/search", params={"q": "x " * 2000}).json() == {"hits": []}
+    assert cora.get(servers.web_url + "/review/search", params={"q": "x" * 100_000}).status_code in (400, 413, 414)
+    assert cora.get(servers.web_url + "/review/search", params={"q": '"* NEAR( OR'}).status_code == 200
+    assert cora.get(servers.web_url + "/review/conversation?sender=ada&before=abc").status_code == 200
+    assert cora.get(servers.web_url + "/review/conversation").status_code == 404
+    for route, data in [("/review/conversation/notes", {"sender": "ada", "text": "   "}),
+                        ("/review/conversation/notes", {"sender": "ada", "text": "x" * 5001}),
+                        ("/review/conversation/tags", {"sender": "ada", "tag": "<b>bold</b>"}),
+                        ("/review/conversation/flag", {"sender": "ada", "event_id": "one"})]:
+        assert cora.post(servers.web_url + route, data=data, **post).status_code == 400, data
+
+
+def test_a_session_outlives_a_restart_of_the_web_app(servers, founders):
+    cora = signed_in(servers)
+    from tests.coach_servers import _stop
+
+    _stop(servers.web)
+    servers.start_web()
+    assert cora.get(servers.web_url + "/review/conversations").status_code == 200
+
+
 def test_the_dashboard_sends_a_strict_content_security_policy(servers, founders):
     page = signed_in(servers).get(servers.web_url + "/review/conversations", headers={"Accept": "text/html"})
     assert "script-src 'self'" in page.headers["Content-Security-Policy"]
