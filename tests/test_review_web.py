@@ -379,8 +379,9 @@ def test_a_coordinator_reviews_her_cohort_in_the_browser(servers, founders, brow
         assert "follow up" in ada["tags"] and ada["reviewed_by"] == "cora" and "Big banks" in ada["segments"]
     finally:
         dialogs, errors, outside = visit.dialogs, visit.errors, visit.outside_requests
+        refused = [line for line in visit.console if "Content Security Policy" in line]
         visit.close()
-    assert dialogs == [] and errors == []
+    assert dialogs == [] and errors == [] and refused == []
     assert outside == [], "the browser made requests beyond the app"
 
 
