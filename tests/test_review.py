@@ -513,3 +513,27 @@ def test_latest_blocks_reads_each_founders_newest_final_block_in_bulk(tmp_path):
         assert blocks["a"] == store.latest_block("rest", "a", status="final") and blocks["a"].version == 2
         assert blocks["b"] == store.latest_block("socketio", "b")
         assert store.latest_blocks(["c"], status="draft")["c"] == store.latest_block("rest", "c")
+
+
+def test_the_command_line_adds_lists_and_refuses_users_with_a_reason(tmp_path, monkeypatch, capsys):
+    from bot.review.cli import main
+
+    monkeypatch.setenv("REVIEW_DB_URL", f"sqlite:///{tmp_path / 'review.db'}")
+    monkeypatch.setenv("TRACKER_DB", str(tmp_path / "tracker.db"))
+    monkeypatch.setenv("REVIEW_PASSWORD", PASSWORD)
+    assert main(["users", "add", "Ada", "--role", "admin"]) == 0
+    assert main(["users", "add", "cora", "--cohort", "SPRING", "--cohort", "FALL"]) == 0
+    assert main(["users", "add", "nocohort"]) == 2
+    assert "at least one cohort" in capsys.readouterr().err
+    assert main(["users", "cohorts", "cora", "SPRING"]) == 0
+    capsys.readouterr()
+    assert main(["users", "list"]) == 0
+    assert capsys.readouterr().out.splitlines() == ["ada\tadmin\t-", "cora\tcoordinator\tSPRING"]
+    monkeypatch.setenv("REVIEW_PASSWORD", "short")
+    assert main(["users", "password", "cora"]) == 2 and "at least 10" in capsys.readouterr().err
+    assert main(["users", "remove", "nobody"]) == 2 and "no user" in capsys.readouterr().err
+    ev.create_tracker(tmp_path / "tracker.db")
+    ev.insert(tmp_path / "tracker.db", ev.conversation("f1", 1000.0, "SPRING"))
+    assert main(["review", "rebuild"]) == 0 and "1 conversations" in capsys.readouterr().out
+    assert main(["review", "forget", "f1"]) == 0
+    assert main(["review", "update"]) == 0
