@@ -528,7 +528,7 @@ def test_the_command_line_adds_lists_and_refuses_users_with_a_reason(tmp_path, m
     assert main(["users", "cohorts", "cora", "SPRING"]) == 0
     capsys.readouterr()
     assert main(["users", "list"]) == 0
-    assert capsys.readouterr().out.splitlines() == ["ada\tadmin\t-", "cora\tcoordinator\tSPRING"]
+    assert capsys.readouterr().out.splitlines() == ["ada\tadmin\t-\t-", "cora\tcoordinator\tSPRING\t-"]
     monkeypatch.setenv("REVIEW_PASSWORD", "short")
     assert main(["users", "password", "cora"]) == 2 and "at least 10" in capsys.readouterr().err
     assert main(["users", "remove", "nobody"]) == 2 and "no user" in capsys.readouterr().err

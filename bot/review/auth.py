@@ -33,6 +33,7 @@ FAILURE_WINDOW_S = 15 * 60
 SESSION_HOURS = 12
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._@-]{0,63}$")
 COHORT = re.compile(r"^[\w .:/-]{1,64}$")
+SLACK_USER = re.compile(r"^[UW][A-Z0-9]{1,31}$")  # a Slack member id, as Slack shows it (U01ABC...)
 MIN_PASSWORD = 10
 
 _hasher = PasswordHasher()  # Argon2id
@@ -57,6 +58,7 @@ class Account:
     role: str
     cohorts: FrozenSet[str] = field(default_factory=frozenset)
     csrf_token: str = ""
+    slack_user_id: Optional[str] = None  # a mentor's Slack member id
 
     @property
     def is_admin(self) -> bool:
@@ -86,6 +88,18 @@ def clean_cohorts(cohorts: Iterable[str]) -> List[str]:
     return result
 
 
+def clean_slack_user(slack_user: Optional[str], role: str) -> Optional[str]:
+    """A mentor's Slack member id ("U01ABC"; "@U01ABC" and "<@U01ABC>" accepted), or None when empty."""
+    value = (slack_user or "").strip().strip("<>").lstrip("@").upper()
+    if not value:
+        return None
+    if role != "mentor":
+        raise AuthError("only a mentor has a Slack user id")
+    if not SLACK_USER.match(value):
+        raise AuthError(f"not a Slack member id: {value[:40]!r} (like U01ABC2DEF, from the member's Slack profile)")
+    return value
+
+
 def hash_password(password: str) -> str:
     if len(password or "") < MIN_PASSWORD:
         raise AuthError(f"a password has at least {MIN_PASSWORD} characters")
@@ -102,22 +116,43 @@ class Users:
 
     # --- managing users --------------------------------------------------------
 
-    def add(self, username: str, password: str, role: str, cohorts: Iterable[str] = ()) -> Account:
+    def add(self, username: str, password: str, role: str, cohorts: Iterable[str] = (),
+            slack_user: Optional[str] = None) -> Account:
         name = clean_username(username)
         if role not in ROLES:
             raise AuthError(f"role is one of {', '.join(ROLES)}")
         codes = clean_cohorts(cohorts)
+        slack_id = clean_slack_user(slack_user, role)
         if role != "admin" and not codes:
             raise AuthError("a coordinator or mentor needs at least one cohort")
         hashed = hash_password(password)
         with self.db.begin() as conn:
             if conn.execute(select(User.id).where(User.username == name)).first():
                 raise AuthError(f"there is already a user {name!r}")
+            self._check_slack_user_free(conn, slack_id, None)
             user_id = conn.execute(insert(User).values(username=name, password_hash=hashed, role=role,
+                                                       slack_user_id=slack_id,
                                                        created_at=time.time())).inserted_primary_key[0]
             for cohort in codes:
                 conn.execute(insert(UserCohort).values(user_id=user_id, cohort=cohort))
-        return Account(user_id, name, role, frozenset(codes))
+        return Account(user_id, name, role, frozenset(codes), slack_user_id=slack_id)
+
+    def set_slack_user(self, username: str, slack_user: Optional[str]) -> None:
+        """Sets (or, with an empty value, clears) a mentor's Slack member id."""
+        with self.db.begin() as conn:
+            user_id = self._user_id(conn, username)
+            role = conn.execute(select(User.role).where(User.id == user_id)).scalar_one()
+            slack_id = clean_slack_user(slack_user, role)
+            self._check_slack_user_free(conn, slack_id, user_id)
+            conn.execute(update(User).where(User.id == user_id).values(slack_user_id=slack_id))
+
+    @staticmethod
+    def _check_slack_user_free(conn, slack_id: Optional[str], user_id: Optional[int]) -> None:
+        if slack_id is None:
+            return
+        other = conn.execute(select(User.username).where(User.slack_user_id == slack_id, User.id != user_id)).scalar()
+        if other is not None:
+            raise AuthError(f"the Slack user {slack_id} is already the mentor {other!r}")
 
     def set_password(self, username: str, password: str) -> None:
         hashed = hash_password(password)
@@ -143,9 +178,11 @@ class Users:
 
     def list(self) -> List[Account]:
         with self.db.read() as conn:
-            users = conn.execute(select(User.id, User.username, User.role).order_by(User.username)).all()
+            users = conn.execute(select(User.id, User.username, User.role, User.slack_user_id)
+                                 .order_by(User.username)).all()
             cohorts = conn.execute(select(UserCohort.user_id, UserCohort.cohort)).all()
-        return [Account(u.id, u.username, u.role, frozenset(c for i, c in cohorts if i == u.id)) for u in users]
+        return [Account(u.id, u.username, u.role, frozenset(c for i, c in cohorts if i == u.id),
+                        slack_user_id=u.slack_user_id) for u in users]
 
     def count(self) -> int:
         with self.db.read() as conn:

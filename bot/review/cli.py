@@ -1,6 +1,8 @@
 """The dashboard's command line (python -m bot ...):
 
-    python -m bot users add NAME --role admin|coordinator|mentor [--cohort CODE ...]   (asks for the password)
+    python -m bot users add NAME --role admin|coordinator|mentor [--cohort CODE ...] [--slack-user U123]
+                                   (asks for the password)
+    python -m bot users slack NAME [U123]   set (or, without an id, clear) a mentor's Slack user id
     python -m bot users list
     python -m bot users password NAME
     python -m bot users cohorts NAME CODE [CODE ...]
@@ -43,12 +45,17 @@ def main(argv: Optional[List[str]] = None) -> int:
     add.add_argument("username")
     add.add_argument("--role", choices=ROLES, default="coordinator")
     add.add_argument("--cohort", action="append", default=[], help="a cohort code (repeat for several)")
+    add.add_argument("--slack-user", default=None, help="a mentor's Slack member id (U...): the Slack app's "
+                                                        "/canvas and Home tab then give them their cohorts' founders")
     users.add_parser("list", help="list the users")
     password = users.add_parser("password", help="set a user's password (ends their sessions)")
     password.add_argument("username")
     cohorts = users.add_parser("cohorts", help="set a coordinator's or mentor's cohorts")
     cohorts.add_argument("username")
     cohorts.add_argument("cohorts", nargs="+")
+    slack = users.add_parser("slack", help="set or clear a mentor's Slack member id")
+    slack.add_argument("username")
+    slack.add_argument("slack_user", nargs="?", default="")
     remove = users.add_parser("remove", help="remove a user")
     remove.add_argument("username")
     review = groups.add_parser("review", help="the review dashboard's read model").add_subparsers(
@@ -65,17 +72,23 @@ def main(argv: Optional[List[str]] = None) -> int:
             # The signing key plays no part in managing users.
             accounts = Users(db, os.environ.get("REVIEW_SECRET_KEY") or "x" * 32)
             if args.command == "add":
-                account = accounts.add(args.username, _password(), args.role, args.cohort)
-                print(f"added {account.username} ({account.role}{': ' + ', '.join(sorted(account.cohorts)) if account.cohorts else ''})")
+                account = accounts.add(args.username, _password(), args.role, args.cohort, args.slack_user)
+                slack_user = f", Slack {account.slack_user_id}" if account.slack_user_id else ""
+                print(f"added {account.username} ({account.role}"
+                      f"{': ' + ', '.join(sorted(account.cohorts)) if account.cohorts else ''}{slack_user})")
             elif args.command == "list":
                 for account in accounts.list():
-                    print(f"{account.username}\t{account.role}\t{','.join(sorted(account.cohorts)) or '-'}")
+                    print(f"{account.username}\t{account.role}\t{','.join(sorted(account.cohorts)) or '-'}"
+                          f"\t{account.slack_user_id or '-'}")
             elif args.command == "password":
                 accounts.set_password(args.username, _password())
                 print(f"password of {args.username} changed; their sessions ended")
             elif args.command == "cohorts":
                 accounts.set_cohorts(args.username, args.cohorts)
                 print(f"{args.username}: {', '.join(args.cohorts)}")
+            elif args.command == "slack":
+                accounts.set_slack_user(args.username, args.slack_user)
+                print(f"{args.username}: Slack user {args.slack_user.strip() or 'cleared'}")
             elif args.command == "remove":
                 accounts.remove(args.username)
                 print(f"removed {args.username}")

@@ -44,6 +44,9 @@ class User(Base):
     password_hash = Column(String(255), nullable=False)  # Argon2id, never the password
     role = Column(String(16), nullable=False)
     created_at = Column(Float, nullable=False)
+    # A mentor's Slack user id (U...): the Slack app's /canvas and App Home take
+    # mentors from here (bot/review/mentors.py). Unique: one dashboard user per Slack user.
+    slack_user_id = Column(String(32), nullable=True, unique=True, index=True)
 
     __table_args__ = (CheckConstraint("role IN ('admin', 'coordinator', 'mentor')", name="role"),)
 

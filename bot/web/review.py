@@ -421,9 +421,12 @@ def review_blueprint(settings: Optional[ReviewSettings] = None) -> Blueprint:
         cohorts = (form.get("cohorts") or "").split(",")
         try:
             if action == "add":
-                await blocking(dash.users.add, name, form.get("password") or "", form.get("role") or "", cohorts)
+                await blocking(dash.users.add, name, form.get("password") or "", form.get("role") or "", cohorts,
+                               form.get("slack_user") or None)
             elif action == "cohorts":
                 await blocking(dash.users.set_cohorts, name, cohorts)
+                if "slack_user" in form:  # a mentor's row also carries their Slack user id
+                    await blocking(dash.users.set_slack_user, name, form.get("slack_user"))
             elif action == "remove" and name != account.username:
                 await blocking(dash.users.remove, name)
             else:

@@ -34,6 +34,7 @@ from bot.coach.export import export_dict, to_markdown
 from bot.coach.store import CanvasStore, StoreError
 from bot.plugins.channels.slack import lookup, render, routing
 from bot.plugins.channels.slack.settings import SettingsError, SlackSettings
+from bot.review.mentors import DashboardMentors
 
 logger = logging.getLogger(__name__)
 
@@ -169,8 +170,9 @@ class SlackInput(InputChannel):
         self._store: Optional[CanvasStore] = None
         self._bot_user: Optional[str] = None
         self._thread_owners: Dict[Tuple[str, str], str] = {}
+        self.mentors = lookup.Mentors(settings.mentors, DashboardMentors()) if settings else None
         if settings:
-            logger.info("Slack is on: %d mentors, %d channels mapped to cohorts, API %s, dedupe %s",
+            logger.info("Slack is on: %d mentors in SLACK_MENTORS (and the review dashboard's), %d channels mapped to cohorts, API %s, dedupe %s",
                         len(settings.mentors), len(settings.channel_cohorts), settings.api_url,
                         "shared in Redis" if self.shared_seen else "in this process")
         else:
@@ -341,7 +343,7 @@ class SlackInput(InputChannel):
         dashboard) and where in Slack it came from. A DM has the default cohort; a thread, its channel's."""
         return {"cohort": self.settings.cohort_of(place.channel),
                 "slack": {"team": place.team, "user": user, "channel": channel, "thread_ts": place.thread_ts,
-                          "owner": place.owner, "mentor": bool(self.settings.cohorts_mentored_by(user)),
+                          "owner": place.owner, "mentor": bool(self.mentors.cohorts_of(user)),
                           **{k: v for k, v in extra.items() if v is not None}}}
 
     # --- one turn --------------------------------------------------------------------------
@@ -461,10 +463,9 @@ class SlackInput(InputChannel):
         if form.get("command") != SLASH_COMMAND:
             return response.json({"response_type": "ephemeral", "text": f"Unknown command {form.get('command')}."})
         user, team = form.get("user_id") or "", form.get("team_id") or ""
-        mentored = self.settings.cohorts_mentored_by(user)
         try:
             answer = await self._in_thread(partial(_canvas_answer, team=team, user=user, text=form.get("text") or "",
-                                                   mentored=mentored), timeout=LOOKUP_TIMEOUT_S)
+                                                   mentors=self.mentors), timeout=LOOKUP_TIMEOUT_S)
         except (StoreError, asyncio.TimeoutError):
             answer = render.SlackPost(STORE_BUSY, render.sections(STORE_BUSY))
         # Answered in the ack itself: ephemeral, within Slack's 3 seconds.
@@ -474,8 +475,7 @@ class SlackInput(InputChannel):
         if not user:
             return
         try:
-            view = await self._in_thread(partial(lookup.home_view, team=team, user=user,
-                                                 mentored=self.settings.cohorts_mentored_by(user)))
+            view = await self._in_thread(partial(_home_view, team=team, user=user, mentors=self.mentors))
         except (StoreError, asyncio.TimeoutError):
             logger.warning("App Home not published: the canvas store is busy.")
             return
@@ -484,8 +484,9 @@ class SlackInput(InputChannel):
     async def _republish_homes(self, place: routing.Place, cohort: Optional[str]) -> None:
         """After a save: the founder's Home tab, and those of the cohort's mentors."""
         await self._publish_home(place.team, place.owner)
-        for mentor, cohorts in self.settings.mentors.items():
-            if cohort in cohorts and mentor != place.owner:
+        loop = asyncio.get_running_loop()
+        for mentor in await loop.run_in_executor(None, self.mentors.of_cohort, cohort):
+            if mentor != place.owner:
                 await self._publish_home(place.team, mentor)
 
     async def _in_thread(self, work: Callable[[CanvasStore], Any], timeout: float = 10.0) -> Any:
@@ -500,8 +501,12 @@ class SlackInput(InputChannel):
         return await asyncio.wait_for(loop.run_in_executor(None, run), timeout)
 
 
-def _canvas_answer(store: CanvasStore, *, team: str, user: str, text: str, mentored) -> render.SlackPost:
-    return lookup.canvas_command(store, team, user, text, mentored)
+def _canvas_answer(store: CanvasStore, *, team: str, user: str, text: str, mentors: lookup.Mentors) -> render.SlackPost:
+    return lookup.canvas_command(store, team, user, text, mentors.cohorts_of(user))
+
+
+def _home_view(store: CanvasStore, *, team: str, user: str, mentors: lookup.Mentors) -> Dict[str, Any]:
+    return lookup.home_view(store, team, user, mentors.cohorts_of(user))
 
 
 def block_json(block: Any) -> str:

@@ -1,13 +1,14 @@
 """`/canvas` and App Home: who may see which saved block, read from the canvas store.
 
 Plain functions over a CanvasStore (synchronous: the channel runs them in a thread).
-A founder sees their own blocks; a mentor (SLACK_MENTORS) also sees the blocks of the
-founders in the cohorts they mentor, from any channel (Slack or the web widget).
+A founder sees their own blocks; a mentor (Mentors: the review dashboard's, else
+SLACK_MENTORS) also sees the blocks of the founders in the cohorts they mentor, from
+any channel (Slack or the web widget).
 """
 from __future__ import annotations
 
 import re
-from typing import Any, Dict, FrozenSet, List, Optional, Tuple
+from typing import Any, Dict, FrozenSet, List, Mapping, Optional, Tuple
 
 from bot.coach.canvas import CanvasBlock
 from bot.coach.store import CanvasStore
@@ -15,6 +16,7 @@ from bot.plugins.channels.slack.render import (
     HOME_START_ACTION, SECTION_CHARS, SlackPost, canvas_blocks, clip, escape,
 )
 from bot.plugins.channels.slack.routing import keys_of_user, place_of
+from bot.review.mentors import DashboardMentors
 
 CHANNEL = "slack"  # the founders' channel in the canvas store, as Rasa names this input channel
 _MENTION = re.compile(r"^<@([A-Z0-9]+)(?:\|[^>]*)?>$")
@@ -31,6 +33,27 @@ HELP = (
 )
 NO_BLOCK_YET = "You have no saved block yet. Send me a direct message (\"hi\") to start."
 NOT_ALLOWED = "You may only look up your own block: only mentors can see other founders' blocks."
+
+
+class Mentors:
+    """Who mentors which cohorts, by Slack user id: the review dashboard's mentors
+    (users with the mentor role and a Slack user id, read at each lookup) and
+    SLACK_MENTORS. When both name the same Slack user, the dashboard wins: its
+    cohorts replace the setting's, so an admin's change there always counts."""
+
+    def __init__(self, setting: Mapping[str, Tuple[str, ...]], dashboard: Optional[DashboardMentors]) -> None:
+        self.setting = setting
+        self.dashboard = dashboard
+
+    def cohorts_of(self, user: Optional[str]) -> FrozenSet[str]:
+        in_dashboard = self.dashboard.cohorts_of(user) if self.dashboard and user else None
+        return in_dashboard if in_dashboard is not None else frozenset(self.setting.get(user or "", ()))
+
+    def of_cohort(self, cohort: Optional[str]) -> List[str]:
+        """The Slack users who mentor this cohort."""
+        in_dashboard = self.dashboard.all() if self.dashboard else {}
+        merged = {**{user: frozenset(cohorts) for user, cohorts in self.setting.items()}, **in_dashboard}
+        return sorted(user for user, cohorts in merged.items() if cohort in cohorts)
 
 
 def _text(text: str) -> SlackPost:

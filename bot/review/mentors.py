@@ -1,0 +1,84 @@
+"""The dashboard's mentors as the Slack app sees them: Slack member id -> cohorts.
+
+Plain Python (no Rasa, no Sanic): the Slack channel in the Rasa server reads the
+review database (REVIEW_DB_URL) through this, read-only, on every lookup, so a
+mentor an admin adds or changes in the dashboard counts at once. Only users with
+the mentor role and a Slack user id are mentors here.
+
+A review database that does not exist yet, is not migrated this far, or cannot be
+read reads as "no mentors" (logged), so the Slack app keeps working on its own
+setting (SLACK_MENTORS) alone.
+"""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Dict, FrozenSet, Optional
+
+from sqlalchemy import create_engine, select
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.review.db import review_db_url
+from bot.review.models import User, UserCohort
+
+logger = logging.getLogger(__name__)
+READ_TIMEOUT_S = 2.0  # how long a lookup waits for a SQLite writer before giving up
+
+
+class DashboardMentors:
+    def __init__(self, url: Optional[str] = None) -> None:
+        url_obj = make_url(url or review_db_url())
+        self._missing_file: Optional[Path] = None
+        if url_obj.get_backend_name() == "sqlite":
+            database = url_obj.database or ""
+            if database in ("", ":memory:"):
+                self._engine: Optional[Engine] = None  # a private in-memory database holds no mentors
+                return
+            path = Path(database).expanduser().resolve()
+            self._missing_file = path
+            # Read-only: this process never writes to the dashboard's database, nor creates it.
+            url_obj = url_obj.set(database=f"file:{path}?mode=ro", query={"uri": "true"})
+            self._engine = create_engine(url_obj, future=True, connect_args={"timeout": READ_TIMEOUT_S})
+        else:
+            self._engine = create_engine(url_obj, future=True, pool_pre_ping=True)
+        self._warned = False
+
+    def all(self) -> Dict[str, FrozenSet[str]]:
+        """Every mentor with a Slack user id, and their cohorts."""
+        return self._read(None)
+
+    def cohorts_of(self, slack_user: Optional[str]) -> Optional[FrozenSet[str]]:
+        """The cohorts of the dashboard's mentor with this Slack user id, or None when the dashboard has none."""
+        if not slack_user:
+            return None
+        return self._read(slack_user).get(slack_user)
+
+    def _read(self, slack_user: Optional[str]) -> Dict[str, FrozenSet[str]]:
+        if self._engine is None or (self._missing_file is not None and not self._missing_file.exists()):
+            return {}
+        query = (select(User.slack_user_id, UserCohort.cohort)
+                 .outerjoin(UserCohort, UserCohort.user_id == User.id)
+                 .where(User.role == "mentor", User.slack_user_id.is_not(None)))
+        if slack_user is not None:
+            query = query.where(User.slack_user_id == slack_user)
+        try:
+            with self._engine.connect() as conn:
+                rows = conn.execute(query).all()
+        except SQLAlchemyError as error:
+            if not self._warned:  # once, not on every lookup; the URL (maybe with a password) is not logged
+                logger.warning("The review dashboard's mentors could not be read (%s); using SLACK_MENTORS only.",
+                               type(error).__name__)
+                self._warned = True
+            return {}
+        self._warned = False
+        mentors: Dict[str, set] = {}
+        for slack_id, cohort in rows:
+            mentors.setdefault(slack_id, set())
+            if cohort:
+                mentors[slack_id].add(cohort)
+        return {slack_id: frozenset(cohorts) for slack_id, cohorts in mentors.items()}
+
+    def close(self) -> None:
+        if self._engine is not None:
+            self._engine.dispose()
