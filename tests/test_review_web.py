@@ -1,7 +1,8 @@
 """The review dashboard for real: the action server, the Rasa server and the web
-app started as `make run` starts them; founders talk to the coach over REST and
-through the widget in Chromium; coordinators then use /review over HTTP and in
-Chromium (Debian's, through Playwright).
+app started as `make run` starts them, with Slack on (its Web API at the fake of
+tests/slack_fake.py); founders talk to the coach over REST, through the widget in
+Chromium and in a Slack DM; coordinators then use /review over HTTP and in
+Chromium (Debian's, through Playwright), and an admin makes a Slack user a mentor.
 
 UPDATE_SCREENSHOTS=1 also writes docs/review-list.png, docs/review-transcript.png
 and docs/review-charts.png.
@@ -25,11 +26,14 @@ from playwright.sync_api import expect
 from tests import review_events as ev
 from tests.coach_servers import ROOT, VENV_BIN
 from tests.conftest import sqlite_locked
-from tests.test_web_widget import Visit, browser, screenshot, servers  # noqa: F401 (the same servers and browser)
-from tests.web_helpers import REVIEW_ADMIN
+from tests.slack_fake import TEAM, SlackUser
+from tests.test_slack_app import MENTOR, STRANGER, SlackCoachServers, fake, talk_to_saved_block  # noqa: F401
+from tests.test_web_widget import Visit, browser, screenshot  # noqa: F401 (the same browser)
+from tests.web_helpers import REVIEW_ADMIN, WebCoachServers
 
 SPRING, FALL = "SPRING-26", "FALL-26"
 CORA = ("cora", "cora's password 1")  # coordinator of SPRING-26
+SLACK_FOUNDER = "U0SAM"  # coaches in a Slack DM: cohort FALL-26 (SLACK_DEFAULT_COHORT)
 XSS = "<script>alert(1)</script>"
 SAVE_A_BLOCK = ["hi", "yes, let's go", "It's called Brewbox, we deliver fresh coffee beans to offices",
                 "about 20 big banks at 200k a year, they renew every year", '/inform{"support_level": "expert"}',
@@ -44,10 +48,31 @@ ROUTES = [("GET", "/review/"), ("GET", "/review/conversations"), ("GET", "/revie
           ("GET", "/review/cards"), ("GET", "/review/users"), ("POST", "/review/users"), ("POST", "/review/logout")]
 
 
+class SlackWebCoachServers(SlackCoachServers, WebCoachServers):
+    """The web app's servers (tests/web_helpers.py) with Slack on as tests/test_slack_app.py
+    turns it on, but: DMs are of cohort FALL-26, and SLACK_MENTORS makes MENTOR a mentor of SPRING-26."""
+
+    def rasa_env(self):
+        return {**super().rasa_env(), "SLACK_DEFAULT_COHORT": FALL, "SLACK_MENTORS": f"{MENTOR}:{SPRING}"}
+
+
 @pytest.fixture(scope="module")
-def founders(servers, browser, tmp_path_factory) -> Dict[str, str]:
+def servers(tmp_path_factory, fake):
+    coach = SlackWebCoachServers(tmp_path_factory.mktemp("web"), fake)
+    try:
+        coach.start_actions()
+        coach.start_rasa()
+        coach.start_web()
+        yield coach
+    finally:
+        coach.stop()
+
+
+@pytest.fixture(scope="module")
+def founders(servers, browser, fake, tmp_path_factory) -> Dict[str, str]:
     """Real conversations: over REST (a saved block, an unfinished one, a hostile
-    one) and one through the widget; a coordinator added with the command line."""
+    one), one through the widget and one in a Slack DM (a saved block, signed
+    requests through the fake Slack); a coordinator added with the command line."""
     for text in SAVE_A_BLOCK:
         servers.say("ada", text, {"cohort": SPRING})
     for text in ["hi", XSS, "qwerty zxcv"]:
@@ -70,11 +95,13 @@ def founders(servers, browser, tmp_path_factory) -> Dict[str, str]:
         widget_sender = visit.session_id()
     finally:
         visit.close()
+    talk_to_saved_block(SlackUser(servers.webhook, fake), fake, SLACK_FOUNDER, "Slackbrew")
     added = subprocess.run([str(VENV_BIN / "python"), "-m", "bot", "users", "add", CORA[0], "--cohort", SPRING],
                            cwd=ROOT, env={**servers.env, "REVIEW_PASSWORD": CORA[1]}, capture_output=True,
                            text=True, timeout=120)
     assert added.returncode == 0, added.stderr
-    return {"ada": "ada", "eve": "eve", "bob": "bob", "kim": "kim", "lee": "lee", "widget": widget_sender}
+    return {"ada": "ada", "eve": "eve", "bob": "bob", "kim": "kim", "lee": "lee", "widget": widget_sender,
+            "slack": f"slack:{TEAM}:{SLACK_FOUNDER}"}
 
 
 def signed_in(servers, user=CORA) -> requests.Session:
@@ -111,6 +138,22 @@ def test_the_list_shows_every_channels_conversations_as_the_bot_wrote_them(serve
     assert bob["cohort"] == FALL and eve["fallbacks"] >= 1 and eve["low_confidence"] >= 1
     keys = [(r["last_active_at"], r["sender_id"]) for r in rows.values()]
     assert keys == sorted(keys, reverse=True), "newest first"
+
+
+def test_a_slack_dm_is_listed_with_channel_slack_and_the_default_cohort_and_its_transcript_opens(servers, founders):
+    admin = signed_in(servers, REVIEW_ADMIN)
+    rows = {r["sender_id"]: r for r in admin.get(servers.web_url + "/review/conversations",
+                                                 params={"channel": "slack"}).json()["conversations"]}
+    assert set(rows) == {founders["slack"]}
+    sam = rows[founders["slack"]]
+    assert (sam["cohort"], sam["channel"], sam["venture"], sam["saved"]) == (FALL, "slack", "Slackbrew", True)
+    page = admin.get(servers.web_url + "/review/conversation", params={"sender": founders["slack"]},
+                     headers={"Accept": "text/html"})
+    assert page.status_code == 200
+    assert "yes, save it" in page.text and "Saved block" in page.text and "Slackbrew" in page.text
+    # Cora coordinates SPRING-26 only: the FALL-26 Slack founder is not hers.
+    assert signed_in(servers).get(servers.web_url + "/review/conversation",
+                                  params={"sender": founders["slack"]}).status_code == 404
 
 
 def test_the_transcript_shows_intents_steps_the_saved_block_and_the_rules_that_fired(servers, founders):
@@ -295,6 +338,58 @@ def test_an_admin_adds_a_coordinator_in_the_dashboard(servers, founders):
                      data={"csrf_token": token, "action": "add", "username": "gus", "password": "short",
                            "role": "coordinator", "cohorts": FALL})
     assert bad.status_code == 400 and "at least 10" in bad.text
+
+
+def test_an_admin_makes_a_slack_user_a_mentor_of_a_cohort_and_the_slack_app_follows(servers, founders, fake):
+    slack = SlackUser(servers.webhook, fake)
+
+    def canvas(user: str, text: str) -> str:
+        answer = slack.command(user, text)
+        assert answer.status == 200 and answer.json()["response_type"] == "ephemeral"
+        return answer.json()["text"]
+
+    # Before: SLACK_MENTORS alone makes MENTOR a mentor of SPRING-26.
+    assert "block: Brewbox" in canvas(MENTOR, "Brewbox") and "No founder in your cohorts" in canvas(MENTOR, "Slackbrew")
+
+    admin = signed_in(servers, REVIEW_ADMIN)
+    token = csrf_of(admin, servers)
+    mia = {"action": "add", "username": "mia", "password": "mia's password", "role": "mentor", "cohorts": FALL,
+           "slack_user": MENTOR}
+    forged = admin.post(servers.web_url + "/review/users", allow_redirects=False, data=mia,
+                        headers={"Origin": servers.web_url})
+    assert forged.status_code == 403 and "block: Brewbox" in canvas(MENTOR, "Brewbox")
+    bad = admin.post(servers.web_url + "/review/users", headers={"Origin": servers.web_url},
+                     data={**mia, "csrf_token": token, "slack_user": "not an id"})
+    assert bad.status_code == 400 and "not a Slack member id" in bad.text
+    added = admin.post(servers.web_url + "/review/users", allow_redirects=False, headers={"Origin": servers.web_url},
+                       data={**mia, "csrf_token": token})
+    assert added.status_code == 303
+    assert MENTOR in admin.get(servers.web_url + "/review/users", headers={"Accept": "text/html"}).text
+
+    # The dashboard wins over SLACK_MENTORS for the same Slack user: FALL-26 now, not SPRING-26.
+    mine = slack.command(MENTOR, "slackbrew").json()
+    assert mine["text"] == f"<@{SLACK_FOUNDER}>'s Customer Relationships block: Slackbrew"
+    assert "Big banks" in json.dumps(mine["blocks"])
+    refused = slack.command(MENTOR, "Brewbox").json()
+    assert f"No founder in your cohorts ({FALL})" in refused["text"] and "Big banks" not in json.dumps(refused["blocks"])
+    assert "may only look up your own" in canvas(STRANGER, "Slackbrew")
+    # Her Home tab lists her cohort's founders.
+    mark = fake.mark()
+    assert slack.send_event({"type": "app_home_opened", "user": MENTOR, "channel": "D0MENTOR", "tab": "home"}).status == 200
+    view = json.dumps(fake.wait_for(lambda: fake.calls_since(mark, "views.publish"), "views.publish")[0].args["view"])
+    assert f"Your founders: {FALL}" in view and f"Your founders: {SPRING}" not in view and "Slackbrew" in view
+
+    # The command line does the same; the admin clears a Slack id on the Users page.
+    otto = subprocess.run([str(VENV_BIN / "python"), "-m", "bot", "users", "add", "otto", "--role", "mentor",
+                           "--cohort", SPRING, "--slack-user", "U0OTTO"], cwd=ROOT,
+                          env={**servers.env, "REVIEW_PASSWORD": "otto's password"}, capture_output=True, text=True,
+                          timeout=120)
+    assert otto.returncode == 0 and "Slack U0OTTO" in otto.stdout, otto.stderr
+    assert "block: Brewbox" in canvas("U0OTTO", "Brewbox")
+    cleared = admin.post(servers.web_url + "/review/users", allow_redirects=False, headers={"Origin": servers.web_url},
+                         data={"csrf_token": token, "action": "cohorts", "username": "otto", "cohorts": SPRING,
+                               "mentor_row": "1", "slack_user": ""})
+    assert cleared.status_code == 303 and "may only look up your own" in canvas("U0OTTO", "Brewbox")
 
 
 # --- the browser -------------------------------------------------------------------------------

@@ -58,7 +58,7 @@ class WebCoachServers(CoachServers):
         if not MODEL.exists():
             raise RuntimeError(f"{MODEL} is missing: `make test` trains it before the tests run")
         self.rasa = self._spawn("rasa", self.rasa_command("--cors", *self.origins(), "--enable-api",
-                                                          "--auth-token", self.api_token))
+                                                          "--auth-token", self.api_token), self.rasa_env())
         self._wait(f"http://127.0.0.1:{self.rasa_port}/", self.rasa, "Rasa server")
 
     def start_web(self) -> None:

@@ -425,8 +425,9 @@ def review_blueprint(settings: Optional[ReviewSettings] = None) -> Blueprint:
                                form.get("slack_user") or None)
             elif action == "cohorts":
                 await blocking(dash.users.set_cohorts, name, cohorts)
-                if "slack_user" in form:  # a mentor's row also carries their Slack user id
-                    await blocking(dash.users.set_slack_user, name, form.get("slack_user"))
+                if form.get("mentor_row"):  # a mentor's row also carries their Slack user id (blank clears it:
+                    # Sanic drops blank fields, so the row says it is a mentor's)
+                    await blocking(dash.users.set_slack_user, name, form.get("slack_user") or "")
             elif action == "remove" and name != account.username:
                 await blocking(dash.users.remove, name)
             else:
