@@ -433,6 +433,38 @@ def test_a_mentor_is_a_user_with_cohorts(users):
     assert [(a.username, a.role, set(a.cohorts)) for a in users.list()] == [("mentor1", "mentor", {"SPRING"})]
 
 
+def test_a_mentors_slack_user_id_is_checked_unique_and_read_back_by_the_slack_app(users, db):
+    from bot.review.mentors import DashboardMentors
+
+    mentors = DashboardMentors(str(db.engine.url))
+    assert mentors.all() == {}
+    users.add("mia", PASSWORD, "mentor", ["SPRING", "FALL"], "<@u0mia>")
+    users.add("cora", PASSWORD, "coordinator", ["SPRING"])
+    assert {a.username: a.slack_user_id for a in users.list()} == {"mia": "U0MIA", "cora": None}
+    assert mentors.all() == {"U0MIA": {"SPRING", "FALL"}} and mentors.cohorts_of("U0NOBODY") is None
+    with pytest.raises(AuthError, match="already the mentor 'mia'"):
+        users.add("max", PASSWORD, "mentor", ["FALL"], "U0MIA")
+    with pytest.raises(AuthError, match="only a mentor"):
+        users.set_slack_user("cora", "U0CORA")
+    with pytest.raises(AuthError, match="not a Slack member id"):
+        users.set_slack_user("mia", "C0CHANNEL")
+    users.set_cohorts("mia", ["WINTER"])
+    assert mentors.cohorts_of("U0MIA") == {"WINTER"}
+    users.set_slack_user("mia", "")
+    assert mentors.all() == {}
+
+
+def test_the_slack_app_reads_no_mentors_from_a_missing_or_unmigrated_dashboard(tmp_path):
+    import sqlite3
+
+    from bot.review.mentors import DashboardMentors
+
+    missing = tmp_path / "none.db"
+    assert DashboardMentors(f"sqlite:///{missing}").all() == {} and not missing.exists()  # read-only: not created
+    sqlite3.connect(tmp_path / "old.db").execute("CREATE TABLE review_users (id INTEGER PRIMARY KEY)").connection.close()
+    assert DashboardMentors(f"sqlite:///{tmp_path / 'old.db'}").cohorts_of("U1") is None
+
+
 def test_signing_out_kills_the_cookie_even_for_a_kept_copy(users, admin):
     cookie = users.sign_in("root", PASSWORD, "9")
     assert users.account(cookie) is not None

@@ -21,6 +21,24 @@ BOT = "UBOT"
 # --- settings ------------------------------------------------------------------------------
 
 
+def test_the_dashboards_mentor_wins_over_slack_mentors_and_the_setting_is_the_fallback(tmp_path):
+    from bot.review.auth import Users
+    from bot.review.db import ReviewDB
+    from bot.review.mentors import DashboardMentors
+
+    url = f"sqlite:///{tmp_path / 'review.db'}"
+    review = ReviewDB(url)
+    Users(review, "k" * 32).add("mia", "mia's password", "mentor", ["FALL-25"], "U01")
+    review.close()
+    mentors = lookup.Mentors(parse_id_map("SLACK_MENTORS", "U01:SPRING-25; U02:SPRING-25,FALL-25"),
+                             DashboardMentors(url))
+    assert mentors.cohorts_of("U01") == {"FALL-25"}  # the dashboard's, not the setting's
+    assert mentors.cohorts_of("U02") == {"SPRING-25", "FALL-25"} and mentors.cohorts_of("U03") == frozenset()
+    assert mentors.of_cohort("SPRING-25") == ["U02"] and mentors.of_cohort("FALL-25") == ["U01", "U02"]
+    without = lookup.Mentors(parse_id_map("SLACK_MENTORS", "U01:SPRING-25"), DashboardMentors(f"sqlite:///{tmp_path}/x.db"))
+    assert without.cohorts_of("U01") == {"SPRING-25"}
+
+
 def test_slack_is_off_without_the_token_or_the_secret():
     assert SlackSettings.from_env({}) is None
     assert SlackSettings.from_env({"SLACK_BOT_TOKEN": "xoxb-1"}) is None
