@@ -24,7 +24,7 @@ import requests
 from playwright.sync_api import expect
 
 from tests import review_events as ev
-from tests.coach_servers import ROOT, VENV_BIN
+from tests.coach_servers import ROOT, VENV_BIN, running_coach
 from tests.conftest import sqlite_locked
 from tests.slack_fake import TEAM, SlackUser
 from tests.test_slack_app import MENTOR, STRANGER, SlackCoachServers, fake, talk_to_saved_block  # noqa: F401
@@ -58,14 +58,10 @@ class SlackWebCoachServers(SlackCoachServers, WebCoachServers):
 
 @pytest.fixture(scope="module")
 def servers(tmp_path_factory, fake):
-    coach = SlackWebCoachServers(tmp_path_factory.mktemp("web"), fake)
-    try:
-        coach.start_actions()
-        coach.start_rasa()
-        coach.start_web()
+    workdir = tmp_path_factory.mktemp("web")
+    with running_coach(workdir, SlackWebCoachServers(workdir, fake)) as coach:
+        coach.start_web()  # stopped with the others
         yield coach
-    finally:
-        coach.stop()
 
 
 @pytest.fixture(scope="module")

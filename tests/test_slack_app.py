@@ -213,8 +213,13 @@ def test_a_dm_conversation_to_a_saved_block_with_app_home_and_export(coach, slac
     with CanvasStore(f"sqlite:///{coach.canvas_db}") as store:
         expected = founder_data_files("slack", key, store.founder_blocks("slack", key))
     uploaded = {u["filename"]: u["bytes"] for u in fake.uploads.values() if u["channel"] == dm_channel(founder)}
-    assert [uploaded[f["filename"]] for f in expected] == [f["content"].encode() for f in expected]
-    assert b"Brewbox" in uploaded["rapport-my-data.md"]
+    # The blocks as the store holds them, the founder's record and the whole conversation (with its times).
+    data, wanted = json.loads(uploaded["rapport-my-data.json"]), json.loads(expected[1]["content"])
+    assert (data["channel"], data["sender_id"], data["blocks"]) == (wanted["channel"], wanted["sender_id"], wanted["blocks"])
+    assert data["founder"]["cohort"] == "OPEN"
+    assert {"from": "founder", "text": "yes, save it"}.items() <= next(
+        m for m in data["conversation"] if m["text"] == "yes, save it").items()
+    assert b"Brewbox" in uploaded["rapport-my-data.md"] and b"## Our conversation" in uploaded["rapport-my-data.md"]
 
     # "Delete my data" works as on the web; the old Export button then says the block is gone.
     ask = dm(slack, fake, founder, "please delete my data")
