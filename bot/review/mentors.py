@@ -30,6 +30,7 @@ class DashboardMentors:
     def __init__(self, url: Optional[str] = None) -> None:
         url_obj = make_url(url or review_db_url())
         self._missing_file: Optional[Path] = None
+        self._warned = False
         if url_obj.get_backend_name() == "sqlite":
             database = url_obj.database or ""
             if database in ("", ":memory:"):
@@ -42,7 +43,6 @@ class DashboardMentors:
             self._engine = create_engine(url_obj, future=True, connect_args={"timeout": READ_TIMEOUT_S})
         else:
             self._engine = create_engine(url_obj, future=True, pool_pre_ping=True)
-        self._warned = False
 
     def all(self) -> Dict[str, FrozenSet[str]]:
         """Every mentor with a Slack user id, and their cohorts."""
