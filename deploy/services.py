@@ -309,12 +309,12 @@ class ScaledSetup:
         for process in self.actions:
             say(f"{process.name}: {process.health}")
             process.start()
+        say(f"nginx on {self.url} (Rasa servers) and 127.0.0.1:{self.nginx.actions_port} (action servers)")
+        self.nginx.start()
         say("Rasa servers: " + ", ".join(p.health for p in self.rasa) + " (about 20 s each)")
         # One at a time: both at once on 2 cores take longer than twice one.
         for process in self.rasa:
             process.start()
-        say(f"nginx on {self.url}")
-        self.nginx.start()
         if self.web:
             say(f"web app: http://127.0.0.1:{self.web_port}/")
             self.web.start()

@@ -75,6 +75,9 @@ def carried_slots(tracker: DialogueStateTracker) -> List[SlotSet]:
 
 
 def install() -> None:
+    from bot.plugins import scaleout
+
+    scaleout.install()
     if not hasattr(RemoteAction, "_rasa_validate_action_result"):
         RemoteAction._rasa_validate_action_result = RemoteAction._validate_action_result
         RemoteAction._validate_action_result = validate_action_answer

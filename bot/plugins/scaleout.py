@@ -1,0 +1,165 @@
+"""Patches of Rasa 3.6 for running several Rasa servers on one database, each a
+small function that bot/plugins/rasa_server.py installs at start-up:
+
+- `no_failsafe_tracker_store`: Rasa wraps every tracker store in
+  FailSafeTrackerStore, which, when the database cannot save a turn, logs the
+  error and keeps the turn's events in memory only: the founder is answered,
+  and the events are lost at the next restart (or never seen by the other Rasa
+  servers). Without the wrapper the error reaches the channel, which answers
+  with a clear error and sends none of the turn's replies.
+- `message_ids_once`: the REST and socket.io channels take a client's message id
+  (REST `message_id`, the widget's own), and Rasa stores it on the user event,
+  but never looks at it: a client that retries after a timeout makes the coach
+  process the message twice. Here a message whose id is already stored for the
+  conversation is not processed again; the replies that followed it the first
+  time are sent again instead. The check runs under the conversation's lock,
+  so with the atomic lock store (bot/plugins/lock_store.py) it holds across
+  Rasa servers.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import re
+from typing import Any, Callable, Dict, List, Optional, Text, Tuple
+
+import sqlalchemy as sa
+from rasa.core.agent import Agent
+from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+from rasa.core.processor import MessageProcessor
+from rasa.core.tracker_store import InMemoryTrackerStore, SQLTrackerStore, TrackerStore
+from rasa.shared.core.events import BotUttered, Event, UserUttered
+
+logger = logging.getLogger(__name__)
+
+# A client's message id: what the channels accept (anything else is refused with
+# a clear error). It is matched inside the stored event's JSON, so it holds no
+# character that JSON would escape.
+MESSAGE_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
+# At most this many events after a message are read back to replay its replies.
+REPLAY_LIMIT = 200
+
+
+def valid_message_id(value: Any) -> bool:
+    return isinstance(value, str) and bool(MESSAGE_ID.match(value))
+
+
+# ---------------------------------------------------------------- no FailSafeTrackerStore
+
+
+def _tracker_store_as_configured(store: Optional[TrackerStore], domain: Any) -> TrackerStore:
+    """Agent._create_tracker_store without the FailSafeTrackerStore wrapper."""
+    if store is None:
+        return InMemoryTrackerStore(domain)
+    store.domain = domain
+    return store
+
+
+def no_failsafe_tracker_store() -> None:
+    Agent._create_tracker_store = staticmethod(_tracker_store_as_configured)
+
+
+# ---------------------------------------------------------------- message ids, once
+
+
+def _sql_store(store: TrackerStore) -> Optional[SQLTrackerStore]:
+    """The SQL tracker store inside Rasa's wrappers, if that is what it is."""
+    for _ in range(3):
+        if isinstance(store, SQLTrackerStore):
+            return store
+        store = getattr(store, "_tracker_store", None)
+    return None
+
+
+def _like_pattern(message_id: Text) -> Text:
+    quoted = json.dumps({"message_id": message_id})[1:-1]  # "message_id": "<id>", as the event is stored
+    return "%" + quoted.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def _stored_replies_sql(store: SQLTrackerStore, sender_id: Text, message_id: Text) -> Optional[List[Dict]]:
+    events = store.SQLEvent.__table__
+    with store.engine.connect() as connection:
+        first = connection.execute(
+            sa.select(events.c.id).where(events.c.sender_id == sender_id, events.c.type_name == UserUttered.type_name,
+                                         events.c.data.like(_like_pattern(message_id), escape="\\"))
+            .order_by(events.c.id).limit(1)).scalar()
+        if first is None:
+            return None
+        rows = connection.execute(
+            sa.select(events.c.type_name, events.c.data).where(events.c.sender_id == sender_id, events.c.id > first)
+            .order_by(events.c.id).limit(REPLAY_LIMIT)).all()
+    replies = []
+    for type_name, data in rows:
+        if type_name == UserUttered.type_name:
+            break
+        if type_name == BotUttered.type_name:
+            replies.append(Event.from_parameters(json.loads(data)).message())
+    return replies
+
+
+async def _stored_replies_tracker(store: TrackerStore, sender_id: Text, message_id: Text) -> Optional[List[Dict]]:
+    tracker = await store.retrieve_full_tracker(sender_id)
+    if tracker is None:
+        return None
+    replies: Optional[List[Dict]] = None
+    for event in tracker.events:
+        if isinstance(event, UserUttered):
+            if replies is not None:
+                break
+            if event.message_id == message_id:
+                replies = []
+        elif isinstance(event, BotUttered) and replies is not None:
+            replies.append(event.message())
+    return replies
+
+
+async def stored_replies(store: TrackerStore, sender_id: Text, message_id: Text) -> Optional[List[Dict]]:
+    """The coach's replies to the conversation's message with this id, or None
+    if no such message is stored."""
+    sql = _sql_store(store)
+    if sql is not None:
+        return _stored_replies_sql(sql, sender_id, message_id)
+    return await _stored_replies_tracker(store, sender_id, message_id)
+
+
+def _once(handle_message: Callable) -> Callable:
+    async def handle_message_once(self: MessageProcessor, message: UserMessage) -> Optional[List[Dict[Text, Any]]]:
+        if not getattr(message, "client_message_id", False):
+            return await handle_message(self, message)
+        replies = await stored_replies(self.tracker_store, message.sender_id, message.message_id)
+        if replies is None:
+            return await handle_message(self, message)
+        logger.info("A message id already processed came again; its replies are sent again, it is not processed.")
+        output = message.output_channel
+        for reply in replies:
+            await output.send_response(message.sender_id, reply)
+        return output.messages if isinstance(output, CollectingOutputChannel) else None
+
+    handle_message_once.__wrapped__ = handle_message
+    return handle_message_once
+
+
+def message_ids_once() -> None:
+    if not hasattr(MessageProcessor.handle_message, "__wrapped__"):
+        MessageProcessor.handle_message = _once(MessageProcessor.handle_message)
+
+
+def client_message(text: Text, output_channel: Any, sender_id: Text, message_id: Optional[Text],
+                   **kwargs: Any) -> UserMessage:
+    """A UserMessage carrying the client's id, marked so that it is checked once.
+    (Without one, Rasa gives the message a fresh uuid that needs no check.)"""
+    message = UserMessage(text, output_channel, sender_id, message_id=message_id, **kwargs)
+    message.client_message_id = message_id is not None
+    return message
+
+
+# What each patch replaces, for the start-up check of bot/plugins/rasa_server.py.
+PATCHES: List[Tuple[Callable[[], None], List[Tuple[Any, str]]]] = [
+    (no_failsafe_tracker_store, [(Agent, "_create_tracker_store")]),
+    (message_ids_once, [(MessageProcessor, "handle_message")]),
+]
+
+
+def install() -> None:
+    for patch, _ in PATCHES:
+        patch()
