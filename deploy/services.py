@@ -16,6 +16,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -121,12 +122,17 @@ class Postgres(Process):
     PostgreSQL refuses to run as root, so as root the cluster belongs to the
     `postgres` user that Debian's package creates."""
 
-    def __init__(self, workdir: Path, port: Optional[int] = None, database: str = "rapport"):
+    def __init__(self, workdir: Path, port: Optional[int] = None, database: str = "rapport",
+                 data: Optional[Path] = None):
         super().__init__("postgres", workdir)
         self.port = port or free_port()
         self.database = database
-        self.data = workdir / "pgdata"
         self.user = "postgres" if os.geteuid() == 0 else None
+        # As root the data directory must be one the postgres user can reach (pytest's
+        # own temporary directories are private to root): a fresh one under /tmp.
+        self.temporary = data is None and self.user is not None
+        self.data = data or (Path(tempfile.mkdtemp(prefix="rapport-pg-")) / "pgdata" if self.temporary
+                             else workdir / "pgdata")
 
     @property
     def url(self) -> str:
@@ -145,7 +151,7 @@ class Postgres(Process):
         self.data.mkdir(parents=True, exist_ok=True)
         if self.user:
             owner = pwd.getpwnam(self.user)
-            for path in (self.workdir, self.data):
+            for path in {self.data.parent, self.data}:
                 os.chown(path, owner.pw_uid, owner.pw_gid)
         result = subprocess.run([str(PG_BIN / "initdb"), "-D", str(self.data), "-U", "rapport", "--auth=trust",
                                  "-E", "UTF8", "--locale=C.UTF-8"], cwd=self.data, user=self.user,
@@ -172,6 +178,11 @@ class Postgres(Process):
     def stop(self, sig: int = signal.SIGINT, timeout: float = 30) -> None:
         # SIGINT: PostgreSQL's fast shutdown (ends the sessions, then stops cleanly).
         super().stop(sig, timeout)
+
+    def remove(self) -> None:
+        """Deletes a temporary cluster's data (after stop)."""
+        if self.temporary:
+            shutil.rmtree(self.data.parent, ignore_errors=True)
 
 
 class Redis(Process):
@@ -323,6 +334,7 @@ class ScaledSetup:
         for process in [self.web, self.nginx, *self.rasa, *self.actions, self.redis, self.postgres]:
             if process is not None:
                 process.stop()
+        self.postgres.remove()
 
     def processes(self) -> List[Process]:
         return [p for p in [self.postgres, self.redis, *self.actions, *self.rasa, self.nginx, self.web] if p]
