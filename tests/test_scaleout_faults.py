@@ -28,6 +28,7 @@ import pytest
 from deploy.client import ACKNOWLEDGED, FAILED, UNKNOWN, Founders, check_stored, latency_figures, stored_events
 from deploy.services import CoachProcess, ScaledSetup, free_port, missing_packages
 from scripts.record_test_stories import CONVERSATIONS
+from tests.socketio_wire import WidgetSocket
 
 pytestmark = [pytest.mark.scaleout,
               pytest.mark.skipif(bool(missing_packages()), reason=f"missing Debian packages: {missing_packages()} "
@@ -284,3 +285,95 @@ def test_s5_postgresql_restarted_never_answers_a_turn_it_then_loses(scaled):
     assert [s.attempts for s in probe.sent] == [[ACKNOWLEDGED]] * len(scaled.rasa)
     assert founders.counts()[ACKNOWLEDGED] == len(founders.sent)
     _assert_nothing_lost(check)
+
+
+# ---------------------------------------------------------------- S6
+
+
+def test_s6_action_servers_down_get_a_clear_reply_and_the_message_is_kept(scaled):
+    from bot.plugins.scaleout import ACTIONS_FAILED
+
+    sender = f"s6-{uuid.uuid4().hex[:6]}"
+
+    async def scenario():
+        async with Founders(timeout=60) as founders:
+            for process in scaled.actions:
+                process.kill(signal.SIGKILL)
+            down_since = time.monotonic()
+            during = founders.message(sender, 0, "hi")
+            await founders.attempt(scaled.url, during)
+            await asyncio.sleep(max(0, 10 - (time.monotonic() - down_since)))  # down for 10 s
+            for process in scaled.actions:
+                process.start()
+            after = [founders.message(sender, 1, "hi"), founders.message(sender, 2, "yes, let's go")]
+            for sent in after:
+                await founders.attempt(scaled.url, sent)
+        return founders, during, after
+
+    founders, during, after = asyncio.run(scenario())
+    check = check_stored(founders, scaled.postgres.url)
+    _record("S6", founders, check, reply_while_down=during.reply_texts)
+    assert during.outcome == ACKNOWLEDGED and during.reply_texts == [ACTIONS_FAILED], "a clear reply"
+    assert "Ready?" in "\n".join(after[0].reply_texts), "the next turn after recovery works"
+    assert "venture called" in "\n".join(after[1].reply_texts)
+    _assert_nothing_lost(check)  # the founder's message stored, with the coach's reply after it
+
+
+# ---------------------------------------------------------------- S7
+
+
+def test_s7_a_repeated_message_id_over_rest_is_one_user_event(scaled):
+    sender = f"s7-{uuid.uuid4().hex[:6]}"
+    servers = [p.health[:-1] for p in scaled.rasa]
+
+    async def scenario():
+        async with Founders(timeout=60) as founders:
+            first = founders.message(sender, 0, "hi")
+            await founders.attempt(servers[0], first)
+            again = await founders.attempt(servers[1], first)  # a retry, to the other server
+            first_replies = list(first.replies)
+            second = founders.message(sender, 1, "yes, let's go")
+            twins = [same_message(second) for _ in range(2)]
+            # The same id twice at once, one to each server.
+            await asyncio.gather(*(founders.attempt(servers[k], twins[k]) for k in range(2)))
+        return founders, first, first_replies, again, twins
+
+    founders, first, first_replies, again, twins = asyncio.run(scenario())
+    assert again == ACKNOWLEDGED and first.replies == first_replies, "the retry gets the same replies"
+    assert twins[0].replies == twins[1].replies and "venture called" in twins[0].reply_texts[0]
+    events = stored_events(scaled.postgres.url, [sender])[sender]
+    user_ids = [e.get("message_id") for e in events if e["event"] == "user"]
+    assert user_ids == [first.message_id, twins[0].message_id], "one user event per message id"
+    RESULTS["S7 REST"] = {"messages": 2, "sent": 4, "user events": len(user_ids)}
+
+
+def same_message(sent):
+    """The same message (same id) as a second, separate send."""
+    from deploy.client import Sent
+
+    return Sent(sent.sender, sent.position, sent.text, sent.message_id)
+
+
+def test_s7_a_repeated_message_id_over_socketio_is_one_user_event(scaled):
+    session_id = uuid.uuid4().hex
+    message_id = f"widget-{uuid.uuid4().hex[:8]}"
+
+    async def scenario() -> List[Dict[str, Any]]:
+        # Through nginx, websocket transport only, as the widget connects.
+        async with WidgetSocket(scaled.url) as widget:
+            await widget.session(session_id)
+            for _ in range(2):
+                await widget.emit("user_uttered", {"message": "hi", "session_id": session_id,
+                                                   "customData": {"message_id": message_id, "cohort": "s7"}})
+            answers = await widget.wait_for("bot_uttered", 2)
+            await asyncio.sleep(1)  # a third answer would be a duplicate
+            return widget.answers()
+
+    answers = asyncio.run(scenario())
+    events = stored_events(scaled.postgres.url, [session_id])[session_id]
+    users = [e for e in events if e["event"] == "user"]
+    assert [u.get("message_id") for u in users] == [message_id], "one user event"
+    assert users[0]["metadata"].get("cohort") == "s7" and "message_id" not in users[0]["metadata"]
+    assert len(answers) == 2 and answers[0] == answers[1] and "Ready?" in answers[0]["text"], \
+        "both sends answered, the second with the first's replies"
+    RESULTS["S7 socket.io"] = {"messages": 1, "sent": 2, "user events": len(users)}

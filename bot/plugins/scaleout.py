@@ -15,20 +15,29 @@ small function that bot/plugins/rasa_server.py installs at start-up:
   time are sent again instead. The check runs under the conversation's lock,
   so with the atomic lock store (bot/plugins/lock_store.py) it holds across
   Rasa servers.
+- `say_so_when_actions_fail`: when the action server cannot be reached (or
+  fails), Rasa logs "the action's events are lost", predicts the same action
+  again up to ten times, and the founder gets no reply at all. Here the turn
+  ends at the first failure with a clear reply, stored like any other; the
+  founder's message is stored too, and the next turn starts afresh.
 """
 from __future__ import annotations
 
 import json
 import logging
 import re
+from contextvars import ContextVar
 from typing import Any, Callable, Dict, List, Optional, Text, Tuple
 
 import sqlalchemy as sa
+from rasa.core.actions.action import ActionExecutionRejection, RemoteAction
 from rasa.core.agent import Agent
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.core.processor import MessageProcessor
 from rasa.core.tracker_store import InMemoryTrackerStore, SQLTrackerStore, TrackerStore
-from rasa.shared.core.events import BotUttered, Event, UserUttered
+from rasa.shared.core.constants import ACTION_LISTEN_NAME
+from rasa.shared.core.events import ActionExecuted, BotUttered, Event, UserUttered
+from rasa.shared.exceptions import RasaException
 
 logger = logging.getLogger(__name__)
 
@@ -153,10 +162,59 @@ def client_message(text: Text, output_channel: Any, sender_id: Text, message_id:
     return message
 
 
+# ---------------------------------------------------------------- failed actions
+
+
+ACTIONS_FAILED = ("Sorry, part of the coach is not answering right now, so I could not go on. "
+                  "Your message is saved: please send it again in a minute.")
+# Set by a custom action that failed, in the turn's own context (actions run one after another).
+_action_failed: ContextVar[bool] = ContextVar("rapport_action_failed", default=False)
+
+
+def _flag_failure(run: Callable) -> Callable:
+    async def run_flagging_failure(self: RemoteAction, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return await run(self, *args, **kwargs)
+        except ActionExecutionRejection:
+            raise  # a form's "not this slot": the normal course of a form
+        except RasaException:
+            _action_failed.set(True)
+            raise
+
+    run_flagging_failure.__wrapped__ = run
+    return run_flagging_failure
+
+
+def _end_turn_on_failure(run_action: Callable) -> Callable:
+    async def run_action_or_say_so(self: MessageProcessor, action: Any, tracker: Any, output_channel: Any,
+                                   nlg: Any, prediction: Any) -> bool:
+        _action_failed.set(False)
+        predict_another = await run_action(self, action, tracker, output_channel, nlg, prediction)
+        if not _action_failed.get():
+            return predict_another
+        _action_failed.set(False)
+        logger.error("Custom action %s failed; the founder is told, and the turn ends.", action.name())
+        await output_channel.send_response(tracker.sender_id, {"text": ACTIONS_FAILED})
+        tracker.update(BotUttered(ACTIONS_FAILED))
+        tracker.update(ActionExecuted(ACTION_LISTEN_NAME))
+        return False
+
+    run_action_or_say_so.__wrapped__ = run_action
+    return run_action_or_say_so
+
+
+def say_so_when_actions_fail() -> None:
+    if not hasattr(RemoteAction.run, "__wrapped__"):
+        RemoteAction.run = _flag_failure(RemoteAction.run)
+    if not hasattr(MessageProcessor._run_action, "__wrapped__"):
+        MessageProcessor._run_action = _end_turn_on_failure(MessageProcessor._run_action)
+
+
 # What each patch replaces, for the start-up check of bot/plugins/rasa_server.py.
 PATCHES: List[Tuple[Callable[[], None], List[Tuple[Any, str]]]] = [
     (no_failsafe_tracker_store, [(Agent, "_create_tracker_store")]),
     (message_ids_once, [(MessageProcessor, "handle_message")]),
+    (say_so_when_actions_fail, [(RemoteAction, "run"), (MessageProcessor, "_run_action")]),
 ]
 
 
