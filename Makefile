@@ -26,10 +26,11 @@ export PYTHONUNBUFFERED := 1
 TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null) \
 	$(wildcard bot/knowledge/*.yml) bot/coach/extract.py bot/coach/phrases.py bot/plugins/nlu/vocabulary_extractor.py bot/plugins/nlu/intent_classifier.py $(SPACY_MODEL)
 
-.PHONY: help setup widget train run shell test validate lock clean
+.PHONY: help setup widget train run run-scaled shell test validate lock clean
 
 help:
 	@echo "make run    set up, train if the training data changed, start the coach"
+	@echo "make run-scaled  the same on PostgreSQL, Redis, two Rasa servers and nginx (docs/deploy.md)"
 	@echo "make test   set up and run the whole test suite"
 	@echo "make shell  talk to a running coach (make run) in the terminal"
 
@@ -69,6 +70,13 @@ run: setup train widget
 	@echo "  actions: http://localhost:$(ACTIONS_PORT)/health"
 	@echo ""
 	$(VENV)/bin/honcho start -f Procfile
+
+# The scaled set-up (docs/deploy.md): PostgreSQL, Redis, two Rasa servers and two
+# action servers behind nginx, and the web app. Installs the Debian packages it
+# needs when they are missing (as root), and says what it starts.
+run-scaled: setup train widget
+	@mkdir -p var
+	$(PY) -m deploy.run_scaled
 
 shell: setup
 	$(RASA) shell --model $(MODEL) --endpoints endpoints.yml

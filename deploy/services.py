@@ -251,11 +251,11 @@ class ScaledSetup:
     nginx in front of the Rasa servers, and (optionally) the web app."""
 
     def __init__(self, workdir: Path, rasa_servers: int = 2, lock_store: str = "atomic", web: bool = False,
-                 ports: Optional[Dict[str, int]] = None):
+                 ports: Optional[Dict[str, int]] = None, pg_data: Optional[Path] = None):
         self.workdir = workdir
         workdir.mkdir(parents=True, exist_ok=True)
         ports = ports or {}
-        self.postgres = Postgres(workdir, ports.get("postgres"))
+        self.postgres = Postgres(workdir, ports.get("postgres"), data=pg_data)
         self.redis = Redis(workdir, ports.get("redis"))
         self.rasa_ports = [ports.get(f"rasa{i}") or free_port() for i in range(rasa_servers)]
         self.actions_ports = [ports.get(f"actions{i}") or free_port() for i in range(rasa_servers)]
