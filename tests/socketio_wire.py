@@ -23,7 +23,7 @@ class WidgetSocket:
 
     async def __aenter__(self) -> "WidgetSocket":
         headers = {"Origin": self.origin} if self.origin else {}
-        self._socket = await websockets.connect(self.url, extra_headers=headers, max_size=2 ** 22)
+        self._socket = await websockets.connect(self.url, extra_headers=headers, max_size=2 ** 22, open_timeout=60)
         opened = await self._socket.recv()
         assert opened.startswith("0"), opened
         await self._socket.send("40")

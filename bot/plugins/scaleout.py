@@ -20,9 +20,16 @@ small function that bot/plugins/rasa_server.py installs at start-up:
   again up to ten times, and the founder gets no reply at all. Here the turn
   ends at the first failure with a clear reply, stored like any other; the
   founder's message is stored too, and the next turn starts afresh.
+- `parse_long_messages_by_their_start`: spaCy's tokenizer takes quadratic time
+  on a run of punctuation (20,000 "]" block a Rasa server for over a minute,
+  and every conversation on it waits). The coach refuses any message over
+  MAX_MESSAGE_CHARS anyway (it asks to sum up), so the NLU reads only the first
+  MAX_MESSAGE_CHARS + 1 characters, still over the limit; the tracker keeps
+  the whole text.
 """
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import re
@@ -158,6 +165,8 @@ def client_message(text: Text, output_channel: Any, sender_id: Text, message_id:
     """A UserMessage carrying the client's id, marked so that it is checked once.
     (Without one, Rasa gives the message a fresh uuid that needs no check.)"""
     message = UserMessage(text, output_channel, sender_id, message_id=message_id, **kwargs)
+    # Rasa strips the text; the tracker keeps exactly what the founder sent.
+    message.text = text
     message.client_message_id = message_id is not None
     return message
 
@@ -210,11 +219,37 @@ def say_so_when_actions_fail() -> None:
         MessageProcessor._run_action = _end_turn_on_failure(MessageProcessor._run_action)
 
 
+# ---------------------------------------------------------------- long messages
+
+
+def _parse_by_start(parse: Callable) -> Callable:
+    from bot.coach.conversation import MAX_MESSAGE_CHARS
+
+    def parse_by_start(self: MessageProcessor, message: UserMessage, *args: Any, **kwargs: Any) -> Dict[Text, Any]:
+        text = message.text
+        if not isinstance(text, str) or len(text) <= MAX_MESSAGE_CHARS + 1:
+            return parse(self, message, *args, **kwargs)
+        start = copy.copy(message)
+        start.text = text[:MAX_MESSAGE_CHARS + 1]
+        parse_data = parse(self, start, *args, **kwargs)
+        parse_data["text"] = text
+        return parse_data
+
+    parse_by_start.__wrapped__ = parse
+    return parse_by_start
+
+
+def parse_long_messages_by_their_start() -> None:
+    if not hasattr(MessageProcessor._parse_message_with_graph, "__wrapped__"):
+        MessageProcessor._parse_message_with_graph = _parse_by_start(MessageProcessor._parse_message_with_graph)
+
+
 # What each patch replaces, for the start-up check of bot/plugins/rasa_server.py.
 PATCHES: List[Tuple[Callable[[], None], List[Tuple[Any, str]]]] = [
     (no_failsafe_tracker_store, [(Agent, "_create_tracker_store")]),
     (message_ids_once, [(MessageProcessor, "handle_message")]),
     (say_so_when_actions_fail, [(RemoteAction, "run"), (MessageProcessor, "_run_action")]),
+    (parse_long_messages_by_their_start, [(MessageProcessor, "_parse_message_with_graph")]),
 ]
 
 
