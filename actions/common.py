@@ -11,13 +11,15 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.coach import conversation as coach
 from bot.coach.canvas import CanvasBlock, Segment
-from bot.coach.store import CanvasStore
+from bot.coach.interview import SEGMENT_SLOTS
+from bot.coach.presentation import TurnResult
+from bot.coach.store import CanvasStore, founder_channel
 
 logger = logging.getLogger(__name__)
 
 # Slots that hold the coaching, reset by "start over" and "delete my data".
 COACHING_SLOTS = (
-    "paused_form", "venture_name", "venture_offer", *coach.SEGMENT_SLOTS,
+    "paused_form", "venture_name", "venture_offer", *SEGMENT_SLOTS,
     "segment_facts", "segments", "editing_segment", "redoing_segment",
 )
 
@@ -32,7 +34,7 @@ def founder(tracker: Tracker) -> Dict[str, Optional[str]]:
     """Who the founder is for the canvas store: the channel and their sender id."""
     metadata = tracker.latest_message.get("metadata") or {}
     return {
-        "channel": tracker.get_latest_input_channel() or "rest",
+        "channel": founder_channel(tracker.get_latest_input_channel()),
         "sender_id": tracker.sender_id,
         "cohort": tracker.get_slot("cohort") or (metadata.get("cohort") if isinstance(metadata, dict) else None),
     }
@@ -98,3 +100,20 @@ def latest_text(tracker: Tracker) -> str:
 
 def entity_values(tracker: Tracker, entity: str) -> List[Any]:
     return [e.get("value") for e in tracker.latest_message.get("entities") or [] if e.get("entity") == entity]
+
+
+def deliver(dispatcher: CollectingDispatcher, tracker: Tracker, result: TurnResult) -> List[EventType]:
+    """Sends a turn's messages and returns its slot changes as events; changed
+    segments are autosaved as a draft."""
+    for message in result.messages:
+        extra = {"advice": message.advice} if message.advice is not None else {}  # kept in the tracker store
+        dispatcher.utter_message(text=message.text, buttons=message.buttons or None, json_message=message.data, **extra)
+    events: List[EventType] = [SlotSet(name, value) for name, value in result.slots.items()]
+    if result.segments is not None:
+        block = block_of(tracker)
+        block.segments = result.segments
+        save_draft(tracker, block)
+        events.append(segments_slot(result.segments))
+    if result.then_prompt:
+        prompt(dispatcher, tracker)
+    return events

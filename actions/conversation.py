@@ -1,4 +1,7 @@
-"""Greeting, questions, fallbacks, and the founder's own commands."""
+"""Greeting, questions, fallbacks, and the founder's own commands.
+
+The confirmed "delete my data" is not here: it runs in the Rasa server
+(bot/plugins/tracker_store.py), the one place that can delete the conversation too."""
 from __future__ import annotations
 
 from typing import List, Text
@@ -8,9 +11,10 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import (block_of, entity_values, founder, latest_text, prompt, reset_coaching, save_draft,
+from actions.common import (block_of, deliver, entity_values, founder, latest_text, prompt, reset_coaching, save_draft,
                             segments_of, store, suspend_form)
 from bot.coach import conversation as coach
+from bot.coach import interview
 from bot.coach.store import StoreError
 
 FALLBACK_INTENTS = {"nlu_fallback", "out_of_scope"}
@@ -21,10 +25,7 @@ class ActionGreet(Action):
         return "action_greet"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        if tracker.get_slot("venture_name") or tracker.get_slot("stage") not in (None, "intro"):
-            dispatcher.utter_message(text=coach.welcome_back(tracker.get_slot("venture_name")))
-        prompt(dispatcher, tracker)
-        return []
+        return deliver(dispatcher, tracker, coach.greet(tracker.get_slot("venture_name"), tracker.get_slot("stage")))
 
 
 class ActionAnswerQuestion(Action):
@@ -85,14 +86,9 @@ class ActionResume(Action):
         return "action_resume"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        if tracker.get_slot("confirming_delete"):
-            dispatcher.utter_message(text=coach.NOT_DELETED)
-        else:
-            dispatcher.utter_message(text=coach.welcome_back(tracker.get_slot("venture_name")))
-        if not tracker.get_slot("paused_form"):  # else the rules run the paused form next, which asks
-            text, buttons = coach.pending_prompt(tracker.get_slot("stage"), None)
-            dispatcher.utter_message(text=text, buttons=buttons or None)
-        return [SlotSet("confirming_delete", False)]
+        return deliver(dispatcher, tracker, coach.resume(
+            bool(tracker.get_slot("confirming_delete")), tracker.get_slot("venture_name"), tracker.get_slot("stage"),
+            tracker.get_slot("paused_form")))
 
 
 class ActionStartOver(Action):
@@ -109,14 +105,7 @@ class ActionChangeSegment(Action):
         return "action_change_segment"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        segments = segments_of(tracker)
-        index = coach.find_segment(latest_text(tracker), segments)
-        if index is None:
-            dispatcher.utter_message(text=coach.which_segment(segments))
-            return [SlotSet("redoing_segment", False)]
-        dispatcher.utter_message(text=coach.redo_segment(index, segments[index]))
-        return [SlotSet(name, None) for name in (*coach.SEGMENT_SLOTS, "segment_facts")] + [
-            SlotSet("editing_segment", float(index)), SlotSet("redoing_segment", True), SlotSet("stage", "segments")]
+        return deliver(dispatcher, tracker, interview.change_segment(latest_text(tracker), segments_of(tracker)))
 
 
 class ActionDeleteRequest(Action):
@@ -128,16 +117,17 @@ class ActionDeleteRequest(Action):
         return [*suspend_form(tracker), SlotSet("confirming_delete", True)]
 
 
-class ActionDeleteData(Action):
+class ActionExportData(Action):
+    """"Send me everything you have about me": every version of every block, as files."""
+
     def name(self) -> Text:
-        return "action_delete_data"
+        return "action_export_data"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         who = founder(tracker)
         try:
-            store().delete_founder(who["channel"], who["sender_id"])
+            blocks = store().founder_blocks(who["channel"], who["sender_id"])
         except StoreError:
             dispatcher.utter_message(text=coach.STORE_BUSY)
             return []
-        dispatcher.utter_message(text=coach.DELETED)
-        return reset_coaching()
+        return deliver(dispatcher, tracker, coach.data_export(who["channel"], who["sender_id"], blocks))

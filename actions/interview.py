@@ -9,11 +9,10 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import block_of, entity_values, save_draft, segments_of, segments_slot
+from actions.common import deliver, latest_text, segments_of
 from bot.coach import conversation as coach
-from bot.coach.canvas import Segment
-from bot.coach.engine import recommend
-from bot.coach.extract import extract_facts, split_venture
+from bot.coach import interview
+from bot.coach.presentation import TurnResult
 
 
 def resumed_this_turn(tracker: Tracker) -> bool:
@@ -47,29 +46,24 @@ class InterviewValidation(FormValidationAction, ABC):
         return await super().get_validation_events(dispatcher, tracker, domain)
 
 
+def read(dispatcher: CollectingDispatcher, result: TurnResult) -> Dict[Text, Any]:
+    """A slot validation's answer: the slots the coach read, after telling any problem."""
+    for message in result.messages:
+        dispatcher.utter_message(text=message.text)
+    return result.slots
+
+
 class ValidateVentureForm(InterviewValidation):
     def name(self) -> Text:
         return "validate_venture_form"
 
     def validate_venture_name(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                               domain: DomainDict) -> Dict[Text, Any]:
-        text = str(value or "").strip()
-        problem = coach.too_long(text) or (None if text else "I didn't get a name. What's your venture called?")
-        if problem:
-            dispatcher.utter_message(text=problem)
-            return {"venture_name": None}
-        # "It's called Brewbox, we deliver coffee to offices" answers both questions.
-        name, offer = split_venture(text)
-        return {"venture_name": name[:120], **({"venture_offer": offer} if offer else {})}
+        return read(dispatcher, interview.read_venture_name(value))
 
     def validate_venture_offer(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                domain: DomainDict) -> Dict[Text, Any]:
-        text = str(value or "").strip()
-        problem = coach.too_long(text) or (None if len(text) >= 3 else "Tell me in one line what you offer, and to whom.")
-        if problem:
-            dispatcher.utter_message(text=problem)
-            return {"venture_offer": None}
-        return {"venture_offer": text}
+        return read(dispatcher, interview.read_venture_offer(value))
 
 
 class ValidateSegmentForm(InterviewValidation):
@@ -78,33 +72,18 @@ class ValidateSegmentForm(InterviewValidation):
     def name(self) -> Text:
         return "validate_segment_form"
 
+    async def required_slots(self, domain_slots: List[Text], dispatcher: CollectingDispatcher, tracker: Tracker,
+                             domain: DomainDict) -> List[Text]:
+        # The interview file decides what the form asks; tests/test_interview.py holds domain.yml's list equal.
+        return list(interview.interview_of().segment_slots)
+
     async def read_answers(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                            domain: DomainDict) -> List[EventType]:
-        text = (tracker.latest_message.get("text") or "").strip()
-        typed = "" if text.startswith("/") else text  # a button's payload is not the founder's words
-        events: List[EventType] = []
-        facts = dict(tracker.get_slot("segment_facts") or {})
-        for slot in tracker.slots_to_validate():
-            question = coach.QUESTION_BY_SLOT.get(slot)
-            if question is None:
-                continue
-            off_topic = (tracker.latest_message.get("intent") or {}).get("name") == "out_of_scope"
-            reading = coach.read_answer(slot, typed, entity_values(tracker, question.entity), off_topic)
-            if reading.problem:
-                dispatcher.utter_message(text=reading.problem)
-                events.append(SlotSet(slot, None))
-                continue
-            events.append(SlotSet(slot, reading.value))
-            # Facts said in passing only fill gaps; the answer to this question may correct one.
-            facts = coach.merge_facts(facts, extract_facts(typed))
-            facts = coach.merge_facts(facts, reading.facts, answering=question.fields)
-        if not events:
-            return []
-        filled = {name: tracker.get_slot(name) for name in coach.SEGMENT_SLOTS}
-        filled.update({e["name"]: e["value"] for e in events})
-        events += [SlotSet(name, value) for name, value in coach.prefill(facts, filled).items()]
-        events.append(SlotSet("segment_facts", facts))
-        return events
+        result = interview.read_segment_message(
+            tracker.slots_to_validate(), latest_text(tracker), tracker.latest_message.get("entities") or [],
+            (tracker.latest_message.get("intent") or {}).get("name"), tracker.get_slot("segment_facts") or {},
+            {name: tracker.get_slot(name) for name in interview.interview_of().segment_slots})
+        return deliver(dispatcher, tracker, result)
 
 
 class ActionAskSegmentWho(Action):
@@ -112,9 +91,8 @@ class ActionAskSegmentWho(Action):
         return "action_ask_segment_who"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        editing = tracker.get_slot("editing_segment")
-        number = int(editing) + 1 if editing is not None else len(segments_of(tracker)) + 1
-        dispatcher.utter_message(text=coach.ask_segment_who(number))
+        number = interview.segment_number(tracker.get_slot("editing_segment"), len(segments_of(tracker)))
+        dispatcher.utter_message(text=interview.ask_segment_who(number))
         return []
 
 
@@ -134,29 +112,5 @@ class ActionSaveSegment(Action):
         return "action_save_segment"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        profile = coach.build_profile(tracker.get_slot("segment_facts") or {})
-        segments = segments_of(tracker)
-        editing = tracker.get_slot("editing_segment")
-        events: List[EventType] = [SlotSet(name, None) for name in
-                                   (*coach.SEGMENT_SLOTS, "segment_facts", "editing_segment", "paused_form")]
-        if editing is not None and int(editing) < len(segments) and not any(s.choices for s in segments):
-            # Redone before any recommendation: back to "another segment?"
-            segments[int(editing)] = Segment(profile)
-            stage = "more_segments"
-        elif editing is not None and int(editing) < len(segments):
-            index = int(editing)
-            advice = recommend(profile, limit=coach.RECOMMENDED_PER_SEGMENT)
-            segments[index] = Segment(profile, coach.choices_from_advice(advice))
-            dispatcher.utter_message(text=coach.render_advice(index, profile, advice))
-            stage = "review"
-        else:
-            segments.append(Segment(profile))
-            stage = "more_segments"
-        events.append(SlotSet("redoing_segment", None))
-        events += [segments_slot(segments), SlotSet("stage", stage)]
-        block = block_of(tracker)
-        block.segments = segments
-        save_draft(tracker, block)
-        text, buttons = coach.pending_prompt(stage, None, saved_segment=profile.name)
-        dispatcher.utter_message(text=text, buttons=buttons)
-        return events
+        return deliver(dispatcher, tracker, interview.save_segment(
+            tracker.get_slot("segment_facts") or {}, segments_of(tracker), tracker.get_slot("editing_segment")))

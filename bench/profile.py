@@ -343,8 +343,8 @@ def main(argv: Optional[List[str]] = None) -> None:
         try:
             servers.start_actions()
             # endpoints.yml reads these, as in `make run`
-            os.environ["ACTIONS_PORT"] = str(servers.actions_port)
-            os.environ["TRACKER_DB"] = str(servers.tracker_db)
+            for name in ("ACTIONS_PORT", "ACTIONS_URL", "ACTIONS_TOKEN", "TRACKER_DB", "CANVAS_DB_URL"):
+                os.environ[name] = servers.env[name]
             configure_like_rasa_run()
             result = asyncio.run(_run(args, servers))
         finally:

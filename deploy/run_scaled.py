@@ -44,8 +44,8 @@ def main() -> int:
     workdir = ROOT / "var" / "scaled"
     workdir.mkdir(parents=True, exist_ok=True)
     ports = {"nginx": port("RASA_PORT", 5005), "actions": port("ACTIONS_PORT", 5055), "web": port("WEB_PORT", 8000),
-             "rasa0": port("RASA_PORT_1", 5006), "rasa1": port("RASA_PORT_2", 5007),
-             "actions0": port("ACTIONS_PORT_1", 5056), "actions1": port("ACTIONS_PORT_2", 5057),
+             "rasa0": port("RASA_PORT_1", 5011), "rasa1": port("RASA_PORT_2", 5012),
+             "actions0": port("ACTIONS_PORT_1", 5061), "actions1": port("ACTIONS_PORT_2", 5062),
              "postgres": port("POSTGRES_PORT", 5433), "redis": port("REDIS_PORT", 6380)}
     setup = ScaledSetup(workdir, web=True, ports=ports, pg_data=workdir / "pgdata")
     stopping = False

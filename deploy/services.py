@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import pwd
+import secrets
 import shutil
 import signal
 import socket
@@ -279,19 +280,22 @@ class ScaledSetup:
                "REVIEW_DB_URL": self.postgres.url,
                "WEB_PORT": str(self.web_port),
                "RASA_SOCKET_URL": f"http://127.0.0.1:{self.nginx.port}"}
-        env.setdefault("ACTIONS_TOKEN", "")
+        # The Rasa servers' key to the action servers (bot/plugins/action_server.py).
+        if not (env.get("ACTIONS_TOKEN") or "").strip():
+            env["ACTIONS_TOKEN"] = secrets.token_hex(24)
+        env["ACTIONS_HOST"] = "127.0.0.1"
         return env
 
     def _actions(self, i: int) -> CoachProcess:
         port = self.actions_ports[i]
         return CoachProcess(f"actions{i + 1}", self.workdir, {**self.env, "ACTIONS_PORT": str(port)},
-                            [PYTHON, "-m", "rasa_sdk", "--actions", "actions", "--port", str(port)],
+                            [PYTHON, "-m", "bot.plugins.action_server", "--port", str(port)],
                             f"http://127.0.0.1:{port}/health")
 
     def _rasa(self, i: int) -> CoachProcess:
         port = self.rasa_ports[i]
         # The Rasa servers call the action servers through nginx.
-        env = {**self.env, "RASA_PORT": str(port), "ACTIONS_PORT": str(self.nginx.actions_port)}
+        env = {**self.env, "RASA_PORT": str(port), "ACTIONS_URL": f"http://127.0.0.1:{self.nginx.actions_port}/webhook"}
         return CoachProcess(f"rasa{i + 1}", self.workdir, env,
                             [PYTHON, "-m", "bot.plugins.rasa_server", "run", "--model", str(MODEL),
                              "--endpoints", "deploy/endpoints.scaled.yml", "--credentials", "credentials.yml",

@@ -7,14 +7,16 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import socket
 import subprocess
 import sys
 import time
 import urllib.error
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, Iterator, List, Optional
 
 ROOT = Path(__file__).resolve().parent.parent
 MODEL = ROOT / "models" / "rapport.tar.gz"
@@ -43,6 +45,10 @@ class CoachServers:
             "CANVAS_DB_URL": f"sqlite:///{self.canvas_db}",
             "TRACKER_DB": str(self.tracker_db),
             "TF_CPP_MIN_LOG_LEVEL": "2",
+            # The Rasa server's key to the action server, made afresh for each run.
+            "ACTIONS_TOKEN": secrets.token_hex(24),
+            "ACTIONS_HOST": "127.0.0.1",
+            "ACTIONS_URL": f"http://127.0.0.1:{self.actions_port}/webhook",
         }
         self.actions: Optional[subprocess.Popen] = None
         self.rasa: Optional[subprocess.Popen] = None
@@ -52,9 +58,12 @@ class CoachServers:
         return subprocess.Popen(args, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
 
     def start_actions(self) -> None:
-        self.actions = self._spawn("actions", [str(VENV_BIN / "python"), "-m", "rasa_sdk", "--actions", "actions",
-                                               "--port", str(self.actions_port)])
+        self.actions = self._spawn("actions", self.actions_command())
         self._wait(f"http://127.0.0.1:{self.actions_port}/health", self.actions, "action server")
+
+    def actions_command(self) -> List[str]:
+        """The action server as the Procfile starts it."""
+        return [str(VENV_BIN / "python"), "-m", "bot.plugins.action_server", "--port", str(self.actions_port)]
 
     def start_rasa(self) -> None:
         if not MODEL.exists():
@@ -101,6 +110,18 @@ class CoachServers:
             data=json.dumps(body).encode(), headers={"Content-Type": "application/json"})
         with urllib.request.urlopen(request, timeout=60) as response:
             return json.load(response)
+
+
+@contextmanager
+def running_coach(workdir: Path) -> Iterator[CoachServers]:
+    """Both servers up for the block, stopped after it (a module's fixture)."""
+    servers = CoachServers(workdir)
+    try:
+        servers.start_actions()
+        servers.start_rasa()
+        yield servers
+    finally:
+        servers.stop()
 
 
 def _stop(process: Optional[subprocess.Popen]) -> None:

@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 import inspect
 import json
+import sqlite3
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, Iterator, List, Optional, Sequence
 
 import pytest
 import yaml
@@ -21,6 +23,27 @@ from bot.coach.store import CanvasStore
 ROOT = Path(__file__).resolve().parents[1]
 SENDER = "ada"
 CHANNEL = "rest"
+
+
+# ---------------------------------------------------------------- a busy database
+
+
+@contextmanager
+def sqlite_locked(path: Any, mode: str = "EXCLUSIVE") -> Iterator[None]:
+    """Another process holds an SQLite database: EXCLUSIVE stops readers and writers,
+    IMMEDIATE only writers (reads go on, writes wait and time out), READ is a reader
+    in the middle of a read (writers may start, but not commit)."""
+    other = sqlite3.connect(str(path), isolation_level=None)
+    if mode == "READ":
+        other.execute("BEGIN")
+        other.execute("SELECT COUNT(*) FROM sqlite_master").fetchall()
+    else:
+        other.execute(f"BEGIN {mode}")
+    try:
+        yield
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
 
 
 # ---------------------------------------------------------------- the domain
@@ -184,6 +207,14 @@ def canvas(canvas_url: str):
 
 
 # ---------------------------------------------------------------- sample data
+
+
+def answer_meanings(slot: str) -> Dict[str, Dict[str, Any]]:
+    """What each answer to a closed question means for the profile (interview.yml)."""
+    from bot.coach.knowledge import load_knowledge
+
+    return {value: answer.means for value, answer in load_knowledge().interview.segment[slot].answers.items()}
+
 
 
 def choice(type_id: str, name: Optional[str] = None, origin: str = "accepted") -> RelationshipChoice:

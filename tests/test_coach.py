@@ -2,10 +2,13 @@
 import pytest
 
 from bot.coach import conversation as coach
-from bot.coach.conversation import QuestionContext, apply_edit, find_segment, read_answer
-from bot.coach.extract import COMMUNITY_ROLES, SUPPORT_LEVELS
+from bot.coach import interview, presentation
+from bot.coach.conversation import QuestionContext, apply_edit, find_segment
+from bot.coach.interview import read_answer
 from bot.coach.knowledge import load_knowledge
-from tests.conftest import banks, block, segment, shops
+from tests.conftest import answer_meanings, banks, block, segment, shops
+
+SUPPORT_LEVELS, COMMUNITY_ROLES = answer_meanings("segment_support"), answer_meanings("segment_community")
 
 LONG = "x" * 2500
 
@@ -30,7 +33,7 @@ CLOSED = ["segment_scale", "segment_frequency", "segment_support", "segment_comm
           "segment_goal"]
 
 
-@pytest.mark.parametrize("slot", coach.SEGMENT_SLOTS)
+@pytest.mark.parametrize("slot", interview.SEGMENT_SLOTS)
 def test_read_answer_good(slot):
     text, value = GOOD[slot]
     reading = read_answer(slot, text)
@@ -73,7 +76,7 @@ def test_read_answer_who_unsure_asks_again(unsure):
     assert reading.problem
 
 
-@pytest.mark.parametrize("slot", coach.SEGMENT_SLOTS)
+@pytest.mark.parametrize("slot", interview.SEGMENT_SLOTS)
 def test_read_answer_too_long_asks_to_sum_up(slot):
     reading = read_answer(slot, LONG)
     assert reading.value is None
@@ -81,7 +84,7 @@ def test_read_answer_too_long_asks_to_sum_up(slot):
     assert "2,500 characters" in reading.problem
 
 
-@pytest.mark.parametrize("slot", coach.SEGMENT_SLOTS)
+@pytest.mark.parametrize("slot", interview.SEGMENT_SLOTS)
 @pytest.mark.parametrize("empty", ["", "   ", None])
 def test_read_answer_empty(slot, empty):
     reading = read_answer(slot, empty)
@@ -166,58 +169,58 @@ def test_read_answer_community_both_roles_named_is_both():
 
 # ---------------------------------------------------------------- prefill and merge_facts
 
-EMPTY = {slot: None for slot in coach.SEGMENT_SLOTS}
+EMPTY = {slot: None for slot in interview.SEGMENT_SLOTS}
 
 
 def test_prefill_from_a_rich_description():
     facts = {"customer_count": 20, "value_per_customer": 200_000, "purchase_frequency": "recurring",
              "expertise_needed": "high", "personal_touch": "high", "touchpoints": ["meetings"],
              "members_help_each_other": False, "contributes_ideas": True, "goal": "keep"}
-    assert coach.prefill(facts, {**EMPTY, "segment_who": "Banks"}) == {
+    assert interview.prefill(facts, {**EMPTY, "segment_who": "Banks"}) == {
         "segment_scale": "given", "segment_frequency": "recurring", "segment_support": "expert",
         "segment_community": "contribute_ideas", "segment_touchpoints": ["meetings"], "segment_goal": "keep"}
 
 
 def test_prefill_never_asks_twice_nor_overwrites_an_answer():
     facts = {"purchase_frequency": "recurring", "goal": "grow"}
-    answers = coach.prefill(facts, {**EMPTY, "segment_frequency": "one_off", "segment_goal": "unknown"})
+    answers = interview.prefill(facts, {**EMPTY, "segment_frequency": "one_off", "segment_goal": "unknown"})
     assert answers == {}
 
 
 def test_prefill_needs_every_field_of_a_question():
     # one of the two scale facts, one of the two support facts: still asked
-    assert coach.prefill({"customer_count": 20, "expertise_needed": "high"}, EMPTY) == {}
+    assert interview.prefill({"customer_count": 20, "expertise_needed": "high"}, EMPTY) == {}
 
 
 def test_prefill_never_fills_who():
-    assert "segment_who" not in coach.prefill({"name": "Banks", "needs": "x"}, EMPTY)
+    assert "segment_who" not in interview.prefill({"name": "Banks", "needs": "x"}, EMPTY)
 
 
 @pytest.mark.parametrize("level", SUPPORT_LEVELS)
 def test_prefill_support_level_from_its_facts(level):
-    assert coach.prefill(dict(SUPPORT_LEVELS[level]), EMPTY) == {"segment_support": level}
+    assert interview.prefill(dict(SUPPORT_LEVELS[level]), EMPTY) == {"segment_support": level}
 
 
 def test_merge_facts_passing_mention_only_fills_gaps():
     known = {"purchase_frequency": "one_off", "touchpoints": []}
-    merged = coach.merge_facts(known, {"purchase_frequency": "recurring", "goal": "keep", "touchpoints": ["email"]})
+    merged = interview.merge_facts(known, {"purchase_frequency": "recurring", "goal": "keep", "touchpoints": ["email"]})
     assert merged == {"purchase_frequency": "one_off", "goal": "keep", "touchpoints": ["email"]}
     assert known == {"purchase_frequency": "one_off", "touchpoints": []}  # not changed in place
 
 
 def test_merge_facts_answer_to_the_question_replaces():
     known = {"purchase_frequency": "one_off", "goal": "acquire"}
-    merged = coach.merge_facts(known, {"purchase_frequency": "recurring", "goal": "keep"},
+    merged = interview.merge_facts(known, {"purchase_frequency": "recurring", "goal": "keep"},
                                answering=("purchase_frequency",))
     assert merged == {"purchase_frequency": "recurring", "goal": "acquire"}
 
 
 def test_merge_facts_from_nothing():
-    assert coach.merge_facts(None, {"goal": "keep"}) == {"goal": "keep"}
+    assert interview.merge_facts(None, {"goal": "keep"}) == {"goal": "keep"}
 
 
 def test_build_profile_ignores_unknown_keys():
-    profile = coach.build_profile({"name": "Banks", "customer_count": 20, "surprise": 1})
+    profile = interview.build_profile({"name": "Banks", "customer_count": 20, "surprise": 1})
     assert (profile.name, profile.customer_count) == ("Banks", 20)
 
 
@@ -385,14 +388,14 @@ def ask(intent, text, entities=(), **context):
     return coach.answer_question(intent, text, list(entities), QuestionContext(**context))
 
 
-@pytest.mark.parametrize("slot", coach.SEGMENT_SLOTS)
+@pytest.mark.parametrize("slot", interview.SEGMENT_SLOTS)
 def test_why_during_a_question_gives_its_reason(slot):
-    assert ask("ask_why", "why?", requested_slot=slot) == f"I ask because: {coach.QUESTION_BY_SLOT[slot].why}"
+    assert ask("ask_why", "why?", requested_slot=slot) == f"I ask because: {load_knowledge().interview.question(slot).why}"
 
 
 @pytest.mark.parametrize("slot", ["venture_name", "venture_offer"])
 def test_why_during_the_venture_questions(slot):
-    assert ask("ask_why", "why do you ask?", requested_slot=slot) == f"I ask because: {coach.VENTURE_WHY}"
+    assert ask("ask_why", "why do you ask?", requested_slot=slot) == f"I ask because: {load_knowledge().interview.venture['venture_name'].why}"
 
 
 def test_why_a_recommended_type_gives_its_reasons():
@@ -525,7 +528,7 @@ def test_too_long():
 
 @pytest.mark.parametrize("number, start", [(1, "First segment:"), (2, "Segment 2:"), (3, "Segment 3:")])
 def test_ask_segment_who(number, start):
-    assert coach.ask_segment_who(number).startswith(start)
+    assert interview.ask_segment_who(number).startswith(start)
 
 
 def test_welcome_back():
@@ -540,7 +543,7 @@ def test_which_segment():
 
 
 def test_render_block():
-    text = coach.render_block(block(shops(), segment("Gamers"), segment("Banks", "advisory")))
+    text = presentation.render_block(block(shops(), segment("Gamers"), segment("Banks", "advisory")))
     assert text.splitlines() == [
         "**Brewbox**: coffee for offices",
         "1. Small shops: Self service, Communities",
@@ -555,7 +558,7 @@ def test_recommendations_become_accepted_choices_with_reasons():
     assert 1 <= len(choices) <= coach.RECOMMENDED_PER_SEGMENT
     assert choices[0].type_id == "dedicated_personal_assistance"
     assert all(c.origin == "accepted" and c.reasons for c in choices)
-    text = coach.render_advice(1, banks().profile, advice)
+    text = presentation.render_advice(1, banks().profile, advice)
     assert text.splitlines()[0] == "**Segment 2: Banks**"
     assert "1. **Dedicated personal assistance**: " in text
     assert "   - Keep: " in text

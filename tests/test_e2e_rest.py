@@ -7,18 +7,13 @@ import sqlite3
 
 import pytest
 
-from tests.coach_servers import CoachServers, buttons, texts
+from tests.coach_servers import CoachServers, buttons, running_coach, texts
 
 
 @pytest.fixture(scope="module")
 def coach(tmp_path_factory):
-    servers = CoachServers(tmp_path_factory.mktemp("coach"))
-    try:
-        servers.start_actions()
-        servers.start_rasa()
+    with running_coach(tmp_path_factory.mktemp("coach")) as servers:
         yield servers
-    finally:
-        servers.stop()
 
 
 def start_segment(coach: CoachServers, sender: str) -> None:
@@ -135,3 +130,55 @@ def test_delete_my_data_removes_the_founder(coach):
     assert "Yes, delete everything" in buttons(reply)
     assert "deleted" in texts(coach.say(sender, "/confirm_delete"))
     assert not rows(coach.canvas_db, "SELECT id FROM founders WHERE sender_id = ?", sender)
+
+
+def test_recommendations_are_recorded_with_the_rules_that_fired(coach):
+    """Each message presenting a segment's recommendations carries an `advice` record:
+    the tracker store keeps it in the bot event's metadata, for the review dashboard;
+    the founder's channel does not show it."""
+    import json
+
+    from bot.coach.knowledge import load_knowledge
+
+    sender = "founder-advice-record"
+    start_segment(coach, sender)
+    coach.say(sender, "about 20 big banks at 200k a year, they renew every year")
+    coach.say(sender, '/inform{"support_level": "expert"}')
+    coach.say(sender, '/inform{"community_role": "neither"}')
+    coach.say(sender, "face to face meetings, email and phone")
+    coach.say(sender, '/inform{"goal": "keep"}')
+    replies = coach.say(sender, "no, that's all")
+    assert "Segment 1: Big banks" in texts(replies)
+    assert not any("advice" in reply for reply in replies), "the record is not drawn by the channel"
+
+    events = [json.loads(data) for (data,) in rows(
+        coach.tracker_db, "SELECT data FROM events WHERE sender_id = ? AND type_name = 'bot' ORDER BY id", sender)]
+    records = [e["metadata"]["advice"] for e in events if "advice" in (e.get("metadata") or {})]
+    assert len(records) == 1
+    advice = records[0]
+    assert (advice["segment_index"], advice["segment_name"]) == (0, "Big banks")
+    assert advice["profile"]["customer_count"] == 20 and advice["profile"]["goal"] == "keep"
+    assert advice["missing"] is None or advice["missing"] in advice["profile"]
+    presented = next(e["text"] for e in events if "advice" in (e.get("metadata") or {}))
+    assert presented.startswith("**Segment 1: Big banks**")
+    top = advice["recommendations"][0]
+    assert set(top) == {"type_id", "name", "score", "reasons", "rules"}
+    assert top["type_id"] == "dedicated_personal_assistance" and top["name"] in presented
+    rule_ids = {rule.id for rule in load_knowledge().rules}
+    for recommendation in advice["recommendations"]:
+        assert recommendation["rules"], recommendation["type_id"]
+        for rule in recommendation["rules"]:
+            assert set(rule) == {"id", "because", "weight"} and rule["id"] in rule_ids and rule["weight"] != 0
+        raised = [r["because"] for r in recommendation["rules"] if r["weight"] > 0]
+        assert set(recommendation["reasons"]) == set(raised)
+        assert round(sum(r["weight"] for r in recommendation["rules"]), 3) == recommendation["score"]
+
+
+def test_the_seeds_advice_is_given_anywhere_and_the_interview_goes_on(coach):
+    sender = "founder-advice"
+    assert "Common challenges, and how founders overcome them" in texts(coach.say(sender, "what are common mistakes?"))
+    start_segment(coach, sender)
+    coach.say(sender, "independent bike shops that need spare parts fast")
+    reply = texts(coach.say(sender, "best practices for communities?"))
+    assert "To make **Communities** work" in reply and "Roughly how many" in reply, "advice, then the same question"
+    assert "How often" in texts(coach.say(sender, "about 300 shops at 2,000 euros a year"))

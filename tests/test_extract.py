@@ -1,8 +1,10 @@
 """bot/coach/extract.py: numbers, facts, labels and mentions read out of free text."""
 import pytest
 
-from bot.coach.extract import (COMMUNITY_ROLES, SUPPORT_LEVELS, extract_facts, find_mentions, parse_scale, segment_label,
-                         split_venture, values_of)
+from bot.coach.extract import extract_facts, find_mentions, parse_scale, segment_label, split_venture, values_of
+from tests.conftest import answer_meanings
+
+SUPPORT_LEVELS, COMMUNITY_ROLES = answer_meanings("segment_support"), answer_meanings("segment_community")
 
 
 # ---------------------------------------------------------------- parse_scale

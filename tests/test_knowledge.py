@@ -211,19 +211,19 @@ def test_every_unknown_answer_has_a_question(kb):
     ("one-off purchase", "transactional"),
     ("personal assistance", "personal_assistance"),
 ])
-def test_find_type_understands_synonyms(kb, text, type_id):
-    assert kb.find_type(text) == type_id
+def test_type_vocabulary_understands_synonyms(kb, text, type_id):
+    assert kb.vocabulary["relationship_type"].find_all(text)[:1] == [type_id]
 
 
-def test_find_type_finds_nothing_in_unrelated_text(kb):
-    assert kb.find_type("we sell coffee beans") is None
-    assert kb.find_type("") is None
+def test_type_vocabulary_finds_nothing_in_unrelated_text(kb):
+    assert kb.vocabulary["relationship_type"].find_all("we sell coffee beans") == []
+    assert kb.vocabulary["relationship_type"].find_all("") == []
 
 
-def test_find_types_in_order_longest_match_wins(kb):
+def test_type_vocabulary_in_order_longest_match_wins(kb):
     text = "Dedicated personal assistance for big clients, self-service for the rest, and personal assistance in shops"
-    assert kb.find_types(text) == ["dedicated_personal_assistance", "self_service", "personal_assistance"]
-    assert kb.find_types("a forum and co-creation, then a forum again") == ["communities", "co_creation"]
+    assert kb.vocabulary["relationship_type"].find_all(text) == ["dedicated_personal_assistance", "self_service", "personal_assistance"]
+    assert kb.vocabulary["relationship_type"].find_all("a forum and co-creation, then a forum again") == ["communities", "co_creation"]
 
 
 @pytest.mark.parametrize("text, touchpoints", [
@@ -240,8 +240,8 @@ def test_find_types_in_order_longest_match_wins(kb):
     ("workshops and events", ["events"]),
     ("live chat", ["chat"]),
 ])
-def test_find_touchpoints_understands_synonyms(kb, text, touchpoints):
-    assert kb.find_touchpoints(text) == touchpoints
+def test_touchpoint_vocabulary_understands_synonyms(kb, text, touchpoints):
+    assert kb.vocabulary["touchpoint"].find_all(text) == touchpoints
 
 
 def test_names_by_id(kb):

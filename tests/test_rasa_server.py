@@ -108,3 +108,33 @@ def test_the_check_agrees_with_rasas_on_every_event_the_coach_sends():
         except ValidationError:
             rasa_says = False
         assert rasa_server.answer_is_valid(answer) == rasa_says, answer
+
+
+def test_the_patches_refuse_another_rasa_version(monkeypatch):
+    monkeypatch.setattr(rasa_server, "RASA_VERSION", "3.6.20")
+    with pytest.raises(rasa_server.PatchError, match="written for Rasa 3.6.20, this is Rasa 3.6.21"):
+        rasa_server.install()
+
+
+def test_the_patches_refuse_a_changed_member():
+    import dataclasses
+
+    changed = [dataclasses.replace(patch, source_sha256="0" * 64) if i == 1 else patch
+               for i, patch in enumerate(rasa_server.patches())]
+    found = rasa_server.problems(changed, rasa_server.RASA_VERSION)
+    assert found == ["ActionSessionStart._slot_set_events_from_tracker is not the code the patch was written against"]
+    gone = [dataclasses.replace(changed[0], attribute="_no_such_member")]
+    assert rasa_server.problems(gone, rasa_server.RASA_VERSION) == ["RemoteAction._no_such_member no longer exists"]
+    assert rasa_server.problems(rasa_server.patches(), rasa_server.RASA_VERSION) == []
+
+
+def test_the_delete_runs_in_the_rasa_server_and_every_other_action_on_the_action_server():
+    import rasa.core.actions.action as rasa_actions
+    from rasa.shared.core.domain import Domain
+
+    from bot.plugins.tracker_store import ActionDeleteData
+    from tests.coach_servers import ROOT
+
+    domain = Domain.load(str(ROOT / "domain.yml"))
+    assert isinstance(rasa_actions.action_for_name_or_text("action_delete_data", domain, None), ActionDeleteData)
+    assert isinstance(rasa_actions.action_for_name_or_text("action_export_data", domain, None), RemoteAction)

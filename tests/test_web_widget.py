@@ -118,9 +118,9 @@ class Visit:
     def session_id(self) -> str:
         return self.page.evaluate("JSON.parse(localStorage.getItem('chat_session')).session_id")
 
-    def download(self, kind: str) -> Path:
+    def download(self, kind: str, within: str = ".rapport-card") -> Path:
         with self.page.expect_download() as info:
-            self.page.locator(f".rapport-card [data-download={kind}]").click()
+            self.page.locator(f"{within} [data-download={kind}]").last.click()
         path = self.tmp_path / info.value.suggested_filename
         info.value.save_as(path)
         return path
@@ -266,6 +266,15 @@ def test_a_founder_talks_a_segment_through_saves_and_takes_the_card(servers, vis
     visit.type("show my canvas")
     expect(shown).to_have_count(before + 1)
 
+    # The founder takes all their data with them: two downloads.
+    visit.type("send me everything you have about me")
+    visit.coach_says("everything I have saved about you")
+    exported = json.loads(visit.download("json", within=".rapport-export").read_text(encoding="utf-8"))
+    assert [(b["venture_name"], b["version"], b["status"]) for b in exported["blocks"]] == [("Brewbox", 1, "final")]
+    assert exported["sender_id"] == session
+    exported_markdown = visit.download("markdown", within=".rapport-export").read_text(encoding="utf-8")
+    assert "# Customer Relationships: Brewbox" in exported_markdown
+
     assert page.evaluate("window.rapportSawTyping === true"), "the typing dots showed before the coach's messages"
     assert visit.dialogs == [], "no script typed by a user ran"
     assert visit.errors == []
@@ -300,7 +309,7 @@ def test_the_coachs_markdown_links_open_in_a_new_tab_and_scripts_never_run(serve
                "[a trick](javascript:alert(1))\n\n- get\n- keep\n- grow\n\n<img src=x onerror=alert(2)>")
     request = urllib.request.Request(
         f"http://127.0.0.1:{servers.rasa_port}/conversations/{visit.session_id()}/tracker/events"
-        "?output_channel=socketio&execute_side_effects=true",
+        f"?output_channel=socketio&execute_side_effects=true&token={servers.api_token}",
         data=json.dumps([{"event": "bot", "text": message}]).encode(), headers={"Content-Type": "application/json"})
     urllib.request.urlopen(request, timeout=30).close()
 
@@ -424,6 +433,33 @@ def test_the_channel_checks_the_origin_of_websockets_too(servers):
     cohorts = [json.loads(data)["metadata"].get("cohort") for (data,) in rows(
         servers.tracker_db, "SELECT data FROM events WHERE sender_id = 'websocket-check' AND type_name = 'user'")]
     assert cohorts == ["WS-1"]
+
+
+def test_after_delete_my_data_the_browser_keeps_no_copy_either(servers, visit):
+    page = visit.page
+    page.goto(servers.web_url + "/")
+    visit.coach_says("Ready?")
+    visit.click("I'm ready")
+    visit.coach_says("What's your venture called?")
+    visit.type("Secretbrew, we roast beans for hotels")
+    visit.coach_says("First segment")
+    old_session = visit.session_id()
+    assert "Secretbrew" in page.evaluate("localStorage.getItem('chat_session')")
+
+    visit.type("delete my data")
+    visit.coach_says("Delete all your saved blocks")
+    visit.click("Yes, delete everything")
+    visit.coach_says("forgotten this conversation")
+    # The widget drops its copy and starts afresh, in a new conversation.
+    page.wait_for_function("() => !(localStorage.getItem('chat_session') || '').includes('Secretbrew')")
+    page.wait_for_load_state("load")
+    visit.coach_says("Ready?")
+    expect(page.locator(".rw-client", has_text="Secretbrew")).to_have_count(0)
+    assert visit.session_id() != old_session
+    assert "Secretbrew" not in (page.evaluate("localStorage.getItem('chat_session')") or "")
+    assert not rows(servers.tracker_db, "SELECT id FROM events WHERE sender_id = ? AND data LIKE '%Secretbrew%'",
+                    old_session)
+    assert visit.errors == []
 
 
 # ------------------------------------------------------------------ a server restart (last: it restarts Rasa)

@@ -7,6 +7,7 @@ origins). Everything runs on free ports with its own SQLite files.
 from __future__ import annotations
 
 import os
+import secrets
 import sqlite3
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -34,6 +35,7 @@ class WebCoachServers(CoachServers):
         self.env["WEB_PORT"] = str(self.web_port)
         self.env["WEB_ORIGINS"] = f"http://localhost:{self.partner_port}"
         self.env.pop("RASA_SOCKET_URL", None)
+        self.api_token = secrets.token_hex(16)
         self.web = None
 
     @property
@@ -45,10 +47,11 @@ class WebCoachServers(CoachServers):
 
     def start_rasa(self) -> None:
         # As CoachServers.start_rasa, plus --cors as the Procfile passes it, and
-        # the HTTP API (tests only) to push a message into a widget's session.
+        # the HTTP API (tests only, behind a token) to push a message into a widget's session.
         if not MODEL.exists():
             raise RuntimeError(f"{MODEL} is missing: `make test` trains it before the tests run")
-        self.rasa = self._spawn("rasa", self.rasa_command("--cors", *self.origins(), "--enable-api"))
+        self.rasa = self._spawn("rasa", self.rasa_command("--cors", *self.origins(), "--enable-api",
+                                                          "--auth-token", self.api_token))
         self._wait(f"http://127.0.0.1:{self.rasa_port}/", self.rasa, "Rasa server")
 
     def start_web(self) -> None:

@@ -1,67 +1,28 @@
 """The coach's conversation logic, free of Rasa.
 
 The Rasa actions in actions/ are thin adapters: they read a tracker, call these
-functions, and turn the results into messages and slot events. Everything a
-founder sees in a chat (questions' meaning, answers to questions, recommendations,
-edits, the block) is decided here, so it can be tested without a server.
+functions, and turn the results into messages and slot events. What the coach
+says outside the interview (answers to questions, recommendations, edits, the
+block, prompts) is decided here, so it can be tested without a server; the
+interview itself is in bot/coach/interview.py, what it shows in presentation.py.
 """
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from dataclasses import dataclass
+from typing import Dict, List, Optional, Sequence, Tuple
 
 from bot.coach.canvas import CanvasBlock, RelationshipChoice, Segment
-from bot.coach.engine import Advice, check_block, recommend
-from bot.coach.extract import COMMUNITY_ROLES, SUPPORT_LEVELS, extract_facts, parse_scale, segment_label, values_of
+from bot.coach.engine import Advice, recommend
+from bot.coach.export import founder_data_files, to_markdown
+from bot.coach.extract import values_of
 from bot.coach.knowledge import Knowledge, load_knowledge
-from bot.coach.profile import FREQUENCIES, GOALS, SegmentProfile
+from bot.coach.phrases import tokens
+from bot.coach.presentation import Message, TurnResult, advice_message, render_block, saved_block_messages, warning_messages
+from bot.coach.profile import SegmentProfile
 
-UNKNOWN = "unknown"
 MAX_MESSAGE_CHARS = 2000  # longer answers are refused with a request to sum up
 RECOMMENDED_PER_SEGMENT = 3
-
-_UNSURE = re.compile(r"\b(?:not sure|no idea|don'?t know|dunno|unknown|unsure|skip|no clue|pass)\b", re.I)
-
-
-@dataclass(frozen=True)
-class Question:
-    slot: str
-    fields: Tuple[str, ...]  # the profile fields the answer fills
-    why: str  # what the coach says when asked "why?" at this question
-    entity: Optional[str] = None  # the NLU entity (and button payload) that answers it
-
-
-# The segment interview, in the order the coach asks. Steps from the seeds:
-# segments and their needs, value and cost to serve, channels and touchpoints.
-SEGMENT_QUESTIONS: Tuple[Question, ...] = (
-    Question("segment_who", ("name", "needs"),
-             "Every relationship starts from a segment's needs and expectations: different segments may need different relationships."),
-    Question("segment_scale", ("customer_count", "value_per_customer"),
-             "How many customers there are and what each is worth decide what you can afford: a named account manager pays off for 20 banks, not for 50,000 students."),
-    Question("segment_frequency", ("purchase_frequency",),
-             "A one-off purchase suits a transactional relationship; customers who come back every month suit a long-term one such as a subscription.", "purchase_frequency"),
-    Question("segment_support", ("expertise_needed", "personal_touch"),
-             "The more expertise and personal touch a segment wants, the more it leans to personal or dedicated assistance and advice; the less, the more to self-service and automation.", "support_level"),
-    Question("segment_community", ("members_help_each_other", "contributes_ideas"),
-             "Customers who help each other make a community possible; customers who bring ideas or designs make co-creation possible.", "community_role"),
-    Question("segment_touchpoints", ("touchpoints",),
-             "A relationship lives where the segment meets you: a community needs a place to meet, self-service needs a website or an app.", "touchpoint"),
-    Question("segment_goal", ("goal",),
-             "The relationship should first do what your business needs most: acquire new customers, keep them, or grow them with cross- and up-selling.", "goal"),
-)
-QUESTION_BY_SLOT = {q.slot: q for q in SEGMENT_QUESTIONS}
-SEGMENT_SLOTS = tuple(q.slot for q in SEGMENT_QUESTIONS)
-VENTURE_WHY = "Your value proposition shapes the relationship you need: knowing what you offer lets me fit the advice to it."
-
-
-@dataclass
-class Reading:
-    """What the coach made of one answer."""
-
-    value: Any = None  # the slot value; None when the answer could not be read
-    facts: Dict[str, Any] = field(default_factory=dict)
-    problem: Optional[str] = None  # what to tell the founder when value is None
 
 
 def too_long(text: str) -> Optional[str]:
@@ -69,114 +30,6 @@ def too_long(text: str) -> Optional[str]:
         return (f"That's a lot to take in at once ({len(text):,} characters). "
                 f"Could you sum it up in a few sentences (under {MAX_MESSAGE_CHARS:,} characters)?")
     return None
-
-
-def read_answer(slot: str, text: str, entity_values: Sequence[str] = (), off_topic: bool = False) -> Reading:
-    """Reads the founder's answer to one question of the segment interview.
-
-    entity_values are canonical values the NLU or a button gave for this question;
-    they win over the free text. off_topic: the NLU took the message for small talk."""
-    text = (text or "").strip()
-    problem = too_long(text)
-    if problem:
-        return Reading(problem=problem)
-    if not text and not entity_values:
-        return Reading(problem="I didn't get an answer there. Could you type it, or pick one of the buttons?")
-    unsure = bool(_UNSURE.search(text)) or UNKNOWN in entity_values
-    if slot == "segment_who":
-        if len(text) < 3 or (unsure and len(_UNSURE.sub("", text).strip(" .,!?")) < 3):
-            return Reading(problem="Tell me a little more: who are these customers, and what do they need?")
-        facts = extract_facts(text)
-        if off_topic and not facts:
-            return Reading(problem="That doesn't sound like a group of customers to me. Who buys from you, and what do they need?")
-        facts.update(name=segment_label(text), needs=text)
-        return Reading(value=text, facts=facts)
-    if slot == "segment_scale":
-        facts = parse_scale(text)
-        if facts or unsure:
-            return Reading(value=UNKNOWN if not facts else "given", facts=facts)
-        return Reading(problem="I couldn't find a number in that. Roughly how many customers, and what is each worth per year? For example: \"about 300 shops at 2,000 € a year\". If you don't know yet, say \"not sure\".")
-    if slot == "segment_touchpoints":
-        touchpoints = [v for v in dict.fromkeys([*entity_values, *values_of(text, "touchpoint")]) if v != UNKNOWN]
-        if touchpoints:
-            return Reading(value=touchpoints, facts={"touchpoints": touchpoints})
-        if unsure:
-            return Reading(value=UNKNOWN)
-        return Reading(problem="Where do they meet you? For example: in store, by phone, email, your website or app, social media, chat, events, or through partners.")
-    closed = {
-        "segment_frequency": ("purchase_frequency", FREQUENCIES, "How often do they buy: once, now and then, or on a recurring basis?"),
-        "segment_support": ("support_level", tuple(SUPPORT_LEVELS), "How much help do they want: serve themselves, quick help when stuck, a personal touch, or expert one-to-one advice?"),
-        "segment_community": ("community_role", tuple(COMMUNITY_ROLES), "Would they help each other, contribute ideas, both, or neither?"),
-        "segment_goal": ("goal", GOALS, "What should the relationship do first: acquire new customers, keep them, or grow them?"),
-    }
-    if slot not in closed:
-        raise ValueError(f"unknown question slot {slot!r}")
-    entity, allowed, ask_again = closed[slot]
-    candidates = [v for v in entity_values if v in allowed] or [v for v in values_of(text, entity) if v in allowed]
-    if slot == "segment_community" and {"help_each_other", "contribute_ideas"} <= set(candidates):
-        candidates = ["both"]
-    if candidates:
-        value = candidates[0]
-        return Reading(value=value, facts=_facts_for(slot, value))
-    if unsure:
-        return Reading(value=UNKNOWN)
-    return Reading(problem=f"Sorry, I didn't catch that. {ask_again}")
-
-
-def _facts_for(slot: str, value: str) -> Dict[str, Any]:
-    if slot == "segment_frequency":
-        return {"purchase_frequency": value}
-    if slot == "segment_support":
-        return dict(SUPPORT_LEVELS[value])
-    if slot == "segment_community":
-        return dict(COMMUNITY_ROLES[value])
-    if slot == "segment_goal":
-        return {"goal": value}
-    return {}
-
-
-def prefill(facts: Dict[str, Any], filled: Dict[str, Any]) -> Dict[str, Any]:
-    """The interview slots that known facts already answer, so the coach never asks twice.
-
-    filled: the current values of the question slots."""
-    answers: Dict[str, Any] = {}
-    for question in SEGMENT_QUESTIONS:
-        if filled.get(question.slot) is not None or question.slot == "segment_who":
-            continue
-        if question.slot == "segment_scale":
-            if "customer_count" in facts and "value_per_customer" in facts:
-                answers[question.slot] = "given"
-        elif question.slot == "segment_touchpoints":
-            if facts.get("touchpoints"):
-                answers[question.slot] = list(facts["touchpoints"])
-        elif all(f in facts for f in question.fields):
-            answers[question.slot] = _closed_value(question.slot, facts)
-    return answers
-
-
-def _closed_value(slot: str, facts: Dict[str, Any]) -> str:
-    if slot == "segment_frequency":
-        return facts["purchase_frequency"]
-    if slot == "segment_goal":
-        return facts["goal"]
-    table = SUPPORT_LEVELS if slot == "segment_support" else COMMUNITY_ROLES
-    wanted = {f: facts[f] for f in QUESTION_BY_SLOT[slot].fields}
-    return next(name for name, sets in table.items() if sets == wanted)
-
-
-def merge_facts(known: Dict[str, Any], new: Dict[str, Any], answering: Sequence[str] = ()) -> Dict[str, Any]:
-    """Adds new facts to the known ones. A fact the founder gives while answering
-    the question that asks for it replaces the old one; a fact said in passing only
-    fills a gap."""
-    merged = dict(known or {})
-    for key, value in new.items():
-        if key in answering or key not in merged or merged[key] in (None, []):
-            merged[key] = value
-    return merged
-
-
-def build_profile(facts: Dict[str, Any]) -> SegmentProfile:
-    return SegmentProfile.from_dict(facts)
 
 
 # ---------------------------------------------------------------- recommendations
@@ -191,42 +44,54 @@ def choices_from_advice(advice: Advice) -> List[RelationshipChoice]:
                                score=round(r.score, 3)) for r in advice.recommendations]
 
 
-def touchpoint_labels(ids: Sequence[str], knowledge: Optional[Knowledge] = None) -> str:
-    knowledge = knowledge or load_knowledge()
-    return ", ".join(knowledge.touchpoints[i].label if i in knowledge.touchpoints else i for i in ids)
+def recommend_block(block: CanvasBlock, knowledge: Optional[Knowledge] = None) -> TurnResult:
+    """Recommends relationship types for every segment, then asks whether they fit."""
+    result = TurnResult()
+    segments: List[Segment] = []
+    for index, segment in enumerate(block.segments):
+        advice = recommend_segment(segment.profile, knowledge)
+        segments.append(Segment(segment.profile, choices_from_advice(advice)))
+        result.messages.append(advice_message(index, segment.profile, advice, knowledge))
+    block.segments = segments
+    result.messages += warning_messages(block, knowledge)
+    result.segments = segments
+    result.slots["stage"] = "review"
+    return result.say(*pending_prompt("review", None))
 
 
-def render_advice(index: int, profile: SegmentProfile, advice: Advice, knowledge: Optional[Knowledge] = None) -> str:
-    """One short chat message with the recommendations for one segment."""
-    knowledge = knowledge or load_knowledge()
-    lines = [f"**Segment {index + 1}: {profile.name or 'Customers'}**"]
-    for rank, rec in enumerate(advice.recommendations, start=1):
-        lines.append(f"{rank}. **{rec.name}**: {rec.reasons[0] if rec.reasons else ''}".rstrip(": "))
-        if rank == 1:
-            lines.append(f"   - Get: {rec.tactics.get('acquire', ['-'])[0]}")
-            lines.append(f"   - Keep: {rec.tactics.get('keep', ['-'])[0]}")
-            lines.append(f"   - Grow: {rec.tactics.get('grow', ['-'])[0]}")
-            lines.append(f"   - Where: {touchpoint_labels(rec.touchpoints[:3], knowledge)}; watch {', '.join(rec.kpis[:3])}")
-        if rec.cost_caveat and rank == 1:
-            lines.append(f"   - Cost: {rec.cost_caveat}")
-    if advice.most_informative_missing:
-        lines.append(f"_Still open: {advice.most_informative_missing.question} {advice.most_informative_missing.why}_")
-    return "\n".join(lines)
+def confirm_block(block: CanvasBlock, knowledge: Optional[Knowledge] = None) -> TurnResult:
+    """Shows the whole block and asks whether to save it."""
+    result = TurnResult(slots={"stage": "confirm"}).say("Here is your Customer Relationships block:\n" + render_block(block))
+    result.messages += warning_messages(block, knowledge)
+    return result.say(*pending_prompt("confirm", None))
 
 
-def render_block(block: CanvasBlock, knowledge: Optional[Knowledge] = None) -> str:
-    """The whole block, compact, for the confirmation step."""
-    knowledge = knowledge or load_knowledge()
-    lines = [f"**{block.venture_name}**" + (f": {block.venture_offer}" if block.venture_offer else "")]
-    for i, segment in enumerate(block.segments, start=1):
-        names = ", ".join(c.name + (" (added)" if c.origin == "added" else "") for c in segment.choices) or "nothing chosen yet"
-        lines.append(f"{i}. {segment.profile.name or 'Customers'}: {names}")
-    return "\n".join(lines)
+def edit_block(intent: str, text: str, entity_types: Sequence[str], block: CanvasBlock, stage: Optional[str],
+               knowledge: Optional[Knowledge] = None) -> TurnResult:
+    """An add, drop or swap the founder asked for; once there are recommendations to change."""
+    if stage not in ("review", "confirm", "saved"):
+        return TurnResult(then_prompt=True).say(EDIT_TOO_EARLY)
+    edit = apply_edit(intent, text, entity_types, block, knowledge)
+    result = TurnResult().say(edit.message)
+    if not edit.changed:
+        return result
+    result.say(render_block(edit.block))
+    result.messages += warning_messages(edit.block, knowledge)
+    result.segments = edit.block.segments
+    result.slots["stage"] = "review"
+    return result.say(*pending_prompt("review", None))
 
 
-def block_warnings(block: CanvasBlock, knowledge: Optional[Knowledge] = None) -> List[str]:
-    pairs = [(s.profile, [c.type_id for c in s.choices]) for s in block.segments]
-    return [w.message for w in check_block(pairs, knowledge or load_knowledge())]
+def block_saved(block: CanvasBlock) -> TurnResult:
+    """The saved block, to read and (where the channel can) to see as a card."""
+    result = TurnResult(slots={"stage": "saved"})
+    result.messages += saved_block_messages(block)
+    return result.say(saved_message(block.version))
+
+
+def save_failed() -> TurnResult:
+    # Nothing is lost: the answers stay in the conversation, and "yes" tries again.
+    return TurnResult(slots={"stage": "confirm"}).say(SAVE_FAILED, yes_no_buttons("Try again", "Not now"))
 
 
 # ---------------------------------------------------------------- edits
@@ -357,6 +222,8 @@ def answer_question(intent: str, text: str, entity_types: Sequence[str], context
         return CAPABILITIES
     if intent == "ask_why":
         return _answer_why(types, context, knowledge)
+    if intent == "ask_advice":
+        return answer_advice(text, types, knowledge)
     if intent == "ask_difference":
         if len(types) >= 2:
             return _difference(types[0], types[1], knowledge)
@@ -383,6 +250,51 @@ def answer_question(intent: str, text: str, entity_types: Sequence[str], context
     return answer
 
 
+# Which part of the seeds' playbook (playbook.yml) a request for advice asks for, by its words;
+# anything else gets the best practices.
+_ADVICE_SECTIONS = (
+    ("challenges", re.compile(r"\b(?:mistakes?|errors?|pitfalls?|challenges?|go(?:es)? wrong|problems?|avoid|traps?|"
+                              r"risks?|hard|difficult|don'?ts?|watch out)\b", re.I)),
+    ("tips", re.compile(r"\btips?\b|\brules? of thumb\b", re.I)),
+)
+_FAQ_MATCH = 0.6  # the share of an FAQ question's words a message must use to be that question
+_FILLER = {"what", "the", "is", "are", "a", "an", "of", "my", "i", "do", "how", "for", "to", "and", "can", "your",
+           "you", "me", "in", "with", "should", "does", "it", "this", "that", "which", "there"}
+
+
+def _content_words(text: str) -> set:
+    return set(tokens(text)) - _FILLER
+
+
+def answer_advice(text: str, types: Sequence[str], knowledge: Knowledge) -> str:
+    """The seeds' advice: for a relationship type named, how to make it work; else the
+    FAQ's answer to the question asked, the common challenges, tips or best practices."""
+    if types:
+        rtype = knowledge.types[types[0]]
+        lines = [f"To make **{rtype.name}** work, from the seeds:"]
+        for stage, label in (("acquire", "Get"), ("keep", "Keep"), ("grow", "Grow")):
+            lines += [f"- {label}: {tactic}" for tactic in rtype.tactics.get(stage, [])]
+        if rtype.cost_caveat:
+            lines.append(f"- Watch the cost: {rtype.cost_caveat}")
+        return "\n".join(lines)
+    book = knowledge.playbook
+    words = _content_words(text)
+    scored = [(len(words & _content_words(item["question"])) / max(len(_content_words(item["question"])), 1), n)
+              for n, item in enumerate(book["faq"])]
+    share, best = max(scored)
+    if share >= _FAQ_MATCH:
+        item = book["faq"][best]
+        return f"**{item['question']}**\n{item['answer']}"
+    section = next((name for name, words_of in _ADVICE_SECTIONS if words_of.search(text or "")), "best_practices")
+    if section == "challenges":
+        return "Common challenges, and how founders overcome them:\n" + "\n".join(
+            f"- **{c['challenge']}** {' '.join(c['how_to_overcome'])}" for c in book["challenges"])
+    if section == "tips":
+        return "A few tips:\n" + "\n".join(f"- {t['text']}" for t in book["tips"])
+    return "Best practices for customer relationships:\n" + "\n".join(
+        f"- **{p['title']}**: {p['text']}" for p in book["best_practices"])
+
+
 def _types_in_focus(context: QuestionContext) -> List[str]:
     """The types the founder is probably asking about: the last recommended ones."""
     for segment in reversed(list(context.segments)):
@@ -392,10 +304,9 @@ def _types_in_focus(context: QuestionContext) -> List[str]:
 
 
 def _answer_why(types: Sequence[str], context: QuestionContext, knowledge: Knowledge) -> str:
-    if context.requested_slot in QUESTION_BY_SLOT:
-        return f"I ask because: {QUESTION_BY_SLOT[context.requested_slot].why}"
-    if context.requested_slot in ("venture_name", "venture_offer"):
-        return f"I ask because: {VENTURE_WHY}"
+    question = knowledge.interview.question(context.requested_slot)
+    if question:
+        return f"I ask because: {question.why}"
     for index, segment in enumerate(context.segments):
         for choice in segment.choices:
             if not types or choice.type_id in types:
@@ -447,16 +358,18 @@ STARTING_OVER = "Starting over with a clean sheet. Blocks you saved before stay 
 CONFIRM_DELETE = "Delete all your saved blocks and answers? This can't be undone."
 DELETE_BUTTONS = [{"title": "Yes, delete everything", "payload": "/confirm_delete"}, {"title": "No, keep it", "payload": "/deny"}]
 NOT_DELETED = "Good, nothing was deleted."
-DELETED = "Done: I've deleted your saved blocks and forgotten your answers. Say \"hi\" if you want to start again."
+DELETED = ("Done: I've deleted your saved blocks and forgotten this conversation and your answers. "
+           "Say \"hi\" if you want to start again.")
+DELETE_INCOMPLETE = ("I couldn't delete your data just now: the database is busy. Nothing was deleted, so nothing is "
+                     "half gone. Shall I try again?")
+EXPORTED = ("Here is everything I have saved about you: every version of your blocks, as Markdown and as JSON. "
+            "Besides these, I keep this conversation; \"delete my data\" removes both.")
+NOTHING_TO_EXPORT = ("I have no saved block of yours yet, only this conversation. Once a block is saved, "
+                     "\"export my data\" sends you every version of it.")
 
 
 def yes_no_buttons(yes: str = "Yes", no: str = "No") -> List[Dict[str, str]]:
     return [{"title": yes, "payload": "/affirm"}, {"title": no, "payload": "/deny"}]
-
-
-def ask_segment_who(number: int) -> str:
-    lead = "First segment" if number == 1 else f"Segment {number}"
-    return f"{lead}: who are these customers, and what do they need and expect from you?"
 
 
 def segments_intro(venture_name: Optional[str]) -> str:
@@ -482,6 +395,44 @@ def which_segment(segments: Sequence[Segment]) -> str:
 
 def redo_segment(index: int, segment: Segment) -> str:
     return f"Let's redo segment {index + 1} ({segment.profile.name}). I'll ask its questions again."
+
+
+def greet(venture_name: Optional[str], stage: Optional[str]) -> TurnResult:
+    """A greeting: a returning founder is welcomed back; then the pending question."""
+    result = TurnResult(then_prompt=True)
+    if venture_name or stage not in (None, "intro"):
+        result.say(welcome_back(venture_name))
+    return result
+
+
+def resume(confirming_delete: bool, venture_name: Optional[str], stage: Optional[str],
+           paused_form: Optional[str]) -> TurnResult:
+    """Back from a pause, or from saying no to deleting everything."""
+    result = TurnResult(slots={"confirming_delete": False}).say(NOT_DELETED if confirming_delete else welcome_back(venture_name))
+    if not paused_form:  # else the rules run the paused form next, which asks
+        result.say(*pending_prompt(stage, None))
+    return result
+
+
+def shows_saved_copy(block: CanvasBlock, stage: Optional[str]) -> bool:
+    """Whether "show my canvas" shows the last saved block rather than the one in progress:
+    once saved, the store's copy is the one with its version number."""
+    return not block.segments or stage == "saved"
+
+
+def show_canvas(block: Optional[CanvasBlock]) -> TurnResult:
+    result = TurnResult(then_prompt=True)
+    if block is None or not block.segments:
+        return result.say(NOTHING_TO_SHOW)
+    return result.say(to_markdown(block))
+
+
+def data_export(channel: str, sender_id: str, blocks: List[CanvasBlock]) -> TurnResult:
+    """Everything the store holds about a founder, as files; then the pending question."""
+    result = TurnResult(then_prompt=True).say(EXPORTED if blocks else NOTHING_TO_EXPORT)
+    # Channels that can hand over files (the widget's downloads, Slack's uploads) draw this.
+    result.messages.append(Message(data={"type": "data_export", "files": founder_data_files(channel, sender_id, blocks)}))
+    return result
 
 
 def pending_prompt(stage: Optional[str], paused_form: Optional[str], saved_segment: Optional[str] = None

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from itertools import zip_longest
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from bot.coach.knowledge import Knowledge, all_hold, load_knowledge
 from bot.coach.profile import SegmentProfile
@@ -33,6 +33,8 @@ class Recommendation:
     touchpoints: List[str]  # ids: the segment's own that suit the type, then the type's typical ones
     kpis: List[str]  # kpi names
     cautions: List[str] = field(default_factory=list)  # rules that lowered the score, strongest first
+    # Every rule that raised or lowered the score, in rules.yml's order: {"id", "because", "weight"}
+    rules: List[Dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -61,6 +63,7 @@ class _Scored:
     score: float
     reasons: List[str]
     cautions: List[str]
+    rules: List[Dict[str, Any]]
 
 
 def recommend(profile: SegmentProfile, knowledge: Optional[Knowledge] = None, limit: Optional[int] = None) -> Advice:
@@ -76,6 +79,7 @@ def _rank(profile: SegmentProfile, kb: Knowledge) -> List[_Scored]:
     totals = {tid: 0.0 for tid in kb.types}
     pros: Dict[str, List[Tuple[float, int, str]]] = {tid: [] for tid in kb.types}
     cons: Dict[str, List[Tuple[float, int, str]]] = {tid: [] for tid in kb.types}
+    fired: Dict[str, List[Dict[str, Any]]] = {tid: [] for tid in kb.types}
     excluded = set()
     for order, rule in enumerate(kb.rules):
         if not rule.fires(profile):
@@ -84,10 +88,11 @@ def _rank(profile: SegmentProfile, kb: Knowledge) -> List[_Scored]:
             totals[tid] += weight
             if weight:
                 (pros if weight > 0 else cons)[tid].append((abs(weight), order, rule.because))
+                fired[tid].append({"id": rule.id, "because": rule.because, "weight": weight})
         excluded.update(rule.exclude)
     scores = {tid: round(total, 3) for tid, total in totals.items()}  # so float noise never breaks a tie
     scored = [
-        _Scored(tid, scores[tid], _sentences(pros[tid]), _sentences(cons[tid]))
+        _Scored(tid, scores[tid], _sentences(pros[tid]), _sentences(cons[tid]), fired[tid])
         for tid in kb.types  # file order, kept for ties by the stable sort below
         if tid not in excluded and scores[tid] > 0
     ]
@@ -112,6 +117,7 @@ def _recommendation(s: _Scored, profile: SegmentProfile, kb: Knowledge) -> Recom
         touchpoints=own + [t for t in rtype.touchpoints if t not in own],
         kpis=[kb.kpi_name(k) for k in rtype.kpis],
         cautions=s.cautions,
+        rules=s.rules,
     )
 
 

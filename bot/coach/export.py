@@ -13,6 +13,7 @@ import json
 from typing import Any, Dict, List
 
 from bot.coach.canvas import CanvasBlock
+from bot.coach.knowledge import load_knowledge
 
 FORMAT = "rapport.canvas-block"
 FORMAT_VERSION = 1
@@ -33,10 +34,6 @@ def _touchpoint_label(touchpoint_id: str) -> str:
     return words[:1].upper() + words[1:]
 
 
-_FREQUENCY = {"one_off": "once (one-off)", "occasional": "now and then", "recurring": "regularly (recurring)"}
-_GOAL = {"acquire": "acquire new customers", "keep": "keep them", "grow": "grow them (cross- and up-selling)"}
-
-
 def _profile_facts(profile) -> List[tuple]:
     """The closed answers that are known, in words."""
     facts = []
@@ -44,10 +41,11 @@ def _profile_facts(profile) -> List[tuple]:
         size = [f"about {profile.customer_count:,} customers" if profile.customer_count is not None else "",
                 f"{profile.value_per_customer:,.0f} a year each" if profile.value_per_customer is not None else ""]
         facts.append(("Size", ", ".join(p for p in size if p)))
-    if profile.purchase_frequency:
-        facts.append(("Buys", _FREQUENCY[profile.purchase_frequency]))
-    if profile.goal:
-        facts.append(("First goal", _GOAL[profile.goal]))
+    known = profile.to_dict()
+    for question in load_knowledge().interview.segment.values():  # interview.yml words them
+        answer = question.answer_for(known) if question.export_label else None
+        if answer:
+            facts.append((question.export_label, answer.label))
     return facts
 
 
@@ -95,6 +93,31 @@ def to_markdown(block: CanvasBlock) -> str:
 def to_json(block: CanvasBlock) -> str:
     """Every field of the block, behind the format header."""
     return json.dumps({"format": FORMAT, "format_version": FORMAT_VERSION, **block.to_dict()}, indent=2, ensure_ascii=False)
+
+
+# --- A founder's data: everything the canvas store holds about them -------------
+
+DATA_FORMAT = "rapport.founder-data"
+
+
+def founder_data_files(channel: str, sender_id: str, blocks: List[CanvasBlock]) -> List[Dict[str, str]]:
+    """Every saved version of every venture of one founder, as a Markdown file to read
+    and a JSON file whose blocks from_export_dict reads back: the founder's copy of
+    their data. Files as channels hand them over: filename, mimetype, content."""
+    stem = "rapport-my-data"
+    markdown = [f"# Everything Rapport stores about you", "",
+                f"Channel: {_line(channel)}. Your id there: {_line(sender_id)}. Saved blocks: {len(blocks)}.", ""]
+    for block in blocks:
+        markdown += ["---", "", to_markdown(block), ""]
+    if not blocks:
+        markdown += ["No block saved yet.", ""]
+    data = {"format": DATA_FORMAT, "format_version": FORMAT_VERSION, "channel": channel, "sender_id": sender_id,
+            "blocks": [{"format": FORMAT, "format_version": FORMAT_VERSION, **b.to_dict()} for b in blocks]}
+    return [
+        {"filename": f"{stem}.md", "mimetype": "text/markdown", "content": "\n".join(markdown).rstrip() + "\n"},
+        {"filename": f"{stem}.json", "mimetype": "application/json",
+         "content": json.dumps(data, indent=2, ensure_ascii=False)},
+    ]
 
 
 def from_json(text: str) -> CanvasBlock:

@@ -3,37 +3,17 @@
 "We sell to 20 banks at 200k a year, they renew every year" answers three of the
 coach's questions at once; the conversation fills every empty answer it can from
 here so that it never asks twice. Everything is rule-based over the vocabulary in
-bot/knowledge (answers.yml, relationship_types.yml, touchpoints.yml).
+bot/knowledge (answers.yml, relationship_types.yml, touchpoints.yml); what each
+closed answer means for the profile is in interview.yml.
 """
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
-from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
-import yaml
-
-from bot.coach.knowledge import load_knowledge
+from bot.coach.knowledge import IN_PASSING_TOUCHPOINT, load_knowledge
 from bot.coach.phrases import PhraseMatcher
-
-ANSWERS_FILE = Path(__file__).resolve().parents[1] / "knowledge" / "answers.yml"
-IN_PASSING_TOUCHPOINT = "touchpoint_in_passing"
-
-# What each closed answer means for the profile.
-SUPPORT_LEVELS: Dict[str, Dict[str, str]] = {
-    "self_serve": {"expertise_needed": "low", "personal_touch": "low"},
-    "guidance": {"expertise_needed": "medium", "personal_touch": "low"},
-    "personal": {"expertise_needed": "low", "personal_touch": "high"},
-    "expert": {"expertise_needed": "high", "personal_touch": "high"},
-}
-COMMUNITY_ROLES: Dict[str, Dict[str, bool]] = {
-    "help_each_other": {"members_help_each_other": True, "contributes_ideas": False},
-    "contribute_ideas": {"members_help_each_other": False, "contributes_ideas": True},
-    "both": {"members_help_each_other": True, "contributes_ideas": True},
-    "neither": {"members_help_each_other": False, "contributes_ideas": False},
-}
 
 
 @dataclass(frozen=True)
@@ -45,21 +25,9 @@ class Mention:
     text: str
 
 
-@lru_cache(maxsize=1)
 def _matchers() -> Dict[str, PhraseMatcher]:
     """entity -> the matcher of its vocabulary, from the knowledge files."""
-    knowledge = load_knowledge()
-    tables: Dict[str, Dict[str, List[str]]] = {
-        "relationship_type": {tid: [t.name, tid.replace("_", " "), *t.synonyms] for tid, t in knowledge.types.items()},
-        "touchpoint": {tid: [t.label, tid.replace("_", " "), *t.synonyms, *t.answer_only]
-                       for tid, t in knowledge.touchpoints.items()},
-        # Touchpoints named in passing, while answering another question.
-        IN_PASSING_TOUCHPOINT: {tid: [t.label, tid.replace("_", " "), *t.synonyms] for tid, t in knowledge.touchpoints.items()},
-    }
-    with open(ANSWERS_FILE, encoding="utf-8") as handle:
-        for entity, spec in yaml.safe_load(handle).items():
-            tables[entity] = spec["values"]
-    return {entity: PhraseMatcher.from_table(table) for entity, table in tables.items()}
+    return load_knowledge().vocabulary
 
 
 def find_mentions(text: str, entities: Optional[List[str]] = None) -> List[Mention]:
@@ -167,15 +135,22 @@ def extract_facts(text: str) -> Dict[str, object]:
             facts[entity] = values[0]
     support = values_of(text, "support_level")
     if support:
-        facts.update(SUPPORT_LEVELS[support[-1]])
+        facts.update(_meaning("support_level", support[-1:]))
     roles = values_of(text, "community_role")
     if roles:
-        role = "both" if {"help_each_other", "contribute_ideas"} <= set(roles) else roles[0]
-        facts.update(COMMUNITY_ROLES[role])
+        facts.update(_meaning("community_role", roles))
     touchpoints = values_of(text, IN_PASSING_TOUCHPOINT)
     if touchpoints:
         facts["touchpoints"] = touchpoints
     return facts
+
+
+def _meaning(entity: str, values: List[str]) -> Dict[str, object]:
+    """The profile facts of the first answer named (interview.yml says what each means),
+    or of the answer that combines those named ("help each other" and "ideas": both)."""
+    answers = load_knowledge().interview.by_entity(entity).answers
+    combined = next((a for a in answers.values() if a.combines and set(a.combines) <= set(values)), None)
+    return dict((combined or answers[values[0]]).means)
 
 
 # Words that lead into a description without naming anyone: "we also sell to about 20 ..."

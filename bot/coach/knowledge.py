@@ -9,6 +9,7 @@ entry, so an edit never fails silently.
 from __future__ import annotations
 
 import functools
+import json
 import re
 import string
 from dataclasses import dataclass, field
@@ -24,7 +25,10 @@ KNOWLEDGE_DIR = Path(__file__).resolve().parents[1] / "knowledge"  # bot/knowled
 _REPO_ROOT = KNOWLEDGE_DIR.parent.parent
 # The files the coach reads, in loading order (later ones refer to earlier ones).
 # Other *.yml files in the folder belong to other parts of the bot and are left alone.
-FILES = ("touchpoints", "kpis", "relationship_types", "rules", "questions", "checks", "playbook")
+FILES = ("touchpoints", "kpis", "relationship_types", "rules", "questions", "checks", "playbook", "answers", "interview")
+# Touchpoints named in passing, while answering another question: without the
+# words that name one only as the answer to "where do they meet you?".
+IN_PASSING_TOUCHPOINT = "touchpoint_in_passing"
 
 # The closed vocabularies of the knowledge files.
 LINKS = ("transactional", "long_term")
@@ -58,6 +62,15 @@ CHECK_PLACEHOLDERS: Dict[str, Tuple[str, ...]] = {
     "no_retention": ("suggestions",),
 }
 _SOURCE = re.compile(r"^seed \d{3}$")
+# How the coach reads the answer to an interview question (bot/coach/interview.py),
+# and the profile fields each kind of segment question may fill.
+QUESTION_KINDS = ("text", "description", "scale", "touchpoints", "choice")
+KIND_FIELDS: Dict[str, Tuple[str, ...]] = {
+    "description": ("name", "needs"),
+    "scale": ("customer_count", "value_per_customer"),
+    "touchpoints": ("touchpoints",),
+}
+UNKNOWN = "unknown"  # the answer "not sure", to any question
 
 
 class KnowledgeError(Exception):
@@ -189,6 +202,59 @@ class BlockChecks:
 
 
 @dataclass
+class InterviewAnswer:
+    value: str  # the canonical value: the slot's value, the NLU entity's value
+    button: str  # the button's title
+    means: Dict[str, Any]  # the profile facts this answer gives
+    label: str = ""  # how the Markdown export words it
+    combines: List[str] = field(default_factory=list)  # answers that, said together, mean this one
+
+
+@dataclass
+class InterviewQuestion:
+    slot: str  # the Rasa slot that holds the answer
+    kind: str  # how the answer is read: one of QUESTION_KINDS
+    ask: str
+    why: str
+    ask_again: str
+    fills: Tuple[str, ...] = ()  # the profile fields the answer fills
+    entity: Optional[str] = None  # the NLU entity (and button payload) that answers it
+    answers: Dict[str, InterviewAnswer] = field(default_factory=dict)  # choice questions
+    not_sure: str = ""  # the title of the "not sure" button
+    off_topic: str = ""
+    export_label: str = ""
+
+    def buttons(self) -> List[Dict[str, str]]:
+        """The question's buttons, with the payloads Rasa sends back when a founder taps one."""
+        def inform(value: str) -> str:
+            return "/inform" + json.dumps({self.entity: value})
+        buttons = [{"title": a.button, "payload": inform(a.value)} for a in self.answers.values()]
+        if self.not_sure:
+            buttons.append({"title": self.not_sure, "payload": inform(UNKNOWN) if self.answers else "not sure"})
+        return buttons
+
+    def answer_for(self, facts: Dict[str, Any]) -> Optional[InterviewAnswer]:
+        """The answer whose meaning the facts state exactly, if any."""
+        return next((a for a in self.answers.values() if all(k in facts and facts[k] == v for k, v in a.means.items())), None)
+
+
+@dataclass
+class Interview:
+    venture: Dict[str, InterviewQuestion]  # by slot, in the order the coach asks
+    segment: Dict[str, InterviewQuestion]
+
+    @property
+    def segment_slots(self) -> Tuple[str, ...]:
+        return tuple(self.segment)
+
+    def question(self, slot: Optional[str]) -> Optional[InterviewQuestion]:
+        return self.segment.get(slot or "") or self.venture.get(slot or "")
+
+    def by_entity(self, entity: str) -> Optional[InterviewQuestion]:
+        return next((q for q in self.segment.values() if q.entity == entity and q.answers), None)
+
+
+@dataclass
 class Knowledge:
     directory: Path
     types: Dict[str, RelationshipType]  # in file order: the tie-break order
@@ -198,24 +264,10 @@ class Knowledge:
     questions: Dict[str, Question]  # by profile field, in file order
     checks: BlockChecks
     playbook: Dict[str, Any]  # sections of playbook.yml, as written
-    _type_matcher: PhraseMatcher = field(repr=False)
-    _touchpoint_matcher: PhraseMatcher = field(repr=False)
-    _kpi_matcher: PhraseMatcher = field(repr=False)
-
-    def find_types(self, text: str) -> List[str]:
-        """Every relationship type named in the text, in order, longest phrase first."""
-        return self._type_matcher.find_all(text)
-
-    def find_type(self, text: str) -> Optional[str]:
-        """The first relationship type named in the text, if any."""
-        found = self.find_types(text)
-        return found[0] if found else None
-
-    def find_touchpoints(self, text: str) -> List[str]:
-        return self._touchpoint_matcher.find_all(text)
-
-    def find_kpis(self, text: str) -> List[str]:
-        return self._kpi_matcher.find_all(text)
+    interview: Interview  # interview.yml: the questions the coach asks
+    # NLU entity -> the phrases that name its values: relationship types, touchpoints
+    # (and IN_PASSING_TOUCHPOINT), and the closed answers of answers.yml.
+    vocabulary: Dict[str, PhraseMatcher] = field(repr=False)
 
     def type_name(self, type_id: str) -> str:
         return self.types[type_id].name
@@ -266,15 +318,23 @@ def _load(directory: Path) -> Knowledge:
     questions = _questions(problems, shown["questions"], raw["questions"], touchpoints)
     checks = _checks(problems, shown["checks"], raw["checks"], types, touchpoints)
     playbook = _playbook(problems, shown["playbook"], raw["playbook"])
+    answer_words = _answer_words(problems, shown["answers"], raw["answers"])
+    interview = _interview(problems, shown["interview"], raw["interview"], touchpoints, answer_words, shown["answers"])
 
-    matchers = (
-        _matcher(problems, shown["relationship_types"], "type", {t.id: [t.name, *t.synonyms] for t in types.values()}),
-        _matcher(problems, shown["touchpoints"], "touchpoint", {t.id: [t.label, *t.synonyms, *t.answer_only] for t in touchpoints.values()}),
-        _matcher(problems, shown["kpis"], "kpi", {k.id: [k.name, *k.synonyms] for k in kpis.values()}),
-    )
+    vocabulary = {
+        "relationship_type": _matcher(problems, shown["relationship_types"], "type",
+                                      {t.id: [t.name, *t.synonyms] for t in types.values()}),
+        "touchpoint": _matcher(problems, shown["touchpoints"], "touchpoint",
+                               {t.id: [t.label, *t.synonyms, *t.answer_only] for t in touchpoints.values()}),
+        IN_PASSING_TOUCHPOINT: _matcher([], shown["touchpoints"], "touchpoint",
+                                        {t.id: [t.label, *t.synonyms] for t in touchpoints.values()}),
+        **{entity: _matcher(problems, shown["answers"], f"'{entity}' answer", values, with_ids=False)
+           for entity, values in answer_words.items()},
+    }
+    _matcher(problems, shown["kpis"], "kpi", {k.id: [k.name, *k.synonyms] for k in kpis.values()})  # no synonym twice
     if problems:
         raise KnowledgeError(problems)
-    return Knowledge(directory, types, touchpoints, kpis, rules, questions, checks, playbook, *matchers)
+    return Knowledge(directory, types, touchpoints, kpis, rules, questions, checks, playbook, interview, vocabulary)
 
 
 def _shown(path: Path) -> str:
@@ -640,13 +700,121 @@ def _playbook(problems: List[str], shown: str, raw: Dict[str, Any]) -> Dict[str,
     return book
 
 
-def _matcher(problems: List[str], shown: str, what: str, phrases_by_id: Dict[str, List[str]]) -> PhraseMatcher:
-    """Index every id, name and synonym; a phrase that points at two entries is a problem."""
+def _matcher(problems: List[str], shown: str, what: str, phrases_by_id: Dict[str, List[str]],
+             with_ids: bool = True) -> PhraseMatcher:
+    """Index every name and synonym (and id, unless with_ids is False); a phrase that
+    points at two entries is a problem."""
     index: Dict[Tuple[str, ...], str] = {}
     for entry_id, phrases in phrases_by_id.items():
-        for phrase in [entry_id.replace("_", " "), *phrases]:
+        for phrase in [entry_id.replace("_", " ")] * with_ids + list(phrases):
             for key in variants(phrase):
                 other = index.setdefault(key, entry_id)
                 if other != entry_id:
                     problems.append(f"{shown}: {what} '{entry_id}': duplicate synonym '{phrase}' (also means '{other}')")
     return PhraseMatcher(index)
+
+
+def _answer_words(problems: List[str], shown: str, raw: Dict[str, Any]) -> Dict[str, Dict[str, List[str]]]:
+    """answers.yml: NLU entity -> {values: {value: [phrases]}}; a profile choice's values are its choices."""
+    words = {}
+    for entity, data in raw.items():
+        e = _Entry(problems, f"{shown}: entity '{entity}'", data)
+        e.only("values")
+        values = e.child("values")
+        if not values.data:
+            values.fail("must map each value to the phrases that name it")
+        for value in values.data:
+            if entity in CHOICES and value not in CHOICES[entity]:
+                values.fail(f"'{value}' is not a {entity} (choose from {', '.join(CHOICES[entity])})")
+        words[entity] = {value: values.texts(value) for value in values.data}
+    return words
+
+
+def _interview(problems: List[str], shown: str, raw: Dict[str, Any], touchpoints: Dict[str, Touchpoint],
+               words: Dict[str, Dict[str, List[str]]], words_shown: str) -> Interview:
+    """interview.yml: see its header for the keys each question takes."""
+    for section in raw:
+        if section not in ("venture", "segment"):
+            problems.append(f"{shown}: unknown section '{section}' (use venture, segment)")
+    sections = {}
+    slots_seen: Dict[str, str] = {}
+    for section in ("venture", "segment"):
+        entries = raw.get(section)
+        if not isinstance(entries, dict) or not entries:
+            problems.append(f"{shown}: section '{section}' must be a non-empty mapping of slots to questions")
+            entries = {}
+        questions = {}
+        for slot, data in entries.items():
+            e = _Entry(problems, f"{shown}: question '{slot}'", data)
+            if slot in slots_seen:
+                e.fail(f"also a question of section '{slots_seen[slot]}'")
+            slots_seen[slot] = section
+            questions[slot] = _interview_question(e, slot, section, touchpoints, words, words_shown)
+        sections[section] = questions
+    return Interview(sections["venture"], sections["segment"])
+
+
+def _interview_question(e: _Entry, slot: str, section: str, touchpoints: Dict[str, Touchpoint],
+                        words: Dict[str, Any], words_shown: str) -> InterviewQuestion:
+    e.only("kind", "ask", "why", "ask_again", "fills", "entity", "answers", "not_sure", "off_topic", "export_label")
+    kind = e.choice("kind", ("text",) if section == "venture" else QUESTION_KINDS[1:])
+    fills = tuple(e.texts("fills", FIELD_KINDS.keys() | {"name", "needs"}, "profile field", required=section == "segment"))
+    if kind in KIND_FIELDS and fills and set(fills) != set(KIND_FIELDS[kind]):
+        e.fail(f"a {kind} question fills {', '.join(KIND_FIELDS[kind])}, not {', '.join(fills)}")
+    entity = e.text("entity", required=kind in ("choice", "touchpoints")) or None
+    if kind == "touchpoints" and entity and entity != "touchpoint":
+        e.fail(f"a touchpoints question reads the entity 'touchpoint', not '{entity}'")
+    answers: Dict[str, InterviewAnswer] = {}
+    raw_answers = e.get("answers", required=kind == "choice")
+    if raw_answers is not None and kind != "choice":
+        e.fail("only a choice question has 'answers'")
+    elif raw_answers is not None and not isinstance(raw_answers, dict):
+        e.fail("'answers' must map each answer's value to its button, meaning and label")
+    elif raw_answers:
+        vocabulary = words.get(entity)
+        if entity and vocabulary is None:
+            e.fail(f"{words_shown} has no words for the entity '{entity}'")
+            vocabulary = {}
+        for value, data in raw_answers.items():
+            a = _Entry(e.problems, f"{e.where}: answer '{value}'", data)
+            a.only("button", "means", "label", "combines")
+            if value == UNKNOWN:
+                a.fail(f"'{UNKNOWN}' is the answer 'not sure'; name the button with 'not_sure'")
+            if entity and value not in vocabulary:
+                a.fail(f"{words_shown} has no words for it under '{entity}'")
+            means = a.get("means")
+            if not isinstance(means, dict):
+                a.fail("'means' must map profile fields to the values this answer gives them")
+                means = {}
+            for name, v in means.items():
+                if name not in fills:
+                    a.fail(f"'means' sets '{name}', which the question does not fill ({', '.join(fills)})")
+                    continue
+                problem = _value_problem(name, FIELD_KINDS.get(name, ""), "equals", v, touchpoints)
+                if problem:
+                    a.fail(f"'means': '{name}': {problem}")
+            answers[value] = InterviewAnswer(str(value), a.text("button"), dict(means), a.text("label", required=False),
+                                             a.texts("combines", raw_answers, "answer", required=False))
+        for value in vocabulary or {}:
+            if value not in answers:
+                e.fail(f"{words_shown} has words for '{value}' under '{entity}', which is none of its answers")
+        for n, first in enumerate(answers.values()):
+            for other in list(answers.values())[n + 1:]:
+                if first.means == other.means:
+                    e.fail(f"answers '{first.value}' and '{other.value}' mean the same")
+    export_label = e.text("export_label", required=False)
+    if export_label and not all(a.label for a in answers.values()):
+        e.fail("'export_label' needs a 'label' on every answer")
+    ask = e.text("ask")
+    try:
+        placeholders = {f for _, f, _, _ in string.Formatter().parse(ask) if f is not None}
+    except ValueError as err:
+        e.fail(f"ask: {err}")
+        placeholders = set()
+    for name in sorted(placeholders - {"venture_name", "segment"}):
+        e.fail(f"'ask' uses unknown placeholder '{{{name}}}' (use {{venture_name}}, or {{segment}} in an action's question)")
+    return InterviewQuestion(
+        slot=slot, kind=kind, ask=ask, why=e.text("why"), ask_again=e.text("ask_again"), fills=fills, entity=entity,
+        answers=answers, not_sure=e.text("not_sure", required=False), off_topic=e.text("off_topic", required=False),
+        export_label=export_label,
+    )

@@ -1,5 +1,6 @@
-"""Patches of Rasa 3.6 for running several Rasa servers on one database, each a
-small function that bot/plugins/rasa_server.py installs at start-up:
+"""Patches of Rasa 3.6 for running several Rasa servers on one database. Each is
+one `Patch` in patches(), which bot/plugins/rasa_server.py checks (Rasa's version,
+the source of each member replaced) and installs at start-up:
 
 - `no_failsafe_tracker_store`: Rasa wraps every tracker store in
   FailSafeTrackerStore, which, when the database cannot save a turn, logs the
@@ -34,7 +35,7 @@ import json
 import logging
 import re
 from contextvars import ContextVar
-from typing import Any, Callable, Dict, List, Optional, Text, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Text
 
 import sqlalchemy as sa
 from rasa.core.actions.action import ActionExecutionRejection, RemoteAction
@@ -69,10 +70,6 @@ def _tracker_store_as_configured(store: Optional[TrackerStore], domain: Any) -> 
         return InMemoryTrackerStore(domain)
     store.domain = domain
     return store
-
-
-def no_failsafe_tracker_store() -> None:
-    Agent._create_tracker_store = staticmethod(_tracker_store_as_configured)
 
 
 # ---------------------------------------------------------------- message ids, once
@@ -155,11 +152,6 @@ def _once(handle_message: Callable) -> Callable:
     return handle_message_once
 
 
-def message_ids_once() -> None:
-    if not hasattr(MessageProcessor.handle_message, "__wrapped__"):
-        MessageProcessor.handle_message = _once(MessageProcessor.handle_message)
-
-
 def client_message(text: Text, output_channel: Any, sender_id: Text, message_id: Optional[Text],
                    **kwargs: Any) -> UserMessage:
     """A UserMessage carrying the client's id, marked so that it is checked once.
@@ -212,13 +204,6 @@ def _end_turn_on_failure(run_action: Callable) -> Callable:
     return run_action_or_say_so
 
 
-def say_so_when_actions_fail() -> None:
-    if not hasattr(RemoteAction.run, "__wrapped__"):
-        RemoteAction.run = _flag_failure(RemoteAction.run)
-    if not hasattr(MessageProcessor._run_action, "__wrapped__"):
-        MessageProcessor._run_action = _end_turn_on_failure(MessageProcessor._run_action)
-
-
 # ---------------------------------------------------------------- long messages
 
 
@@ -239,20 +224,25 @@ def _parse_by_start(parse: Callable) -> Callable:
     return parse_by_start
 
 
-def parse_long_messages_by_their_start() -> None:
-    if not hasattr(MessageProcessor._parse_message_with_graph, "__wrapped__"):
-        MessageProcessor._parse_message_with_graph = _parse_by_start(MessageProcessor._parse_message_with_graph)
+# ---------------------------------------------------------------- the patches
 
 
-# What each patch replaces, for the start-up check of bot/plugins/rasa_server.py.
-PATCHES: List[Tuple[Callable[[], None], List[Tuple[Any, str]]]] = [
-    (no_failsafe_tracker_store, [(Agent, "_create_tracker_store")]),
-    (message_ids_once, [(MessageProcessor, "handle_message")]),
-    (say_so_when_actions_fail, [(RemoteAction, "run"), (MessageProcessor, "_run_action")]),
-    (parse_long_messages_by_their_start, [(MessageProcessor, "_parse_message_with_graph")]),
-]
+def patches() -> Sequence[Any]:
+    from bot.plugins.rasa_server import Patch
 
-
-def install() -> None:
-    for patch, _ in PATCHES:
-        patch()
+    return (
+        Patch(Agent, "_create_tracker_store", "97499b594b45581b2c6d8ff7adb9083af24eba85654995a40350de65633ca574",
+              lambda: staticmethod(_tracker_store_as_configured),
+              "no FailSafeTrackerStore: a turn that cannot be stored fails visibly"),
+        Patch(MessageProcessor, "handle_message", "0c41d4780d2d46769ef2ae2b3f450b88d2602e916590e8be9975aa474db9f7f4",
+              lambda: _once(MessageProcessor.handle_message), "a client's message id processed at most once"),
+        Patch(RemoteAction, "run", "ccabf6f1160d527a157fad5bd285ce69e8221b1bcad23f8a61499b4360a1c17e",
+              lambda: _flag_failure(RemoteAction.run), "a failed custom action is noted for the turn"),
+        Patch(MessageProcessor, "_run_action", "6d383d0179ef1187639887289168959a5a82f94e6949e4e27bb83b2165094995",
+              lambda: _end_turn_on_failure(MessageProcessor._run_action),
+              "a failed custom action ends the turn with a clear reply"),
+        Patch(MessageProcessor, "_parse_message_with_graph",
+              "0bd50a53b5c013af8458cbefe5dbcbd5c02c82a671a841b1947b3e8964e5c3d1",
+              lambda: _parse_by_start(MessageProcessor._parse_message_with_graph),
+              "the NLU reads only the start of an over-long message"),
+    )

@@ -15,7 +15,7 @@ import os
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Optional, Union
+from typing import Any, Dict, Iterator, List, Optional
 
 from sqlalchemy import create_engine, delete, event, func, select
 from sqlalchemy.engine import make_url
@@ -25,7 +25,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
 from bot.coach.canvas import CanvasBlock, RelationshipChoice, Segment
-from bot.coach.export import from_export_dict, from_json
 from bot.coach.profile import SegmentProfile
 from bot.coach.store import migrate
 from bot.coach.store.models import BlockVersion, ChoiceRow, Founder, SegmentRow, Venture, utcnow
@@ -33,6 +32,13 @@ from bot.coach.store.models import BlockVersion, ChoiceRow, Founder, SegmentRow,
 DEFAULT_URL = "sqlite:///var/canvas.db"
 # Every SegmentProfile field is a SegmentRow column of the same name.
 PROFILE_FIELDS = [f.name for f in dataclasses.fields(SegmentProfile)]
+
+
+def founder_channel(input_channel: Optional[str]) -> str:
+    """The channel a founder is filed under: the channel of their latest message,
+    "rest" when it came with none. The action server and the Rasa server's delete
+    both find a founder this way."""
+    return input_channel or "rest"
 
 
 class StoreError(Exception):
@@ -52,7 +58,8 @@ class CanvasStore:
         """
         url_obj = make_url((url or os.environ.get("CANVAS_DB_URL") or DEFAULT_URL).strip())
         self._sqlite = url_obj.get_backend_name() == "sqlite"
-        engine_args: Dict[str, Any] = {"future": True}
+        # hide_parameters: no error message (and so no log) quotes a founder's answers.
+        engine_args: Dict[str, Any] = {"future": True, "hide_parameters": True}
         if self._sqlite:
             database = url_obj.database or ""
             if database in ("", ":memory:"):
@@ -172,20 +179,6 @@ class CanvasStore:
             session.flush()
             return _block_from_row(row, venture)
 
-    def import_block(self, channel: str, sender_id: str, data: Union[Dict[str, Any], str]) -> CanvasBlock:
-        """Store a block from its JSON export (the parsed dict, or the text) as a new save.
-
-        Raises ValueError when `data` is not a valid export. The exported status
-        is kept: a final becomes a new final version, a draft replaces the draft.
-        """
-        block = from_json(data) if isinstance(data, str) else from_export_dict(data)
-        return self.save_block(channel, sender_id, dataclasses.replace(block, version=None, created_at=None))
-
-    def set_cohort(self, channel: str, sender_id: str, cohort: str) -> None:
-        """Record the founder's programme code (creating the founder if new); blank clears it."""
-        with self._session(write=True) as session:
-            _get_or_add_founder(session, channel, sender_id).cohort = _clean_cohort(cohort)
-
     def delete_founder(self, channel: str, sender_id: str) -> bool:
         """Remove the founder and everything theirs; True if there was such a founder."""
         with self._session(write=True) as session:
@@ -224,18 +217,12 @@ class CanvasStore:
             ).scalars()
             return [_block_from_row(row) for row in rows]
 
-    def get_version(
-        self, channel: str, sender_id: str, version: int, venture_name: Optional[str] = None
-    ) -> Optional[CanvasBlock]:
-        """Version number `version` of `venture_name`, else of the venture saved to last."""
+    def founder_blocks(self, channel: str, sender_id: str) -> List[CanvasBlock]:
+        """Every saved version (drafts too) of every venture of one founder, oldest first:
+        all the store holds about them, for their data export."""
         with self._session() as session:
-            venture_id = _venture_id(session, channel, sender_id, venture_name)
-            if venture_id is None:
-                return None
-            row = session.execute(
-                select(BlockVersion).where(BlockVersion.venture_id == venture_id, BlockVersion.version == version)
-            ).scalar_one_or_none()
-            return _block_from_row(row) if row else None
+            rows = session.execute(_founder_versions(channel, sender_id).order_by(BlockVersion.id)).scalars()
+            return [_block_from_row(row) for row in rows]
 
     def founders(self, cohort: Optional[str] = None) -> List[Dict[str, Any]]:
         """One dict per founder (of `cohort`, if given), most recently active first:
@@ -284,6 +271,8 @@ def _tune_sqlite(engine: Any) -> None:
         # sqlite3 module's own BEGIN comes late and can't be made IMMEDIATE.
         dbapi_connection.isolation_level = None
         dbapi_connection.execute("PRAGMA foreign_keys=ON")  # SQLite ignores FOREIGN KEY clauses otherwise
+        # A deleted founder's rows are overwritten on disk, not left in free pages.
+        dbapi_connection.execute("PRAGMA secure_delete=ON")
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:

@@ -154,16 +154,55 @@
     document.head.appendChild(tag);
   }
 
-  function canvasCardComponent(assetsUrl) {
+  // --- the founder's data export: one download button per file ------------------
+
+  function renderDataExport(host, message) {
+    var box = el("div", "rapport-export");
+    box.setAttribute("aria-label", "Your data");
+    (message.files || []).forEach(function (file) {
+      var kind = /json/.test(file.mimetype || "") ? "JSON" : "Markdown";
+      var button = el("button", "rapport-button", "Download " + kind);
+      button.type = "button";
+      button.setAttribute("data-download", kind.toLowerCase());
+      button.addEventListener("click", function () {
+        var url = URL.createObjectURL(new Blob([file.content || ""], { type: (file.mimetype || "text/plain") + ";charset=utf-8" }));
+        download(String(file.filename || "rapport-my-data").replace(/[\\/]/g, "-"), url);
+        setTimeout(function () { URL.revokeObjectURL(url); }, 10000);
+      });
+      box.appendChild(button);
+    });
+    host.appendChild(box);
+  }
+
+  // --- after "delete my data": the browser's copy of the conversation goes too -----
+
+  var SESSION_KEY = "chat_session"; // where rasa-webchat keeps the conversation (params.storage)
+
+  function forgetInThisBrowser(host) {
+    function drop() {
+      try { window.localStorage.removeItem(SESSION_KEY); window.sessionStorage.removeItem(SESSION_KEY); } catch (e) { /* storage off */ }
+    }
+    drop();
+    // rasa-webchat writes its history back on every change: drop it again on the way out.
+    window.addEventListener("beforeunload", drop);
+    host.appendChild(el("p", "rapport-export", "This browser's copy of the conversation is cleared too. Starting afresh…"));
+    // A new page load starts a new, empty conversation.
+    setTimeout(function () { window.location.reload(); }, 2500);
+  }
+
+  var CUSTOM_MESSAGES = { canvas_block: renderCard, data_export: renderDataExport, data_deleted: forgetInThisBrowser };
+
+  function customMessageComponent(assetsUrl) {
     // rasa-webchat renders a custom message with the message's keys as props.
-    return function CanvasCard(props) {
+    return function CustomMessage(props) {
       var custom = props && props.custom;
-      if (!custom || custom.type !== "canvas_block") return null;
+      var render = custom && Object.prototype.hasOwnProperty.call(CUSTOM_MESSAGES, custom.type) && CUSTOM_MESSAGES[custom.type];
+      if (!render) return null;
       return reactHost("div", { className: "rapport-card-host" }, function (host) {
-        // React re-renders the message list often: draw the card once per element.
+        // React re-renders the message list often: draw the message once per element.
         if (host && !host.getAttribute("data-drawn")) {
           host.setAttribute("data-drawn", "1");
-          renderCard(host, custom, assetsUrl);
+          render(host, custom, assetsUrl);
         }
       });
     };
@@ -226,7 +265,7 @@
       params: { storage: "local" }, // the conversation survives a reload
       // The typing dots show this long before each coach message.
       customMessageDelay: function (text) { return Math.min(1200, 300 + text.length * 2); },
-      customComponent: canvasCardComponent(options.assetsUrl),
+      customComponent: customMessageComponent(options.assetsUrl),
       mainColor: "#243b63",
       userBackgroundColor: "#243b63",
       userTextColor: "#ffffff",

@@ -1,0 +1,235 @@
+"""The venture and segment interviews, turn by turn, free of Rasa.
+
+The questions themselves (text, buttons, what each answer means, re-ask texts,
+"why") are in bot/knowledge/interview.yml. Here the coach reads an answer and
+everything else the message says, fills every other question the message already
+answers, and, once a segment is described, keeps it and chooses what comes next.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+from bot.coach.canvas import Segment
+from bot.coach.conversation import (RECOMMENDED_PER_SEGMENT, choices_from_advice, find_segment, pending_prompt, redo_segment,
+                                    too_long, which_segment)
+from bot.coach.engine import recommend
+from bot.coach.extract import extract_facts, parse_scale, segment_label, split_venture, values_of
+from bot.coach.knowledge import UNKNOWN, Interview, Knowledge, load_knowledge
+from bot.coach.presentation import TurnResult, advice_message
+from bot.coach.profile import SegmentProfile
+
+_UNSURE = re.compile(r"\b(?:not sure|no idea|don'?t know|dunno|unknown|unsure|skip|no clue|pass)\b", re.I)
+NO_ANSWER = "I didn't get an answer there. Could you type it, or pick one of the buttons?"
+NOT_CAUGHT = "Sorry, I didn't catch that."
+MAX_NAME_CHARS = 120
+
+
+def interview_of(knowledge: Optional[Knowledge] = None) -> Interview:
+    return (knowledge or load_knowledge()).interview
+
+
+# The slots of the segment interview, in the order the coach asks them.
+SEGMENT_SLOTS: Tuple[str, ...] = interview_of().segment_slots
+
+
+@dataclass
+class Reading:
+    """What the coach made of one answer."""
+
+    value: Any = None  # the slot value; None when the answer could not be read
+    facts: Dict[str, Any] = field(default_factory=dict)
+    problem: Optional[str] = None  # what to tell the founder when value is None
+
+
+def segment_number(editing: Optional[float], segments_so_far: int) -> int:
+    """The number of the segment being described: the one redone, else the next."""
+    return int(editing) + 1 if editing is not None else segments_so_far + 1
+
+
+def ask_segment_who(number: int, knowledge: Optional[Knowledge] = None) -> str:
+    lead = "First segment" if number == 1 else f"Segment {number}"
+    return interview_of(knowledge).segment["segment_who"].ask.format(segment=lead)
+
+
+def read_answer(slot: str, text: str, entity_values: Sequence[str] = (), off_topic: bool = False,
+                knowledge: Optional[Knowledge] = None) -> Reading:
+    """Reads the founder's answer to one question of the segment interview.
+
+    entity_values are canonical values the NLU or a button gave for this question;
+    they win over the free text. off_topic: the NLU took the message for small talk."""
+    question = interview_of(knowledge).segment.get(slot)
+    if question is None:
+        raise ValueError(f"unknown question slot {slot!r}")
+    text = (text or "").strip()
+    problem = too_long(text)
+    if problem:
+        return Reading(problem=problem)
+    if not text and not entity_values:
+        return Reading(problem=NO_ANSWER)
+    unsure = bool(_UNSURE.search(text)) or UNKNOWN in entity_values
+    if question.kind == "description":
+        if len(text) < 3 or (unsure and len(_UNSURE.sub("", text).strip(" .,!?")) < 3):
+            return Reading(problem=question.ask_again)
+        facts = extract_facts(text)
+        if off_topic and not facts:
+            return Reading(problem=question.off_topic or question.ask_again)
+        facts.update(name=segment_label(text), needs=text)
+        return Reading(value=text, facts=facts)
+    if question.kind == "scale":
+        facts = parse_scale(text)
+        if facts or unsure:
+            return Reading(value=UNKNOWN if not facts else "given", facts=facts)
+        return Reading(problem=question.ask_again)
+    if question.kind == "touchpoints":
+        touchpoints = [v for v in dict.fromkeys([*entity_values, *values_of(text, "touchpoint")]) if v != UNKNOWN]
+        if touchpoints:
+            return Reading(value=touchpoints, facts={"touchpoints": touchpoints})
+        if unsure:
+            return Reading(value=UNKNOWN)
+        return Reading(problem=question.ask_again)
+    # a choice: a button or the NLU's entity first, else the founder's words
+    answers = question.answers
+    candidates = [v for v in entity_values if v in answers] or [v for v in values_of(text, question.entity) if v in answers]
+    combined = next((a.value for a in answers.values() if a.combines and set(a.combines) <= set(candidates)), None)
+    if combined:
+        candidates = [combined]
+    if candidates:
+        return Reading(value=candidates[0], facts=dict(answers[candidates[0]].means))
+    if unsure:
+        return Reading(value=UNKNOWN)
+    return Reading(problem=f"{NOT_CAUGHT} {question.ask_again}")
+
+
+def prefill(facts: Dict[str, Any], filled: Dict[str, Any], knowledge: Optional[Knowledge] = None) -> Dict[str, Any]:
+    """The interview slots that known facts already answer, so the coach never asks twice.
+
+    filled: the current values of the question slots."""
+    answers: Dict[str, Any] = {}
+    for question in interview_of(knowledge).segment.values():
+        if filled.get(question.slot) is not None or question.kind == "description":
+            continue
+        if question.kind == "scale":
+            if all(f in facts for f in question.fills):
+                answers[question.slot] = "given"
+        elif question.kind == "touchpoints":
+            if facts.get("touchpoints"):
+                answers[question.slot] = list(facts["touchpoints"])
+        elif all(f in facts for f in question.fills):
+            answer = question.answer_for(facts)
+            if answer:  # facts no answer states (expert know-how, no personal touch) leave the question open
+                answers[question.slot] = answer.value
+    return answers
+
+
+def merge_facts(known: Dict[str, Any], new: Dict[str, Any], answering: Sequence[str] = ()) -> Dict[str, Any]:
+    """Adds new facts to the known ones. A fact the founder gives while answering
+    the question that asks for it replaces the old one; a fact said in passing only
+    fills a gap."""
+    merged = dict(known or {})
+    for key, value in new.items():
+        if key in answering or key not in merged or merged[key] in (None, []):
+            merged[key] = value
+    return merged
+
+
+def build_profile(facts: Dict[str, Any]) -> SegmentProfile:
+    return SegmentProfile.from_dict(facts)
+
+
+# ---------------------------------------------------------------- a turn of the interview
+
+
+def read_segment_message(slots_to_validate: Dict[str, Any], text: str, entities: Sequence[Dict[str, Any]],
+                         intent: Optional[str], facts: Dict[str, Any], filled: Dict[str, Any],
+                         knowledge: Optional[Knowledge] = None) -> TurnResult:
+    """One message during the segment interview: the answer to each question it
+    was taken for, every other fact it states, and the questions those facts answer.
+
+    slots_to_validate: the slots Rasa filled from this message; entities: the NLU's;
+    facts: what is known of the segment so far; filled: the question slots' values."""
+    interview = interview_of(knowledge)
+    text = (text or "").strip()
+    typed = "" if text.startswith("/") else text  # a button's payload is not the founder's words
+    off_topic = intent == "out_of_scope"
+    result = TurnResult()
+    facts = dict(facts or {})
+    for slot in slots_to_validate:
+        question = interview.segment.get(slot)
+        if question is None:
+            continue
+        values = [e.get("value") for e in entities if question.entity and e.get("entity") == question.entity]
+        reading = read_answer(slot, typed, values, off_topic, knowledge)
+        if reading.problem:
+            result.say(reading.problem)
+            result.slots[slot] = None
+            continue
+        result.slots[slot] = reading.value
+        # Facts said in passing only fill gaps; the answer to this question may correct one.
+        facts = merge_facts(facts, extract_facts(typed))
+        facts = merge_facts(facts, reading.facts, answering=question.fills)
+    if not result.slots:
+        return result
+    result.slots.update(prefill(facts, {**filled, **result.slots}, knowledge))
+    result.slots["segment_facts"] = facts
+    return result
+
+
+def read_venture_name(text: str, knowledge: Optional[Knowledge] = None) -> TurnResult:
+    """The venture's name; "It's called Brewbox, we deliver coffee to offices" answers the offer too."""
+    text = str(text or "").strip()
+    problem = too_long(text) or (None if text else interview_of(knowledge).venture["venture_name"].ask_again)
+    if problem:
+        return TurnResult(slots={"venture_name": None}).say(problem)
+    name, offer = split_venture(text)
+    return TurnResult(slots={"venture_name": name[:MAX_NAME_CHARS], **({"venture_offer": offer} if offer else {})})
+
+
+def read_venture_offer(text: str, knowledge: Optional[Knowledge] = None) -> TurnResult:
+    text = str(text or "").strip()
+    problem = too_long(text) or (None if len(text) >= 3 else interview_of(knowledge).venture["venture_offer"].ask_again)
+    if problem:
+        return TurnResult(slots={"venture_offer": None}).say(problem)
+    return TurnResult(slots={"venture_offer": text})
+
+
+def save_segment(facts: Dict[str, Any], segments: List[Segment], editing: Optional[float],
+                 knowledge: Optional[Knowledge] = None) -> TurnResult:
+    """Keeps the segment just described and chooses what comes next.
+
+    A new segment: "another one?". A segment redone before any recommendation: back
+    to "another one?". A segment redone after the recommendations: its own new
+    recommendations, and back to the review."""
+    profile = build_profile(facts or {})
+    segments = list(segments)
+    interview = interview_of(knowledge)
+    result = TurnResult(slots={name: None for name in (*interview.segment_slots, "segment_facts", "editing_segment",
+                                                       "paused_form", "redoing_segment")})
+    redoing = editing is not None and int(editing) < len(segments)
+    if redoing and any(s.choices for s in segments):
+        index = int(editing)
+        advice = recommend(profile, knowledge or load_knowledge(), limit=RECOMMENDED_PER_SEGMENT)
+        segments[index] = Segment(profile, choices_from_advice(advice))
+        result.messages.append(advice_message(index, profile, advice, knowledge))
+        stage = "review"
+    elif redoing:
+        segments[int(editing)] = Segment(profile)
+        stage = "more_segments"
+    else:
+        segments.append(Segment(profile))
+        stage = "more_segments"
+    result.segments = segments
+    result.slots["stage"] = stage
+    text, buttons = pending_prompt(stage, None, saved_segment=profile.name)
+    return result.say(text, buttons)
+
+
+def change_segment(text: str, segments: Sequence[Segment], knowledge: Optional[Knowledge] = None) -> TurnResult:
+    """ "Change the second segment": its questions are asked again, and the answers replace it."""
+    index = find_segment(text, segments)
+    if index is None:
+        return TurnResult(slots={"redoing_segment": False}).say(which_segment(segments))
+    slots: Dict[str, Any] = {name: None for name in (*interview_of(knowledge).segment_slots, "segment_facts")}
+    slots.update(editing_segment=float(index), redoing_segment=True, stage="segments")
+    return TurnResult(slots=slots).say(redo_segment(index, segments[index]))

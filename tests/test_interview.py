@@ -1,0 +1,328 @@
+"""bot/knowledge/interview.yml and bot/coach/interview.py: the one definition of
+the coach's questions, domain.yml held equal to it, and the interview's turns.
+
+Why a test and not a generated domain.yml: Rasa trains from domain.yml as it is in
+git (CI and `make run` on a fresh clone train before any generator would run), so
+the file stays hand-written; this test names every difference and prints what to
+paste. segment_form's required_slots are derived from the file at run time
+(ValidateSegmentForm.required_slots), and checked here to match domain.yml too.
+"""
+from __future__ import annotations
+
+import copy
+import json
+import shutil
+from pathlib import Path
+from typing import Any, Dict, List
+
+import pytest
+import yaml
+
+from actions import interview as interview_actions
+from bot.coach import interview
+from bot.coach import knowledge as knowledge_module
+from bot.coach.canvas import Segment
+from bot.coach.conversation import RECOMMENDED_PER_SEGMENT, pending_prompt
+from bot.coach.engine import recommend
+from bot.coach.knowledge import KNOWLEDGE_DIR, Interview, load_knowledge
+from bot.coach.profile import SegmentProfile
+from tests.conftest import banks, entity, form_tracker, run_action, shops
+
+pytestmark = pytest.mark.usefixtures("canvas_url")
+
+MARKET_QUESTION = {  # the question a mentor adds in the test below
+    "kind": "choice",
+    "fills": ["market"],
+    "entity": "market",
+    "ask": "Do you sell to businesses or to consumers?",
+    "answers": {"b2b": {"button": "Businesses", "means": {"market": "b2b"}},
+                "b2c": {"button": "Consumers", "means": {"market": "b2c"}}},
+    "not_sure": "Not sure",
+    "ask_again": "Businesses or consumers?",
+    "why": "Business clients often expect a named contact; consumers usually prefer fast, scalable service.",
+}
+
+
+def domain_payload(payload: str) -> str:
+    """A payload as domain.yml writes it: Rasa reads single braces as slot placeholders."""
+    return payload.replace("{", "{{").replace("}", "}}")
+
+
+def expected_domain(plan: Interview) -> Dict[str, Any]:
+    """What domain.yml must hold for the interview: responses, slots' entity mappings, forms."""
+    responses = {}
+    for question in [*plan.venture.values(), *plan.segment.values()]:
+        response: Dict[str, Any] = {"text": question.ask}
+        if question.buttons():
+            response["buttons"] = [{"title": b["title"], "payload": domain_payload(b["payload"])} for b in question.buttons()]
+        responses[f"utter_ask_{question.slot}"] = [response]
+    return {"responses": responses,
+            "forms": {"venture_form": {"required_slots": list(plan.venture)},
+                      "segment_form": {"required_slots": list(plan.segment)}}}
+
+
+def domain_differences(plan: Interview, domain: Dict[str, Any]) -> List[str]:
+    """Every way domain.yml differs from the interview, in words."""
+    want = expected_domain(plan)
+    problems = []
+    for name, response in want["responses"].items():
+        slot = name[len("utter_ask_"):]
+        if f"action_ask_{slot}" in domain["actions"]:
+            if name in domain["responses"]:
+                problems.append(f"domain.yml: {name} is never said: action_ask_{slot} asks the question")
+            continue
+        have = domain["responses"].get(name)
+        if have != response:
+            problems.append(f"domain.yml: {name} should be\n{yaml.safe_dump({name: response}, allow_unicode=True, sort_keys=False)}"
+                            f"but is {have!r}")
+    for form, spec in want["forms"].items():
+        have = domain["forms"].get(form, {}).get("required_slots")
+        if have != spec["required_slots"]:
+            problems.append(f"domain.yml: {form}'s required_slots should be {spec['required_slots']}, not {have}")
+    for question in [*plan.venture.values(), *plan.segment.values()]:
+        slot = domain["slots"].get(question.slot)
+        if slot is None:
+            problems.append(f"domain.yml: no slot '{question.slot}' for the question it answers")
+        elif question.kind == "choice" and not any(m.get("type") == "from_entity" and m.get("entity") == question.entity
+                                                  for m in slot.get("mappings", [])):
+            problems.append(f"domain.yml: slot '{question.slot}' needs a from_entity mapping of '{question.entity}'")
+    return problems
+
+
+@pytest.fixture
+def plan() -> Interview:
+    return load_knowledge().interview
+
+
+@pytest.fixture
+def with_market_question(tmp_path, monkeypatch):
+    """A copy of the knowledge with one more segment question, as the coach's default knowledge."""
+    folder = Path(shutil.copytree(KNOWLEDGE_DIR, tmp_path / "knowledge"))
+    path = folder / "interview.yml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    segment = list(data["segment"].items())
+    segment.insert(2, ("segment_market", MARKET_QUESTION))  # asked right after the scale
+    data["segment"] = dict(segment)
+    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    changed = load_knowledge(folder)
+    monkeypatch.setattr(knowledge_module, "_load_default", lambda: changed)
+    return changed
+
+
+# ---------------------------------------------------------------- the file and domain.yml
+
+
+def test_domain_says_what_the_interview_says(plan, domain):
+    assert domain_differences(plan, domain) == []
+
+
+def test_interview_holds_every_segment_question_in_order(plan):
+    assert plan.segment_slots == ("segment_who", "segment_scale", "segment_frequency", "segment_support",
+                                  "segment_community", "segment_touchpoints", "segment_goal")
+    assert list(plan.venture) == ["venture_name", "venture_offer"]
+    for question in plan.segment.values():
+        assert question.why and question.ask_again and question.fills
+
+
+def test_every_answer_has_the_nlu_words_of_its_entity(plan):
+    words = yaml.safe_load((KNOWLEDGE_DIR / "answers.yml").read_text(encoding="utf-8"))
+    for question in plan.segment.values():
+        if question.kind == "choice":
+            assert set(question.answers) == set(words[question.entity]["values"]), question.slot
+
+
+def test_a_changed_wording_is_named_as_a_difference(plan, domain):
+    changed = copy.deepcopy(plan)
+    changed.segment["segment_goal"].ask = "What first?"
+    problems = domain_differences(changed, domain)
+    assert len(problems) == 1 and problems[0].startswith("domain.yml: utter_ask_segment_goal should be")
+    assert "text: What first?" in problems[0]
+
+
+# ---------------------------------------------------------------- adding a question
+
+
+def test_adding_a_segment_question_is_one_edit_of_the_interview_file(with_market_question, domain):
+    question = with_market_question.interview.segment["segment_market"]
+
+    # The form asks it, after the scale: the validation action requests it next.
+    tracker = form_tracker(domain, "segment_form", "segment_scale", {"segment_scale": "about 20 at 200k a year"},
+                           "about 20 at 200k a year",
+                           slots={"segment_who": "Banks", "segment_facts": {"name": "Banks", "needs": "Banks"}})
+    out = run_action(interview_actions.ValidateSegmentForm(), tracker, domain)
+    assert out.slots["requested_slot"] == "segment_market"
+
+    # Its answers are read from a button, the NLU's entity or the words; "not sure" too.
+    assert interview.read_answer("segment_market", "", ["b2c"]).facts == {"market": "b2c"}
+    assert interview.read_answer("segment_market", "mostly companies").value == "b2b"
+    assert interview.read_answer("segment_market", "no idea").value == "unknown"
+    assert interview.read_answer("segment_market", "bananas").problem == "Sorry, I didn't catch that. Businesses or consumers?"
+    # A founder who already said it is not asked again.
+    assert interview.prefill({"market": "b2b"}, {})["segment_market"] == "b2b"
+    # "Why?" at the question gets its why.
+    from bot.coach.conversation import QuestionContext, answer_question
+    assert answer_question("ask_why", "why?", [], QuestionContext(requested_slot="segment_market")) == \
+        f"I ask because: {question.why}"
+    # Its buttons are the file's, and domain.yml is told exactly what to add.
+    assert [b["payload"] for b in question.buttons()] == [
+        '/inform{"market": "b2b"}', '/inform{"market": "b2c"}', '/inform{"market": "unknown"}']
+    problems = domain_differences(with_market_question.interview, domain)
+    assert any(p.startswith("domain.yml: utter_ask_segment_market should be") for p in problems)
+    assert any("segment_form's required_slots should be" in p and "'segment_market'" in p for p in problems)
+    assert "domain.yml: no slot 'segment_market' for the question it answers" in problems
+
+
+# ---------------------------------------------------------------- the loader
+
+
+@pytest.fixture
+def broken(tmp_path):
+    from tests.test_knowledge import BrokenCopy
+    return BrokenCopy(Path(shutil.copytree(KNOWLEDGE_DIR, tmp_path / "knowledge")))
+
+
+def test_an_answer_without_nlu_words(broken):
+    broken.change("interview.yml", lambda d: d["segment"]["segment_goal"]["answers"].update(
+        win_back={"button": "Win them back", "label": "win them back", "means": {"goal": "keep"}}))
+    error = broken.error()
+    assert "interview.yml: question 'segment_goal': answer 'win_back': " in error
+    assert "answers.yml has no words for it under 'goal'" in error
+    assert "answers 'keep' and 'win_back' mean the same" in error
+
+
+def test_an_answer_meaning_a_field_the_question_does_not_fill(broken):
+    broken.change("interview.yml", lambda d: d["segment"]["segment_support"]["answers"]["expert"]["means"].update(goal="keep"))
+    assert ("interview.yml: question 'segment_support': answer 'expert': 'means' sets 'goal', which the question does not fill"
+            in broken.error())
+
+
+def test_an_answer_meaning_a_value_the_profile_does_not_allow(broken):
+    broken.change("interview.yml", lambda d: d["segment"]["segment_support"]["answers"]["expert"]["means"].update(
+        personal_touch="very"))
+    assert "answer 'expert': 'means': 'personal_touch': value 'very' is not allowed" in broken.error()
+
+
+def test_an_unknown_key_and_kind(broken):
+    broken.change("interview.yml", lambda d: d["segment"]["segment_scale"].update(kind="number", reask="?"))
+    error = broken.error()
+    assert "interview.yml: question 'segment_scale': unknown key 'reask'" in error
+    assert "interview.yml: question 'segment_scale': 'kind' is 'number'" in error
+
+
+def test_a_question_without_why(broken):
+    broken.change("interview.yml", lambda d: d["segment"]["segment_goal"].pop("why"))
+    assert "interview.yml: question 'segment_goal': missing 'why'" in broken.error()
+
+
+def test_an_unknown_placeholder_in_a_question(broken):
+    broken.change("interview.yml", lambda d: d["venture"]["venture_offer"].update(ask="What does {venture} offer?"))
+    assert "interview.yml: question 'venture_offer': 'ask' uses unknown placeholder '{venture}'" in broken.error()
+
+
+def test_an_export_label_needs_every_answers_label(broken):
+    broken.change("interview.yml", lambda d: d["segment"]["segment_goal"]["answers"]["keep"].pop("label"))
+    assert "interview.yml: question 'segment_goal': 'export_label' needs a 'label' on every answer" in broken.error()
+
+
+def test_nlu_words_for_a_value_no_question_answers(broken):
+    broken.change("answers.yml", lambda d: d["goal"]["values"].update(win_back=["win back"]))
+    error = broken.error()
+    assert "interview.yml: question 'segment_goal': " in error
+    assert "answers.yml has words for 'win_back' under 'goal', which is none of its answers" in error
+
+
+def test_the_same_slot_in_both_interviews(broken):
+    broken.change("interview.yml", lambda d: d["venture"].update(segment_goal={"kind": "text", "ask": "?", "why": "?",
+                                                                              "ask_again": "?"}))
+    assert "interview.yml: question 'segment_goal': also a question of section 'venture'" in broken.error()
+
+
+# ---------------------------------------------------------------- turns
+
+
+def test_read_segment_message_answers_the_question_and_fills_what_else_it_says():
+    result = interview.read_segment_message(
+        {"segment_who": "we sell to 20 banks at 200k a year, they renew every year"},
+        "we sell to 20 banks at 200k a year, they renew every year", [], "inform", {}, {})
+    assert result.messages == []
+    assert result.slots["segment_who"].startswith("we sell to 20 banks")
+    assert result.slots["segment_scale"] == "given"
+    assert result.slots["segment_frequency"] == "recurring"
+    assert "segment_goal" not in result.slots
+    facts = result.slots["segment_facts"]
+    assert (facts["customer_count"], facts["value_per_customer"], facts["market"]) == (20, 200_000, "b2b")
+
+
+def test_read_segment_message_a_button_wins_and_its_payload_is_not_read_as_words():
+    result = interview.read_segment_message(
+        {"segment_goal": "keep"}, '/inform{"goal": "grow"}', [entity("goal", "grow")], "inform",
+        {"goal": "keep"}, {"segment_goal": None})
+    assert result.slots["segment_goal"] == "grow"
+    assert result.slots["segment_facts"]["goal"] == "grow"  # the answer corrects what was said in passing
+
+
+def test_read_segment_message_a_problem_is_said_and_the_slot_stays_empty():
+    result = interview.read_segment_message({"segment_frequency": "banana"}, "banana", [], "inform", {}, {})
+    assert [m.text for m in result.messages] == ["Sorry, I didn't catch that. "
+                                                 "How often do they buy: once, now and then, or on a recurring basis?"]
+    assert result.slots["segment_frequency"] is None
+
+
+def test_read_segment_message_that_answers_nothing_changes_nothing():
+    result = interview.read_segment_message({"venture_name": "x"}, "x", [], "inform", {}, {})
+    assert (result.messages, result.slots) == ([], {})
+
+
+def test_read_venture_name_splits_off_the_offer():
+    result = interview.read_venture_name("It's called Brewbox, we deliver fresh coffee to offices")
+    assert result.slots == {"venture_name": "Brewbox", "venture_offer": "we deliver fresh coffee to offices"}
+    empty = interview.read_venture_name("   ")
+    assert empty.slots == {"venture_name": None}
+    assert [m.text for m in empty.messages] == ["I didn't get a name. What's your venture called?"]
+
+
+def test_save_segment_new_one_asks_for_another():
+    result = interview.save_segment({"name": "Banks", "market": "b2b"}, [shops()], None)
+    assert [s.profile.name for s in result.segments] == ["Small shops", "Banks"]
+    assert result.slots["stage"] == "more_segments"
+    assert result.messages[-1].text == pending_prompt("more_segments", None, saved_segment="Banks")[0]
+    for name in (*interview.SEGMENT_SLOTS, "segment_facts", "editing_segment", "paused_form", "redoing_segment"):
+        assert result.slots[name] is None
+
+
+def test_save_segment_redone_after_the_recommendations_recommends_it_again_with_its_record():
+    recommended = [Segment(shops().profile, shops().choices), banks()]
+    facts = {"name": "Big banks", "market": "b2b", "customer_count": 20, "value_per_customer": 200_000.0}
+    result = interview.save_segment(facts, recommended, 1.0)
+    advice = recommend(SegmentProfile.from_dict(facts), limit=RECOMMENDED_PER_SEGMENT)
+    assert [c.type_id for c in result.segments[1].choices] == [r.type_id for r in advice.recommendations]
+    assert result.slots["stage"] == "review"
+    first = result.messages[0]
+    assert first.text.startswith("**Segment 2: Big banks**")
+    assert first.advice["segment_index"] == 1 and first.advice["segment_name"] == "Big banks"
+    assert [r["type_id"] for r in first.advice["recommendations"]] == [r.type_id for r in advice.recommendations]
+
+
+def test_change_segment_finds_it_or_asks_which():
+    segments = [shops(), banks()]
+    found = interview.change_segment("change the second segment", segments)
+    assert found.slots["editing_segment"] == 1.0 and found.slots["stage"] == "segments"
+    assert all(found.slots[name] is None for name in interview.SEGMENT_SLOTS)
+    unclear = interview.change_segment("change it", segments)
+    assert unclear.slots == {"redoing_segment": False}
+    assert unclear.messages[0].text.startswith("Which segment should we change?")
+
+
+def test_payloads_in_the_interview_are_valid_json():
+    for question in load_knowledge().interview.segment.values():
+        for button in question.buttons():
+            if button["payload"].startswith("/inform"):
+                assert json.loads(button["payload"][len("/inform"):])
+
+
+def test_answers_yml_is_checked_too(broken):
+    broken.change("answers.yml", lambda d: d["market"]["values"].update(b2g=["governments"]))
+    broken.change("answers.yml", lambda d: d["goal"]["values"]["grow"].append("keep"))
+    error = broken.error()
+    assert "answers.yml: entity 'market': values: 'b2g' is not a market (choose from b2b, b2c)" in error
+    assert "answers.yml: 'goal' answer 'grow': duplicate synonym 'keep' (also means 'keep')" in error
