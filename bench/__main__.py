@@ -6,7 +6,8 @@
 
 Steps: nlu (held-out set), cv (cross-validation), train (training from scratch),
 serve (cold start, latency, latency by position, throughput, memory; coach and
-stock bot), profile (one turn broken down). The stock bot is made with `rasa init`
+stock bot), profile (one turn broken down), scaled (50 conversations at once on one
+Rasa server against two, bench/scaled.py). The stock bot is made with `rasa init`
 in a temp dir for each run.
 """
 from __future__ import annotations
@@ -31,7 +32,7 @@ from bench.conversations import (COACH_CONVERSATIONS, long_conversation, stock_c
                                  stock_long_conversation)
 from bench.servers import BenchCoach, StockServer, describe  # noqa: E402
 
-STEPS = ["nlu", "cv", "train", "serve", "profile"]
+STEPS = ["nlu", "cv", "train", "serve", "profile", "scaled"]
 
 
 def parse_args(argv: List[str]) -> argparse.Namespace:
@@ -258,6 +259,12 @@ def main(argv: List[str]) -> int:
             _, code = run_logged([PYTHON, "-m", "bench.profile", "--out", str(out), "--runs", str(args.profile_runs)],
                                  desc="profile: one turn broken down", log=work / "profile.log")
             results["profile"] = json.loads(out.read_text()) if out.exists() else {"failed": f"exit {code}"}
+            save()
+        if "scaled" in args.steps and not _done(results, "scaled"):
+            step("scaled: one Rasa server against two")
+            from bench import scaled
+
+            results["scaled"] = scaled.measure(work / "scaled", max(args.concurrency))
             save()
         finished = True
     except BaseException as error:  # noqa: BLE001 - recorded, then re-raised

@@ -247,6 +247,15 @@ class CoachProcess(Process):
         wait_until(lambda: http_ok(self.health), self.name, timeout, self.popen, self.log)
 
 
+def migrate(database_url: str) -> None:
+    """The canvas store's migrations, run once before any action server starts, so
+    that two servers opening a fresh database never migrate it at the same time.
+    (The review dashboard's migrations belong here too, on REVIEW_DB_URL.)"""
+    from bot.coach.store import CanvasStore
+
+    CanvasStore(database_url).close()
+
+
 class ScaledSetup:
     """PostgreSQL, Redis, `rasa_servers` Rasa servers and as many action servers,
     nginx in front of the Rasa servers, and (optionally) the web app."""
@@ -321,6 +330,8 @@ class ScaledSetup:
         self.postgres.start()
         say(f"Redis on 127.0.0.1:{self.redis.port}")
         self.redis.start()
+        say("canvas store migrations on PostgreSQL (Alembic, to head)")
+        migrate(self.postgres.url)
         for process in self.actions:
             say(f"{process.name}: {process.health}")
             process.start()

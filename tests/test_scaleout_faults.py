@@ -178,8 +178,7 @@ def test_s2_with_rasas_stock_redis_lock_store(scaled):
     stock = []
     for i in range(2):
         port = free_port()
-        env = {**scaled.env, "LOCK_STORE_TYPE": "redis", "RASA_PORT": str(port),
-               "ACTIONS_PORT": str(scaled.nginx.actions_port)}
+        env = {**scaled.rasa[0].env, "LOCK_STORE_TYPE": "redis", "RASA_PORT": str(port)}
         args = [*scaled.rasa[0].args[:-4], "--port", str(port), "--interface", "127.0.0.1"]
         stock.append(CoachProcess(f"rasa-stock{i + 1}", scaled.workdir, env, args, f"http://127.0.0.1:{port}/"))
     try:
