@@ -584,16 +584,22 @@ def scaled_section(scaled: Dict[str, Any]) -> List[str]:
                          f"{get(res, 'cpu', 'cores_busy')} of {get(res, 'cpu', 'cores')}"])
     L += ["CPU used during the load (user + system, each process and its children):", ""]
     L += _table(["set-up", "CPU seconds", "CPU per turn", "cores busy"], cpu_rows)
-    busy = get(two, "cpu", "cores_busy")
-    cores = get(two, "cpu", "cores") or 0
-    if speed_up is not None and (speed_up < 1.6 or (p95 or 0) >= 1500):
-        L += [f"What bounds it: the machine's {cores} cores. With two servers the coach's processes keep "
-              f"{busy} of them busy, so a second Rasa server can only take the idle share of the CPU that one "
-              "server left (one server's event loop runs one turn at a time, on one core), and the second "
-              "server, its action server, PostgreSQL, Redis, nginx and the load client share the same two "
-              "cores. The scaled set-up adds work per turn too (PostgreSQL instead of an SQLite file, the lock's "
-              "round trips to Redis, nginx): see CPU per turn. On a machine with a core per Rasa server (and "
-              "PostgreSQL elsewhere) the servers do not compete; the 1.6x target needs that.", ""]
+    busy, cores = get(two, "cpu", "cores_busy"), get(two, "cpu", "cores") or 0
+    tps, cpu_s = two.get("turns_per_s"), sum((get(two, "cpu", "cpu_s") or {}).values())
+    if speed_up is not None and tps and p95 and two.get("turns") and (speed_up < 1.6 or p95 >= 1500):
+        # With the same number of conversations at once, latency falls as throughput rises (Little's law):
+        # p95 under 1.5 s needs about p95/1500 times the throughput, and that much more CPU.
+        needed_tps = tps * p95 / 1500
+        cpu_per_turn = cpu_s / two["turns"]
+        L += [f"What bounds it: CPU time for the coach. A turn costs {fmt(1000 * cpu_per_turn, ' ms')} of CPU in "
+              f"all the processes together. With {n} conversations at once, latency falls as throughput rises: "
+              f"p95 under 1.5 s needs about {fmt(needed_tps, ' turns/s')} instead of {fmt(tps, '', 2)}, that is "
+              f"{fmt(needed_tps * cpu_per_turn, ' cores', 2)} of CPU for the coach alone. During the load its "
+              f"processes got {busy} of the machine's {cores} cores: the machine is shared, and other work kept "
+              f"it busy (load average {get(scaled, 'load_average_before', 0)} before the run). Two servers did "
+              f"{fmt(speed_up, 'x', 2)} what one did: one server's event loop runs one turn at a time, and on "
+              "a shared machine each busy process gets its share of the cores, so two servers get about twice "
+              "one's. More servers help only as long as there is CPU for them.", ""]
     return L
 
 
