@@ -255,9 +255,10 @@ def test_s4_redis_restarted_turns_fail_fast_then_succeed(scaled):
     founders = _restart_during_traffic(scaled, "S4", scaled.redis, down_seconds=2)
     check = check_stored(founders, scaled.postgres.url)
     attempts = [o for s in founders.sent for o in s.attempts]
+    slowest = sorted(((round(t, 2), o, s.message_id) for s in founders.sent for t, o in zip(s.seconds, s.attempts)),
+                     reverse=True)[:3]
     _record("S4", founders, check, failed_attempts=attempts.count(FAILED),
-            unknown_attempts=attempts.count(UNKNOWN), slowest_attempt_s=round(max(
-                t for s in founders.sent for t in s.seconds), 2))
+            unknown_attempts=attempts.count(UNKNOWN), slowest_attempts=slowest)
     assert attempts.count(UNKNOWN) == 0, "no turn hung until the client gave up: each got an answer"
     assert founders.counts()[ACKNOWLEDGED] == len(founders.sent), "every turn succeeded once Redis was back"
     _assert_nothing_lost(check)

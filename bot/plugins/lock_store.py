@@ -35,6 +35,9 @@ from contextlib import asynccontextmanager
 from typing import Any, AsyncGenerator, Optional, Text
 
 import redis.asyncio as aioredis
+from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.retry import Retry
 from rasa.core.lock import TicketLock
 from rasa.core.lock_store import LockError, LockStore
 from rasa.utils.endpoints import EndpointConfig
@@ -100,10 +103,14 @@ class AtomicRedisLockStore(LockStore):
         self.key_prefix = (prefix + ":" if prefix else "") + "lock:"
         # Fail fast: a Redis that is down or stuck makes a turn fail in seconds, never hang.
         timeout = float(settings.pop("socket_timeout", 2))
+        # One retry on a broken connection: after a Redis restart, each pooled connection
+        # fails once. Without it a ticket whose give-back met a dead connection stayed
+        # queued, and its conversation waited a whole lease (10 s) for it.
         self.red = aioredis.Redis(
             host=host, port=int(settings.pop("port", 6379)), db=int(settings.pop("db", 1)),
             username=settings.pop("username", None), password=settings.pop("password", None),
-            ssl=bool(settings.pop("use_ssl", False)), socket_timeout=timeout, socket_connect_timeout=timeout)
+            ssl=bool(settings.pop("use_ssl", False)), socket_timeout=timeout, socket_connect_timeout=timeout,
+            retry_on_error=[RedisConnectionError], retry=Retry(NoBackoff(), 1))
         for name in ("ssl_certfile", "ssl_keyfile", "ssl_ca_certs"):
             settings.pop(name, None)
         if settings:
@@ -149,11 +156,21 @@ class AtomicRedisLockStore(LockStore):
         finally:
             if heartbeat:
                 heartbeat.cancel()
+            await self._give_back(conversation_id, ticket)
+
+    async def _give_back(self, conversation_id: Text, ticket: int, tries: int = 3) -> None:
+        """Gives the ticket back, trying a little longer while Redis restarts: a ticket
+        left queued holds its conversation until its lease runs out."""
+        for attempt in range(tries):
             try:
                 await self.release(conversation_id, ticket)
+                return
             except Exception as error:
-                # The turn itself is done (or failed on its own); the lease runs out by itself.
-                logger.warning("Could not give back lock ticket %s of a conversation: %s", ticket, error)
+                if attempt == tries - 1:
+                    # The turn itself is done (or failed on its own); the lease runs out by itself.
+                    logger.warning("Could not give back lock ticket %s of a conversation: %s", ticket, error)
+                    return
+                await asyncio.sleep(0.3)
 
     async def _wait_for_turn(self, conversation_id: Text, ticket: int) -> None:
         deadline = time.monotonic() + self.wait_seconds
