@@ -17,7 +17,6 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 from deploy.services import ROOT, ScaledSetup, ServiceError, missing_packages
 
@@ -65,7 +64,8 @@ def main() -> int:
     print(f"""
 Rapport runs scaled out (logs in {workdir}):
   widget:   http://localhost:{ports['web']}/
-  REST:     curl -s localhost:{ports['nginx']}/webhooks/rest/webhook -d '{{"sender": "me", "message": "hi", "message_id": "m1"}}'
+  REST:     curl -s localhost:{ports['nginx']}/webhooks/rest/webhook \\
+              -d '{{"sender": "me", "message": "hi", "message_id": "m1"}}'
   database: {setup.postgres.url}
 Ctrl-C stops everything.""", flush=True)
     try:

@@ -21,7 +21,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.coach_servers import ROOT, CoachServers
+from tests.coach_servers import ROOT, CoachServers, running_coach
 from tests.socketio_wire import WidgetSocket
 
 EXAMPLES = settings(max_examples=20, deadline=None, derandomize=True,
@@ -34,13 +34,8 @@ _counter = itertools.count()
 
 @pytest.fixture(scope="module")
 def coach(tmp_path_factory):
-    servers = CoachServers(tmp_path_factory.mktemp("properties"))
-    try:
-        servers.start_actions()
-        servers.start_rasa()
+    with running_coach(tmp_path_factory.mktemp("properties")) as servers:
         yield servers
-    finally:
-        servers.stop()
 
 
 # ---------------------------------------------------------------- what founders may type

@@ -4,21 +4,18 @@ PostgreSQL 15 cluster on loopback."""
 from __future__ import annotations
 
 import pytest
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, inspect, text
 
 from bot.coach.store import CanvasStore
-from bot.coach.store.migrate import alembic_config, downgrade, upgrade
+from bot.coach.store.migrate import downgrade, upgrade
 from bot.coach.store.models import Base
 from deploy.services import Postgres, missing_packages
 from tests.conftest import ledgerly_block
+from tests.test_migrations import SCRIPTS, schema_diff
 
 pytestmark = [pytest.mark.scaleout,
               pytest.mark.skipif("postgresql" in missing_packages(), reason="PostgreSQL is not installed "
                                  "(.ci/run installs it)")]
-SCRIPTS = ScriptDirectory.from_config(alembic_config())
 
 
 @pytest.fixture(scope="module")
@@ -37,11 +34,6 @@ def engine(postgres):
         connection.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
     yield engine
     engine.dispose()
-
-
-def schema_diff(engine):
-    with engine.connect() as connection:
-        return compare_metadata(MigrationContext.configure(connection, opts={"compare_type": True}), Base.metadata)
 
 
 def test_head_is_exactly_the_models_schema_on_postgresql(engine):

@@ -365,7 +365,7 @@ def test_s7_a_repeated_message_id_over_socketio_is_one_user_event(scaled):
             for _ in range(2):
                 await widget.emit("user_uttered", {"message": "hi", "session_id": session_id,
                                                    "customData": {"message_id": message_id, "cohort": "s7"}})
-            answers = await widget.wait_for("bot_uttered", 2)
+            await widget.wait_for("bot_uttered", 2)
             await asyncio.sleep(1)  # a third answer would be a duplicate
             return widget.answers()
 
