@@ -4,11 +4,11 @@ from __future__ import annotations
 from typing import List, Text
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import block_of, deliver, entity_values, founder, latest_text, store
+from actions.common import block_of, deliver, entity_values, founder, latest_intent, latest_text, store
 from bot.coach import conversation as coach
 from bot.coach.store import StoreError
 
@@ -48,8 +48,7 @@ class ActionWhatToChange(Action):
         return "action_what_to_change"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        dispatcher.utter_message(text=coach.WHAT_TO_CHANGE)
-        return [SlotSet("stage", "review")]
+        return deliver(dispatcher, tracker, coach.what_to_change())
 
 
 class ActionEditBlock(Action):
@@ -59,9 +58,8 @@ class ActionEditBlock(Action):
         return "action_edit_block"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        intent = tracker.latest_message.get("intent", {}).get("name")
         return deliver(dispatcher, tracker, coach.edit_block(
-            intent, latest_text(tracker), entity_values(tracker, "relationship_type"), block_of(tracker),
+            latest_intent(tracker), latest_text(tracker), entity_values(tracker, "relationship_type"), block_of(tracker),
             tracker.get_slot("stage")))
 
 

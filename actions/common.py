@@ -11,18 +11,10 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.coach import conversation as coach
 from bot.coach.canvas import CanvasBlock, Segment
-from bot.coach.interview import SEGMENT_SLOTS
 from bot.coach.presentation import TurnResult
 from bot.coach.store import CanvasStore, founder_channel
 
 logger = logging.getLogger(__name__)
-
-# Slots that hold the coaching, reset by "start over" and "delete my data".
-COACHING_SLOTS = (
-    "paused_form", "venture_name", "venture_offer", *SEGMENT_SLOTS,
-    "segment_facts", "segments", "editing_segment", "redoing_segment",
-)
-
 
 @lru_cache(maxsize=1)
 def store() -> CanvasStore:
@@ -82,16 +74,19 @@ def prompt(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
     """Asks the question the founder has pending, outside forms (forms ask their own)."""
     if tracker.active_loop_name:
         return
-    if tracker.get_slot("confirming_delete"):  # only yes or no goes on from here
-        dispatcher.utter_message(text=coach.CONFIRM_DELETE, buttons=coach.DELETE_BUTTONS)
-        return
-    text, buttons = coach.pending_prompt(tracker.get_slot("stage"), tracker.get_slot("paused_form"))
+    text, buttons = coach.pending_prompt(tracker.get_slot("stage"), tracker.get_slot("paused_form"),
+                                         confirming_delete=bool(tracker.get_slot("confirming_delete")))
     dispatcher.utter_message(text=text, buttons=buttons or None)
 
 
-def reset_coaching() -> List[EventType]:
-    """A clean sheet: no answers, back at the introduction."""
-    return [SlotSet(name, None) for name in COACHING_SLOTS] + [SlotSet("confirming_delete", False), SlotSet("stage", "intro")]
+def latest_intent(tracker: Tracker) -> Optional[str]:
+    return (tracker.latest_message.get("intent") or {}).get("name")
+
+
+def recent_intents(tracker: Tracker) -> List[Optional[str]]:
+    """The intents of the founder's messages, the latest first."""
+    return [((event.get("parse_data") or {}).get("intent") or {}).get("name")
+            for event in reversed(tracker.events) if event.get("event") == "user"]
 
 
 def latest_text(tracker: Tracker) -> str:

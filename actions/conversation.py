@@ -7,17 +7,15 @@ from __future__ import annotations
 from typing import List, Text
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import (block_of, deliver, entity_values, founder, latest_text, prompt, reset_coaching, save_draft,
+from actions.common import (block_of, deliver, entity_values, founder, latest_intent, latest_text, recent_intents, save_draft,
                             segments_of, store, suspend_form)
 from bot.coach import conversation as coach
 from bot.coach import interview
 from bot.coach.store import StoreError
-
-FALLBACK_INTENTS = {"nlu_fallback", "out_of_scope"}
 
 
 class ActionGreet(Action):
@@ -41,12 +39,8 @@ class ActionAnswerQuestion(Action):
             stage=tracker.get_slot("stage"),
             segments=segments_of(tracker),
         )
-        intent = tracker.latest_message.get("intent", {}).get("name")
-        # A huge message may look like a question to the NLU; it gets asked to sum up, like any answer.
-        dispatcher.utter_message(text=coach.too_long(latest_text(tracker)) or coach.answer_question(
-            intent, latest_text(tracker), entity_values(tracker, "relationship_type"), context))
-        prompt(dispatcher, tracker)
-        return []
+        return deliver(dispatcher, tracker, coach.reply_to_question(
+            latest_intent(tracker), latest_text(tracker), entity_values(tracker, "relationship_type"), context))
 
 
 class ActionCoachFallback(Action):
@@ -57,16 +51,8 @@ class ActionCoachFallback(Action):
         return "action_coach_fallback"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        misses = 0
-        for event in reversed(tracker.events):
-            if event.get("event") == "user":
-                if (event.get("parse_data") or {}).get("intent", {}).get("name") not in FALLBACK_INTENTS:
-                    break
-                misses += 1
-        text, buttons = coach.fallback(misses, tracker.get_slot("stage"), bool(tracker.active_loop_name))
-        dispatcher.utter_message(text=coach.too_long(latest_text(tracker)) or text, buttons=buttons or None)
-        prompt(dispatcher, tracker)
-        return []
+        return deliver(dispatcher, tracker, coach.not_understood(
+            recent_intents(tracker), latest_text(tracker), tracker.get_slot("stage"), bool(tracker.active_loop_name)))
 
 
 class ActionPause(Action):
@@ -75,8 +61,7 @@ class ActionPause(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         save_draft(tracker, block_of(tracker))
-        dispatcher.utter_message(text=coach.PAUSED)
-        return suspend_form(tracker)
+        return [*deliver(dispatcher, tracker, coach.pause()), *suspend_form(tracker)]
 
 
 class ActionResume(Action):
@@ -96,8 +81,7 @@ class ActionStartOver(Action):
         return "action_start_over"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        dispatcher.utter_message(text=coach.STARTING_OVER)
-        return [*suspend_form(tracker), *reset_coaching()]
+        return [*suspend_form(tracker), *deliver(dispatcher, tracker, interview.start_over())]
 
 
 class ActionChangeSegment(Action):
@@ -113,8 +97,7 @@ class ActionDeleteRequest(Action):
         return "action_delete_request"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        dispatcher.utter_message(text=coach.CONFIRM_DELETE, buttons=coach.DELETE_BUTTONS)
-        return [*suspend_form(tracker), SlotSet("confirming_delete", True)]
+        return [*suspend_form(tracker), *deliver(dispatcher, tracker, coach.delete_request())]
 
 
 class ActionExportData(Action):

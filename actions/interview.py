@@ -5,23 +5,27 @@ from abc import ABC, abstractmethod
 from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import deliver, latest_text, segments_of
-from bot.coach import conversation as coach
+from actions.common import deliver, latest_intent, latest_text, segments_of
 from bot.coach import interview
 from bot.coach.presentation import TurnResult
 
 
+# Actions that open a form for the message that called them: "continue", "start over",
+# "change the first segment" are no answers to the form's questions.
+FORM_OPENERS = ("action_resume", "action_start_over", "action_change_segment")
+
+
 def resumed_this_turn(tracker: Tracker) -> bool:
-    """Whether this message re-opened the form (after a pause, or a "no" to deleting
-    everything) instead of answering its question."""
+    """Whether this message (re-)opened the form (after a pause, a "no" to deleting
+    everything, "start over" or "change a segment") instead of answering its question."""
     for event in reversed(tracker.events):
         if event.get("event") == "user":
             return False
-        if event.get("event") == "action" and event.get("name") == "action_resume":
+        if event.get("event") == "action" and event.get("name") in FORM_OPENERS:
             return True
     return False
 
@@ -81,8 +85,10 @@ class ValidateSegmentForm(InterviewValidation):
                            domain: DomainDict) -> List[EventType]:
         result = interview.read_segment_message(
             tracker.slots_to_validate(), latest_text(tracker), tracker.latest_message.get("entities") or [],
-            (tracker.latest_message.get("intent") or {}).get("name"), tracker.get_slot("segment_facts") or {},
-            {name: tracker.get_slot(name) for name in interview.interview_of().segment_slots})
+            latest_intent(tracker), tracker.get_slot("segment_facts") or {},
+            {name: tracker.get_slot(name) for name in interview.interview_of().segment_slots},
+            notes=tracker.get_slot("interview_notes"),
+            number=interview.segment_number(tracker.get_slot("editing_segment"), len(segments_of(tracker))))
         return deliver(dispatcher, tracker, result)
 
 
@@ -91,9 +97,7 @@ class ActionAskSegmentWho(Action):
         return "action_ask_segment_who"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        number = interview.segment_number(tracker.get_slot("editing_segment"), len(segments_of(tracker)))
-        dispatcher.utter_message(text=interview.ask_segment_who(number))
-        return []
+        return deliver(dispatcher, tracker, interview.ask_who(tracker.get_slot("editing_segment"), len(segments_of(tracker))))
 
 
 class ActionVentureDone(Action):
@@ -101,8 +105,7 @@ class ActionVentureDone(Action):
         return "action_venture_done"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        dispatcher.utter_message(text=coach.segments_intro(tracker.get_slot("venture_name")))
-        return [SlotSet("stage", "segments"), SlotSet("paused_form", None)]
+        return deliver(dispatcher, tracker, interview.venture_done(tracker.get_slot("venture_name")))
 
 
 class ActionSaveSegment(Action):

@@ -6,8 +6,9 @@
 
 Steps: nlu (held-out set), cv (cross-validation), train (training from scratch),
 serve (cold start, latency, latency by position, throughput, memory; coach and
-stock bot), profile (one turn broken down), scaled (50 conversations at once on one
-Rasa server against two, bench/scaled.py). The stock bot is made with `rasa init`
+stock bot), profile (one turn broken down), coaching (the seed conversations over
+REST, held-out macro-F1, a 60-turn interview full of digressions), scaled (50
+conversations at once on one Rasa server against two, bench/scaled.py). The stock bot is made with `rasa init`
 in a temp dir for each run.
 """
 from __future__ import annotations
@@ -26,13 +27,13 @@ from typing import Any, Dict, List
 
 os.environ.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")  # Rasa 3.6's tracker store is SQLAlchemy 1.4 style
 
-from bench import latency, nlu, report, stockbot, training  # noqa: E402
+from bench import coaching, latency, nlu, report, stockbot, training  # noqa: E402
 from bench.common import MODEL, PYTHON, ROOT, bench_env, load_average, machine_info, run_logged  # noqa: E402
 from bench.conversations import (COACH_CONVERSATIONS, long_conversation, stock_conversations,  # noqa: E402
                                  stock_long_conversation)
 from bench.servers import BenchCoach, StockServer, describe  # noqa: E402
 
-STEPS = ["nlu", "cv", "train", "serve", "profile", "scaled"]
+STEPS = ["nlu", "cv", "train", "serve", "profile", "coaching", "scaled"]
 
 
 def parse_args(argv: List[str]) -> argparse.Namespace:
@@ -259,6 +260,10 @@ def main(argv: List[str]) -> int:
             _, code = run_logged([PYTHON, "-m", "bench.profile", "--out", str(out), "--runs", str(args.profile_runs)],
                                  desc="profile: one turn broken down", log=work / "profile.log")
             results["profile"] = json.loads(out.read_text()) if out.exists() else {"failed": f"exit {code}"}
+            save()
+        if "coaching" in args.steps and not _done(results, "coaching"):
+            step("coaching")
+            results["coaching"] = coaching.measure(work)
             save()
         if "scaled" in args.steps and not _done(results, "scaled"):
             step("scaled: one Rasa server against two")

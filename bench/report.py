@@ -336,6 +336,8 @@ def markdown(r: Dict[str, Any], picture: Optional[str]) -> str:
                       f"{why[t['key']]}"]
         L += [""]
 
+    L += coaching_section(r.get("coaching"))
+
     # NLU
     held = get(r, "nlu", "heldout") or {}
     cv = get(r, "nlu", "cv") or {}
@@ -600,6 +602,54 @@ def scaled_section(scaled: Dict[str, Any]) -> List[str]:
               f"{fmt(speed_up, 'x', 2)} what one did: one server's event loop runs one turn at a time, and on "
               "a shared machine each busy process gets its share of the cores, so two servers get about twice "
               "one's. More servers help only as long as there is CPU for them.", ""]
+    return L
+
+
+COACHING_TARGETS = {
+    "expected": "Seed conversations: the seed's type among the three saved, in every case",
+    "forbidden": "Seed conversations: no forbidden type shown",
+    "dead_ends": "No dead end: every case saved, no question asked more than twice",
+    "f1": "Held-out intent macro-F1 at least 0.96",
+    "growth": "60-turn interview full of digressions: last ten digressions no slower than 1.25x the first ten",
+}
+
+
+def coaching_section(c: Optional[Dict[str, Any]]) -> List[str]:
+    """The coaching step's figures beside their targets (issue 11)."""
+    if not c:
+        return []
+    suite, held, dig = c.get("seed_suite") or {}, c.get("heldout") or {}, c.get("digressions") or {}
+    cases = suite.get("cases")
+    f1 = held.get("macro_f1")
+    growth = dig.get("growth")
+    rows = [
+        [COACHING_TARGETS["expected"], f"{suite.get('expected_in_top3')} of {cases}",
+         _met(suite.get("expected_in_top3") == cases if cases else None)],
+        [COACHING_TARGETS["forbidden"], f"{suite.get('forbidden_shown')} of {cases} show one",
+         _met(suite.get("forbidden_shown") == 0 if cases else None)],
+        [COACHING_TARGETS["dead_ends"], f"{suite.get('saved')} of {cases} saved, "
+                                        f"{suite.get('questions_asked_more_than_twice')} asked a question 3+ times",
+         _met(suite.get("saved") == cases and suite.get("questions_asked_more_than_twice") == 0 if cases else None)],
+        [COACHING_TARGETS["f1"], fmt(f1, "", 3), _met(f1 >= 0.96 if f1 is not None else None)],
+        [COACHING_TARGETS["growth"], f"{fmt(growth, 'x', 2)} ({fmt(dig.get('first_digressions_ms'), ' ms')} → "
+                                     f"{fmt(dig.get('last_digressions_ms'), ' ms')})",
+         _met(growth <= 1.25 if growth is not None else None)],
+    ]
+    L = ["## Coaching", "",
+         f"The conversation-level seed suite ({cases} cases from the seed articles, tests/seed_conversations.yml) "
+         f"played over REST against the real action and Rasa servers, as a founder types; the held-out intent "
+         f"macro-F1; and one segment's interview stretched to {dig.get('turns')} turns by questions asked "
+         f"mid-form ({dig.get('runs')} runs, median per turn).", ""]
+    L += _table(["target", "measured", ""], rows)
+    L += [f"Turns to a saved block, from \"hi\": median {suite.get('turns_to_saved_median')}, "
+          f"max {suite.get('turns_to_saved_max')}. Questions asked again (each re-ask counted): "
+          f"{suite.get('reasks')} in all. Cases that got stuck: {suite.get('dead_ends')}. "
+          f"Digression turns' latency slope: {fmt(dig.get('slope_ms_per_turn'), ' ms per turn', 3)}; "
+          f"turn errors {dig.get('errors')}; the interview ended with advice: {dig.get('ended_with_advice')}.", ""]
+    misses = [x for x in suite.get("by_case") or [] if not x["expected_in_top3"] or x["forbidden_shown"] or x["stuck"]]
+    if misses:
+        L += ["Cases that missed: " + "; ".join(
+            f"{x['id']} ({x['stuck'] or 'top three ' + ', '.join(x['top3'])})" for x in misses) + ".", ""]
     return L
 
 

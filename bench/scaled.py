@@ -132,6 +132,21 @@ def measure(work: Path, conversations: int = 50) -> Dict[str, Any]:
     return out
 
 
+def with_section(text: str, section: str) -> str:
+    """benchmarks.md with the scale-out section put in (or replaced), the rest as it was:
+    other sections carry hand-written notes that a re-render would drop."""
+    heading = section.split("\n", 1)[0]
+    if heading in text:
+        start = text.index(heading)
+        end = text.find("\n## ", start + len(heading))
+        return text[:start] + section.rstrip("\n") + "\n" + (text[end:] if end >= 0 else "")
+    for before in ("## What was changed to make the coach fast", "## Findings"):
+        if before in text:
+            at = text.index(before)
+            return text[:at] + section.rstrip("\n") + "\n\n" + text[at:]
+    return text.rstrip("\n") + "\n\n" + section
+
+
 def main(argv: List[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.scaled", description=__doc__.split("\n\n")[0])
     parser.add_argument("--conversations", type=int, default=50, help="conversations at once (default 50)")
@@ -147,8 +162,11 @@ def main(argv: List[str]) -> int:
     path = args.out / "benchmarks.json"
     results = json.loads(path.read_text()) if path.exists() else {"meta": {}}
     results["scaled"] = scaled
-    written = report.write(results, args.out)
-    print("bench.scaled: wrote " + ", ".join(str(p) for p in written), file=sys.stderr)
+    path.write_text(json.dumps(results, indent=1, default=str))
+    markdown = args.out / "benchmarks.md"
+    text = markdown.read_text() if markdown.exists() else ""
+    markdown.write_text(with_section(text, "\n".join(report.scaled_section(scaled))))
+    print(f"bench.scaled: wrote {path} and its section of {markdown}", file=sys.stderr)
     shutil.rmtree(work, ignore_errors=True)
     return 0
 

@@ -12,7 +12,7 @@ from actions import advice, common, conversation, interview
 from bot.coach import conversation as coach
 from bot.coach.engine import recommend
 from bot.coach.export import from_export_dict, to_markdown
-from bot.coach.interview import SEGMENT_SLOTS, build_profile, read_answer
+from bot.coach.interview import SEGMENT_SLOTS, build_profile, coaching_slots, read_answer
 from bot.coach.knowledge import load_knowledge
 from bot.coach.store import CanvasStore
 from tests.conftest import (CHANNEL, SENDER, sqlite_locked, action_event, banks, block, button, entity, form_tracker, make_tracker,
@@ -286,7 +286,8 @@ def test_too_long_segment_answer(validate):
     text = "x" * 5000
     out = validate("segment_form", "segment_who", text, text)
     assert "sum it up" in out.text
-    assert slot_events(out) == [("segment_who", None), ("segment_facts", {})]
+    assert slot_events(out) == [("segment_who", None), ("segment_facts", {}),
+                                ("interview_notes", {"misses": {"segment_who": 1}, "numbers_said_back": False})]
 
 
 def test_passing_mention_fills_gaps_but_keeps_earlier_answers(validate):
@@ -411,16 +412,16 @@ def test_recommend_each_segment_with_reasons(act, canvas):
     assert [c.type_id for c in draft.segments[1].choices] == [c["type_id"] for c in segments[1]["choices"]]
 
 
-def test_recommend_warns_about_the_block(act):
-    # gamers who help each other get a community, but email is no place to gather
+def test_recommend_does_not_contradict_its_own_checks(act):
+    # gamers who help each other would suit a community, but email is no place to gather:
+    # the coach does not rank it above types that work, and so has nothing to warn about
     bare = [segment("Gamers", market="b2c", members_help_each_other=True, contributes_ideas=False,
                     touchpoints=["email"])]
     out = act("action_recommend", "no", "deny", slots={"venture_name": "Brewbox", "segments": segment_dicts(*bare)})
-    assert "communities" in [c["type_id"] for c in out.slots["segments"][0]["choices"]]
-    warnings = [t for t in out.texts if t.startswith("⚠️ ")]
-    assert warnings == ["⚠️ Gamers: Communities needs a place where customers can gather, and none of this segment's "
-                        "touchpoints (email) is one. Add a forum, a social media group, events or a space in your app."]
-    assert out.texts[-1] == prompt_of("review")["text"]  # the warnings come before the question
+    assert "communities" not in [c["type_id"] for c in out.slots["segments"][0]["choices"]]
+    assert not [t for t in out.texts if t.startswith("⚠️ ")]
+    assert "Communities" not in out.texts[0]
+    assert out.texts[-1] == prompt_of("review")["text"]
 
 
 # ---------------------------------------------------------------- action_confirm_block
@@ -741,7 +742,7 @@ def test_start_over(act, canvas):
               slots={**REVIEW, "stage": "segments", "requested_slot": "segment_goal", "segment_who": "Banks"})
     assert out.texts == [coach.STARTING_OVER]
     assert ActiveLoop(None) in out.events
-    for slot in common.COACHING_SLOTS:
+    for slot in coaching_slots():
         assert out.slots[slot] is None
     assert out.slots["stage"] == "intro"
     assert out.slots["confirming_delete"] is False

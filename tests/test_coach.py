@@ -4,6 +4,7 @@ import pytest
 from bot.coach import conversation as coach
 from bot.coach import interview, presentation
 from bot.coach.conversation import QuestionContext, apply_edit, find_segment
+from bot.coach.extract import extract_facts
 from bot.coach.interview import read_answer
 from bot.coach.knowledge import load_knowledge
 from tests.conftest import answer_meanings, banks, block, segment, shops
@@ -562,3 +563,35 @@ def test_recommendations_become_accepted_choices_with_reasons():
     assert text.splitlines()[0] == "**Segment 2: Banks**"
     assert "1. **Dedicated personal assistance**: " in text
     assert "   - Keep: " in text
+
+
+# ---------------------------------------------------------------- the seeds' textbook case, from free text
+
+
+@pytest.mark.parametrize("text", [
+    "about 20 accounts worth tens of thousands each, want expert one-to-one advice",
+    "about twenty accounts, each worth tens of thousands a year, who want expert one-to-one advice",
+])
+def test_few_high_value_accounts_in_words_get_dedicated_personal_assistance(text):
+    facts = extract_facts(text)
+    assert facts["customer_count"] == 20 and facts["value_per_customer"] >= 10_000
+    advice = coach.recommend_segment(interview.build_profile({**facts, "name": "Accounts"}))
+    assert advice.recommendations[0].type_id == "dedicated_personal_assistance"
+    assert not any("would not scale" in r.reasons[0] for r in advice.recommendations)
+
+
+def test_price_position_is_never_named_as_missing_since_it_is_never_asked():
+    for facts in ({}, {"customer_count": 20}, {"customer_count": 5000, "value_per_customer": 60, "goal": "keep"},
+                  {"customer_count": 800, "value_per_customer": 8000, "personal_touch": "high", "touchpoints": ["in_store"]}):
+        missing = coach.recommend_segment(interview.build_profile(facts)).most_informative_missing
+        assert missing is None or missing.field in coach.asked_fields()
+        assert missing is None or missing.field not in ("price_position", "market")
+
+
+def test_advice_shows_the_fix_beside_a_type_whose_check_fails():
+    profile = interview.build_profile({"name": "Gamers", "members_help_each_other": True, "contributes_ideas": True,
+                                   "touchpoints": ["email"]})
+    advice = coach.recommend(profile, limit=len(load_knowledge().types))
+    text = presentation.render_advice(0, profile, advice)
+    assert "**Communities**" in text
+    assert "To make it work: Add a forum, a social media group, events or a space in your app where they can meet." in text

@@ -11,6 +11,7 @@ from bot.coach.engine import (
     NO_RETENTION,
     Advice,
     check_block,
+    fixes,
     recommend,
 )
 from bot.coach.knowledge import KNOWLEDGE_DIR, load_knowledge
@@ -149,6 +150,50 @@ def test_reasons_are_the_rules_that_fired_strongest_first(kb):
              if rule.fires(KEY_ACCOUNTS) and rule.then.get("dedicated_personal_assistance", 0) > 0]
     assert dedicated.reasons == [because for _, because in sorted(fired, key=lambda f: -f[0])]
     assert dedicated.reasons[0] == "Few, high-value accounts justify a named person who knows each one."
+
+
+GAMERS_BY_EMAIL = SegmentProfile(name="Gamers", market="b2c", members_help_each_other=True, contributes_ideas=True,
+                                 touchpoints=["email"])
+
+
+def test_a_type_that_fails_its_check_ranks_below_every_type_that_passes(kb):
+    ranked = _ids(recommend(GAMERS_BY_EMAIL))
+    failing = {w.message.split(": ")[1].split(" needs")[0] for w in check_block([(GAMERS_BY_EMAIL, ranked)])
+               if w.code == NO_MEETING_PLACE}
+    assert failing == {"Communities", "Co-creation"}
+    positions = {kb.type_name(t): i for i, t in enumerate(ranked)}
+    passing = [i for name, i in positions.items() if name not in failing]
+    assert all(positions[name] > max(passing) for name in failing)
+    # With a place to meet, the same segment gets them first.
+    assert _ids(recommend(SegmentProfile(**{**GAMERS_BY_EMAIL.to_dict(), "touchpoints": ["email", "forum"]})))[0] in (
+        "communities", "co_creation")
+
+
+def test_a_failing_type_comes_with_its_fix_in_one_sentence(kb):
+    fix = fixes(GAMERS_BY_EMAIL, ["communities", "self_service"])
+    assert fix == {"communities": kb.checks.meeting_fix}
+    assert "where they can meet" in fix["communities"] and fix["communities"].count(". ") == 0
+    assert fixes(SNACK_BUYERS, ["dedicated_personal_assistance"]) == {
+        "dedicated_personal_assistance": kb.checks.cost_fix}
+
+
+@pytest.mark.parametrize("profile", PROFILES + [GAMERS_BY_EMAIL], ids=lambda p: p.name or "empty")
+def test_each_type_has_a_first_reason_of_its_own(profile):
+    firsts = [r.reasons[0] for r in recommend(profile).recommendations]
+    assert len(firsts) == len(set(firsts)), firsts
+
+
+def test_self_service_and_automated_services_never_share_a_first_reason():
+    for profile in PROFILES + [GAMERS_BY_EMAIL]:
+        recs = {r.type_id: r for r in recommend(profile).recommendations}
+        if "self_service" in recs and "automated_services" in recs:
+            assert recs["self_service"].reasons[0] != recs["automated_services"].reasons[0]
+
+
+def test_only_askable_answers_are_named_as_missing():
+    advice = recommend(SegmentProfile(), askable=["goal", "touchpoints"])
+    assert advice.most_informative_missing is None or advice.most_informative_missing.field in ("goal", "touchpoints")
+    assert recommend(KEY_ACCOUNTS, askable=[]).most_informative_missing is None
 
 
 def test_rules_that_lower_a_type_come_back_as_cautions():

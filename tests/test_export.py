@@ -1,4 +1,4 @@
-"""Markdown and JSON exports of a block, and re-import through the store."""
+"""Markdown and JSON exports of a block, the founder's data export, and reading an exported block back into the store."""
 import dataclasses
 import json
 from datetime import datetime, timezone
@@ -6,7 +6,9 @@ from datetime import datetime, timezone
 import pytest
 
 from bot.coach.canvas import CanvasBlock, RelationshipChoice, Segment
-from bot.coach.export import _PROFILE_TYPES, FORMAT, from_export_dict, from_json, to_json, to_markdown
+from bot.coach.export import (_PROFILE_TYPES, DATA_FORMAT, FORMAT, export_dict, founder_data_files, from_export_dict, to_markdown,
+                              touchpoint_labels)
+from bot.coach.knowledge import load_knowledge
 from bot.coach.profile import SegmentProfile
 from bot.coach.store import CanvasStore
 from tests.conftest import ledgerly_block
@@ -14,7 +16,7 @@ from tests.conftest import ledgerly_block
 
 def sample_block():
     return ledgerly_block(version=3, created_at=datetime(2024, 5, 1, 9, 30, 15, 123456, tzinfo=timezone.utc),
-                          needs="Invoices out fast,\ntaxes without panic", touchpoints=["mobile_app", "email"])
+                          needs="Invoices out fast,\ntaxes without panic", touchpoints=["app", "email"])  # touchpoints.yml's ids
 
 
 # --- Markdown -------------------------------------------------------------------------
@@ -28,7 +30,7 @@ def test_markdown_reads_like_the_canvas():
     assert "## Segment: Freelance designers" in text
     assert "## Segment: Small agencies" in text
     assert "Invoices out fast, taxes without panic" in text  # a newline in founder text stays inside its line
-    assert "Mobile app, Email" in text
+    assert "- **Touchpoints:** Mobile or web app, Email\n" in text  # touchpoints.yml's labels, as the chat says them
     for heading in ("### Self-service\n", "### Communities *(added by the founder)*", "### Personal assistance *(edited by the founder)*"):
         assert heading in text
     for reason in ("They work at 2am", "Low price point", "They help each other", "Big accounts"):
@@ -45,10 +47,32 @@ def test_markdown_shows_no_ids_or_nones():
     text = to_markdown(block)
 
     assert "None" not in text
-    for type_id in ("self_service", "personal_assistance", "mobile_app"):
+    for type_id in ("self_service", "personal_assistance"):
         assert type_id not in text
+    assert "Touchpoints:** app" not in text  # the touchpoint id "app"
     assert "## Segment: Unnamed segment 3" in text
     assert "_No relationship types chosen yet._" in text
+
+
+def test_markdown_words_touchpoints_and_types_as_the_knowledge_and_the_chat_do():
+    kb = load_knowledge()
+    block = sample_block()
+    block.segments[0].profile.touchpoints = ["website", "kiosk"]
+    block.segments[0].choices[0].name = ""  # a choice saved without its name
+    text = to_markdown(block)
+    labels = f"{kb.touchpoint_label('website')}, {kb.touchpoint_label('kiosk')}"
+    assert f"- **Touchpoints:** {labels}\n" in text
+    assert touchpoint_labels(["website", "kiosk"]) == labels  # what the recommendations say after "Where:"
+    assert f"### {kb.type_name(block.segments[0].choices[0].type_id)}\n" in text
+
+
+def test_markdown_of_a_block_saved_before_the_knowledge_changed():
+    block = sample_block()
+    block.segments[0].profile.touchpoints = ["carrier_pigeon", "email"]
+    block.segments[0].choices[0] = RelationshipChoice(type_id="telepathy", name="", reasons=["Old advice"], origin="accepted")
+    text = to_markdown(block)
+    assert f"- **Touchpoints:** carrier_pigeon, {load_knowledge().touchpoint_label('email')}\n" in text
+    assert "### telepathy\n" in text
 
 
 def test_markdown_of_an_empty_draft():
@@ -59,8 +83,17 @@ def test_markdown_of_an_empty_draft():
 # --- JSON -------------------------------------------------------------------------------
 
 
+def exported(*blocks):
+    """The blocks as the founder's data export writes them into its JSON file."""
+    files = founder_data_files("rest", "ada", list(blocks))
+    data = json.loads(files[1]["content"])
+    assert (data["format"], data["format_version"], data["sender_id"]) == (DATA_FORMAT, 1, "ada")
+    return data["blocks"]
+
+
 def test_json_has_the_header_and_every_field():
-    data = json.loads(to_json(sample_block()))
+    data = exported(sample_block())[0]
+    assert data == export_dict(sample_block())
     assert data["format"] == FORMAT and data["format_version"] == 1
     assert data["created_at"] == "2024-05-01T09:30:15.123456+00:00"
     assert data["version"] == 3
@@ -81,31 +114,31 @@ def test_the_format_checks_every_profile_answer():
 
 @pytest.mark.parametrize("block", [sample_block(), CanvasBlock(venture_name="Ledgerly"), CanvasBlock(venture_name="Ünïcode ✓", venture_offer="")])
 def test_json_round_trip(block):
-    assert from_json(to_json(block)) == block
+    assert from_export_dict(exported(block)[0]) == block
 
 
 def test_json_round_trip_through_the_store(tmp_path):
     original = sample_block()
     with CanvasStore(f"sqlite:///{tmp_path / 'a.db'}") as first, CanvasStore(f"sqlite:///{tmp_path / 'b.db'}") as second:
         saved = first.save_block("telegram", "42", original)
-        exported = to_json(first.latest_block("telegram", "42"))
+        exported_block = exported(first.latest_block("telegram", "42"))[0]
 
-        imported = second.save_block("rest", "7", from_json(exported))
+        imported = second.save_block("rest", "7", from_export_dict(exported_block))
         assert imported.version == 1  # a new version in its new home
         assert second.latest_block("rest", "7") == imported
         assert dataclasses.replace(imported, version=None, created_at=None) == dataclasses.replace(
             original, version=None, created_at=None
         )
-        assert from_json(exported) == saved
+        assert from_export_dict(exported_block) == saved
 
         # Saving it again for the same founder adds a version.
-        again = first.save_block("telegram", "42", dataclasses.replace(from_json(exported), version=None, created_at=None))
+        again = first.save_block("telegram", "42", dataclasses.replace(from_export_dict(exported_block), version=None, created_at=None))
         assert again.version == 2
         assert first.block_versions("telegram", "42")[0] == saved
 
 
 def _export(**changes):
-    data = json.loads(to_json(sample_block()))
+    data = exported(sample_block())[0]
     data.update(changes)
     return data
 
@@ -116,34 +149,32 @@ def _without(data, *path):
     for key in parents:
         target = target[key]
     del target[last]
-    return json.dumps(data)
+    return data
 
 
 @pytest.mark.parametrize(
-    "text, message",
+    "data, message",
     [
-        ("this is not json", "not valid JSON"),
-        ("", "not valid JSON"),
-        ("[1, 2]", "JSON object"),
-        (json.dumps(_export(format="trello.board")), "'format' is 'trello.board'"),
+        ([1, 2], "JSON object"),
+        (_export(format="trello.board"), "'format' is 'trello.board'"),
         (_without(_export(), "format"), "'format' is None"),
-        (json.dumps(_export(format_version=2)), "unsupported canvas export version 2"),
-        (json.dumps(_export(format_version=True)), "unsupported canvas export version True"),
+        (_export(format_version=2), "unsupported canvas export version 2"),
+        (_export(format_version=True), "unsupported canvas export version True"),
         (_without(_export(), "venture_name"), "block: missing field 'venture_name'"),
         (_without(_export(), "segments"), "block: missing field 'segments'"),
-        (json.dumps(_export(segments={})), "block: field 'segments' has the wrong type (dict)"),
-        (json.dumps(_export(segments=["x"])), "segment 1: expected an object"),
+        (_export(segments={}), "block: field 'segments' has the wrong type (dict)"),
+        (_export(segments=["x"]), "segment 1: expected an object"),
         (_without(_export(), "segments", 1, "profile"), "segment 2: missing field 'profile'"),
         (_without(_export(), "segments", 0, "profile", "goal"), "segment 1 profile: missing field 'goal'"),
         (_without(_export(), "segments", 0, "choices", 1, "type_id"), "segment 1, choice 2: missing field 'type_id'"),
         (_without(_export(), "segments", 1, "choices", 0, "reasons"), "segment 2, choice 1: missing field 'reasons'"),
-        (json.dumps(_export(status="published")), "status must be one of"),
-        (json.dumps(_export(created_at="last tuesday")), "invalid canvas export"),
+        (_export(status="published"), "status must be one of"),
+        (_export(created_at="last tuesday"), "invalid canvas export"),
     ],
 )
-def test_from_json_rejects_bad_input_clearly(text, message):
+def test_from_export_dict_rejects_bad_input_clearly(data, message):
     with pytest.raises(ValueError) as caught:
-        from_json(text)
+        from_export_dict(data)
     assert message in str(caught.value)
 
 
@@ -158,19 +189,19 @@ def test_from_json_rejects_bad_input_clearly(text, message):
         ("customer_count", -1, "customer_count cannot be negative"),
     ],
 )
-def test_from_json_rejects_bad_answers(key, value, message):
-    data = json.loads(to_json(sample_block()))
+def test_from_export_dict_rejects_bad_answers(key, value, message):
+    data = exported(sample_block())[0]
     data["segments"][0]["profile"][key] = value
     with pytest.raises(ValueError) as caught:
-        from_json(json.dumps(data))
+        from_export_dict(data)
     assert message in str(caught.value)
 
 
 def test_a_bad_origin_is_refused():
-    data = json.loads(to_json(sample_block()))
+    data = exported(sample_block())[0]
     data["segments"][0]["choices"][0]["origin"] = "imagined"
     with pytest.raises(ValueError, match="origin must be one of"):
-        from_json(json.dumps(data))
+        from_export_dict(data)
 
 
 def test_a_dict_without_the_header_is_refused():

@@ -1,7 +1,8 @@
 """bot/coach/extract.py: numbers, facts, labels and mentions read out of free text."""
 import pytest
 
-from bot.coach.extract import extract_facts, find_mentions, parse_scale, segment_label, split_venture, values_of
+from bot.coach.extract import (extract_facts, find_mentions, names_people, parse_scale, segment_label, split_venture,
+                               values_of)
 from tests.conftest import answer_meanings
 
 SUPPORT_LEVELS, COMMUNITY_ROLES = answer_meanings("segment_support"), answer_meanings("segment_community")
@@ -218,3 +219,31 @@ def test_find_mentions_in_order_and_filtered_by_entity():
 def test_find_mentions_of_nothing():
     assert find_mentions("") == []
     assert find_mentions(None) == []
+
+
+@pytest.mark.parametrize("answer, touchpoint", [
+    ("at the machine itself", "kiosk"),
+    ("vending machines in office buildings", "kiosk"),
+    ("kiosks in train stations", "kiosk"),
+    ("word of mouth mostly", "word_of_mouth"),
+    ("their friends recommend us", "word_of_mouth"),
+    ("we sell on etsy and amazon", "marketplace"),
+    ("our stand at the farmers' market", "in_store"),
+    ("a stall at the street market on saturdays", "in_store"),
+])
+def test_the_seeds_touchpoints_are_in_the_vocabulary(answer, touchpoint):
+    assert touchpoint in values_of(answer, "touchpoint")
+
+
+@pytest.mark.parametrize("text", ["commuters grabbing a snack on the way to the train",
+                                  "coffee regulars who grab a latte on the way to work",
+                                  "hobby photographers who edit pictures at home", "grown-ups who love lego",
+                                  "busy parents who want dinner sorted"])
+def test_descriptions_name_people(text):
+    assert names_people(text)
+
+
+@pytest.mark.parametrize("text", ["tell me a joke", "whats the weather in lisbon", "who won the champions league",
+                                  "how much is bitcoin today", "are you married?", "book me a flight to berlin"])
+def test_small_talk_names_no_people(text):
+    assert not names_people(text)

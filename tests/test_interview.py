@@ -81,12 +81,26 @@ def domain_differences(plan: Interview, domain: Dict[str, Any]) -> List[str]:
             problems.append(f"domain.yml: {form}'s required_slots should be {spec['required_slots']}, not {have}")
     for question in [*plan.venture.values(), *plan.segment.values()]:
         slot = domain["slots"].get(question.slot)
+        if question.entity and question.entity not in domain["entities"]:
+            problems.append(f"domain.yml: no entity '{question.entity}' in entities, which question '{question.slot}' reads")
         if slot is None:
             problems.append(f"domain.yml: no slot '{question.slot}' for the question it answers")
+            problems += slot_to_paste(question, plan, domain)
         elif question.kind == "choice" and not any(m.get("type") == "from_entity" and m.get("entity") == question.entity
                                                   for m in slot.get("mappings", [])):
             problems.append(f"domain.yml: slot '{question.slot}' needs a from_entity mapping of '{question.entity}'")
     return problems
+
+
+def slot_to_paste(question, plan: Interview, domain: Dict[str, Any]) -> List[str]:
+    """The slot a new question needs, written like the slot of a question of its kind that domain.yml has."""
+    model = next((q for q in plan.segment.values() if q.kind == question.kind and q.slot in domain["slots"]), None)
+    if model is None:
+        return []
+    text = yaml.safe_dump({model.slot: domain["slots"][model.slot]}, sort_keys=False).replace(model.slot, question.slot)
+    if model.entity:
+        text = text.replace(f"entity: {model.entity}", f"entity: {question.entity}")
+    return [f"domain.yml: under slots, add (as {model.slot} is):\n{text}"]
 
 
 @pytest.fixture
@@ -113,7 +127,8 @@ def with_market_question(tmp_path, monkeypatch):
 
 
 def test_domain_says_what_the_interview_says(plan, domain):
-    assert domain_differences(plan, domain) == []
+    problems = domain_differences(plan, domain)
+    assert problems == [], "paste into domain.yml:\n" + "\n".join(problems)
 
 
 def test_interview_holds_every_segment_question_in_order(plan):
@@ -142,7 +157,10 @@ def test_a_changed_wording_is_named_as_a_difference(plan, domain):
 # ---------------------------------------------------------------- adding a question
 
 
-def test_adding_a_segment_question_is_one_edit_of_the_interview_file(with_market_question, domain):
+def test_an_added_segment_question_needs_no_code_and_the_test_names_every_domain_yml_edit(with_market_question, domain):
+    """The interview file alone makes the coach ask, read, prefill and explain a new
+    question (its answers' words and NLU examples exist already: 'market' is an entity
+    the NLU knows). domain.yml still needs hand edits, and this names each of them."""
     question = with_market_question.interview.segment["segment_market"]
 
     # The form asks it, after the scale: the validation action requests it next.
@@ -170,6 +188,8 @@ def test_adding_a_segment_question_is_one_edit_of_the_interview_file(with_market
     assert any(p.startswith("domain.yml: utter_ask_segment_market should be") for p in problems)
     assert any("segment_form's required_slots should be" in p and "'segment_market'" in p for p in problems)
     assert "domain.yml: no slot 'segment_market' for the question it answers" in problems
+    pasted = next(p for p in problems if p.startswith("domain.yml: under slots, add"))
+    assert "segment_market:\n" in pasted and "entity: market\n" in pasted and "requested_slot: segment_market\n" in pasted
 
 
 # ---------------------------------------------------------------- the loader
@@ -311,6 +331,45 @@ def test_change_segment_finds_it_or_asks_which():
     unclear = interview.change_segment("change it", segments)
     assert unclear.slots == {"redoing_segment": False}
     assert unclear.messages[0].text.startswith("Which segment should we change?")
+
+
+def test_ask_who_names_the_segment_being_described():
+    assert [m.text for m in interview.ask_who(None, 0).messages] == [interview.ask_segment_who(1)]
+    assert [m.text for m in interview.ask_who(None, 2).messages] == [interview.ask_segment_who(3)]
+    assert [m.text for m in interview.ask_who(0.0, 2).messages] == [interview.ask_segment_who(1)]  # redoing the first
+    assert interview.ask_who(None, 0).slots == {}
+
+
+def test_venture_done_moves_on_to_the_segments():
+    from bot.coach.conversation import segments_intro
+    result = interview.venture_done("Brewbox")
+    assert [m.text for m in result.messages] == [segments_intro("Brewbox")]
+    assert result.slots == {"stage": "segments", "paused_form": None}
+
+
+def test_the_coaching_slots_come_from_the_interview_file(plan):
+    slots = interview.coaching_slots()
+    for question in [*plan.venture, *plan.segment]:
+        assert question in slots
+    assert interview.segment_answer_slots() == (*plan.segment_slots, "segment_facts", "interview_notes")
+    assert set(interview.segment_answer_slots()) | set(interview.REDO_SLOTS) | {"segments", "paused_form",
+                                                                                  *plan.venture} == set(slots)
+
+
+def test_a_question_added_to_the_file_is_cleared_by_start_over_and_by_a_saved_segment(with_market_question):
+    assert "segment_market" in interview.coaching_slots()
+    assert interview.start_over().slots["segment_market"] is None
+    assert interview.save_segment({"name": "Banks"}, [], None).slots["segment_market"] is None
+    assert interview.change_segment("change segment 1", [banks()]).slots["segment_market"] is None
+
+
+def test_start_over_clears_the_coaching_and_goes_back_to_the_intro():
+    from bot.coach.conversation import STARTING_OVER
+    result = interview.start_over()
+    assert [m.text for m in result.messages] == [STARTING_OVER]
+    assert all(result.slots[name] is None for name in interview.coaching_slots())
+    assert result.slots["stage"] == "intro" and result.slots["confirming_delete"] is False
+    assert result.segments is None  # the finished segments are cleared by their slot; saved blocks stay saved
 
 
 def test_payloads_in_the_interview_are_valid_json():

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from bot.coach import conversation as coach
 from bot.coach import presentation
 from bot.coach.engine import recommend
@@ -66,7 +68,10 @@ def test_every_rule_that_moved_a_score_is_recorded():
             assert record["because"] == rules[record["id"]].because
         assert round(sum(r["weight"] for r in rec.rules), 3) == rec.score
         assert {r["because"] for r in rec.rules if r["weight"] < 0} == set(rec.cautions)
-        assert {r["because"] for r in rec.rules if r["weight"] > 0} == set(rec.reasons)
+        # the reasons are the rules that raised it, and at most one line of what the type is,
+        # first when every rule's reason already came first for a better-ranked type
+        raised = {r["because"] for r in rec.rules if r["weight"] > 0}
+        assert raised <= set(rec.reasons) and len(set(rec.reasons) - raised) <= 1
 
 
 def test_confirm_block_shows_it_and_asks_to_save():
@@ -159,3 +164,62 @@ def test_data_export_hands_over_files_whether_or_not_anything_was_saved():
     assert files.data["type"] == "data_export"
     assert [f["filename"] for f in files.data["files"]] == ["rapport-my-data.md", "rapport-my-data.json"]
     assert texts(coach.data_export("rest", "ada", []))[0] == coach.NOTHING_TO_EXPORT
+
+
+# ---------------------------------------------------------------- turns the actions only deliver
+
+
+def test_while_a_delete_is_pending_the_prompt_asks_only_yes_or_no():
+    for stage, paused in (("review", None), ("segments", "segment_form"), (None, None)):
+        assert coach.pending_prompt(stage, paused, confirming_delete=True) == (coach.CONFIRM_DELETE, coach.DELETE_BUTTONS)
+    assert coach.pending_prompt("review", None, confirming_delete=False) == coach.pending_prompt("review", None)
+
+
+def test_a_delete_request_asks_to_confirm_and_remembers_it():
+    result = coach.delete_request()
+    assert [(m.text, m.buttons) for m in result.messages] == [(coach.CONFIRM_DELETE, coach.DELETE_BUTTONS)]
+    assert result.slots == {"confirming_delete": True} and not result.then_prompt
+
+
+@pytest.mark.parametrize("intents, misses", [
+    ([], 0),
+    (["greet"], 0),
+    (["nlu_fallback"], 1),
+    (["out_of_scope", "nlu_fallback", "greet", "nlu_fallback"], 2),  # the latest first; a understood message ends the run
+    ([None, "nlu_fallback"], 0),
+])
+def test_consecutive_misses_count_from_the_latest_message(intents, misses):
+    assert coach.consecutive_misses(intents) == misses
+
+
+def test_not_understood_offers_buttons_from_the_second_miss_in_a_row():
+    first = coach.not_understood(["nlu_fallback", "affirm"], "blah", "review", in_form=False)
+    assert [(m.text, m.buttons) for m in first.messages] == [(coach.fallback(1, "review", False)[0], [])]
+    assert first.then_prompt and first.slots == {}
+    second = coach.not_understood(["out_of_scope", "nlu_fallback"], "blah", "review", in_form=False)
+    assert [(m.text, m.buttons) for m in second.messages] == [coach.fallback(2, "review", False)]
+
+
+def test_not_understood_asks_to_sum_up_a_huge_message():
+    huge = "x" * 5000
+    result = coach.not_understood(["nlu_fallback"], huge, None, in_form=True)
+    assert texts(result) == [coach.too_long(huge)] and result.then_prompt
+
+
+def test_reply_to_question_answers_then_asks_the_pending_question():
+    context = coach.QuestionContext(stage="review")
+    result = coach.reply_to_question("ask_definition", "what is co-creation?", ["co_creation"], context)
+    assert texts(result) == [coach.answer_question("ask_definition", "what is co-creation?", ["co_creation"], context)]
+    assert result.then_prompt and result.slots == {}
+    huge = "what is " + "x" * 5000
+    assert texts(coach.reply_to_question("ask_definition", huge, [], context)) == [coach.too_long(huge)]
+
+
+def test_what_to_change_goes_back_to_the_review():
+    result = coach.what_to_change()
+    assert texts(result) == [coach.WHAT_TO_CHANGE] and result.slots == {"stage": "review"}
+
+
+def test_pause_says_everything_is_kept():
+    result = coach.pause()
+    assert texts(result) == [coach.PAUSED] and result.slots == {} and not result.then_prompt

@@ -35,8 +35,15 @@ def too_long(text: str) -> Optional[str]:
 # ---------------------------------------------------------------- recommendations
 
 
+# The profile fields the interview asks about: the only missing answers worth naming
+# (price position and market are read from free text, never asked).
+def asked_fields(knowledge: Optional[Knowledge] = None) -> Tuple[str, ...]:
+    return tuple(f for q in (knowledge or load_knowledge()).interview.segment.values() for f in q.fills)
+
+
 def recommend_segment(profile: SegmentProfile, knowledge: Optional[Knowledge] = None) -> Advice:
-    return recommend(profile, knowledge or load_knowledge(), limit=RECOMMENDED_PER_SEGMENT)
+    knowledge = knowledge or load_knowledge()
+    return recommend(profile, knowledge, limit=RECOMMENDED_PER_SEGMENT, askable=asked_fields(knowledge))
 
 
 def choices_from_advice(advice: Advice) -> List[RelationshipChoice]:
@@ -250,6 +257,13 @@ def answer_question(intent: str, text: str, entity_types: Sequence[str], context
     return answer
 
 
+def reply_to_question(intent: str, text: str, entity_types: Sequence[str], context: QuestionContext,
+                      knowledge: Optional[Knowledge] = None) -> TurnResult:
+    """A founder's question answered, then the pending question."""
+    # A huge message may look like a question to the NLU; it gets asked to sum up, like any answer.
+    return TurnResult(then_prompt=True).say(too_long(text) or answer_question(intent, text, entity_types, context, knowledge))
+
+
 # Which part of the seeds' playbook (playbook.yml) a request for advice asks for, by its words;
 # anything else gets the best practices.
 _ADVICE_SECTIONS = (
@@ -397,6 +411,20 @@ def redo_segment(index: int, segment: Segment) -> str:
     return f"Let's redo segment {index + 1} ({segment.profile.name}). I'll ask its questions again."
 
 
+def what_to_change() -> TurnResult:
+    """The founder wants changes to the recommendations: back to the review, asking what."""
+    return TurnResult(slots={"stage": "review"}).say(WHAT_TO_CHANGE)
+
+
+def pause() -> TurnResult:
+    return TurnResult().say(PAUSED)
+
+
+def delete_request() -> TurnResult:
+    """ "Delete my data": asked to confirm first; until then only yes or no goes on."""
+    return TurnResult(slots={"confirming_delete": True}).say(CONFIRM_DELETE, DELETE_BUTTONS)
+
+
 def greet(venture_name: Optional[str], stage: Optional[str]) -> TurnResult:
     """A greeting: a returning founder is welcomed back; then the pending question."""
     result = TurnResult(then_prompt=True)
@@ -435,9 +463,11 @@ def data_export(channel: str, sender_id: str, blocks: List[CanvasBlock]) -> Turn
     return result
 
 
-def pending_prompt(stage: Optional[str], paused_form: Optional[str], saved_segment: Optional[str] = None
-                   ) -> Tuple[str, List[Dict[str, str]]]:
+def pending_prompt(stage: Optional[str], paused_form: Optional[str], saved_segment: Optional[str] = None,
+                   confirming_delete: bool = False) -> Tuple[str, List[Dict[str, str]]]:
     """The question the founder has pending at this stage, with its quick replies."""
+    if confirming_delete:  # only yes or no goes on from here
+        return CONFIRM_DELETE, DELETE_BUTTONS
     if paused_form:
         return "Say \"continue\" when you want to pick up where we left off.", [{"title": "Continue", "payload": "/resume"}]
     if stage == "more_segments":
@@ -454,6 +484,29 @@ def pending_prompt(stage: Optional[str], paused_form: Optional[str], saved_segme
     if stage == "segments":
         return "Say \"continue\" to go on with your segments.", [{"title": "Continue", "payload": "/resume"}]
     return INTRO, [{"title": "I'm ready", "payload": "/affirm"}, {"title": "What will I get?", "payload": "/ask_capabilities"}]
+
+
+FALLBACK_INTENTS = {"nlu_fallback", "out_of_scope"}  # the NLU's ways of saying it did not understand
+
+
+def consecutive_misses(recent_intents: Sequence[Optional[str]]) -> int:
+    """How many of the founder's latest messages in a row the coach did not understand.
+
+    recent_intents: the intents of the founder's messages, the latest first."""
+    misses = 0
+    for intent in recent_intents:
+        if intent not in FALLBACK_INTENTS:
+            break
+        misses += 1
+    return misses
+
+
+def not_understood(recent_intents: Sequence[Optional[str]], text: str, stage: Optional[str], in_form: bool) -> TurnResult:
+    """The answer to a message the coach did not understand, then the pending question.
+
+    recent_intents: the intents of the founder's messages, the latest (this one) first."""
+    message, buttons = fallback(consecutive_misses(recent_intents), stage, in_form)
+    return TurnResult(then_prompt=True).say(too_long(text) or message, buttons)
 
 
 def fallback(misses: int, stage: Optional[str], in_form: bool) -> Tuple[str, List[Dict[str, str]]]:

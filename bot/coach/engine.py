@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from itertools import zip_longest
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Collection, Dict, List, Optional, Sequence, Tuple
 
 from bot.coach.knowledge import Knowledge, all_hold, load_knowledge
 from bot.coach.profile import SegmentProfile
@@ -66,16 +66,29 @@ class _Scored:
     rules: List[Dict[str, Any]]
 
 
-def recommend(profile: SegmentProfile, knowledge: Optional[Knowledge] = None, limit: Optional[int] = None) -> Advice:
-    """Rank the relationship types for one segment, with reasons and the question worth asking next."""
+def recommend(profile: SegmentProfile, knowledge: Optional[Knowledge] = None, limit: Optional[int] = None,
+              askable: Optional[Collection[str]] = None) -> Advice:
+    """Rank the relationship types for one segment, with reasons and the question worth asking next.
+
+    askable: the profile fields the coach can still ask about; the missing answer it
+    names is one of them (all fields when None)."""
     kb = knowledge or load_knowledge()
     ranked = _rank(profile, kb)
+    _own_first_reasons(ranked, kb)
     recommendations = [_recommendation(s, profile, kb) for s in ranked[:limit]]
     top = [s.type_id for s in ranked[:TOP_N]]
-    return Advice(recommendations, _most_informative_missing(profile, kb, top))
+    return Advice(recommendations, _most_informative_missing(profile, kb, top, askable))
+
+
+def fixes(profile: SegmentProfile, type_ids: Sequence[str], knowledge: Optional[Knowledge] = None) -> Dict[str, str]:
+    """type id -> the one sentence that fixes its failing block check for this segment."""
+    kb = knowledge or load_knowledge()
+    return {tid: (kb.checks.cost_fix if code == COST_VS_VALUE else kb.checks.meeting_fix)
+            for code, tid, _ in reversed(_segment_problems(profile, type_ids, kb))}
 
 
 def _rank(profile: SegmentProfile, kb: Knowledge) -> List[_Scored]:
+    """Best first; a type whose block check fails for this segment comes after every type that passes."""
     totals = {tid: 0.0 for tid in kb.types}
     pros: Dict[str, List[Tuple[float, int, str]]] = {tid: [] for tid in kb.types}
     cons: Dict[str, List[Tuple[float, int, str]]] = {tid: [] for tid in kb.types}
@@ -96,7 +109,30 @@ def _rank(profile: SegmentProfile, kb: Knowledge) -> List[_Scored]:
         for tid in kb.types  # file order, kept for ties by the stable sort below
         if tid not in excluded and scores[tid] > 0
     ]
-    return sorted(scored, key=lambda s: -s.score)
+    failing = {tid for _, tid, _ in _segment_problems(profile, [s.type_id for s in scored], kb)}
+    return sorted(scored, key=lambda s: (s.type_id in failing, -s.score))
+
+
+def _own_first_reasons(ranked: List[_Scored], kb: Knowledge) -> None:
+    """Gives each type a first reason no better-ranked type shows first: its first reason
+    not taken yet, or else what the type is (self-service and automated services often
+    share every rule that raised them)."""
+    taken = set()
+    for scored in ranked:
+        own = next((r for r in scored.reasons if r not in taken), None)
+        if own is None:
+            own = _first_sentence(kb.types[scored.type_id].definition)
+            scored.reasons.insert(0, own)
+        else:
+            scored.reasons.remove(own)
+            scored.reasons.insert(0, own)
+        taken.add(own)
+
+
+def _first_sentence(text: str) -> str:
+    text = " ".join(text.split())
+    end = text.find(". ")
+    return text if end < 0 else text[: end + 1]
 
 
 def _sentences(fired: List[Tuple[float, int, str]]) -> List[str]:
@@ -121,12 +157,13 @@ def _recommendation(s: _Scored, profile: SegmentProfile, kb: Knowledge) -> Recom
     )
 
 
-def _most_informative_missing(profile: SegmentProfile, kb: Knowledge, top: List[str]) -> Optional[MissingAnswer]:
+def _most_informative_missing(profile: SegmentProfile, kb: Knowledge, top: List[str],
+                              askable: Optional[Collection[str]] = None) -> Optional[MissingAnswer]:
     """The unknown answer whose possible values would, on average, move the top places most.
 
     None when every answer is known, or when no answer would change the top places.
     """
-    unknown = set(profile.unknown_fields())
+    unknown = set(profile.unknown_fields()) & set(askable if askable is not None else profile.unknown_fields())
     best, best_change = None, 0.0
     for name, question in kb.questions.items():  # file order breaks ties
         if name not in unknown or not question.probes:
@@ -148,6 +185,22 @@ def _top_change(before: List[str], after: List[str]) -> float:
     return left + 0.25 * moved
 
 
+def _segment_problems(profile: SegmentProfile, chosen: Sequence[str], kb: Knowledge) -> List[Tuple[str, str, str]]:
+    """(warning code, type id, why or the touchpoints named) for each chosen type that fails a check
+    for this segment, the cost checks first. Type ids the knowledge does not know are not judged."""
+    checks = kb.checks
+    known = [t for t in dict.fromkeys(chosen) if t in kb.types]
+    problems: List[Tuple[str, str, str]] = []
+    why = next((why for why, conditions in checks.cannot_carry if all_hold(conditions, profile)), None)
+    if why:
+        problems += [(COST_VS_VALUE, tid, why) for tid in known if kb.types[tid].cost_to_serve in checks.costs]
+    places = [t for t in profile.touchpoints if t in kb.touchpoints]
+    if not any(kb.touchpoints[t].meeting_place for t in places):
+        named = ", ".join(kb.touchpoint_label(t).lower() for t in places) or "none named yet"
+        problems += [(NO_MEETING_PLACE, tid, named) for tid in known if tid in checks.meeting_types]
+    return problems
+
+
 def check_block(segments: Sequence[Tuple[SegmentProfile, Sequence[str]]], knowledge: Optional[Knowledge] = None) -> List[BlockWarning]:
     """Check a whole block: each segment with the type ids chosen for it.
 
@@ -158,19 +211,13 @@ def check_block(segments: Sequence[Tuple[SegmentProfile, Sequence[str]]], knowle
     warnings: List[BlockWarning] = []
     for index, (profile, chosen) in enumerate(segments):
         label = profile.name or f"Segment {index + 1}"
-        known = [t for t in dict.fromkeys(chosen) if t in kb.types]
-        why = next((why for why, conditions in checks.cannot_carry if all_hold(conditions, profile)), None)
-        for tid in known:
-            if why and kb.types[tid].cost_to_serve in checks.costs:
-                message = checks.cost_message.format(segment=label, type=kb.type_name(tid), why=why)
-                warnings.append(BlockWarning(COST_VS_VALUE, index, message))
-        places = [t for t in profile.touchpoints if t in kb.touchpoints]
-        if not any(kb.touchpoints[t].meeting_place for t in places):
-            named = ", ".join(kb.touchpoint_label(t).lower() for t in places) or "none named yet"
-            for tid in known:
-                if tid in checks.meeting_types:
-                    message = checks.meeting_message.format(segment=label, type=kb.type_name(tid), touchpoints=named)
-                    warnings.append(BlockWarning(NO_MEETING_PLACE, index, message))
+        for code, tid, detail in _segment_problems(profile, chosen, kb):
+            if code == COST_VS_VALUE:
+                message = checks.cost_message.format(segment=label, type=kb.type_name(tid), why=detail, fix=checks.cost_fix)
+            else:
+                message = checks.meeting_message.format(segment=label, type=kb.type_name(tid), touchpoints=detail,
+                                                        fix=checks.meeting_fix)
+            warnings.append(BlockWarning(code, index, message))
     chosen_anywhere = {t for _, chosen in segments for t in chosen if t in kb.types}
     if segments and not any(kb.types[t].retains for t in chosen_anywhere):
         names = [kb.type_name(t).lower() for t in checks.retention_suggestions]

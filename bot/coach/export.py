@@ -1,19 +1,21 @@
-"""What a founder takes away: a block as Markdown (to read) or JSON (to keep or re-import).
+"""What a founder takes away: a block as Markdown (to read) or JSON (to keep).
 
-The JSON is ``CanvasBlock.to_dict()`` with a header::
+A block in JSON is ``CanvasBlock.to_dict()`` with a header::
 
     {"format": "rapport.canvas-block", "format_version": 1, "venture_name": ..., "segments": [...]}
 
-``from_json`` checks the header and the shape before building the block, so a
-bad file fails with a ValueError that says what is wrong and where.
+The founder's data export (founder_data_files) holds every saved block that way.
+``from_export_dict`` reads such a block back: it checks the header and the shape
+before building the block, so a bad file fails with a ValueError that says what is
+wrong and where.
 """
 from __future__ import annotations
 
 import json
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional, Sequence
 
 from bot.coach.canvas import CanvasBlock
-from bot.coach.knowledge import load_knowledge
+from bot.coach.knowledge import Knowledge, load_knowledge
 
 FORMAT = "rapport.canvas-block"
 FORMAT_VERSION = 1
@@ -29,12 +31,20 @@ def _line(text: Any) -> str:
     return " ".join(str(text).split())
 
 
-def _touchpoint_label(touchpoint_id: str) -> str:
-    words = _line(touchpoint_id.replace("_", " ").replace("-", " "))
-    return words[:1].upper() + words[1:]
+def touchpoint_labels(ids: Sequence[str], knowledge: Optional[Knowledge] = None) -> str:
+    """Touchpoints in touchpoints.yml's words, as the chat and the exports name them.
+    An id the knowledge no longer has (a block saved before it changed) is shown as it is."""
+    knowledge = knowledge or load_knowledge()
+    return ", ".join(knowledge.touchpoint_label(i) if i in knowledge.touchpoints else i for i in ids)
 
 
-def _profile_facts(profile) -> List[tuple]:
+def type_label(type_id: str, knowledge: Optional[Knowledge] = None) -> str:
+    """A relationship type's name, as relationship_types.yml words it (else its id)."""
+    knowledge = knowledge or load_knowledge()
+    return knowledge.type_name(type_id) if type_id in knowledge.types else type_id
+
+
+def _profile_facts(profile, knowledge: Knowledge) -> List[tuple]:
     """The closed answers that are known, in words."""
     facts = []
     if profile.customer_count is not None or profile.value_per_customer is not None:
@@ -42,15 +52,16 @@ def _profile_facts(profile) -> List[tuple]:
                 f"{profile.value_per_customer:,.0f} a year each" if profile.value_per_customer is not None else ""]
         facts.append(("Size", ", ".join(p for p in size if p)))
     known = profile.to_dict()
-    for question in load_knowledge().interview.segment.values():  # interview.yml words them
+    for question in knowledge.interview.segment.values():  # interview.yml words them
         answer = question.answer_for(known) if question.export_label else None
         if answer:
             facts.append((question.export_label, answer.label))
     return facts
 
 
-def to_markdown(block: CanvasBlock) -> str:
+def to_markdown(block: CanvasBlock, knowledge: Optional[Knowledge] = None) -> str:
     """The block as canvas sticky notes: one section per segment, its relationship types and why."""
+    knowledge = knowledge or load_knowledge()
     out: List[str] = [f"# Customer Relationships: {_line(block.venture_name) or 'My venture'}", ""]
     if block.venture_offer and _line(block.venture_offer):
         out += [f"*{_line(block.venture_offer)}*", ""]
@@ -70,14 +81,14 @@ def to_markdown(block: CanvasBlock) -> str:
         if profile.needs and _line(profile.needs):
             out.append(f"- **Needs:** {_line(profile.needs)}")
         if profile.touchpoints:
-            out.append(f"- **Touchpoints:** {', '.join(_touchpoint_label(t) for t in profile.touchpoints)}")
-        out += [f"- **{label}:** {value}" for label, value in _profile_facts(profile)]
+            out.append(f"- **Touchpoints:** {_line(touchpoint_labels(profile.touchpoints, knowledge))}")
+        out += [f"- **{label}:** {value}" for label, value in _profile_facts(profile, knowledge)]
         if out[-1] != "":
             out.append("")
         if not segment.choices:
             out += ["_No relationship types chosen yet._", ""]
         for choice in segment.choices:
-            title = _line(choice.name) or _touchpoint_label(choice.type_id)
+            title = _line(choice.name) or _line(type_label(choice.type_id, knowledge))
             marker = _ORIGIN_MARKERS.get(choice.origin)
             out.append(f"### {title}" + (f" *({marker})*" if marker else ""))
             out.append("")
@@ -90,9 +101,14 @@ def to_markdown(block: CanvasBlock) -> str:
 # --- JSON -----------------------------------------------------------------------
 
 
-def to_json(block: CanvasBlock) -> str:
-    """Every field of the block, behind the format header."""
-    return json.dumps({"format": FORMAT, "format_version": FORMAT_VERSION, **block.to_dict()}, indent=2, ensure_ascii=False)
+def _with_header(data_format: str, body: Dict[str, Any]) -> Dict[str, Any]:
+    """The header every JSON file Rapport writes starts with: what it is, and which version of that."""
+    return {"format": data_format, "format_version": FORMAT_VERSION, **body}
+
+
+def export_dict(block: CanvasBlock) -> Dict[str, Any]:
+    """Every field of the block, behind the format header; from_export_dict reads it back."""
+    return _with_header(FORMAT, block.to_dict())
 
 
 # --- A founder's data: everything the canvas store holds about them -------------
@@ -105,14 +121,13 @@ def founder_data_files(channel: str, sender_id: str, blocks: List[CanvasBlock]) 
     and a JSON file whose blocks from_export_dict reads back: the founder's copy of
     their data. Files as channels hand them over: filename, mimetype, content."""
     stem = "rapport-my-data"
-    markdown = [f"# Everything Rapport stores about you", "",
+    markdown = ["# Everything Rapport stores about you", "",
                 f"Channel: {_line(channel)}. Your id there: {_line(sender_id)}. Saved blocks: {len(blocks)}.", ""]
     for block in blocks:
         markdown += ["---", "", to_markdown(block), ""]
     if not blocks:
         markdown += ["No block saved yet.", ""]
-    data = {"format": DATA_FORMAT, "format_version": FORMAT_VERSION, "channel": channel, "sender_id": sender_id,
-            "blocks": [{"format": FORMAT, "format_version": FORMAT_VERSION, **b.to_dict()} for b in blocks]}
+    data = _with_header(DATA_FORMAT, {"channel": channel, "sender_id": sender_id, "blocks": [export_dict(b) for b in blocks]})
     return [
         {"filename": f"{stem}.md", "mimetype": "text/markdown", "content": "\n".join(markdown).rstrip() + "\n"},
         {"filename": f"{stem}.json", "mimetype": "application/json",
@@ -120,17 +135,8 @@ def founder_data_files(channel: str, sender_id: str, blocks: List[CanvasBlock]) 
     ]
 
 
-def from_json(text: str) -> CanvasBlock:
-    """Read a block written by to_json; ValueError with a clear message on anything else."""
-    try:
-        data = json.loads(text)
-    except (TypeError, json.JSONDecodeError) as exc:
-        raise ValueError(f"not a Rapport canvas export: the file is not valid JSON ({exc})") from None
-    return from_export_dict(data)
-
-
 def from_export_dict(data: Any) -> CanvasBlock:
-    """Like from_json, for an export already parsed into a dict."""
+    """Reads a block written by export_dict (parsed from JSON); ValueError with a clear message on anything else."""
     if not isinstance(data, dict):
         raise ValueError("not a Rapport canvas export: expected a JSON object at the top level")
     if data.get("format") != FORMAT:
@@ -212,4 +218,5 @@ def _check_block(data: Dict[str, Any]) -> None:
             _require_str_list(choice, "reasons", cwhere)
 
 
-__all__ = ["FORMAT", "FORMAT_VERSION", "to_markdown", "to_json", "from_json", "from_export_dict"]
+__all__ = ["FORMAT", "FORMAT_VERSION", "DATA_FORMAT", "to_markdown", "touchpoint_labels", "type_label", "export_dict",
+           "founder_data_files", "from_export_dict"]

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Dict, List, Optional, Tuple
 
 from bot.coach.knowledge import IN_PASSING_TOUCHPOINT, load_knowledge
+from bot.coach.numbers import read_scale
 from bot.coach.phrases import PhraseMatcher
 
 
@@ -54,71 +55,10 @@ def values_of(text: str, entity: str) -> List[str]:
 
 # ---------------------------------------------------------------- numbers
 
-_WORD_NUMBERS = {
-    "a couple of": 2, "a couple": 2, "a few": 3, "a handful of": 5, "a handful": 5, "a dozen": 12,
-    "dozens of": 50, "dozens": 50, "a few hundred": 300, "hundreds of": 500, "hundreds": 500,
-    "a few thousand": 3000, "thousands of": 5000, "thousands": 5000, "tens of thousands": 30000,
-    "a million": 1_000_000, "millions of": 2_000_000, "millions": 2_000_000,
-    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
-    "nine": 9, "ten": 10, "twelve": 12, "fifteen": 15, "twenty": 20, "thirty": 30, "forty": 40,
-    "fifty": 50, "a hundred": 100, "one hundred": 100, "a thousand": 1000, "one thousand": 1000,
-}
-_MULTIPLIERS = {"k": 1e3, "thousand": 1e3, "m": 1e6, "mn": 1e6, "million": 1e6, "millions": 1e6, "b": 1e9, "bn": 1e9, "billion": 1e9}
-_CURRENCY = r"(?:[$€£]|usd|eur|euros?|dollars?|pounds?|gbp|chf|bucks)"
-_NUMBER = r"(?:\d{1,3}(?:[,\s]\d{3})+|\d+(?:\.\d+)?)"
-_AMOUNT = re.compile(
-    rf"(?P<cur1>{_CURRENCY})?\s?(?P<num>{_NUMBER})\s?(?P<mult>k|m|mn|b|bn|thousand|million|billion)?\b\s?(?P<cur2>{_CURRENCY})?",
-    re.I,
-)
-_PERIODS = [
-    (re.compile(r"\b(?:a|per|each|every|/)\s?(?:month|mo)\b|\bmonthly\b", re.I), 12),
-    (re.compile(r"\b(?:a|per|each|every|/)\s?week\b|\bweekly\b", re.I), 52),
-    (re.compile(r"\b(?:a|per|each|every|/)\s?day\b|\bdaily\b", re.I), 365),
-    (re.compile(r"\b(?:a|per|each|every|/)\s?(?:year|yr|annum)\b|\byearly\b|\bannual(?:ly)?\b", re.I), 1),
-]
-# Words after a number that say it counts money or time rather than customers.
-_NOT_A_COUNT = re.compile(
-    r"^\s*(?:%|percent|per\b|a\s+(?:year|month|week|day)\b|each\b|years?\b|months?\b|weeks?\b|days?\b|hours?\b|minutes?\b|times\b|x\b|euros?\b|dollars?\b|pounds?\b|bucks\b)",
-    re.I,
-)
-_VALUE_CUE = re.compile(r"(?:\bat|\bfor|\bpay(?:s|ing)?|\bworth|\bspend(?:s|ing)?|\bcharg(?:e|es|ing)|\bvalue of|\bcosts?|\bprice of|\beach)\s*(?:about|around|roughly|~)?\s*$", re.I)
-
-
-def _to_number(raw: str, mult: Optional[str]) -> float:
-    value = float(re.sub(r"[,\s]", "", raw))
-    return value * _MULTIPLIERS.get((mult or "").lower(), 1)
-
-
-def _period_factor(text: str) -> int:
-    for pattern, factor in _PERIODS:
-        if pattern.search(text):
-            return factor
-    return 1
-
-
 def parse_scale(text: str) -> Dict[str, float]:
     """customer_count and value_per_customer (per year) from text like
     "about 20 banks at 200k a year" or "5000 students paying 9 euros a month"."""
-    text = text or ""
-    result: Dict[str, float] = {}
-    for match in _AMOUNT.finditer(text):
-        if not match.group("num"):
-            continue
-        number = _to_number(match.group("num"), match.group("mult"))
-        before, after = text[: match.start()], text[match.end():]
-        is_money = bool(match.group("cur1") or match.group("cur2") or _VALUE_CUE.search(before))
-        if is_money and "value_per_customer" not in result:
-            # The period that follows the amount ("9 euros a month") turns it into a yearly value.
-            result["value_per_customer"] = number * _period_factor(after[:25])
-        elif not is_money and "customer_count" not in result and not _NOT_A_COUNT.match(after):
-            result["customer_count"] = int(number)
-    if "customer_count" not in result:
-        lowered = text.lower()
-        for phrase in sorted(_WORD_NUMBERS, key=len, reverse=True):
-            if re.search(rf"\b{re.escape(phrase)}\b", lowered):
-                result["customer_count"] = _WORD_NUMBERS[phrase]
-                break
-    return result
+    return read_scale(text).facts()
 
 
 # ---------------------------------------------------------------- facts
@@ -186,3 +126,18 @@ def split_venture(text: str) -> Tuple[str, Optional[str]]:
     if match and len(match.group("name").split()) <= 5:
         return match.group("name").strip(), match.group("offer").strip()
     return text, None
+
+
+# Words that name people or organisations: a segment's description names someone.
+_PEOPLE = re.compile(
+    r"\b(?:[a-z]{2,}(?:ers|ors|ars|ents|ists|ians|ans|ees|ics|ants|ives|ites|ards|als)|[a-z]{2,}s\s+(?:who|that)|people|persons|folks?|kids|children|"
+    r"men|women|families|companies|businesses|firms|teams|owners|users|clients|customers|buyers|fans|"
+    r"professionals|couples|adults|seniors|teens|students|parents|patients|guests|members|shops|stores|"
+    r"brands|agencies|schools|hospitals|clinics|practices|restaurants|cafes|bars|hotels|startups|banks)\b",
+    re.I)
+
+
+def names_people(text: str) -> bool:
+    """Whether a description names a group of people or organisations ("commuters
+    grabbing a snack", "coffee regulars who ..."): small talk ("tell me a joke") does not."""
+    return bool(_PEOPLE.search(text or "")) or bool(values_of(text, "market"))

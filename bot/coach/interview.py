@@ -12,17 +12,24 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from bot.coach.canvas import Segment
-from bot.coach.conversation import (RECOMMENDED_PER_SEGMENT, choices_from_advice, find_segment, pending_prompt, redo_segment,
-                                    too_long, which_segment)
-from bot.coach.engine import recommend
-from bot.coach.extract import extract_facts, parse_scale, segment_label, split_venture, values_of
+from bot.coach.conversation import (STARTING_OVER, choices_from_advice, find_segment, pending_prompt,
+                                    recommend_segment, redo_segment, segments_intro, too_long, which_segment)
+from bot.coach.extract import extract_facts, names_people, parse_scale, segment_label, split_venture, values_of
 from bot.coach.knowledge import UNKNOWN, Interview, Knowledge, load_knowledge
+from bot.coach.numbers import read_scale
+from bot.coach.own_words import scale_check, touchpoints_in_own_words
 from bot.coach.presentation import TurnResult, advice_message
 from bot.coach.profile import SegmentProfile
 
 _UNSURE = re.compile(r"\b(?:not sure|no idea|don'?t know|dunno|unknown|unsure|skip|no clue|pass)\b", re.I)
 NO_ANSWER = "I didn't get an answer there. Could you type it, or pick one of the buttons?"
 NOT_CAUGHT = "Sorry, I didn't catch that."
+KEPT_AS_SAID = "I've noted {places} as you said it."
+LEFT_OPEN = "Let's leave that open for now and go on."
+NUMBERS_LEFT_OPEN = "Let's leave the numbers open for now and go on."
+NO_DESCRIPTION = "Let's go on: I'll call them \"{name}\" for now, and you can describe them later (\"change segment {number}\")."
+NUMBERS_CORRECTED = "Thanks, corrected: {summary}."
+MAX_ASKS = 2  # no question is asked more often; then the coach keeps what it has and moves on
 MAX_NAME_CHARS = 120
 
 
@@ -33,6 +40,22 @@ def interview_of(knowledge: Optional[Knowledge] = None) -> Interview:
 # The slots of the segment interview, in the order the coach asks them.
 SEGMENT_SLOTS: Tuple[str, ...] = interview_of().segment_slots
 
+# Which finished segment is being described again ("change the second segment").
+REDO_SLOTS = ("editing_segment", "redoing_segment")
+
+
+def segment_answer_slots(knowledge: Optional[Knowledge] = None) -> Tuple[str, ...]:
+    """The slots of the segment being described: its questions' answers, the facts read
+    from them, and what the coach noted while asking (re-asks, numbers to check)."""
+    return (*interview_of(knowledge).segment_slots, "segment_facts", "interview_notes")
+
+
+def coaching_slots(knowledge: Optional[Knowledge] = None) -> Tuple[str, ...]:
+    """Every slot that holds the coaching, the list "start over" clears: both
+    interviews' answers (interview.yml), the finished segments, and where the
+    founder was."""
+    return ("paused_form", *interview_of(knowledge).venture, *segment_answer_slots(knowledge), "segments", *REDO_SLOTS)
+
 
 @dataclass
 class Reading:
@@ -41,6 +64,7 @@ class Reading:
     value: Any = None  # the slot value; None when the answer could not be read
     facts: Dict[str, Any] = field(default_factory=dict)
     problem: Optional[str] = None  # what to tell the founder when value is None
+    note: Optional[str] = None  # what to tell the founder about an answer kept as it was said, or left open
 
 
 def segment_number(editing: Optional[float], segments_so_far: int) -> int:
@@ -51,6 +75,11 @@ def segment_number(editing: Optional[float], segments_so_far: int) -> int:
 def ask_segment_who(number: int, knowledge: Optional[Knowledge] = None) -> str:
     lead = "First segment" if number == 1 else f"Segment {number}"
     return interview_of(knowledge).segment["segment_who"].ask.format(segment=lead)
+
+
+def ask_who(editing: Optional[float], segments_so_far: int, knowledge: Optional[Knowledge] = None) -> TurnResult:
+    """The first question about a segment, naming which segment it is."""
+    return TurnResult().say(ask_segment_who(segment_number(editing, segments_so_far), knowledge))
 
 
 def read_answer(slot: str, text: str, entity_values: Sequence[str] = (), off_topic: bool = False,
@@ -73,7 +102,7 @@ def read_answer(slot: str, text: str, entity_values: Sequence[str] = (), off_top
         if len(text) < 3 or (unsure and len(_UNSURE.sub("", text).strip(" .,!?")) < 3):
             return Reading(problem=question.ask_again)
         facts = extract_facts(text)
-        if off_topic and not facts:
+        if off_topic and not facts and not names_people(text):
             return Reading(problem=question.off_topic or question.ask_again)
         facts.update(name=segment_label(text), needs=text)
         return Reading(value=text, facts=facts)
@@ -143,37 +172,91 @@ def build_profile(facts: Dict[str, Any]) -> SegmentProfile:
 
 def read_segment_message(slots_to_validate: Dict[str, Any], text: str, entities: Sequence[Dict[str, Any]],
                          intent: Optional[str], facts: Dict[str, Any], filled: Dict[str, Any],
-                         knowledge: Optional[Knowledge] = None) -> TurnResult:
+                         knowledge: Optional[Knowledge] = None, notes: Optional[Dict[str, Any]] = None,
+                         number: int = 1) -> TurnResult:
     """One message during the segment interview: the answer to each question it
     was taken for, every other fact it states, and the questions those facts answer.
 
+    No dead ends: a question the coach could not read an answer to twice is not asked
+    a third time; what the founder said is kept, or the answer is left open. Numbers
+    the coach is unsure of are said back in one line, and the next message may
+    correct them.
+
     slots_to_validate: the slots Rasa filled from this message; entities: the NLU's;
-    facts: what is known of the segment so far; filled: the question slots' values."""
+    facts: what is known of the segment so far; filled: the question slots' values;
+    notes: the interview's own bookkeeping (the `interview_notes` slot): how often
+    each question went unanswered, and whether numbers were just said back."""
     interview = interview_of(knowledge)
     text = (text or "").strip()
     typed = "" if text.startswith("/") else text  # a button's payload is not the founder's words
     off_topic = intent == "out_of_scope"
     result = TurnResult()
     facts = dict(facts or {})
+    notes = dict(notes or {})
+    misses: Dict[str, int] = dict(notes.get("misses") or {})
+    scale_fields = tuple(next((q.fills for q in interview.segment.values() if q.kind == "scale"), ()))
+    # "No, about 50 of them": a correction of the numbers just said back, whatever is asked now.
+    correction = read_scale(typed) if notes.get("numbers_said_back") and typed else None
+    if correction is not None and correction.facts() and not any(
+            interview.segment[s].kind == "scale" for s in slots_to_validate if s in interview.segment):
+        facts = merge_facts(facts, correction.facts(), answering=scale_fields)
+        result.say(NUMBERS_CORRECTED.format(summary=correction.summary()))
+    else:
+        correction = None
+    before = {f: facts.get(f) for f in scale_fields}
     for slot in slots_to_validate:
         question = interview.segment.get(slot)
         if question is None:
             continue
         values = [e.get("value") for e in entities if question.entity and e.get("entity") == question.entity]
         reading = read_answer(slot, typed, values, off_topic, knowledge)
+        if reading.problem and misses.get(slot, 0) + 1 >= MAX_ASKS:
+            reading = _move_on(question, number, typed, off_topic, knowledge)  # asked twice: no third time
         if reading.problem:
-            result.say(reading.problem)
+            misses[slot] = misses.get(slot, 0) + 1
+            if correction is None:  # a correction is no failed answer: the question simply comes again
+                result.say(reading.problem)
             result.slots[slot] = None
             continue
+        misses.pop(slot, None)
+        if reading.note:
+            result.say(reading.note)
         result.slots[slot] = reading.value
         # Facts said in passing only fill gaps; the answer to this question may correct one.
         facts = merge_facts(facts, extract_facts(typed))
         facts = merge_facts(facts, reading.facts, answering=question.fills)
-    if not result.slots:
-        return result
-    result.slots.update(prefill(facts, {**filled, **result.slots}, knowledge))
-    result.slots["segment_facts"] = facts
+    said_back = False
+    if correction is None and typed and any(facts.get(f) != before[f] for f in scale_fields):
+        check = scale_check(read_scale(typed))
+        if check:  # "I understood about 20 accounts, each worth about €30,000 a year: right?"
+            result.say(check)
+            said_back = True
+    if correction is not None:
+        result.slots["segment_facts"] = facts
+    if any(slot in interview.segment for slot in result.slots):
+        result.slots.update(prefill(facts, {**filled, **result.slots}, knowledge))
+        result.slots["segment_facts"] = facts
+    kept = {"misses": misses, "numbers_said_back": said_back}
+    if kept != {"misses": dict(notes.get("misses") or {}), "numbers_said_back": bool(notes.get("numbers_said_back"))}:
+        result.slots["interview_notes"] = kept
     return result
+
+
+def _move_on(question: Any, number: int, text: str, off_topic: bool, knowledge: Optional[Knowledge]) -> Reading:
+    """What the coach keeps when it could not read an answer to a question asked twice, and what it says."""
+    if question.kind == "description":
+        name = segment_label("")
+        return Reading(value=UNKNOWN, facts={"name": name},
+                       note=NO_DESCRIPTION.format(name=name, number=number))
+    if question.kind == "touchpoints" and not off_topic:
+        # Places the vocabulary lacks ("our stand at the farmers' market") stand as said.
+        kept = touchpoints_in_own_words(text, knowledge)
+        if kept:
+            known = (knowledge or load_knowledge()).touchpoints
+            said = [k for k in kept if k not in known]
+            return Reading(value=kept, facts={"touchpoints": kept},
+                           note=KEPT_AS_SAID.format(places=", ".join(f'"{p}"' for p in said)) if said else None)
+    return Reading(value=UNKNOWN, note=NUMBERS_LEFT_OPEN if question.kind == "scale" else LEFT_OPEN)
 
 
 def read_venture_name(text: str, knowledge: Optional[Knowledge] = None) -> TurnResult:
@@ -194,6 +277,18 @@ def read_venture_offer(text: str, knowledge: Optional[Knowledge] = None) -> Turn
     return TurnResult(slots={"venture_offer": text})
 
 
+def venture_done(venture_name: Optional[str]) -> TurnResult:
+    """The venture interview is over: on to its customer segments."""
+    return TurnResult(slots={"stage": "segments", "paused_form": None}).say(segments_intro(venture_name))
+
+
+def start_over(knowledge: Optional[Knowledge] = None) -> TurnResult:
+    """A clean sheet: no answers, back at the introduction. Saved blocks stay saved."""
+    slots: Dict[str, Any] = {name: None for name in coaching_slots(knowledge)}
+    slots.update(confirming_delete=False, stage="intro")
+    return TurnResult(slots=slots).say(STARTING_OVER)
+
+
 def save_segment(facts: Dict[str, Any], segments: List[Segment], editing: Optional[float],
                  knowledge: Optional[Knowledge] = None) -> TurnResult:
     """Keeps the segment just described and chooses what comes next.
@@ -203,13 +298,11 @@ def save_segment(facts: Dict[str, Any], segments: List[Segment], editing: Option
     recommendations, and back to the review."""
     profile = build_profile(facts or {})
     segments = list(segments)
-    interview = interview_of(knowledge)
-    result = TurnResult(slots={name: None for name in (*interview.segment_slots, "segment_facts", "editing_segment",
-                                                       "paused_form", "redoing_segment")})
+    result = TurnResult(slots={name: None for name in (*segment_answer_slots(knowledge), *REDO_SLOTS, "paused_form")})
     redoing = editing is not None and int(editing) < len(segments)
     if redoing and any(s.choices for s in segments):
         index = int(editing)
-        advice = recommend(profile, knowledge or load_knowledge(), limit=RECOMMENDED_PER_SEGMENT)
+        advice = recommend_segment(profile, knowledge)
         segments[index] = Segment(profile, choices_from_advice(advice))
         result.messages.append(advice_message(index, profile, advice, knowledge))
         stage = "review"
@@ -230,6 +323,6 @@ def change_segment(text: str, segments: Sequence[Segment], knowledge: Optional[K
     index = find_segment(text, segments)
     if index is None:
         return TurnResult(slots={"redoing_segment": False}).say(which_segment(segments))
-    slots: Dict[str, Any] = {name: None for name in (*interview_of(knowledge).segment_slots, "segment_facts")}
+    slots: Dict[str, Any] = {name: None for name in segment_answer_slots(knowledge)}
     slots.update(editing_segment=float(index), redoing_segment=True, stage="segments")
     return TurnResult(slots=slots).say(redo_segment(index, segments[index]))

@@ -57,8 +57,8 @@ OPERATORS: Dict[str, Tuple[str, ...]] = {
 }
 # Warning codes of the block checks (bot/coach/engine.py) and the placeholders each message may use.
 CHECK_PLACEHOLDERS: Dict[str, Tuple[str, ...]] = {
-    "cost_vs_value": ("segment", "type", "why"),
-    "no_meeting_place": ("segment", "type", "touchpoints"),
+    "cost_vs_value": ("segment", "type", "why", "fix"),
+    "no_meeting_place": ("segment", "type", "touchpoints", "fix"),
     "no_retention": ("suggestions",),
 }
 _SOURCE = re.compile(r"^seed \d{3}$")
@@ -195,8 +195,10 @@ class BlockChecks:
     costs: List[str]  # cost_to_serve levels that a low-value segment cannot carry
     cannot_carry: List[Tuple[str, List[Condition]]]  # (why, conditions)
     cost_message: str
+    cost_fix: str  # one sentence: how to keep such a type when the segment cannot carry its cost
     meeting_types: List[str]  # types that need a meeting place
     meeting_message: str
+    meeting_fix: str  # one sentence: how to give them a place to meet
     retention_suggestions: List[str]
     retention_message: str
 
@@ -277,9 +279,6 @@ class Knowledge:
 
     def kpi_name(self, kpi_id: str) -> str:
         return self.kpis[kpi_id].name
-
-    def retention_types(self) -> List[str]:
-        return [t.id for t in self.types.values() if t.retains]
 
 
 # --- Loading ---
@@ -624,8 +623,8 @@ def _checks(problems: List[str], shown: str, raw: Dict[str, Any], types: Dict[st
             problems.append(f"{shown}: check '{code}' is missing")
         entries[code] = _Entry(problems, f"{shown}: check '{code}'", raw.get(code, {}))
     cost, meet, keep = entries["cost_vs_value"], entries["no_meeting_place"], entries["no_retention"]
-    cost.only("costs", "cannot_carry_when", "message", "sources")
-    meet.only("types", "message", "sources")
+    cost.only("costs", "cannot_carry_when", "message", "fix", "sources")
+    meet.only("types", "message", "fix", "sources")
     keep.only("suggestions", "message", "sources")
     cannot_carry = []
     raw_cases = cost.get("cannot_carry_when")
@@ -641,8 +640,10 @@ def _checks(problems: List[str], shown: str, raw: Dict[str, Any], types: Dict[st
         costs=cost.texts("costs", COSTS, "cost level"),
         cannot_carry=cannot_carry,
         cost_message=_message(cost, "cost_vs_value"),
+        cost_fix=cost.text("fix"),
         meeting_types=meet.texts("types", types, "relationship type"),
         meeting_message=_message(meet, "no_meeting_place"),
+        meeting_fix=meet.text("fix"),
         retention_suggestions=keep.texts("suggestions", types, "relationship type"),
         retention_message=_message(keep, "no_retention"),
     )

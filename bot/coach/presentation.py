@@ -10,11 +10,11 @@ in the conversation's record for the review dashboard and drawn by no channel.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Optional
 
 from bot.coach.canvas import CanvasBlock, Segment
-from bot.coach.engine import Advice, check_block
-from bot.coach.export import to_markdown
+from bot.coach.engine import Advice, check_block, fixes
+from bot.coach.export import to_markdown, touchpoint_labels
 from bot.coach.knowledge import Knowledge, load_knowledge
 from bot.coach.profile import SegmentProfile
 
@@ -57,17 +57,15 @@ def advice_payload(index: int, profile: SegmentProfile, advice: Advice) -> Dict[
     }
 
 
-def touchpoint_labels(ids: Sequence[str], knowledge: Optional[Knowledge] = None) -> str:
-    knowledge = knowledge or load_knowledge()
-    return ", ".join(knowledge.touchpoints[i].label if i in knowledge.touchpoints else i for i in ids)
-
-
 def render_advice(index: int, profile: SegmentProfile, advice: Advice, knowledge: Optional[Knowledge] = None) -> str:
     """One short chat message with the recommendations for one segment."""
     knowledge = knowledge or load_knowledge()
     lines = [f"**Segment {index + 1}: {profile.name or 'Customers'}**"]
+    to_fix = fixes(profile, [r.type_id for r in advice.recommendations], knowledge)
     for rank, rec in enumerate(advice.recommendations, start=1):
         lines.append(f"{rank}. **{rec.name}**: {rec.reasons[0] if rec.reasons else ''}".rstrip(": "))
+        if rec.type_id in to_fix:
+            lines.append(f"   - To make it work: {to_fix[rec.type_id]}")
         if rank == 1:
             lines.append(f"   - Get: {rec.tactics.get('acquire', ['-'])[0]}")
             lines.append(f"   - Keep: {rec.tactics.get('keep', ['-'])[0]}")
