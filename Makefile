@@ -19,6 +19,14 @@ export CANVAS_DB_URL ?= sqlite:///var/canvas.db
 export TRACKER_DB ?= var/tracker.db
 # Web pages besides the web app's own that may embed the coach (comma-separated origins).
 export WEB_ORIGINS ?=
+# The review dashboard at /review (see the README): its database, session key, first admin.
+export REVIEW_DB_URL ?= sqlite:///var/review.db
+export REVIEW_SECRET_KEY ?=
+export REVIEW_ADMIN_USER ?=
+export REVIEW_ADMIN_PASSWORD ?=
+export REVIEW_ORIGIN ?=
+export REVIEW_COOKIE_SECURE ?=
+export REVIEW_SESSION_HOURS ?=
 # The action server listens on loopback and takes calls only from the Rasa server,
 # which sends ACTIONS_TOKEN. Unless the environment or .env sets one, a random
 # token is made once into var/actions_token (git ignores var/), so `make run`
@@ -76,6 +84,7 @@ run: setup train widget
 	@echo ""
 	@echo "Rapport is starting (the Rasa server takes about 15 seconds to load):"
 	@echo "  widget:  http://localhost:$(WEB_PORT)/"
+	@echo "  review:  http://localhost:$(WEB_PORT)/review   (first user: python -m bot users add NAME --role admin)"
 	@echo "  REST:    curl -s localhost:$(RASA_PORT)/webhooks/rest/webhook -d '{\"sender\": \"me\", \"message\": \"hi\"}'"
 	@echo "  shell:   make shell   (in another terminal)"
 	@echo "  actions: http://localhost:$(ACTIONS_PORT)/health"

@@ -11,11 +11,10 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import (block_of, deliver, entity_values, founder, latest_intent, latest_text, recent_intents, save_draft,
-                            segments_of, store, suspend_form)
+from actions.common import (block_of, deliver, entity_values, latest_intent, latest_text, recent_intents, save_draft,
+                            segments_of, suspend_form)
 from bot.coach import conversation as coach
 from bot.coach import interview
-from bot.coach.store import StoreError
 
 
 class ActionGreet(Action):
@@ -98,19 +97,3 @@ class ActionDeleteRequest(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         return [*suspend_form(tracker), *deliver(dispatcher, tracker, coach.delete_request())]
-
-
-class ActionExportData(Action):
-    """"Send me everything you have about me": every version of every block, as files."""
-
-    def name(self) -> Text:
-        return "action_export_data"
-
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        who = founder(tracker)
-        try:
-            blocks = store().founder_blocks(who["channel"], who["sender_id"])
-        except StoreError:
-            dispatcher.utter_message(text=coach.STORE_BUSY)
-            return []
-        return deliver(dispatcher, tracker, coach.data_export(who["channel"], who["sender_id"], blocks))

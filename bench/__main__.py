@@ -7,8 +7,10 @@
 Steps: nlu (held-out set), cv (cross-validation), train (training from scratch),
 serve (cold start, latency, latency by position, throughput, memory; coach and
 stock bot), profile (one turn broken down), coaching (the seed conversations over
-REST, held-out macro-F1, a 60-turn interview full of digressions), scaled (50
-conversations at once on one Rasa server against two, bench/scaled.py). The stock bot is made with `rasa init`
+REST, held-out macro-F1, a 60-turn interview full of digressions), review (the
+review dashboard with 10,000 seeded conversations; also alone: python -m bench.review),
+scaled (50 conversations at once on one Rasa server against two; also alone:
+python -m bench.scaled). The stock bot is made with `rasa init`
 in a temp dir for each run.
 """
 from __future__ import annotations
@@ -33,7 +35,7 @@ from bench.conversations import (COACH_CONVERSATIONS, long_conversation, stock_c
                                  stock_long_conversation)
 from bench.servers import BenchCoach, StockServer, describe  # noqa: E402
 
-STEPS = ["nlu", "cv", "train", "serve", "profile", "coaching", "scaled"]
+STEPS = ["nlu", "cv", "train", "serve", "profile", "coaching", "review", "scaled"]
 
 
 def parse_args(argv: List[str]) -> argparse.Namespace:
@@ -264,6 +266,16 @@ def main(argv: List[str]) -> int:
         if "coaching" in args.steps and not _done(results, "coaching"):
             step("coaching")
             results["coaching"] = coaching.measure(work)
+            save()
+        if "review" in args.steps and not _done(results, "review"):
+            step("review")
+            # Writes its own section of benchmarks.md (kept by the report below) and benchmarks-review.json.
+            _, code = run_logged([PYTHON, "-m", "bench.review", "--out", str(args.out),
+                                  *(["--conversations", "1000", "--runs", "40"] if args.quick else [])],
+                                 desc="review: the dashboard with seeded conversations", log=work / "review.log")
+            review_json = args.out / "benchmarks-review.json"
+            results["review"] = (json.loads(review_json.read_text()) if code == 0 and review_json.exists()
+                                 else {"failed": f"exit {code}"})
             save()
         if "scaled" in args.steps and not _done(results, "scaled"):
             step("scaled: one Rasa server against two")

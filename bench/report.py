@@ -781,6 +781,11 @@ def write(results: Dict[str, Any], out: Path) -> List[Path]:
     results["bounds"] = bounds(results)
     picture = plot_by_position(results, out)
     (out / "benchmarks.json").write_text(json.dumps(results, indent=1, default=str))
-    (out / "benchmarks.md").write_text(markdown(results, picture))
+    # The review dashboard's section (bench/review.py writes it) stays.
+    from bench.review import keep_section
+
+    old = (out / "benchmarks.md").read_text() if (out / "benchmarks.md").exists() else ""
+    kept = keep_section(old)
+    (out / "benchmarks.md").write_text(markdown(results, picture) + ("\n" + kept if kept else ""))
     paths = [out / "benchmarks.json", out / "benchmarks.md"]
     return paths + ([out / picture] if picture else [])

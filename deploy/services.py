@@ -286,7 +286,8 @@ class ScaledSetup:
                "LOCK_STORE_TYPE": {"atomic": "bot.plugins.lock_store.AtomicRedisLockStore",
                                    "stock": "redis"}[self.lock_store],
                "CANVAS_DB_URL": self.postgres.url,
-               "REVIEW_DB_URL": self.postgres.url,
+               # The review dashboard (web app) keeps its tables in the same database, and reads the events there.
+               "REVIEW_DB_URL": self.postgres.url, "TRACKER_DB_URL": self.postgres.url,
                "WEB_PORT": str(self.web_port),
                "RASA_SOCKET_URL": f"http://127.0.0.1:{self.nginx.port}"}
         # The Rasa servers' key to the action servers (bot/plugins/action_server.py).

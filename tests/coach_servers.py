@@ -53,9 +53,9 @@ class CoachServers:
         self.actions: Optional[subprocess.Popen] = None
         self.rasa: Optional[subprocess.Popen] = None
 
-    def _spawn(self, name: str, args: List[str]) -> subprocess.Popen:
+    def _spawn(self, name: str, args: List[str], env: Optional[Dict[str, str]] = None) -> subprocess.Popen:
         log = open(self.workdir / f"{name}.log", "ab")
-        return subprocess.Popen(args, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+        return subprocess.Popen(args, cwd=ROOT, env=env or self.env, stdout=log, stderr=subprocess.STDOUT)
 
     def start_actions(self) -> None:
         self.actions = self._spawn("actions", self.actions_command())
@@ -68,8 +68,12 @@ class CoachServers:
     def start_rasa(self) -> None:
         if not MODEL.exists():
             raise RuntimeError(f"{MODEL} is missing: `make test` trains it before the tests run")
-        self.rasa = self._spawn("rasa", self.rasa_command())
+        self.rasa = self._spawn("rasa", self.rasa_command(), self.rasa_env())
         self._wait(f"http://127.0.0.1:{self.rasa_port}/", self.rasa, "Rasa server")
+
+    def rasa_env(self) -> Dict[str, str]:
+        """The Rasa server's environment (a subclass adds settings, e.g. Slack's)."""
+        return self.env
 
     def rasa_command(self, *extra: str) -> List[str]:
         """The Rasa server as the Procfile starts it."""
@@ -113,9 +117,10 @@ class CoachServers:
 
 
 @contextmanager
-def running_coach(workdir: Path) -> Iterator[CoachServers]:
-    """Both servers up for the block, stopped after it (a module's fixture)."""
-    servers = CoachServers(workdir)
+def running_coach(workdir: Path, servers: Optional[CoachServers] = None) -> Iterator[CoachServers]:
+    """Both servers up for the block, stopped after it (a module's fixture); `servers`
+    for a subclass (tests/test_slack_app.py)."""
+    servers = servers or CoachServers(workdir)
     try:
         servers.start_actions()
         servers.start_rasa()

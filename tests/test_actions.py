@@ -1,9 +1,6 @@
 """Every custom action of domain.yml, run on trackers built from plain dicts, with
 a real SQLite canvas store per test. Each test checks what the founder reads
 (messages and buttons) and what the action returns (slot and loop events)."""
-import json
-import sqlite3
-from contextlib import contextmanager
 
 import pytest
 from rasa_sdk.events import ActiveLoop, SlotSet
@@ -11,7 +8,7 @@ from rasa_sdk.events import ActiveLoop, SlotSet
 from actions import advice, common, conversation, interview
 from bot.coach import conversation as coach
 from bot.coach.engine import recommend
-from bot.coach.export import from_export_dict, to_markdown
+from bot.coach.export import to_markdown
 from bot.coach.interview import SEGMENT_SLOTS, build_profile, coaching_slots, read_answer
 from bot.coach.knowledge import load_knowledge
 from bot.coach.store import CanvasStore
@@ -26,7 +23,7 @@ ACTIONS = {cls().name(): cls for cls in (
     advice.ActionConfirmBlock, advice.ActionSaveBlock, advice.ActionWhatToChange, advice.ActionEditBlock,
     conversation.ActionAnswerQuestion, conversation.ActionCoachFallback, advice.ActionShowCanvas,
     conversation.ActionChangeSegment, conversation.ActionStartOver, conversation.ActionDeleteRequest,
-    conversation.ActionExportData, conversation.ActionPause, conversation.ActionResume,
+    conversation.ActionPause, conversation.ActionResume,
 )}
 
 REVIEW = {"venture_name": "Brewbox", "venture_offer": "coffee for offices", "stage": "review",
@@ -85,8 +82,8 @@ def busy_store(canvas_url, monkeypatch, tmp_path):
 
 
 def test_every_action_of_the_domain_is_here(domain):
-    # action_delete_data runs in the Rasa server (bot/plugins/tracker_store.py), never here.
-    assert sorted(domain["actions"]) == sorted([*ACTIONS, "action_delete_data"])
+    # The founder's data actions run in the Rasa server (bot/plugins/tracker_store.py), never here.
+    assert sorted(domain["actions"]) == sorted([*ACTIONS, "action_delete_data", "action_export_data"])
 
 
 # ---------------------------------------------------------------- action_greet
@@ -766,43 +763,6 @@ def test_delete_request_in_a_form(act):
     assert out.slots["paused_form"] == "segment_form"
     assert out.active_loops == [None]
     assert out.slots["confirming_delete"] is True
-
-
-def test_export_data_hands_over_every_version_as_markdown_and_json(act, canvas):
-    canvas.save_block(CHANNEL, SENDER, block(banks(), status="final"))
-    canvas.save_block(CHANNEL, SENDER, block(shops(), banks(), status="final"))
-    canvas.save_block(CHANNEL, SENDER, block(shops()))  # the draft after them
-    canvas.save_block(CHANNEL, SENDER, other_venture())
-    canvas.save_block(CHANNEL, "bob", block(shops(), status="final"))  # someone else's
-    out = act("action_export_data", "send me everything you have about me", "export_data", slots=REVIEW)
-    assert out.texts[0] == coach.EXPORTED
-    export = next(m["custom"] for m in out.messages if m.get("custom"))
-    assert export["type"] == "data_export"
-    files = {f["mimetype"]: f for f in export["files"]}
-    data = json.loads(files["application/json"]["content"])
-    assert (data["channel"], data["sender_id"]) == (CHANNEL, SENDER)
-    versions = [(b["venture_name"], b["version"], b["status"]) for b in data["blocks"]]
-    assert versions == [("Brewbox", 1, "final"), ("Brewbox", 2, "final"), ("Brewbox", 3, "draft"),
-                        (other_venture().venture_name, 1, "draft")]
-    assert [from_export_dict(b) for b in data["blocks"]] == canvas.founder_blocks(CHANNEL, SENDER)
-    markdown = files["text/markdown"]["content"]
-    assert markdown.count("# Customer Relationships: Brewbox") == 3 and "Small shops" in markdown
-    assert out.events == [], "an export changes nothing"
-
-
-def test_export_data_with_nothing_saved_says_so(act):
-    out = act("action_export_data", "export my data", "export_data", slots=REVIEW)
-    assert out.texts[0] == coach.NOTHING_TO_EXPORT
-    export = next(m["custom"] for m in out.messages if m.get("custom"))
-    assert json.loads(export["files"][1]["content"])["blocks"] == []
-
-
-def test_export_data_with_the_database_locked(act, busy_store, canvas):
-    canvas.save_block(CHANNEL, SENDER, block(banks(), status="final"))
-    with locked(busy_store):
-        out = act("action_export_data", "export my data", "export_data", slots=REVIEW)
-    assert out.texts == [coach.STORE_BUSY]
-    assert out.events == []
 
 
 def test_delete_request_outside_a_form(act):

@@ -263,7 +263,13 @@ def test_export_my_data_returns_every_version(coach_servers):
     finals = [b["version"] for b in data["blocks"] if b["status"] == "final"]
     assert finals == [1, 2]
     assert data["blocks"][-1]["segments"][0]["choices"][-1]["type_id"] == "co_creation"
-    assert files["rapport-my-data.md"].count("# Customer Relationships: Brewbox") == len(data["blocks"])
+    blocks_part, conversation_part = files["rapport-my-data.md"].split("## Our conversation")
+    assert blocks_part.count("# Customer Relationships: Brewbox") == len(data["blocks"])
+    # The whole conversation, every session of it, up to the request itself.
+    said = [line["text"] for line in data["conversation"] if line["from"] == "founder"]
+    assert said[0] == "hi" and "dentists who need their appointment books filled" in said
+    assert said[-1] == "send me everything you have about me"
+    assert "dentists who need their appointment books filled" in conversation_part
 
 
 def test_the_token_is_never_logged(coach_servers):

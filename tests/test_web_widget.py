@@ -268,7 +268,7 @@ def test_a_founder_talks_a_segment_through_saves_and_takes_the_card(servers, vis
 
     # The founder takes all their data with them: two downloads.
     visit.type("send me everything you have about me")
-    visit.coach_says("everything I have saved about you")
+    visit.coach_says("everything I have stored about you")
     exported = json.loads(visit.download("json", within=".rapport-export").read_text(encoding="utf-8"))
     assert [(b["venture_name"], b["version"], b["status"]) for b in exported["blocks"]] == [("Brewbox", 1, "final")]
     assert exported["sender_id"] == session
@@ -455,6 +455,8 @@ def test_after_delete_my_data_the_browser_keeps_no_copy_either(servers, visit):
     page.wait_for_load_state("load")
     visit.coach_says("Ready?")
     expect(page.locator(".rw-client", has_text="Secretbrew")).to_have_count(0)
+    # The new conversation's id, once the widget has written it.
+    page.wait_for_function("() => (JSON.parse(localStorage.getItem('chat_session') || '{}')).session_id")
     assert visit.session_id() != old_session
     assert "Secretbrew" not in (page.evaluate("localStorage.getItem('chat_session')") or "")
     assert not rows(servers.tracker_db, "SELECT id FROM events WHERE sender_id = ? AND data LIKE '%Secretbrew%'",

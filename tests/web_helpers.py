@@ -17,6 +17,7 @@ from typing import Any, List, Sequence
 from bot.web.origins import allowed_origins
 from tests.coach_servers import MODEL, VENV_BIN, CoachServers, free_port
 
+REVIEW_ADMIN = ("admin", "admin password 123")
 CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
 # Flags for a headless Chromium in a container: no sandbox (root, no user
 # namespaces), nothing that phones home (the network only reaches registries).
@@ -35,6 +36,12 @@ class WebCoachServers(CoachServers):
         self.env["WEB_PORT"] = str(self.web_port)
         self.env["WEB_ORIGINS"] = f"http://localhost:{self.partner_port}"
         self.env.pop("RASA_SOCKET_URL", None)
+        # The review dashboard: its own database here, and a first admin.
+        self.review_db = workdir / "review.db"
+        self.env["REVIEW_DB_URL"] = f"sqlite:///{self.review_db}"
+        self.env["REVIEW_SECRET_KEY"] = "test-secret-" + "x" * 40
+        self.env["REVIEW_ADMIN_USER"] = REVIEW_ADMIN[0]
+        self.env["REVIEW_ADMIN_PASSWORD"] = REVIEW_ADMIN[1]
         self.api_token = secrets.token_hex(16)
         self.web = None
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from bot.coach.canvas import CanvasBlock, RelationshipChoice, Segment
 from bot.coach.engine import Advice, recommend
@@ -376,10 +376,10 @@ DELETED = ("Done: I've deleted your saved blocks and forgotten this conversation
            "Say \"hi\" if you want to start again.")
 DELETE_INCOMPLETE = ("I couldn't delete your data just now: the database is busy. Nothing was deleted, so nothing is "
                      "half gone. Shall I try again?")
-EXPORTED = ("Here is everything I have saved about you: every version of your blocks, as Markdown and as JSON. "
-            "Besides these, I keep this conversation; \"delete my data\" removes both.")
-NOTHING_TO_EXPORT = ("I have no saved block of yours yet, only this conversation. Once a block is saved, "
-                     "\"export my data\" sends you every version of it.")
+EXPORTED = ("Here is everything I have stored about you: every version of your blocks and our whole conversation, "
+            "as Markdown and as JSON. \"Delete my data\" removes all of it.")
+NOTHING_TO_EXPORT = ("I have no saved block of yours yet, only our conversation, which is in these files. Once a "
+                     "block is saved, \"export my data\" sends you every version of it too.")
 
 
 def yes_no_buttons(yes: str = "Yes", no: str = "No") -> List[Dict[str, str]]:
@@ -455,11 +455,13 @@ def show_canvas(block: Optional[CanvasBlock]) -> TurnResult:
     return result.say(to_markdown(block))
 
 
-def data_export(channel: str, sender_id: str, blocks: List[CanvasBlock]) -> TurnResult:
-    """Everything the store holds about a founder, as files; then the pending question."""
+def data_export(channel: str, sender_id: str, blocks: List[CanvasBlock], founder: Optional[Dict[str, Any]] = None,
+                conversation: Sequence[Dict[str, Any]] = ()) -> TurnResult:
+    """Everything the stores hold about a founder, as files; then the pending question."""
     result = TurnResult(then_prompt=True).say(EXPORTED if blocks else NOTHING_TO_EXPORT)
     # Channels that can hand over files (the widget's downloads, Slack's uploads) draw this.
-    result.messages.append(Message(data={"type": "data_export", "files": founder_data_files(channel, sender_id, blocks)}))
+    files = founder_data_files(channel, sender_id, blocks, founder, conversation)
+    result.messages.append(Message(data={"type": "data_export", "files": files}))
     return result
 
 

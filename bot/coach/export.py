@@ -116,18 +116,30 @@ def export_dict(block: CanvasBlock) -> Dict[str, Any]:
 DATA_FORMAT = "rapport.founder-data"
 
 
-def founder_data_files(channel: str, sender_id: str, blocks: List[CanvasBlock]) -> List[Dict[str, str]]:
-    """Every saved version of every venture of one founder, as a Markdown file to read
-    and a JSON file whose blocks from_export_dict reads back: the founder's copy of
-    their data. Files as channels hand them over: filename, mimetype, content."""
+def founder_data_files(channel: str, sender_id: str, blocks: List[CanvasBlock],
+                       founder: Optional[Dict[str, Any]] = None,
+                       conversation: Sequence[Dict[str, Any]] = ()) -> List[Dict[str, str]]:
+    """Everything the stores hold about one founder: their record (cohort, first seen),
+    every saved version of every venture, and the conversation ({"from": "founder" or
+    "coach", "at": ISO time, "text"}), as a Markdown file to read and a JSON file whose
+    blocks from_export_dict reads back. Files as channels hand them over: filename,
+    mimetype, content."""
     stem = "rapport-my-data"
+    cohort = (founder or {}).get("cohort")
     markdown = ["# Everything Rapport stores about you", "",
-                f"Channel: {_line(channel)}. Your id there: {_line(sender_id)}. Saved blocks: {len(blocks)}.", ""]
+                f"Channel: {_line(channel)}. Your id there: {_line(sender_id)}."
+                + (f" Cohort: {_line(cohort)}." if cohort else "")
+                + f" Saved blocks: {len(blocks)}. Messages: {len(conversation)}.", ""]
     for block in blocks:
         markdown += ["---", "", to_markdown(block), ""]
     if not blocks:
         markdown += ["No block saved yet.", ""]
-    data = _with_header(DATA_FORMAT, {"channel": channel, "sender_id": sender_id, "blocks": [export_dict(b) for b in blocks]})
+    if conversation:
+        markdown += ["---", "", "## Our conversation", ""]
+        markdown += [f"- **{'You' if m['from'] == 'founder' else 'Coach'}** ({m.get('at') or '?'}): {_line(m['text'])}"
+                     for m in conversation]
+    data = _with_header(DATA_FORMAT, {"channel": channel, "sender_id": sender_id, "founder": founder,
+                                      "blocks": [export_dict(b) for b in blocks], "conversation": list(conversation)})
     return [
         {"filename": f"{stem}.md", "mimetype": "text/markdown", "content": "\n".join(markdown).rstrip() + "\n"},
         {"filename": f"{stem}.json", "mimetype": "application/json",

@@ -23,10 +23,11 @@ The patches:
    action_session_start in the action server would do the same through a public
    extension point, but it costs one more action-server call on every segment's
    last turn (bench/changes.md), so it stays here.
-3. The confirmed "delete my data" runs in this process (tracker_store.ActionDeleteData):
-   only here can the tracker's events be deleted safely, see tracker_store.py.
+3. The founder's own data actions run in this process (tracker_store.py): the
+   confirmed "delete my data", since only here can the tracker's events be deleted
+   safely, and "export my data", since only here is the whole conversation at hand.
    Rasa has no public way to add an action that runs in the Rasa server, so the
-   action lookup serves it.
+   action lookup serves them.
 4. Scale-out and reliability (bot/plugins/scaleout.py): no FailSafeTrackerStore (a
    turn that cannot be stored fails visibly), a client's message id processed at
    most once per conversation, a clear reply when a custom action fails, and the
@@ -129,11 +130,13 @@ def carried_slots(tracker: Any) -> List[Any]:
 
 
 def in_process_action_lookup(rasa_lookup: Callable[..., Any]) -> Callable[..., Any]:
-    from bot.plugins.tracker_store import FORGET_ACTION, ActionDeleteData
+    from bot.plugins.tracker_store import EXPORT_ACTION, FORGET_ACTION, ActionDeleteData, ActionExportData
+
+    in_process = {FORGET_ACTION: ActionDeleteData, EXPORT_ACTION: ActionExportData}
 
     def action_for_name_or_text(action_name_or_text: str, domain: Any, action_endpoint: Any) -> Any:
-        if action_name_or_text == FORGET_ACTION and action_name_or_text in domain.action_names_or_texts:
-            return ActionDeleteData()
+        if action_name_or_text in in_process and action_name_or_text in domain.action_names_or_texts:
+            return in_process[action_name_or_text]()
         return rasa_lookup(action_name_or_text, domain, action_endpoint)
 
     action_for_name_or_text.__wrapped__ = rasa_lookup  # type: ignore[attr-defined]

@@ -1,4 +1,4 @@
-"""A founder's right to be forgotten, inside the Rasa server.
+"""A founder's data, inside the Rasa server: their right to be forgotten, and to take it with them.
 
 "Delete my data", confirmed, must leave nothing the founder typed, and no slot
 value derived from it, in any store: the canvas store's rows, and the tracker
@@ -39,21 +39,24 @@ from __future__ import annotations
 import itertools
 import json
 import logging
+from datetime import datetime, timezone
 from functools import lru_cache
 from typing import Any, Callable, Dict, Iterator, List, Optional, Text
 
 from rasa.core.actions.action import Action
 import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
-from rasa.shared.core.events import ActionExecuted, BotUttered, Event, Restarted, SlotSet
+from rasa.shared.core.events import ActionExecuted, BotUttered, Event, Restarted, SlotSet, UserUttered
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.coach import conversation as coach
+from bot.coach.presentation import TurnResult
 from bot.coach.store import CanvasStore, StoreError, founder_channel
 
 logger = logging.getLogger(__name__)
 
 FORGET_ACTION = "action_delete_data"
+EXPORT_ACTION = "action_export_data"
 
 
 class ForgetFailed(Exception):
@@ -170,6 +173,58 @@ class ActionDeleteData(Action):
         # data_deleted: channels that keep a copy (the widget's local storage) drop it.
         return [BotUttered(coach.DELETED), BotUttered(data={"custom": {"type": "data_deleted"}}),
                 *forgotten_slots(tracker, domain)]
+
+
+class ActionExportData(Action):
+    """"Send me everything you have about me": the founder's record and blocks from the
+    canvas store, and the whole conversation from the tracker store, as files. It runs
+    here because only the Rasa server holds every session of the conversation; the
+    action server is sent the current one only."""
+
+    def __init__(self, tracker_store: Optional[CoachTrackerStore] = None, canvas: Optional[CanvasStore] = None) -> None:
+        self._tracker_store = tracker_store  # by default the Rasa server's own
+        self._canvas = canvas
+
+    def name(self) -> Text:
+        return EXPORT_ACTION
+
+    async def run(self, output_channel: Any, nlg: Any, tracker: Any, domain: Any) -> List[Event]:
+        channel = founder_channel(tracker.get_latest_input_channel())
+        sender_id = tracker.sender_id
+        try:
+            store = self._tracker_store or CoachTrackerStore.active()
+            canvas = self._canvas or canvas_store()
+            blocks = canvas.founder_blocks(channel, sender_id)
+            founder = canvas.founder_record(channel, sender_id)
+            stored = await store.retrieve_full_tracker(sender_id)
+        except (ForgetFailed, StoreError, SQLAlchemyError) as error:
+            logger.warning("export of %s's data did not happen: %s", sender_id, type(error).__name__)
+            return [BotUttered(coach.STORE_BUSY)]
+        # The turn's own message ("export my data") is stored only at the turn's end.
+        conversation = conversation_of([*(stored.events if stored else []), tracker.latest_message])
+        return said(coach.data_export(channel, sender_id, blocks, founder, conversation), tracker)
+
+
+def conversation_of(events: List[Event]) -> List[Dict[str, Any]]:
+    """What the founder and the coach said, in order, as plain data."""
+    lines = []
+    for event in events:
+        if isinstance(event, (UserUttered, BotUttered)) and event.text:
+            lines.append({"from": "founder" if isinstance(event, UserUttered) else "coach",
+                          "at": datetime.fromtimestamp(event.timestamp, timezone.utc).isoformat(timespec="seconds"),
+                          "text": event.text})
+    return lines
+
+
+def said(result: TurnResult, tracker: Any) -> List[Event]:
+    """A coach turn's messages as the Rasa server's own bot events, then the pending question."""
+    events: List[Event] = [BotUttered(m.text, data={"buttons": m.buttons or None, "custom": m.data})
+                           for m in result.messages]
+    if result.then_prompt and not tracker.active_loop_name:  # a form asks its own question next
+        text, buttons = coach.pending_prompt(tracker.get_slot("stage"), tracker.get_slot("paused_form"),
+                                             confirming_delete=bool(tracker.get_slot("confirming_delete")))
+        events.append(BotUttered(text, data={"buttons": buttons or None}))
+    return events
 
 
 def forgotten_slots(tracker: Any, domain: Any) -> List[SlotSet]:

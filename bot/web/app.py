@@ -7,6 +7,7 @@ here: the widget talks to the Rasa server's socket.io channel directly.
     /static/...        the widget's own script and styles
     /vendor/...        npm packages (widget/node_modules), served from here, never a CDN
     /health            {"status": "ok"}
+    /review/...        the coordinators' review dashboard (bot/web/review.py), behind a sign-in
 """
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from sanic import Sanic, response
 from sanic.request import Request
 
 from bot.web.origins import allowed_origins
+from bot.web.review import ReviewSettings, review_blueprint
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
@@ -29,10 +31,15 @@ NODE_MODULES = ROOT / "widget" / "node_modules"
 VENDOR_FILES: Dict[str, Path] = {
     "/vendor/rasa-webchat.js": NODE_MODULES / "rasa-webchat" / "lib" / "index.js",
     "/vendor/html-to-image.js": NODE_MODULES / "html-to-image" / "dist" / "html-to-image.js",
+    # The review dashboard's: htmx 2.0 for its forms, Chart.js 4 for the cohort charts.
+    "/vendor/htmx.js": NODE_MODULES / "htmx.org" / "dist" / "htmx.min.js",
+    "/vendor/chart.js": NODE_MODULES / "chart.js" / "dist" / "chart.umd.min.js",
 }
 # rasa-webchat's bundled CSS imports a web font from Google Fonts: the widget
 # would call a third party from every founder's browser. It uses the system font.
 REMOTE_CSS_IMPORT = re.compile(r"@import url\(https?://[^)]*\);")
+# A source map comment would make a browser's developer tools fetch a file we do not serve.
+SOURCE_MAP = re.compile(r"^//# sourceMappingURL=.*$", re.MULTILINE)
 # A cohort code as the canvas store keeps it (64 characters); anything else is dropped.
 COHORT = re.compile(r"^[\w .:/-]{1,64}$")
 
@@ -57,7 +64,7 @@ def clean_cohort(value: Optional[str]) -> str:
     return value if COHORT.match(value) else ""
 
 
-def create_app(settings: Optional[WebSettings] = None) -> Sanic:
+def create_app(settings: Optional[WebSettings] = None, review: Optional[ReviewSettings] = None) -> Sanic:
     settings = settings or WebSettings.from_env()
     missing = [str(path) for path in VENDOR_FILES.values() if not path.is_file()]
     if missing:
@@ -88,7 +95,8 @@ def create_app(settings: Optional[WebSettings] = None) -> Sanic:
     app.static("/static", str(HERE / "static"), name="widget_static")
     # Read once at start-up (after a new `npm ci`, restart): served from memory,
     # without the remote font import.
-    vendored = {url: REMOTE_CSS_IMPORT.sub("", path.read_text(encoding="utf-8")) for url, path in VENDOR_FILES.items()}
+    vendored = {url: SOURCE_MAP.sub("", REMOTE_CSS_IMPORT.sub("", path.read_text(encoding="utf-8")))
+                for url, path in VENDOR_FILES.items()}
 
     @app.get("/vendor/<name>")
     async def vendor(request: Request, name: str):
@@ -97,6 +105,8 @@ def create_app(settings: Optional[WebSettings] = None) -> Sanic:
             return response.text("not found", status=404)
         return response.text(body, content_type="application/javascript; charset=utf-8",
                              headers={"Cache-Control": "public, max-age=3600"})
+
+    app.blueprint(review_blueprint(review))
 
     @app.on_response
     async def restrict_cors(request: Request, resp):

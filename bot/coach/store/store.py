@@ -15,7 +15,7 @@ import os
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Optional
+from typing import Any, Dict, Iterable, Iterator, List, Optional
 
 from sqlalchemy import create_engine, delete, event, func, select
 from sqlalchemy.engine import make_url
@@ -224,6 +224,55 @@ class CanvasStore:
             rows = session.execute(_founder_versions(channel, sender_id).order_by(BlockVersion.id)).scalars()
             return [_block_from_row(row) for row in rows]
 
+    def founder_record(self, channel: str, sender_id: str) -> Optional[Dict[str, Any]]:
+        """What the store keeps on the founder themselves (cohort, first seen), or None."""
+        with self._session() as session:
+            founder = session.execute(
+                select(Founder).where(Founder.channel == channel, Founder.sender_id == sender_id)
+            ).scalar_one_or_none()
+            if founder is None:
+                return None
+            return {"channel": founder.channel, "sender_id": founder.sender_id, "cohort": founder.cohort,
+                    "created_at": _aware(founder.created_at).isoformat()}
+
+    def latest_blocks(self, sender_ids: Iterable[str], status: str = "final") -> Dict[str, CanvasBlock]:
+        """sender_id -> the founder's most recently saved block of `status` (any
+        channel, any venture), for the review dashboard's exports; senders without one are left out.
+        Read with plain rows, not ORM objects: an export of thousands of blocks stays quick."""
+        wanted = list(dict.fromkeys(sender_ids))
+        result: Dict[str, CanvasBlock] = {}
+        with self._session() as session:
+            for start in range(0, len(wanted), 500):  # stay below the databases' bound-parameter limits
+                newest = (
+                    select(Founder.sender_id, func.max(BlockVersion.id).label("version_id"))
+                    .join(Venture, Venture.founder_id == Founder.id)
+                    .join(BlockVersion, BlockVersion.venture_id == Venture.id)
+                    .where(Founder.sender_id.in_(wanted[start:start + 500]), BlockVersion.status == status)
+                    .group_by(Founder.sender_id)
+                    .subquery()
+                )
+                versions = session.execute(
+                    select(newest.c.sender_id, BlockVersion.id, BlockVersion.version, BlockVersion.status,
+                           BlockVersion.offer, BlockVersion.created_at, Venture.name)
+                    .join(BlockVersion, BlockVersion.id == newest.c.version_id)
+                    .join(Venture, Venture.id == BlockVersion.venture_id)
+                ).all()
+                version_ids = [v.id for v in versions]
+                segments: Dict[int, List[Any]] = {}
+                for row in session.execute(select(SegmentRow.__table__).where(SegmentRow.version_id.in_(version_ids))
+                                           .order_by(SegmentRow.version_id, SegmentRow.position)):
+                    segments.setdefault(row.version_id, []).append(row)
+                choices: Dict[int, List[Any]] = {}
+                for row in session.execute(
+                    select(ChoiceRow.__table__).join(SegmentRow, SegmentRow.id == ChoiceRow.segment_id)
+                    .where(SegmentRow.version_id.in_(version_ids)).order_by(ChoiceRow.segment_id, ChoiceRow.position)
+                ):
+                    choices.setdefault(row.segment_id, []).append(row)
+                for v in versions:
+                    result[v.sender_id] = _block(v, v.name, [(seg, choices.get(seg.id, []))
+                                                             for seg in segments.get(v.id, [])])
+        return result
+
     def founders(self, cohort: Optional[str] = None) -> List[Dict[str, Any]]:
         """One dict per founder (of `cohort`, if given), most recently active first:
         channel, sender_id, cohort, created_at, updated_at, and their newest save's
@@ -349,12 +398,17 @@ def _segment_row(position: int, segment: Segment) -> SegmentRow:
 
 def _block_from_row(row: BlockVersion, venture: Optional[Venture] = None) -> CanvasBlock:
     venture = venture or row.venture
+    return _block(row, venture.name, [(seg, seg.choices) for seg in row.segments])
+
+
+def _block(version: Any, venture_name: str, segments: List[Any]) -> CanvasBlock:
+    """A CanvasBlock from a version and its (segment, choices) rows: ORM objects or plain rows alike."""
     return CanvasBlock(
-        venture_name=venture.name,
-        venture_offer=row.offer,
-        status=row.status,
-        version=row.version,
-        created_at=_aware(row.created_at),
+        venture_name=venture_name,
+        venture_offer=version.offer,
+        status=version.status,
+        version=version.version,
+        created_at=_aware(version.created_at),
         segments=[
             Segment(
                 profile=SegmentProfile(**{name: getattr(seg, name) for name in PROFILE_FIELDS}),
@@ -362,9 +416,9 @@ def _block_from_row(row: BlockVersion, venture: Optional[Venture] = None) -> Can
                     RelationshipChoice(
                         type_id=c.type_id, name=c.name, reasons=list(c.reasons), origin=c.origin, score=c.score
                     )
-                    for c in seg.choices
+                    for c in choices
                 ],
             )
-            for seg in row.segments
+            for seg, choices in segments
         ],
     )
