@@ -248,12 +248,14 @@ class CoachProcess(Process):
 
 
 def migrate(database_url: str) -> None:
-    """The canvas store's migrations, run once before any action server starts, so
-    that two servers opening a fresh database never migrate it at the same time.
-    (The review dashboard's migrations belong here too, on REVIEW_DB_URL.)"""
+    """The canvas store's and the review dashboard's migrations, run once before any
+    server starts, so that two servers opening a fresh database never migrate it at
+    the same time."""
     from bot.coach.store import CanvasStore
+    from bot.review.db import ReviewDB
 
     CanvasStore(database_url).close()
+    ReviewDB(database_url).close()
 
 
 class ScaledSetup:
@@ -286,7 +288,7 @@ class ScaledSetup:
                "LOCK_STORE_TYPE": {"atomic": "bot.plugins.lock_store.AtomicRedisLockStore",
                                    "stock": "redis"}[self.lock_store],
                "CANVAS_DB_URL": self.postgres.url,
-               # The review dashboard (web app) keeps its tables in the same database, and reads the events there.
+               # The review dashboard (web app) keeps its tables in the same database and reads the events there.
                "REVIEW_DB_URL": self.postgres.url, "TRACKER_DB_URL": self.postgres.url,
                "WEB_PORT": str(self.web_port),
                "RASA_SOCKET_URL": f"http://127.0.0.1:{self.nginx.port}"}
@@ -331,7 +333,7 @@ class ScaledSetup:
         self.postgres.start()
         say(f"Redis on 127.0.0.1:{self.redis.port}")
         self.redis.start()
-        say("canvas store migrations on PostgreSQL (Alembic, to head)")
+        say("canvas store and review dashboard migrations on PostgreSQL (Alembic, to head)")
         migrate(self.postgres.url)
         for process in self.actions:
             say(f"{process.name}: {process.health}")

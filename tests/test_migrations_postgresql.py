@@ -1,5 +1,6 @@
 """The canvas store's Alembic migrations on PostgreSQL (the scaled set-up's
-CANVAS_DB_URL), as tests/test_migrations.py checks them on SQLite: a private
+CANVAS_DB_URL), as tests/test_migrations.py checks them on SQLite, and the review
+dashboard's beside them in the same database (REVIEW_DB_URL): a private
 PostgreSQL 15 cluster on loopback."""
 from __future__ import annotations
 
@@ -65,3 +66,15 @@ def test_the_store_migrates_on_open_and_keeps_a_block_on_postgresql(engine, post
     assert versions[0].segments[0].profile.touchpoints == ["app", "email"]
     assert versions[1].venture_offer.endswith("(v2)")
     assert schema_diff(engine) == []
+
+
+def test_both_stores_migrate_into_one_postgresql_database_once(engine, postgres):
+    """deploy.services.migrate, as the scaled set-up runs it before any server starts; twice changes nothing."""
+    from deploy.services import migrate
+
+    migrate(postgres.url)
+    tables = set(inspect(engine).get_table_names())
+    migrate(postgres.url)
+    assert set(inspect(engine).get_table_names()) == tables
+    assert {t.name for t in Base.metadata.sorted_tables} <= tables, "the canvas store's tables"
+    assert {"review_users", "review_tags", "rm_messages", "review_alembic_version"} <= tables, "the dashboard's"
