@@ -75,7 +75,7 @@ locked = sqlite_locked  # another process holds the canvas database's lock
 def busy_store(canvas_url, monkeypatch, tmp_path):
     """The actions' store gives up on a locked database after 0.2 s; returns the database file."""
     store = CanvasStore(canvas_url, busy_timeout_s=0.2)
-    for module in (common, advice, conversation):
+    for module in (common, advice):
         monkeypatch.setattr(module, "store", lambda: store)
     yield tmp_path / "canvas.db"
     store.close()

@@ -128,13 +128,14 @@ def test_the_patches_refuse_a_changed_member():
     assert rasa_server.problems(rasa_server.patches(), rasa_server.RASA_VERSION) == []
 
 
-def test_the_delete_runs_in_the_rasa_server_and_every_other_action_on_the_action_server():
+def test_the_founders_data_actions_run_in_the_rasa_server_and_every_other_on_the_action_server():
     import rasa.core.actions.action as rasa_actions
     from rasa.shared.core.domain import Domain
 
-    from bot.plugins.tracker_store import ActionDeleteData
+    from bot.plugins.tracker_store import ActionDeleteData, ActionExportData
     from tests.coach_servers import ROOT
 
     domain = Domain.load(str(ROOT / "domain.yml"))
     assert isinstance(rasa_actions.action_for_name_or_text("action_delete_data", domain, None), ActionDeleteData)
-    assert isinstance(rasa_actions.action_for_name_or_text("action_export_data", domain, None), RemoteAction)
+    assert isinstance(rasa_actions.action_for_name_or_text("action_export_data", domain, None), ActionExportData)
+    assert isinstance(rasa_actions.action_for_name_or_text("action_show_canvas", domain, None), RemoteAction)

@@ -11,7 +11,7 @@ from typing import Callable, List, Optional
 
 import pytest
 
-from bot.coach.export import founder_data_files, from_export_dict, to_markdown
+from bot.coach.export import from_export_dict, to_markdown
 from bot.coach.store import CanvasStore
 from bot.plugins.channels.slack.channel import ONE_MOMENT, TROUBLE, WEB_API_SCOPES, block_json
 from tests.coach_servers import CoachServers, running_coach
@@ -127,6 +127,15 @@ def tracker_texts(coach: CoachServers, sender: str) -> List[str]:
     return [json.loads(data).get("text") for (data,) in rows]
 
 
+def data_export_sent(coach: CoachServers, sender: str) -> List[dict]:
+    """The files of the coach's latest data_export message to `sender`."""
+    with sqlite3.connect(coach.tracker_db) as db:
+        rows = db.execute("SELECT data FROM events WHERE sender_id = ? AND type_name = 'bot' ORDER BY id DESC",
+                          (sender,)).fetchall()
+    customs = [(json.loads(data).get("data") or {}).get("custom") or {} for (data,) in rows]
+    return next(custom["files"] for custom in customs if custom.get("type") == "data_export")
+
+
 def user_metadata(coach: CoachServers, sender: str) -> List[dict]:
     with sqlite3.connect(coach.tracker_db) as db:
         rows = db.execute("SELECT data FROM events WHERE sender_id = ? AND type_name = 'user' ORDER BY id",
@@ -210,11 +219,13 @@ def test_a_dm_conversation_to_a_saved_block_with_app_home_and_export(coach, slac
     exported = dm(slack, fake, founder, "export my data")
     assert "# Everything Rapport stores" not in exported.all_text, "the files are uploaded, not posted"
     fake.wait_for(lambda: fake.calls_since(mark, "files.completeUploadExternal"), "the data export's upload")
-    with CanvasStore(f"sqlite:///{coach.canvas_db}") as store:
-        expected = founder_data_files("slack", key, store.founder_blocks("slack", key))
+    expected = data_export_sent(coach, key)  # what the coach handed over, as the tracker store recorded it
     uploaded = {u["filename"]: u["bytes"] for u in fake.uploads.values() if u["channel"] == dm_channel(founder)}
     assert [uploaded[f["filename"]] for f in expected] == [f["content"].encode() for f in expected]
     assert b"Brewbox" in uploaded["rapport-my-data.md"]
+    with CanvasStore(f"sqlite:///{coach.canvas_db}") as store:
+        blocks = store.founder_blocks("slack", key)
+    assert [from_export_dict(b) for b in json.loads(uploaded["rapport-my-data.json"])["blocks"]] == blocks
 
     # "Delete my data" works as on the web; the old Export button then says the block is gone.
     ask = dm(slack, fake, founder, "please delete my data")
