@@ -166,8 +166,9 @@ def client_message(text: Text, output_channel: Any, sender_id: Text, message_id:
 # ---------------------------------------------------------------- failed actions
 
 
-ACTIONS_FAILED = ("Sorry, part of the coach is not answering right now, so I could not go on. "
-                  "Your message is saved: please send it again in a minute.")
+# The same words as the Slack channel's own TROUBLE message, which it sends when a turn has no reply.
+ACTIONS_FAILED = ("Sorry, I couldn't answer that just now: part of the coach is not responding. "
+                  "What you wrote is kept. Please send it again in a minute.")
 # Set by a custom action that failed, in the turn's own context (actions run one after another).
 _action_failed: ContextVar[bool] = ContextVar("rapport_action_failed", default=False)
 
