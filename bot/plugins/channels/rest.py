@@ -17,11 +17,22 @@ fails (database or lock store down, say) gets 503 with {"error": ...} and none
 of its replies: the client can send the message again, with the same id.
 Replies come all at once when the turn is stored (no `?stream=true`).
 Conversations appear as channel "rest", as before.
+
+Who may call it: a REST sender id is whatever the caller says, so anyone who can
+reach the channel can speak, read and delete as any REST founder. Without
+REST_TOKEN it answers only this machine: the caller, and every address a proxy
+names in X-Forwarded-For, must be loopback (`make shell`, curl, the tests, a
+local nginx). With REST_TOKEN set, a caller from anywhere must send
+`Authorization: Bearer <REST_TOKEN>`; the token is compared in constant time and
+never logged.
 """
 from __future__ import annotations
 
+import hmac
+import ipaddress
 import json
 import logging
+import os
 from typing import Any, Awaitable, Callable, Dict, Optional, Text, Tuple
 
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
@@ -63,6 +74,29 @@ def read_request(body: bytes) -> Tuple[Optional[Dict[str, Any]], Optional[str]]:
     return {"sender": sender, "message": message, "message_id": message_id, "metadata": metadata or None}, None
 
 
+def caller_refusal(peer: Optional[str], forwarded_for: Optional[str], authorization: Optional[str],
+                   token: Optional[str]) -> Optional[Tuple[int, str]]:
+    """(status, reason) when the caller may not use the channel, else None."""
+    if token:
+        given = (authorization or "").removeprefix("Bearer ").strip()
+        if not given:
+            return 401, "This channel needs Authorization: Bearer <REST_TOKEN>."
+        if not hmac.compare_digest(given.encode("utf-8"), token.encode("utf-8")):
+            return 403, "Wrong token."
+        return None
+    addresses = [peer or "", *[a.strip() for a in (forwarded_for or "").split(",") if a.strip()]]
+    if not all(_is_loopback(address) for address in addresses):
+        return 403, "The REST channel answers only this machine; set REST_TOKEN to open it to other callers."
+    return None
+
+
+def _is_loopback(address: str) -> bool:
+    try:
+        return ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        return False
+
+
 class RestInput(StockRestInput):
     @classmethod
     def name(cls) -> Text:
@@ -77,6 +111,10 @@ class RestInput(StockRestInput):
 
         @webhook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
+            refusal = caller_refusal(request.ip, request.headers.get("x-forwarded-for"),
+                                     request.headers.get("authorization"), os.environ.get("REST_TOKEN"))
+            if refusal:
+                return response.json({"error": refusal[1]}, status=refusal[0])
             fields, problem = read_request(request.body or b"")
             if problem:
                 return response.json({"error": problem}, status=400)
