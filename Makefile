@@ -12,6 +12,8 @@ WIDGET := widget/node_modules/.package-lock.json
 
 # Settings from .env when present, else these defaults (see .env.example).
 -include .env
+# Every setting .env names reaches the servers, not only the ones with a default below.
+export $(shell sed -n 's/^\([A-Z_][A-Z0-9_]*\)=.*/\1/p' .env 2>/dev/null)
 export RASA_PORT ?= 5005
 export ACTIONS_PORT ?= 5055
 export WEB_PORT ?= 8000
