@@ -12,6 +12,8 @@ WIDGET := widget/node_modules/.package-lock.json
 
 # Settings from .env when present, else these defaults (see .env.example).
 -include .env
+# Every setting .env names reaches the servers, not only the ones with a default below.
+export $(shell sed -n 's/^\([A-Z_][A-Z0-9_]*\)=.*/\1/p' .env 2>/dev/null)
 export RASA_PORT ?= 5005
 export ACTIONS_PORT ?= 5055
 export WEB_PORT ?= 8000
@@ -45,10 +47,11 @@ export PYTHONUNBUFFERED := 1
 TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null) \
 	$(wildcard bot/knowledge/*.yml) bot/coach/extract.py bot/coach/phrases.py bot/plugins/nlu/vocabulary_extractor.py bot/plugins/nlu/intent_classifier.py $(SPACY_MODEL)
 
-.PHONY: help setup widget train run shell test validate lock clean print-actions-token
+.PHONY: help setup widget train run run-scaled shell test validate lock clean print-actions-token
 
 help:
 	@echo "make run    set up, train if the training data changed, start the coach"
+	@echo "make run-scaled  the same on PostgreSQL, Redis, two Rasa servers and nginx (docs/deploy.md)"
 	@echo "make test   set up and run the whole test suite"
 	@echo "make shell  talk to a running coach (make run) in the terminal"
 
@@ -89,6 +92,13 @@ run: setup train widget
 	@echo "  actions: http://localhost:$(ACTIONS_PORT)/health"
 	@echo ""
 	$(VENV)/bin/honcho start -f Procfile
+
+# The scaled set-up (docs/deploy.md): PostgreSQL, Redis, two Rasa servers and two
+# action servers behind nginx, and the web app. Installs the Debian packages it
+# needs when they are missing (as root), and says what it starts.
+run-scaled: setup train widget
+	@mkdir -p var
+	$(PY) -m deploy.run_scaled
 
 # The terminal chat: Rasa's shell runs the same patched server as `make run`
 # (bot.plugins.rasa_server) on its own loopback port, beside the running one, and

@@ -8,8 +8,9 @@ Steps: nlu (held-out set), cv (cross-validation), train (training from scratch),
 serve (cold start, latency, latency by position, throughput, memory; coach and
 stock bot), profile (one turn broken down), coaching (the seed conversations over
 REST, held-out macro-F1, a 60-turn interview full of digressions), review (the
-review dashboard with 10,000 seeded conversations; also alone: python -m bench.review).
-The stock bot is made with `rasa init`
+review dashboard with 10,000 seeded conversations; also alone: python -m bench.review),
+scaled (50 conversations at once on one Rasa server against two; also alone:
+python -m bench.scaled). The stock bot is made with `rasa init`
 in a temp dir for each run.
 """
 from __future__ import annotations
@@ -34,7 +35,7 @@ from bench.conversations import (COACH_CONVERSATIONS, long_conversation, stock_c
                                  stock_long_conversation)
 from bench.servers import BenchCoach, StockServer, describe  # noqa: E402
 
-STEPS = ["nlu", "cv", "train", "serve", "profile", "coaching", "review"]
+STEPS = ["nlu", "cv", "train", "serve", "profile", "coaching", "review", "scaled"]
 
 
 def parse_args(argv: List[str]) -> argparse.Namespace:
@@ -275,6 +276,12 @@ def main(argv: List[str]) -> int:
             review_json = args.out / "benchmarks-review.json"
             results["review"] = (json.loads(review_json.read_text()) if code == 0 and review_json.exists()
                                  else {"failed": f"exit {code}"})
+            save()
+        if "scaled" in args.steps and not _done(results, "scaled"):
+            step("scaled: one Rasa server against two")
+            from bench import scaled
+
+            results["scaled"] = scaled.measure(work / "scaled", max(args.concurrency))
             save()
         finished = True
     except BaseException as error:  # noqa: BLE001 - recorded, then re-raised

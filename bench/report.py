@@ -538,6 +538,7 @@ def markdown(r: Dict[str, Any], picture: Optional[str]) -> str:
                          "replayed directly"],
                         [[pos, c["action"], f"{c['payload_kb']} KB", c["tracker_events"], f"{c['in_turn_ms']} ms",
                           f"{c['direct_median_ms']} ms"] for pos, calls in replay.items() for c in calls])
+    L += scaled_section(r.get("scaled") or {})
     changes = Path(__file__).with_name("changes.md")  # hand-written: what was changed for speed, and why
     if changes.exists():
         L += [changes.read_text().strip(), ""]
@@ -552,6 +553,56 @@ def markdown(r: Dict[str, Any], picture: Optional[str]) -> str:
           "SQLite files; the stock bot runs `rasa run` on its `rasa init` model.",
           "- Benchmarks are not tests: `make test` asserts no timings.", ""]
     return "\n".join(L)
+
+
+def scaled_section(scaled: Dict[str, Any]) -> List[str]:
+    """The scaled set-up's throughput (bench/scaled.py), beside one server's, and what bounds it."""
+    if not scaled:
+        return []
+    one, two = scaled.get("one_server") or {}, scaled.get("two_servers") or {}
+    n = scaled.get("conversations_at_once")
+    L = ["## Scale-out: one Rasa server against two", "",
+         f"{n} whole coaching conversations at once (each greeting to saved block), over REST, measured by "
+         "`python -m bench.scaled` (the `scaled` step of `make bench`) in one run: first `make run`'s set-up, "
+         "then `make run-scaled`'s (docs/deploy.md). Load average (1 min) "
+         f"{get(scaled, 'load_average_before', 0)} before, {get(scaled, 'load_average_after', 0)} after.", ""]
+    rows = []
+    for label, res in (("one Rasa server, SQLite", one), ("two Rasa servers, PostgreSQL + Redis, nginx", two)):
+        lat = res.get("latency") or {}
+        rows.append([label, res.get("turns"), fmt(res.get("turns_per_s"), "", 2), fmt(lat.get("p50")),
+                     fmt(lat.get("p95")), fmt(lat.get("p99")), res.get("errors"), get(res, "cpu", "cores_busy")])
+    L += _table(["set-up", "turns", "turns/s", "p50 ms", "p95 ms", "p99 ms", "errors", "cores busy"], rows)
+    speed_up, p95 = scaled.get("speed_up"), get(two, "latency", "p95")
+    faster = _met(speed_up >= 1.6 if speed_up else None)
+    quick = _met(p95 < 1500 if p95 else None)
+    L += [f"- **Two servers give at least 1.6x the throughput of one** ({faster}): {fmt(speed_up, 'x', 2)}.",
+          f"- **p95 under 1.5 s at {n} at once, two servers** ({quick}): {fmt(p95, ' ms')}.", ""]
+    cpu_rows = []
+    for label, res in (("one server", one), ("two servers", two)):
+        used = get(res, "cpu", "cpu_s") or {}
+        turns = res.get("turns") or 0
+        cpu_rows.append([label, ", ".join(f"{k} {v} s" for k, v in used.items()),
+                         fmt(1000 * sum(used.values()) / turns if turns else None, " ms"),
+                         f"{get(res, 'cpu', 'cores_busy')} of {get(res, 'cpu', 'cores')}"])
+    L += ["CPU used during the load (user + system, each process and its children):", ""]
+    L += _table(["set-up", "CPU seconds", "CPU per turn", "cores busy"], cpu_rows)
+    busy, cores = get(two, "cpu", "cores_busy"), get(two, "cpu", "cores") or 0
+    tps, cpu_s = two.get("turns_per_s"), sum((get(two, "cpu", "cpu_s") or {}).values())
+    if speed_up is not None and tps and p95 and two.get("turns") and (speed_up < 1.6 or p95 >= 1500):
+        # With the same number of conversations at once, latency falls as throughput rises (Little's law):
+        # p95 under 1.5 s needs about p95/1500 times the throughput, and that much more CPU.
+        needed_tps = tps * p95 / 1500
+        cpu_per_turn = cpu_s / two["turns"]
+        L += [f"What bounds it: CPU time for the coach. A turn costs {fmt(1000 * cpu_per_turn, ' ms')} of CPU in "
+              f"all the processes together. With {n} conversations at once, latency falls as throughput rises: "
+              f"p95 under 1.5 s needs about {fmt(needed_tps, ' turns/s')} instead of {fmt(tps, '', 2)}, that is "
+              f"{fmt(needed_tps * cpu_per_turn, ' cores', 2)} of CPU for the coach alone. During the load its "
+              f"processes got {busy} of the machine's {cores} cores: the machine is shared, and other work kept "
+              f"it busy (load average {get(scaled, 'load_average_before', 0)} before the run). Two servers did "
+              f"{fmt(speed_up, 'x', 2)} what one did: one server's event loop runs one turn at a time, and on "
+              "a shared machine each busy process gets its share of the cores, so two servers get about twice "
+              "one's. More servers help only as long as there is CPU for them.", ""]
+    return L
 
 
 COACHING_TARGETS = {

@@ -277,3 +277,36 @@ def test_the_token_is_never_logged(coach_servers):
     assert coach_servers.log("actions") and coach_servers.log("rasa")
     assert token not in coach_servers.log("actions")
     assert token not in coach_servers.log("rasa")
+
+
+# ---------------------------------------------------------------- the REST channel
+
+
+@pytest.mark.parametrize("peer, forwarded, authorization, token, refused", [
+    ("127.0.0.1", None, None, None, None),  # curl, make shell, the tests
+    ("::1", None, None, None, None),
+    ("127.0.0.1", "127.0.0.1", None, None, None),  # a local nginx
+    ("203.0.113.9", None, None, None, 403),  # anyone else, straight to the Rasa server
+    ("127.0.0.1", "203.0.113.9", None, None, 403),  # anyone else, through a proxy
+    ("127.0.0.1", "not an address", None, None, 403),
+    ("203.0.113.9", None, "Bearer s3cret-s3cret-s3cret", "s3cret-s3cret-s3cret", None),  # opened with a token
+    ("127.0.0.1", None, None, "s3cret-s3cret-s3cret", 401),  # then even this machine needs it
+    ("203.0.113.9", None, "Bearer wrong", "s3cret-s3cret-s3cret", 403),
+])
+def test_who_may_call_the_rest_channel(peer, forwarded, authorization, token, refused):
+    from bot.plugins.channels.rest import caller_refusal
+
+    refusal = caller_refusal(peer, forwarded, authorization, token)
+    assert (refusal[0] if refusal else None) == refused
+
+
+def test_a_proxied_rest_call_from_elsewhere_is_refused_by_the_real_server(coach_servers):
+    save_a_block(coach_servers, "founder-rest")
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{coach_servers.rasa_port}/webhooks/rest/webhook",
+        data=json.dumps({"sender": "founder-rest", "message": "/export_data"}).encode(),
+        headers={"Content-Type": "application/json", "X-Forwarded-For": "203.0.113.9"})
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=30)
+    assert refused.value.code == 403
+    assert "Brewbox" not in refused.value.read().decode()

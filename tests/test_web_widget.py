@@ -294,6 +294,9 @@ def test_a_founder_talks_a_segment_through_saves_and_takes_the_card(servers, vis
         servers.tracker_db, "SELECT data FROM events WHERE sender_id = ? AND type_name = 'user'", session)]
     assert messages and all(m["metadata"].get("cohort") == COHORT for m in messages)
     assert all(m["input_channel"] == "socketio" for m in messages)
+    # Each message carried the widget's own id (processed at most once), a new one each time.
+    ids = [m["message_id"] for m in messages]
+    assert all(i.startswith("w") for i in ids) and len(set(ids)) == len(ids)
 
 
 def test_the_coachs_markdown_links_open_in_a_new_tab_and_scripts_never_run(servers, visit):

@@ -28,6 +28,10 @@ The patches:
    safely, and "export my data", since only here is the whole conversation at hand.
    Rasa has no public way to add an action that runs in the Rasa server, so the
    action lookup serves them.
+4. Scale-out and reliability (bot/plugins/scaleout.py): no FailSafeTrackerStore (a
+   turn that cannot be stored fails visibly), a client's message id processed at
+   most once per conversation, a clear reply when a custom action fails, and the
+   NLU reading only the start of an over-long message.
 
 `--enable-api` is refused without `--auth-token` or `--jwt-secret`: the HTTP API
 can read and rewrite every conversation.
@@ -147,6 +151,8 @@ def patches() -> Sequence[Patch]:
     from rasa.core.actions.action import ActionSessionStart, RemoteAction
     from rasa.core.tracker_store import SQLTrackerStore
 
+    from bot.plugins import scaleout
+
     return (
         Patch(RemoteAction, "_validate_action_result",
               "f8cdb4be6812396167ced74161b2ccd65c5ea676ad86d7d359d8c322d9d8dc42",
@@ -164,6 +170,7 @@ def patches() -> Sequence[Patch]:
               "a turn's save writes only the events _additional_events gives"),
         Patch(SQLTrackerStore, "_additional_events", "d22f99eb863acb07afee63d9fe3a04ca8464251e67a43eb7d36c2d65ffc1653f",
               None, "overridden by CoachTrackerStore to keep forgotten events out"),
+        *scaleout.patches(),
     )
 
 

@@ -81,10 +81,14 @@ class CoachTrackerStore(SQLTrackerStore):
 
     def _private_engine(self) -> None:
         """Rasa's engine, remade so that no error message quotes a founder's words,
-        and (SQLite) deleted rows are overwritten rather than left in free pages."""
+        and (SQLite) deleted rows are overwritten rather than left in free pages.
+        A server database's connections are checked before use (pool_pre_ping):
+        Rasa's engine has no such check, so after a PostgreSQL restart the first
+        turn on each dead pooled connection failed."""
         url = self.engine.url
         self.engine.dispose()
-        self.engine = sa.create_engine(url, hide_parameters=True, **create_engine_kwargs(url))
+        self.engine = sa.create_engine(url, hide_parameters=True, pool_pre_ping=url.get_backend_name() != "sqlite",
+                                       **create_engine_kwargs(url))
         if self.engine.dialect.name == "sqlite":
             sa.event.listen(self.engine, "connect", _overwrite_deleted_rows)
         self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)

@@ -12,7 +12,13 @@ stock channel, in Rasa 3.6:
   coroutine that Rasa 3.6 does not await), so with session_persistence no
   answer reaches the widget;
 - splits every text on blank lines into separate bubbles, which breaks the
-  coach's Markdown (the widget renders Markdown).
+  coach's Markdown (the widget renders Markdown);
+- sends each reply as soon as it is made, before the turn is stored, so a turn
+  that cannot be stored has already been answered; and it ignores a message id
+  from the client. Here the replies wait until the turn is stored (or the
+  founder gets a clear error instead), and the widget's message id
+  (`message_id`, in the message or in its customData) is processed at most
+  once per conversation (bot/plugins/scaleout.py).
 
 Founders still appear as channel "socketio" in the tracker and the canvas store.
 """
@@ -25,9 +31,11 @@ from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
 
 from rasa.core.channels.channel import OutputChannel, UserMessage
 from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
+from rasa.core.lock_store import LockError
 from sanic import Blueprint
 from socketio.exceptions import ConnectionRefusedError
 
+from bot.plugins.scaleout import client_message, valid_message_id
 from bot.web.origins import allowed_origins
 
 logger = logging.getLogger(__name__)
@@ -48,6 +56,26 @@ class WebchatOutput(SocketIOOutput):
         # As the REST channel shapes it: {"custom": {...}}. The widget draws
         # {"custom": {"type": "canvas_block", ...}} as the block's card.
         await self._send_message(recipient_id, {"custom": json_message})
+
+
+class HeldWebchatOutput(WebchatOutput):
+    """Holds the turn's replies until release(): they go out only once the turn is stored."""
+
+    def __init__(self, sio: Any, bot_message_evt: Text) -> None:
+        super().__init__(sio, bot_message_evt)
+        self.held: List[Dict[Text, Any]] = []
+
+    async def send_response(self, recipient_id: Text, message: Dict[Text, Any]) -> None:
+        self.held.append(message)
+
+    async def release(self, recipient_id: Text) -> None:
+        for message in self.held:
+            await super().send_response(recipient_id, message)
+        self.held = []
+
+
+SAVE_FAILED = ("Sorry, I could not save your last message, so I have not answered it. "
+               "Please send it again in a moment.")
 
 
 class WebchatInput(SocketIOInput):
@@ -124,8 +152,20 @@ class WebchatInput(SocketIOInput):
                     metadata = {}
             if not isinstance(metadata, dict):
                 metadata = {}
-            await on_new_message(UserMessage(text, WebchatOutput(sio, self.bot_message_evt), sender_id,
-                                             input_channel=self.name(), metadata=metadata))
+            # The widget sends its id in customData (rapport-widget.js); a client may also send it beside the text.
+            message_id = data.get("message_id", metadata.pop("message_id", None))
+            if not valid_message_id(message_id):
+                message_id = None
+            output = HeldWebchatOutput(sio, self.bot_message_evt)
+            try:
+                await on_new_message(client_message(text, output, sender_id, message_id,
+                                                    input_channel=self.name(), metadata=metadata))
+            except Exception as error:
+                if not isinstance(error, LockError):
+                    logger.exception("A web widget message could not be processed and stored.")
+                await WebchatOutput(sio, self.bot_message_evt).send_text_message(sender_id, SAVE_FAILED)
+                return
+            await output.release(sender_id)
 
         return blueprint
 

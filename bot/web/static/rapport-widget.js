@@ -208,6 +208,26 @@
     };
   }
 
+  // --- message ids -----------------------------------------------------------------
+
+  // rasa-webchat sends the same customData object with every message. Its message_id
+  // is read when socket.io serialises the message, so each message gets its own id:
+  // the coach processes an id at most once per conversation (bot/plugins/scaleout.py),
+  // so a message delivered twice is answered twice with the same replies, stored once.
+  var messageCount = 0;
+  function newMessageId() {
+    messageCount += 1;
+    var random = window.crypto && window.crypto.getRandomValues
+      ? Array.prototype.map.call(window.crypto.getRandomValues(new Uint32Array(2)), function (n) { return n.toString(36); }).join("")
+      : Math.random().toString(36).slice(2);
+    return "w" + Date.now().toString(36) + "-" + messageCount + "-" + random;
+  }
+
+  function withMessageIds(data) {
+    Object.defineProperty(data, "message_id", { enumerable: true, get: newMessageId });
+    return data;
+  }
+
   // --- mounting --------------------------------------------------------------------
 
   function mount(options) {
@@ -232,7 +252,7 @@
       socketUrl: options.socketUrl,
       socketPath: "/socket.io/",
       // Sent with every message; Rasa keeps it as the message's metadata.
-      customData: options.cohort ? { cohort: options.cohort } : {},
+      customData: withMessageIds(options.cohort ? { cohort: options.cohort } : {}),
       initPayload: "/greet",
       title: "Rapport",
       subtitle: "Your Customer Relationships coach",

@@ -1,0 +1,134 @@
+"""Rasa's REST channel, answering only once a turn is stored, and taking a
+client's message id.
+
+credentials.yml names this class instead of the stock `rest:` because the stock
+channel, in Rasa 3.6:
+- answers 200 with whatever replies it collected even when the turn failed
+  (it logs the exception and returns the list): a turn whose events could not be
+  stored looks answered and saved to the client;
+- ignores a message id from the client, so a retry after a timeout is a second
+  message.
+
+Here a request is a JSON object with `sender` (1-128 characters), `message` (a
+string, may be empty), and optionally `message_id` (1-128 of A-Z a-z 0-9 _ . : -,
+processed at most once per conversation: bot/plugins/scaleout.py) and
+`metadata` (an object). Anything else gets 400 with {"error": ...}. A turn that
+fails (database or lock store down, say) gets 503 with {"error": ...} and none
+of its replies: the client can send the message again, with the same id.
+Replies come all at once when the turn is stored (no `?stream=true`).
+Conversations appear as channel "rest", as before.
+
+Who may call it: a REST sender id is whatever the caller says, so anyone who can
+reach the channel can speak, read and delete as any REST founder. Without
+REST_TOKEN it answers only this machine: the caller, and every address a proxy
+names in X-Forwarded-For, must be loopback (`make shell`, curl, the tests, a
+local nginx). With REST_TOKEN set, a caller from anywhere must send
+`Authorization: Bearer <REST_TOKEN>`; the token is compared in constant time and
+never logged.
+"""
+from __future__ import annotations
+
+import hmac
+import ipaddress
+import json
+import logging
+import os
+from typing import Any, Awaitable, Callable, Dict, Optional, Text, Tuple
+
+from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+from rasa.core.channels.rest import RestInput as StockRestInput
+from rasa.core.lock_store import LockError
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from bot.plugins.scaleout import client_message, valid_message_id
+
+logger = logging.getLogger(__name__)
+
+MAX_SENDER = 128
+SAVE_FAILED = ("The coach could not store this message, so it was not answered. "
+               "Please send it again (with the same message_id).")
+BUSY = "This conversation is busy or the lock store is unreachable; please send the message again."
+
+
+def read_request(body: bytes) -> Tuple[Optional[Dict[str, Any]], Optional[str]]:
+    """The request's fields, or what is wrong with it."""
+    try:
+        data = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return None, "The body must be JSON in UTF-8: {\"sender\": \"...\", \"message\": \"...\"}."
+    if not isinstance(data, dict):
+        return None, "The body must be a JSON object: {\"sender\": \"...\", \"message\": \"...\"}."
+    sender, message = data.get("sender"), data.get("message")
+    if not isinstance(sender, str) or not 0 < len(sender) <= MAX_SENDER:
+        return None, f"\"sender\" must be a string of 1 to {MAX_SENDER} characters."
+    if not isinstance(message, str):
+        return None, "\"message\" must be a string (it may be empty)."
+    message_id = data.get("message_id")
+    if message_id is not None and not valid_message_id(message_id):
+        return None, "\"message_id\" must be 1 to 128 of the characters A-Z a-z 0-9 _ . : -"
+    metadata = data.get("metadata")
+    if metadata is not None and not isinstance(metadata, dict):
+        return None, "\"metadata\" must be a JSON object."
+    return {"sender": sender, "message": message, "message_id": message_id, "metadata": metadata or None}, None
+
+
+def caller_refusal(peer: Optional[str], forwarded_for: Optional[str], authorization: Optional[str],
+                   token: Optional[str]) -> Optional[Tuple[int, str]]:
+    """(status, reason) when the caller may not use the channel, else None."""
+    if token:
+        given = (authorization or "").removeprefix("Bearer ").strip()
+        if not given:
+            return 401, "This channel needs Authorization: Bearer <REST_TOKEN>."
+        if not hmac.compare_digest(given.encode("utf-8"), token.encode("utf-8")):
+            return 403, "Wrong token."
+        return None
+    addresses = [peer or "", *[a.strip() for a in (forwarded_for or "").split(",") if a.strip()]]
+    if not all(_is_loopback(address) for address in addresses):
+        return 403, "The REST channel answers only this machine; set REST_TOKEN to open it to other callers."
+    return None
+
+
+def _is_loopback(address: str) -> bool:
+    try:
+        return ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        return False
+
+
+class RestInput(StockRestInput):
+    @classmethod
+    def name(cls) -> Text:
+        return "rest"
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        webhook = Blueprint("reliable_rest_webhook", __name__)
+
+        @webhook.route("/", methods=["GET"])
+        async def health(request: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @webhook.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            refusal = caller_refusal(request.ip, request.headers.get("x-forwarded-for"),
+                                     request.headers.get("authorization"), os.environ.get("REST_TOKEN"))
+            if refusal:
+                return response.json({"error": refusal[1]}, status=refusal[0])
+            fields, problem = read_request(request.body or b"")
+            if problem:
+                return response.json({"error": problem}, status=400)
+            collector = CollectingOutputChannel()
+            message = client_message(fields["message"], collector, fields["sender"], fields["message_id"],
+                                     input_channel=self.name(), metadata=fields["metadata"])
+            try:
+                await on_new_message(message)
+            except LockError as error:
+                logger.error("A REST message was not processed: %s", error)
+                return response.json({"error": BUSY}, status=503)
+            except Exception:
+                logger.exception("A REST message could not be processed and stored.")
+                return response.json({"error": SAVE_FAILED}, status=503)
+            return response.json(collector.messages)
+
+        return webhook

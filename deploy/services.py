@@ -1,0 +1,358 @@
+"""The scaled set-up's processes, each one a child this harness can start, kill
+(even with SIGKILL) and start again: PostgreSQL, Redis, nginx, the action
+servers, the Rasa servers and the web app.
+
+honcho (make run) stops every process when one exits, so a fault test, the
+benchmark and `make run-scaled` use this instead. Everything listens on
+127.0.0.1 only. PostgreSQL and Redis run private instances in their own data
+directory, so nothing touches a system-wide cluster.
+"""
+from __future__ import annotations
+
+import os
+import pwd
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from string import Template
+from typing import Callable, Dict, List, Optional
+
+ROOT = Path(__file__).resolve().parent.parent
+MODEL = ROOT / "models" / "rapport.tar.gz"
+PYTHON = str(Path(sys.executable))
+PG_BIN = Path("/usr/lib/postgresql/15/bin")
+DEBIAN_PACKAGES = {"postgres": "postgresql", "redis-server": "redis-server", "nginx": "nginx"}
+
+
+class ServiceError(RuntimeError):
+    pass
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_until(ready: Callable[[], bool], what: str, timeout: float, process: Optional[subprocess.Popen] = None,
+               log: Optional[Path] = None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise ServiceError(f"{what} exited with {process.returncode}; see {log}")
+        if ready():
+            return
+        time.sleep(0.2)
+    raise ServiceError(f"{what} did not come up within {timeout:.0f} s; see {log}")
+
+
+def port_open(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def http_ok(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2):
+            return True
+    except (urllib.error.URLError, ConnectionError, socket.timeout, OSError):
+        return False
+
+
+def missing_packages() -> List[str]:
+    """The Debian packages of the scaled set-up that are not installed."""
+    found = {"postgres": (PG_BIN / "postgres").exists(), "redis-server": shutil.which("redis-server"),
+             "nginx": shutil.which("nginx") or Path("/usr/sbin/nginx").exists()}
+    return [DEBIAN_PACKAGES[name] for name, there in found.items() if not there]
+
+
+class Process:
+    """One child process with its own log file."""
+
+    def __init__(self, name: str, workdir: Path, env: Optional[Dict[str, str]] = None):
+        self.name = name
+        self.workdir = workdir
+        self.log = workdir / f"{name}.log"
+        self.env = env
+        self.popen: Optional[subprocess.Popen] = None
+
+    def spawn(self, args: List[str], user: Optional[str] = None, cwd: Path = ROOT) -> None:
+        with open(self.log, "ab") as log:
+            self.popen = subprocess.Popen(args, cwd=cwd, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+                                          user=user, start_new_session=True)
+
+    @property
+    def running(self) -> bool:
+        return self.popen is not None and self.popen.poll() is None
+
+    def kill(self, sig: int = signal.SIGKILL) -> None:
+        """Sends sig to the process (SIGKILL: as a crash would, nothing gets to clean up)."""
+        if self.running:
+            self.popen.send_signal(sig)
+            self.popen.wait(timeout=30)
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 20) -> None:
+        if not self.running:
+            return
+        self.popen.send_signal(sig)
+        try:
+            self.popen.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.popen.kill()
+            self.popen.wait()
+
+    def tail(self, lines: int = 40) -> str:
+        text = self.log.read_text(errors="replace") if self.log.exists() else ""
+        return "\n".join(text.splitlines()[-lines:])
+
+
+class Postgres(Process):
+    """A private PostgreSQL 15 cluster in workdir/pgdata, trusting loopback only.
+
+    PostgreSQL refuses to run as root, so as root the cluster belongs to the
+    `postgres` user that Debian's package creates."""
+
+    def __init__(self, workdir: Path, port: Optional[int] = None, database: str = "rapport",
+                 data: Optional[Path] = None):
+        super().__init__("postgres", workdir)
+        self.port = port or free_port()
+        self.database = database
+        self.user = "postgres" if os.geteuid() == 0 else None
+        # As root the data directory must be one the postgres user can reach (pytest's
+        # own temporary directories are private to root): a fresh one under /tmp.
+        self.temporary = data is None and self.user is not None
+        self.data = data or (Path(tempfile.mkdtemp(prefix="rapport-pg-")) / "pgdata" if self.temporary
+                             else workdir / "pgdata")
+
+    @property
+    def url(self) -> str:
+        return f"postgresql://rapport@127.0.0.1:{self.port}/{self.database}"
+
+    def start(self) -> None:
+        if not (self.data / "PG_VERSION").exists():
+            self._init()
+        self.spawn([str(PG_BIN / "postgres"), "-D", str(self.data), "-p", str(self.port), "-k", str(self.data),
+                    "-c", "listen_addresses=127.0.0.1", "-c", "max_connections=200", "-c", "fsync=on"],
+                   user=self.user, cwd=self.data)
+        wait_until(self._accepts, "PostgreSQL", 60, self.popen, self.log)
+        self._create_database()
+
+    def _init(self) -> None:
+        self.data.mkdir(parents=True, exist_ok=True)
+        if self.user:
+            owner = pwd.getpwnam(self.user)
+            for path in {self.data.parent, self.data}:
+                os.chown(path, owner.pw_uid, owner.pw_gid)
+        result = subprocess.run([str(PG_BIN / "initdb"), "-D", str(self.data), "-U", "rapport", "--auth=trust",
+                                 "-E", "UTF8", "--locale=C.UTF-8"], cwd=self.data, user=self.user,
+                                capture_output=True, text=True)
+        if result.returncode:
+            raise ServiceError(f"initdb failed: {result.stderr or result.stdout}")
+
+    def _accepts(self) -> bool:
+        result = subprocess.run([str(PG_BIN / "pg_isready"), "-h", "127.0.0.1", "-p", str(self.port)],
+                                capture_output=True)
+        return result.returncode == 0
+
+    def _create_database(self) -> None:
+        import psycopg2
+
+        connection = psycopg2.connect(host="127.0.0.1", port=self.port, user="rapport", dbname="postgres")
+        connection.autocommit = True
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", (self.database,))
+            if cursor.fetchone() is None:
+                cursor.execute(f'CREATE DATABASE "{self.database}"')
+        connection.close()
+
+    def stop(self, sig: int = signal.SIGINT, timeout: float = 30) -> None:
+        # SIGINT: PostgreSQL's fast shutdown (ends the sessions, then stops cleanly).
+        super().stop(sig, timeout)
+
+    def remove(self) -> None:
+        """Deletes a temporary cluster's data (after stop)."""
+        if self.temporary:
+            shutil.rmtree(self.data.parent, ignore_errors=True)
+
+
+class Redis(Process):
+    """A private redis-server on loopback, without persistence: it holds only locks."""
+
+    def __init__(self, workdir: Path, port: Optional[int] = None):
+        super().__init__("redis", workdir)
+        self.port = port or free_port()
+
+    def start(self) -> None:
+        self.spawn(["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+                    "--appendonly", "no", "--dir", str(self.workdir)])
+        wait_until(lambda: port_open(self.port), "Redis", 30, self.popen, self.log)
+
+
+class Nginx(Process):
+    """nginx in front of the Rasa servers, from deploy/nginx.conf."""
+
+    def __init__(self, workdir: Path, rasa_ports: List[int], actions_ports: List[int], port: Optional[int] = None,
+                 actions_port: Optional[int] = None):
+        super().__init__("nginx", workdir)
+        self.port = port or free_port()
+        self.actions_port = actions_port or free_port()
+        self.rasa_ports = rasa_ports
+        self.actions_ports = actions_ports
+        self.conf = workdir / "nginx.conf"
+
+    def start(self) -> None:
+        (self.workdir / "nginx").mkdir(exist_ok=True)
+        self.conf.write_text(nginx_conf(self.port, self.rasa_ports, self.actions_port, self.actions_ports,
+                                        self.workdir / "nginx"))
+        self.spawn(["nginx", "-p", str(self.workdir / "nginx"), "-c", str(self.conf), "-g", "daemon off;"])
+        wait_until(lambda: port_open(self.port), "nginx", 30, self.popen, self.log)
+
+    def stop(self, sig: int = signal.SIGQUIT, timeout: float = 20) -> None:
+        super().stop(sig, timeout)
+
+
+def nginx_conf(port: int, rasa_ports: List[int], actions_port: int, actions_ports: List[int], prefix: Path) -> str:
+    """deploy/nginx.conf with this set-up's ports and paths."""
+    template = Template((ROOT / "deploy" / "nginx.conf").read_text())
+
+    def servers(ports: List[int]) -> str:
+        return "\n".join(f"        server 127.0.0.1:{p} max_fails=1 fail_timeout=5s;" for p in ports)
+
+    user = "user nobody nogroup;" if os.geteuid() == 0 else ""
+    return template.substitute(port=port, rasa_servers=servers(rasa_ports), actions_port=actions_port,
+                               actions_servers=servers(actions_ports), prefix=prefix, user=user)
+
+
+class CoachProcess(Process):
+    """An action server, a Rasa server or the web app, started as Procfile does."""
+
+    def __init__(self, name: str, workdir: Path, env: Dict[str, str], args: List[str], health: str):
+        super().__init__(name, workdir, env)
+        self.args = args
+        self.health = health
+
+    def start(self, timeout: float = 240) -> None:
+        self.spawn(self.args)
+        wait_until(lambda: http_ok(self.health), self.name, timeout, self.popen, self.log)
+
+
+def migrate(database_url: str) -> None:
+    """The canvas store's and the review dashboard's migrations, run once before any
+    server starts, so that two servers opening a fresh database never migrate it at
+    the same time."""
+    from bot.coach.store import CanvasStore
+    from bot.review.db import ReviewDB
+
+    CanvasStore(database_url).close()
+    ReviewDB(database_url).close()
+
+
+class ScaledSetup:
+    """PostgreSQL, Redis, `rasa_servers` Rasa servers and as many action servers,
+    nginx in front of the Rasa servers, and (optionally) the web app."""
+
+    def __init__(self, workdir: Path, rasa_servers: int = 2, lock_store: str = "atomic", web: bool = False,
+                 ports: Optional[Dict[str, int]] = None, pg_data: Optional[Path] = None):
+        self.workdir = workdir
+        workdir.mkdir(parents=True, exist_ok=True)
+        ports = ports or {}
+        self.postgres = Postgres(workdir, ports.get("postgres"), data=pg_data)
+        self.redis = Redis(workdir, ports.get("redis"))
+        self.rasa_ports = [ports.get(f"rasa{i}") or free_port() for i in range(rasa_servers)]
+        self.actions_ports = [ports.get(f"actions{i}") or free_port() for i in range(rasa_servers)]
+        self.nginx = Nginx(workdir, self.rasa_ports, self.actions_ports, ports.get("nginx"), ports.get("actions"))
+        self.web_port = ports.get("web") or free_port()
+        self.lock_store = lock_store
+        self.env = self._env()
+        self.actions = [self._actions(i) for i in range(rasa_servers)]
+        self.rasa = [self._rasa(i) for i in range(rasa_servers)]
+        self.web = self._web() if web else None
+
+    def _env(self) -> Dict[str, str]:
+        env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONUNBUFFERED": "1",
+               "POSTGRES_URL_HOST": "127.0.0.1", "POSTGRES_PORT": str(self.postgres.port),
+               "POSTGRES_DB": self.postgres.database, "POSTGRES_USER": "rapport",
+               "POSTGRES_PASSWORD": os.environ.get("POSTGRES_PASSWORD", ""),
+               "REDIS_HOST": "127.0.0.1", "REDIS_PORT": str(self.redis.port),
+               "LOCK_STORE_TYPE": {"atomic": "bot.plugins.lock_store.AtomicRedisLockStore",
+                                   "stock": "redis"}[self.lock_store],
+               "CANVAS_DB_URL": self.postgres.url,
+               # The review dashboard (web app) keeps its tables in the same database and reads the events there.
+               "REVIEW_DB_URL": self.postgres.url, "TRACKER_DB_URL": self.postgres.url,
+               "WEB_PORT": str(self.web_port),
+               "RASA_SOCKET_URL": f"http://127.0.0.1:{self.nginx.port}"}
+        # The Rasa servers' key to the action servers (bot/plugins/action_server.py).
+        if not (env.get("ACTIONS_TOKEN") or "").strip():
+            env["ACTIONS_TOKEN"] = secrets.token_hex(24)
+        env["ACTIONS_HOST"] = "127.0.0.1"
+        return env
+
+    def _actions(self, i: int) -> CoachProcess:
+        port = self.actions_ports[i]
+        return CoachProcess(f"actions{i + 1}", self.workdir, {**self.env, "ACTIONS_PORT": str(port)},
+                            [PYTHON, "-m", "bot.plugins.action_server", "--port", str(port)],
+                            f"http://127.0.0.1:{port}/health")
+
+    def _rasa(self, i: int) -> CoachProcess:
+        port = self.rasa_ports[i]
+        # The Rasa servers call the action servers through nginx.
+        env = {**self.env, "RASA_PORT": str(port), "ACTIONS_URL": f"http://127.0.0.1:{self.nginx.actions_port}/webhook"}
+        return CoachProcess(f"rasa{i + 1}", self.workdir, env,
+                            [PYTHON, "-m", "bot.plugins.rasa_server", "run", "--model", str(MODEL),
+                             "--endpoints", "deploy/endpoints.scaled.yml", "--credentials", "credentials.yml",
+                             "--port", str(port), "--interface", "127.0.0.1"],
+                            f"http://127.0.0.1:{port}/")
+
+    def _web(self) -> CoachProcess:
+        return CoachProcess("web", self.workdir, {**self.env, "WEB_HOST": "127.0.0.1"},
+                            [PYTHON, "-m", "bot.web"], f"http://127.0.0.1:{self.web_port}/")
+
+    @property
+    def url(self) -> str:
+        """The load balancer: the Rasa servers' one address."""
+        return f"http://127.0.0.1:{self.nginx.port}"
+
+    def start(self, say: Callable[[str], None] = lambda _: None) -> None:
+        missing = missing_packages()
+        if missing:
+            raise ServiceError(f"Missing Debian packages: {' '.join(missing)} (apt-get install {' '.join(missing)})")
+        if not MODEL.exists():
+            raise ServiceError(f"{MODEL} is missing: `make train` first")
+        say(f"PostgreSQL on 127.0.0.1:{self.postgres.port} (data in {self.postgres.data})")
+        self.postgres.start()
+        say(f"Redis on 127.0.0.1:{self.redis.port}")
+        self.redis.start()
+        say("canvas store and review dashboard migrations on PostgreSQL (Alembic, to head)")
+        migrate(self.postgres.url)
+        for process in self.actions:
+            say(f"{process.name}: {process.health}")
+            process.start()
+        say(f"nginx on {self.url} (Rasa servers) and 127.0.0.1:{self.nginx.actions_port} (action servers)")
+        self.nginx.start()
+        say("Rasa servers: " + ", ".join(p.health for p in self.rasa) + " (about 20 s each)")
+        # One at a time: both at once on 2 cores take longer than twice one.
+        for process in self.rasa:
+            process.start()
+        if self.web:
+            say(f"web app: http://127.0.0.1:{self.web_port}/")
+            self.web.start()
+
+    def stop(self) -> None:
+        for process in [self.web, self.nginx, *self.rasa, *self.actions, self.redis, self.postgres]:
+            if process is not None:
+                process.stop()
+        self.postgres.remove()
+
+    def processes(self) -> List[Process]:
+        return [p for p in [self.postgres, self.redis, *self.actions, *self.rasa, self.nginx, self.web] if p]
