@@ -47,13 +47,14 @@ export PYTHONUNBUFFERED := 1
 TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null) \
 	$(wildcard bot/knowledge/*.yml) bot/coach/extract.py bot/coach/phrases.py bot/plugins/nlu/vocabulary_extractor.py bot/plugins/nlu/intent_classifier.py $(SPACY_MODEL)
 
-.PHONY: help setup widget train run run-scaled shell test validate lock clean print-actions-token
+.PHONY: help setup widget train run run-scaled shell test validate lock clean print-actions-token lint format
 
 help:
 	@echo "make run    set up, train if the training data changed, start the coach"
 	@echo "make run-scaled  the same on PostgreSQL, Redis, two Rasa servers and nginx (docs/deploy.md)"
 	@echo "make test   set up and run the whole test suite"
 	@echo "make shell  talk to a running coach (make run) in the terminal"
+	@echo "make lint   ruff's checks and format check (CI runs it)"
 
 $(VENV)/.installed: requirements.lock scripts/bootstrap.sh
 	bash scripts/bootstrap.sh
@@ -110,6 +111,16 @@ shell: setup train
 
 validate: setup
 	$(RASA) data validate --fail-on-warnings
+
+# ruff (pinned in requirements.lock, settings in ruff.toml): its checks, and the
+# formatting as ruff formats it. `make format` rewrites the files.
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: setup
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
 
 test: setup train widget
 	$(PY) -m pytest

@@ -1,4 +1,5 @@
 """Recommendations, edits, confirmation and saving of the block."""
+
 from __future__ import annotations
 
 from typing import List, Text
@@ -36,8 +37,9 @@ class ActionSaveBlock(Action):
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         who = founder(tracker)
         try:
-            saved = store().save_block(who["channel"], who["sender_id"], block_of(tracker, status="final"),
-                                       cohort=who["cohort"])
+            saved = store().save_block(
+                who["channel"], who["sender_id"], block_of(tracker, status="final"), cohort=who["cohort"]
+            )
         except StoreError:
             return deliver(dispatcher, tracker, coach.save_failed())
         return deliver(dispatcher, tracker, coach.block_saved(saved))
@@ -58,9 +60,17 @@ class ActionEditBlock(Action):
         return "action_edit_block"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        return deliver(dispatcher, tracker, coach.edit_block(
-            latest_intent(tracker), latest_text(tracker), entity_values(tracker, "relationship_type"), block_of(tracker),
-            tracker.get_slot("stage")))
+        return deliver(
+            dispatcher,
+            tracker,
+            coach.edit_block(
+                latest_intent(tracker),
+                latest_text(tracker),
+                entity_values(tracker, "relationship_type"),
+                block_of(tracker),
+                tracker.get_slot("stage"),
+            ),
+        )
 
 
 class ActionShowCanvas(Action):

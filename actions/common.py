@@ -1,4 +1,5 @@
 """What every action needs: the founder's block from the tracker, the store, prompts."""
+
 from __future__ import annotations
 
 import logging
@@ -15,6 +16,7 @@ from bot.coach.presentation import TurnResult
 from bot.coach.store import CanvasStore, founder_channel
 
 logger = logging.getLogger(__name__)
+
 
 @lru_cache(maxsize=1)
 def store() -> CanvasStore:
@@ -74,8 +76,11 @@ def prompt(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
     """Asks the question the founder has pending, outside forms (forms ask their own)."""
     if tracker.active_loop_name:
         return
-    text, buttons = coach.pending_prompt(tracker.get_slot("stage"), tracker.get_slot("paused_form"),
-                                         confirming_delete=bool(tracker.get_slot("confirming_delete")))
+    text, buttons = coach.pending_prompt(
+        tracker.get_slot("stage"),
+        tracker.get_slot("paused_form"),
+        confirming_delete=bool(tracker.get_slot("confirming_delete")),
+    )
     dispatcher.utter_message(text=text, buttons=buttons or None)
 
 
@@ -85,8 +90,11 @@ def latest_intent(tracker: Tracker) -> Optional[str]:
 
 def recent_intents(tracker: Tracker) -> List[Optional[str]]:
     """The intents of the founder's messages, the latest first."""
-    return [((event.get("parse_data") or {}).get("intent") or {}).get("name")
-            for event in reversed(tracker.events) if event.get("event") == "user"]
+    return [
+        ((event.get("parse_data") or {}).get("intent") or {}).get("name")
+        for event in reversed(tracker.events)
+        if event.get("event") == "user"
+    ]
 
 
 def latest_text(tracker: Tracker) -> str:

@@ -2,6 +2,7 @@
 
 The confirmed "delete my data" is not here: it runs in the Rasa server
 (bot/plugins/tracker_store.py), the one place that can delete the conversation too."""
+
 from __future__ import annotations
 
 from typing import List, Text
@@ -11,8 +12,17 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import (block_of, deliver, entity_values, latest_intent, latest_text, recent_intents, save_draft,
-                            segments_of, suspend_form)
+from actions.common import (
+    block_of,
+    deliver,
+    entity_values,
+    latest_intent,
+    latest_text,
+    recent_intents,
+    save_draft,
+    segments_of,
+    suspend_form,
+)
 from bot.coach import conversation as coach
 from bot.coach import interview
 
@@ -38,8 +48,13 @@ class ActionAnswerQuestion(Action):
             stage=tracker.get_slot("stage"),
             segments=segments_of(tracker),
         )
-        return deliver(dispatcher, tracker, coach.reply_to_question(
-            latest_intent(tracker), latest_text(tracker), entity_values(tracker, "relationship_type"), context))
+        return deliver(
+            dispatcher,
+            tracker,
+            coach.reply_to_question(
+                latest_intent(tracker), latest_text(tracker), entity_values(tracker, "relationship_type"), context
+            ),
+        )
 
 
 class ActionCoachFallback(Action):
@@ -50,8 +65,13 @@ class ActionCoachFallback(Action):
         return "action_coach_fallback"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        return deliver(dispatcher, tracker, coach.not_understood(
-            recent_intents(tracker), latest_text(tracker), tracker.get_slot("stage"), bool(tracker.active_loop_name)))
+        return deliver(
+            dispatcher,
+            tracker,
+            coach.not_understood(
+                recent_intents(tracker), latest_text(tracker), tracker.get_slot("stage"), bool(tracker.active_loop_name)
+            ),
+        )
 
 
 class ActionPause(Action):
@@ -70,9 +90,16 @@ class ActionResume(Action):
         return "action_resume"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        return deliver(dispatcher, tracker, coach.resume(
-            bool(tracker.get_slot("confirming_delete")), tracker.get_slot("venture_name"), tracker.get_slot("stage"),
-            tracker.get_slot("paused_form")))
+        return deliver(
+            dispatcher,
+            tracker,
+            coach.resume(
+                bool(tracker.get_slot("confirming_delete")),
+                tracker.get_slot("venture_name"),
+                tracker.get_slot("stage"),
+                tracker.get_slot("paused_form"),
+            ),
+        )
 
 
 class ActionStartOver(Action):

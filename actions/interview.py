@@ -1,4 +1,5 @@
 """The venture and segment interviews: forms' validation and their endings."""
+
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
@@ -12,7 +13,6 @@ from rasa_sdk.types import DomainDict
 from actions.common import deliver, latest_intent, latest_text, segments_of
 from bot.coach import interview
 from bot.coach.presentation import TurnResult
-
 
 # Actions that open a form for the message that called them: "continue", "start over",
 # "change the first segment" are no answers to the form's questions.
@@ -39,14 +39,16 @@ class InterviewValidation(FormValidationAction, ABC):
     def name(self) -> Text:  # abstract, so the action server does not register this class
         ...
 
-    async def get_validation_events(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                    domain: DomainDict) -> List[EventType]:
+    async def get_validation_events(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
         if resumed_this_turn(tracker):
             return []  # the answers stand as they were
         return await self.read_answers(dispatcher, tracker, domain)
 
-    async def read_answers(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                           domain: DomainDict) -> List[EventType]:
+    async def read_answers(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
         return await super().get_validation_events(dispatcher, tracker, domain)
 
 
@@ -61,12 +63,14 @@ class ValidateVentureForm(InterviewValidation):
     def name(self) -> Text:
         return "validate_venture_form"
 
-    def validate_venture_name(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                              domain: DomainDict) -> Dict[Text, Any]:
+    def validate_venture_name(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
         return read(dispatcher, interview.read_venture_name(value))
 
-    def validate_venture_offer(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                               domain: DomainDict) -> Dict[Text, Any]:
+    def validate_venture_offer(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
         return read(dispatcher, interview.read_venture_offer(value))
 
 
@@ -76,19 +80,25 @@ class ValidateSegmentForm(InterviewValidation):
     def name(self) -> Text:
         return "validate_segment_form"
 
-    async def required_slots(self, domain_slots: List[Text], dispatcher: CollectingDispatcher, tracker: Tracker,
-                             domain: DomainDict) -> List[Text]:
+    async def required_slots(
+        self, domain_slots: List[Text], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[Text]:
         # The interview file decides what the form asks; tests/test_interview.py holds domain.yml's list equal.
         return list(interview.interview_of().segment_slots)
 
-    async def read_answers(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                           domain: DomainDict) -> List[EventType]:
+    async def read_answers(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
         result = interview.read_segment_message(
-            tracker.slots_to_validate(), latest_text(tracker), tracker.latest_message.get("entities") or [],
-            latest_intent(tracker), tracker.get_slot("segment_facts") or {},
+            tracker.slots_to_validate(),
+            latest_text(tracker),
+            tracker.latest_message.get("entities") or [],
+            latest_intent(tracker),
+            tracker.get_slot("segment_facts") or {},
             {name: tracker.get_slot(name) for name in interview.interview_of().segment_slots},
             notes=tracker.get_slot("interview_notes"),
-            number=interview.segment_number(tracker.get_slot("editing_segment"), len(segments_of(tracker))))
+            number=interview.segment_number(tracker.get_slot("editing_segment"), len(segments_of(tracker))),
+        )
         return deliver(dispatcher, tracker, result)
 
 
@@ -97,7 +107,9 @@ class ActionAskSegmentWho(Action):
         return "action_ask_segment_who"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        return deliver(dispatcher, tracker, interview.ask_who(tracker.get_slot("editing_segment"), len(segments_of(tracker))))
+        return deliver(
+            dispatcher, tracker, interview.ask_who(tracker.get_slot("editing_segment"), len(segments_of(tracker)))
+        )
 
 
 class ActionVentureDone(Action):
@@ -115,5 +127,10 @@ class ActionSaveSegment(Action):
         return "action_save_segment"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        return deliver(dispatcher, tracker, interview.save_segment(
-            tracker.get_slot("segment_facts") or {}, segments_of(tracker), tracker.get_slot("editing_segment")))
+        return deliver(
+            dispatcher,
+            tracker,
+            interview.save_segment(
+                tracker.get_slot("segment_facts") or {}, segments_of(tracker), tracker.get_slot("editing_segment")
+            ),
+        )

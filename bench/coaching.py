@@ -7,6 +7,7 @@
 - A 60-turn single-segment conversation full of digressions (questions asked
   mid-form): does a turn cost more the longer the interview goes on?
 """
+
 from __future__ import annotations
 
 import statistics
@@ -37,20 +38,30 @@ LAST_WINDOW = (45, 54)  # and of the last ten
 
 def digression_script() -> List[str]:
     """60 turns, one segment: digressions at the scale and frequency questions, then the answers."""
-    script = ["hi", "yes", "Spokes, we supply spare parts to bike shops",
-              "independent bike shops that need spare parts fast"]
+    script = [
+        "hi",
+        "yes",
+        "Spokes, we supply spare parts to bike shops",
+        "independent bike shops that need spare parts fast",
+    ]
     script += [DIGRESSIONS[i % len(DIGRESSIONS)] for i in range(25)]  # turns 5-29, at "how many?"
     script += ["about 300 shops at 2,000 euros a year"]  # 30
     script += [DIGRESSIONS[(i + 3) % len(DIGRESSIONS)] for i in range(24)]  # turns 31-54, at "how often?"
-    script += ["every month", "quick help when stuck", "they help each other", "email, phone and a forum",
-               "keep them", "no, that's all"]  # 55-60: the segment saved, the advice given
+    script += [
+        "every month",
+        "quick help when stuck",
+        "they help each other",
+        "email, phone and a forum",
+        "keep them",
+        "no, that's all",
+    ]  # 55-60: the segment saved, the advice given
     assert len(script) == 60
     return script
 
 
 def _window(values: Sequence[float], window) -> float:
     lo, hi = window
-    return round(statistics.mean(values[lo - 1:hi]), 1)
+    return round(statistics.mean(values[lo - 1 : hi]), 1)
 
 
 def digressions(server: BenchCoach, runs: int = DIGRESSION_RUNS) -> Dict[str, Any]:
@@ -95,12 +106,19 @@ def seed_suite(server: BenchCoach) -> Dict[str, Any]:
         sender = sender_of(case) + "-bench"
         outcome = play(server.say, sender, case)
         top3 = stored_top3(server.canvas_db, sender) if outcome.saved else []
-        cases.append({
-            "id": case["id"], "saved": outcome.saved, "turns": outcome.turns, "reasks": outcome.reasks,
-            "most_asked": max(outcome.asked.values()) if outcome.asked else 0, "stuck": outcome.stuck,
-            "top3": top3, "expected_in_top3": all(t in top3 for t in case["expect"]),
-            "forbidden_shown": any(t in top3 for t in case.get("absent") or []),
-        })
+        cases.append(
+            {
+                "id": case["id"],
+                "saved": outcome.saved,
+                "turns": outcome.turns,
+                "reasks": outcome.reasks,
+                "most_asked": max(outcome.asked.values()) if outcome.asked else 0,
+                "stuck": outcome.stuck,
+                "top3": top3,
+                "expected_in_top3": all(t in top3 for t in case["expect"]),
+                "forbidden_shown": any(t in top3 for t in case.get("absent") or []),
+            }
+        )
     saved_turns = [c["turns"] for c in cases if c["saved"]]
     return {
         "cases": len(cases),
@@ -118,11 +136,19 @@ def seed_suite(server: BenchCoach) -> Dict[str, Any]:
 
 def heldout_f1(work: Path) -> Dict[str, Any]:
     out = work / "coaching-heldout"
-    seconds, code = run_logged([RASA, "test", "nlu", "--model", str(MODEL), "--nlu", str(HELDOUT), "--out", str(out)],
-                               desc="coaching: held-out intent macro-F1", log=work / "coaching-heldout.log")
+    seconds, code = run_logged(
+        [RASA, "test", "nlu", "--model", str(MODEL), "--nlu", str(HELDOUT), "--out", str(out)],
+        desc="coaching: held-out intent macro-F1",
+        log=work / "coaching-heldout.log",
+    )
     intent = read_reports(out).get("intent", {})
-    return {"exit_code": code, "seconds": round(seconds, 1), "macro_f1": intent.get("macro_f1"),
-            "examples": intent.get("examples"), "worst": intent.get("worst")}
+    return {
+        "exit_code": code,
+        "seconds": round(seconds, 1),
+        "macro_f1": intent.get("macro_f1"),
+        "examples": intent.get("examples"),
+        "worst": intent.get("worst"),
+    }
 
 
 def measure(work: Path) -> Dict[str, Any]:

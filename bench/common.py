@@ -1,5 +1,6 @@
 """What every benchmark step shares: the machine, statistics, process memory,
 subprocesses with a progress bar, and one REST turn."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -27,8 +28,13 @@ REQUEST_TIMEOUT = 120.0  # seconds, for one REST turn; a turn that takes longer 
 
 def bench_env(**extra: str) -> Dict[str, str]:
     """The environment for every server and command: quiet TensorFlow, no telemetry."""
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "RASA_TELEMETRY_ENABLED": "false",
-           "PYTHONUNBUFFERED": "1", "SQLALCHEMY_SILENCE_UBER_WARNING": "1"}
+    env = {
+        **os.environ,
+        "TF_CPP_MIN_LOG_LEVEL": "2",
+        "RASA_TELEMETRY_ENABLED": "false",
+        "PYTHONUNBUFFERED": "1",
+        "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
+    }
     env.update(extra)
     return env
 
@@ -56,12 +62,14 @@ def machine_info() -> Dict[str, Any]:
     for name in ("rasa", "rasa_sdk", "tensorflow", "spacy", "sqlalchemy"):
         try:
             from importlib.metadata import version
+
             versions[name] = version(name.replace("_", "-"))
         except Exception:  # noqa: BLE001 - a missing package is just not reported
             versions[name] = None
     git = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
-    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT,
-                           capture_output=True, text=True)
+    dirty = subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT, capture_output=True, text=True
+    )
     return {
         "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "cpu_model": model.group(1).strip() if model else platform.processor(),
@@ -146,13 +154,21 @@ def last_line(path: Path, width: int = 70) -> str:
             chunk = handle.read().decode(errors="replace")
     except OSError:
         return ""
-    lines = [l.strip() for l in re.split(r"[\r\n]+", chunk) if l.strip()]
+    lines = [part.strip() for part in re.split(r"[\r\n]+", chunk) if part.strip()]
     line = re.sub(r"\x1b\[[0-9;]*m", "", lines[-1]) if lines else ""
     return line[-width:]
 
 
-def run_logged(cmd: List[str], *, desc: str, log: Path, cwd: Path = ROOT, env: Optional[Dict[str, str]] = None,
-               timeout: float = 3600, retries: int = 1) -> Tuple[float, int]:
+def run_logged(
+    cmd: List[str],
+    *,
+    desc: str,
+    log: Path,
+    cwd: Path = ROOT,
+    env: Optional[Dict[str, str]] = None,
+    timeout: float = 3600,
+    retries: int = 1,
+) -> Tuple[float, int]:
     """Runs a command with its output in a log, a progress bar that shows the elapsed
     time and the log's last line; returns (wall seconds, exit code). A command killed by
     a signal from outside (another user's pkill on a shared machine) runs again, once."""
@@ -165,8 +181,9 @@ def run_logged(cmd: List[str], *, desc: str, log: Path, cwd: Path = ROOT, env: O
     return seconds, code
 
 
-def _run_logged(cmd: List[str], desc: str, log: Path, cwd: Path, env: Optional[Dict[str, str]],
-                timeout: float) -> Tuple[float, int]:
+def _run_logged(
+    cmd: List[str], desc: str, log: Path, cwd: Path, env: Optional[Dict[str, str]], timeout: float
+) -> Tuple[float, int]:
     log.parent.mkdir(parents=True, exist_ok=True)
     with open(log, "wb") as out:
         start = time.perf_counter()
@@ -197,7 +214,8 @@ def rest_turn(port: int, sender: str, message: str, timeout: float = REQUEST_TIM
     request = urllib.request.Request(
         f"http://{LOCALHOST}:{port}/webhooks/rest/webhook",
         data=json.dumps({"sender": sender, "message": message}).encode(),
-        headers={"Content-Type": "application/json"})
+        headers={"Content-Type": "application/json"},
+    )
     with urllib.request.urlopen(request, timeout=timeout) as response:
         return json.load(response)
 

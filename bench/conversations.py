@@ -6,6 +6,7 @@ scripts/record_test_stories.py that end with a saved block. The kind of a coach
 turn is read afterwards from the tracker store, from the actions Rasa ran for
 it, so it cannot drift from what the coach did.
 """
+
 from __future__ import annotations
 
 import sqlite3
@@ -124,10 +125,12 @@ def kinds_from_tracker(tracker_db: Path, senders: Iterable[str]) -> Dict[str, Li
     actions: Dict[str, List[str]] = {}
     with sqlite3.connect(str(tracker_db)) as db:
         for chunk in range(0, len(senders), 500):
-            part = senders[chunk:chunk + 500]
+            part = senders[chunk : chunk + 500]
             rows = db.execute(
                 f"SELECT sender_id, type_name, action_name FROM events WHERE sender_id IN "
-                f"({','.join('?' * len(part))}) ORDER BY id", part).fetchall()
+                f"({','.join('?' * len(part))}) ORDER BY id",
+                part,
+            ).fetchall()
             for sender, type_name, action_name in rows:
                 if type_name == "user":
                     if sender in actions:

@@ -6,6 +6,7 @@ Every turn is timed on the client with time.perf_counter, from sending the
 request to having read the whole answer. Every loop is bounded in turns and in
 time, and talks only to 127.0.0.1.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -47,8 +48,7 @@ def _say(port: int, sender: str, position: int, message: str) -> Turn:
         return Turn(sender, position, message, time.perf_counter() - started, False, 0, type(error).__name__)
 
 
-def run_conversations(server: Any, scripts: Sequence[Sequence[str]], count: int, prefix: str,
-                      desc: str) -> List[Turn]:
+def run_conversations(server: Any, scripts: Sequence[Sequence[str]], count: int, prefix: str, desc: str) -> List[Turn]:
     """`count` whole conversations, one after the other, cycling through `scripts`."""
     plan = [(f"{prefix}-{i}", scripts[i % len(scripts)]) for i in range(count)]
     turns: List[Turn] = []
@@ -84,8 +84,9 @@ def latency_summary(turns: List[Turn]) -> Dict[str, Any]:
         "all": summary_ms(t.seconds for t in ok),
     }
     if any(t.kind for t in ok):
-        result["by_kind"] = {k: summary_ms(t.seconds for t in ok if t.kind == k)
-                             for k in KINDS if any(t.kind == k for t in ok)}
+        result["by_kind"] = {
+            k: summary_ms(t.seconds for t in ok if t.kind == k) for k in KINDS if any(t.kind == k for t in ok)
+        }
     return result
 
 
@@ -110,8 +111,11 @@ def by_position(server: Any, script: Sequence[str], runs: int, prefix: str, desc
     first, last = 5, length
 
     def window(values, lo, hi):  # mean of positions lo..hi (1-based, inclusive) with the same kind as turn 5
-        picked = [values[i - 1] for i in range(lo, hi + 1)
-                  if values[i - 1] is not None and (kinds[i - 1] == kinds[first - 1] or kinds[first - 1] is None)]
+        picked = [
+            values[i - 1]
+            for i in range(lo, hi + 1)
+            if values[i - 1] is not None and (kinds[i - 1] == kinds[first - 1] or kinds[first - 1] is None)
+        ]
         return round(sum(picked) / len(picked), 1) if picked else None
 
     # Least-squares slope of latency against position, in ms per turn (all turns).
@@ -139,8 +143,9 @@ def by_position(server: Any, script: Sequence[str], runs: int, prefix: str, desc
         "ratio_mean": round(mean[last - 1] / mean[first - 1], 2) if mean[first - 1] and mean[last - 1] else None,
         "first_median_ms": median[first - 1],
         "last_median_ms": median[last - 1],
-        "ratio_median": (round(median[last - 1] / median[first - 1], 2)
-                         if median[first - 1] and median[last - 1] else None),
+        "ratio_median": (
+            round(median[last - 1] / median[first - 1], 2) if median[first - 1] and median[last - 1] else None
+        ),
         # Same kind of turn as turn 5, early (turns 4-12) against late (turns 72-80): less noise than one turn.
         "early_same_kind_mean_ms": window(mean, 4, 12),
         "late_same_kind_mean_ms": window(mean, length - 8, length),
@@ -151,8 +156,15 @@ def by_position(server: Any, script: Sequence[str], runs: int, prefix: str, desc
 # ------------------------------------------------------------------ throughput
 
 
-async def _worker(session: aiohttp.ClientSession, port: int, conversations: List[List[str]], senders: List[str],
-                  turns: List[Turn], bar: tqdm, deadline: float) -> None:
+async def _worker(
+    session: aiohttp.ClientSession,
+    port: int,
+    conversations: List[List[str]],
+    senders: List[str],
+    turns: List[Turn],
+    bar: tqdm,
+    deadline: float,
+) -> None:
     url = f"http://{LOCALHOST}:{port}/webhooks/rest/webhook"
     for sender, script in zip(senders, conversations):
         for position, message in enumerate(script, 1):
@@ -170,13 +182,15 @@ async def _worker(session: aiohttp.ClientSession, port: int, conversations: List
                     else:
                         turns.append(Turn(sender, position, message, seconds, True, len(body)))
             except Exception as error:  # noqa: BLE001 - counted as an error
-                turns.append(Turn(sender, position, message, time.perf_counter() - started, False, 0,
-                                  type(error).__name__))
+                turns.append(
+                    Turn(sender, position, message, time.perf_counter() - started, False, 0, type(error).__name__)
+                )
             bar.update(1)
 
 
-async def _throughput(port: int, scripts: Sequence[Sequence[str]], concurrency: int, per_worker: int,
-                      prefix: str, desc: str) -> Dict[str, Any]:
+async def _throughput(
+    port: int, scripts: Sequence[Sequence[str]], concurrency: int, per_worker: int, prefix: str, desc: str
+) -> Dict[str, Any]:
     plans = []
     for worker in range(concurrency):
         convs = [list(scripts[(worker * per_worker + k) % len(scripts)]) for k in range(per_worker)]
@@ -190,9 +204,11 @@ async def _throughput(port: int, scripts: Sequence[Sequence[str]], concurrency: 
         async with aiohttp.ClientSession(timeout=timeout, connector=connector) as session:
             started = time.perf_counter()
             await asyncio.wait_for(
-                asyncio.gather(*(_worker(session, port, convs, senders, turns, bar, deadline)
-                                 for convs, senders in plans)),
-                timeout=PHASE_TIMEOUT + REQUEST_TIMEOUT)
+                asyncio.gather(
+                    *(_worker(session, port, convs, senders, turns, bar, deadline) for convs, senders in plans)
+                ),
+                timeout=PHASE_TIMEOUT + REQUEST_TIMEOUT,
+            )
             wall = time.perf_counter() - started
     ok = [t for t in turns if t.ok]
     errors: Dict[str, int] = {}
@@ -213,13 +229,15 @@ async def _throughput(port: int, scripts: Sequence[Sequence[str]], concurrency: 
     }
 
 
-def throughput(server: Any, scripts: Sequence[Sequence[str]], concurrency: int, min_conversations: int,
-               prefix: str) -> Dict[str, Any]:
+def throughput(
+    server: Any, scripts: Sequence[Sequence[str]], concurrency: int, min_conversations: int, prefix: str
+) -> Dict[str, Any]:
     """`concurrency` conversations at once, each worker talking whole conversations one
     after another until at least `min_conversations` are done in all."""
     per_worker = max(1, -(-min_conversations // concurrency))
-    result = asyncio.run(_throughput(server.port, scripts, concurrency, per_worker, prefix,
-                                     f"{server.label}: {concurrency} at once"))
+    result = asyncio.run(
+        _throughput(server.port, scripts, concurrency, per_worker, prefix, f"{server.label}: {concurrency} at once")
+    )
     turns = result.pop("_turns")
     if server.label == "coach":
         # Every coaching conversation ends with its block saved: count those that did.

@@ -1,6 +1,7 @@
 """NLU quality: intent macro-F1 and entity F1 on the held-out founder messages
 (tests/nlu/heldout.yml, written apart from data/nlu), and k-fold cross-validation
 on the training data. Both with `rasa test nlu`, as a user of Rasa would run them."""
+
 from __future__ import annotations
 
 import json
@@ -8,7 +9,7 @@ import re
 import shutil
 from collections import Counter
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, Optional
 
 from bench.common import RASA, ROOT, bench_env, run_logged
 
@@ -27,21 +28,27 @@ def read_reports(out: Path) -> Dict[str, Any]:
     intent_path = out / "intent_report.json"
     if intent_path.exists():
         report = json.loads(intent_path.read_text())
-        per_intent = {k: v for k, v in report.items() if isinstance(v, dict) and k not in
-                      ("macro avg", "weighted avg", "micro avg")}
+        per_intent = {
+            k: v
+            for k, v in report.items()
+            if isinstance(v, dict) and k not in ("macro avg", "weighted avg", "micro avg")
+        }
         result["intent"] = {
             "examples": report.get("macro avg", {}).get("support"),
             "accuracy": round(report["accuracy"], 4) if "accuracy" in report else None,
             "macro_f1": _f1(report, "macro avg"),
             "weighted_f1": _f1(report, "weighted avg"),
-            "worst": sorted(({"intent": k, "f1": round(v["f1-score"], 3), "support": v["support"]}
-                             for k, v in per_intent.items()), key=lambda x: x["f1"])[:5],
+            "worst": sorted(
+                ({"intent": k, "f1": round(v["f1-score"], 3), "support": v["support"]} for k, v in per_intent.items()),
+                key=lambda x: x["f1"],
+            )[:5],
         }
     errors_path = out / "intent_errors.json"
     if errors_path.exists():
         pairs = Counter((e["intent"], e["intent_prediction"]["name"]) for e in json.loads(errors_path.read_text()))
-        result["intent"]["top_confusions"] = [{"intent": a, "predicted": b, "count": n}
-                                              for (a, b), n in pairs.most_common(6)]
+        result["intent"]["top_confusions"] = [
+            {"intent": a, "predicted": b, "count": n} for (a, b), n in pairs.most_common(6)
+        ]
     entities = {}
     for path in sorted(out.glob("*_report.json")):
         if path.name in NOT_ENTITY_REPORTS:
@@ -63,10 +70,18 @@ def read_reports(out: Path) -> Dict[str, Any]:
 def heldout(model: Path, work: Path, docs: Path) -> Dict[str, Any]:
     """The trained model on the held-out set; copies the confusion matrix to docs/."""
     out = work / "heldout"
-    seconds, code = run_logged([RASA, "test", "nlu", "--model", str(model), "--nlu", str(HELDOUT), "--out", str(out)],
-                               desc="NLU: held-out test set", log=work / "heldout.log")
-    result = {"test_set": str(HELDOUT.relative_to(ROOT)), "model": str(model), "seconds": round(seconds, 1),
-              "exit_code": code, **read_reports(out)}
+    seconds, code = run_logged(
+        [RASA, "test", "nlu", "--model", str(model), "--nlu", str(HELDOUT), "--out", str(out)],
+        desc="NLU: held-out test set",
+        log=work / "heldout.log",
+    )
+    result = {
+        "test_set": str(HELDOUT.relative_to(ROOT)),
+        "model": str(model),
+        "seconds": round(seconds, 1),
+        "exit_code": code,
+        **read_reports(out),
+    }
     picture = out / "intent_confusion_matrix.png"
     if picture.exists():
         docs.mkdir(parents=True, exist_ok=True)
@@ -93,23 +108,48 @@ def _fold_means(log: str) -> Dict[str, Any]:
         if match and current:
             split, metric, mean, std = match.groups()
             sections.setdefault(current, {})[f"{split}_{metric.lower().replace('-score', '')}"] = {
-                "mean": float(mean), "std": float(std)}
+                "mean": float(mean),
+                "std": float(std),
+            }
     return sections
 
 
-def cross_validation(project: Path, folds: int, work: Path, name: str, docs: Optional[Path] = None,
-                     nlu: str = "data") -> Dict[str, Any]:
+def cross_validation(
+    project: Path, folds: int, work: Path, name: str, docs: Optional[Path] = None, nlu: str = "data"
+) -> Dict[str, Any]:
     """k-fold cross-validation on a project's training data (Rasa trains a fresh model per fold)."""
     out = work / f"cv-{name}"
     log = work / f"cv-{name}.log"
     env = bench_env(RASA_CACHE_DIRECTORY=str(work / f"cache-cv-{name}"))
-    seconds, code = run_logged([RASA, "test", "nlu", "--cross-validation", "--folds", str(folds), "--config",
-                                "config.yml", "--nlu", nlu, "--out", str(out)],
-                               desc=f"NLU: {folds}-fold cross-validation ({name})", log=log, cwd=project, env=env)
-    result = {"folds": folds, "seconds": round(seconds, 1), "exit_code": code, **read_reports(out),
-              "fold_means_weighted": _fold_means(log.read_text(errors="replace") if log.exists() else "")}
+    seconds, code = run_logged(
+        [
+            RASA,
+            "test",
+            "nlu",
+            "--cross-validation",
+            "--folds",
+            str(folds),
+            "--config",
+            "config.yml",
+            "--nlu",
+            nlu,
+            "--out",
+            str(out),
+        ],
+        desc=f"NLU: {folds}-fold cross-validation ({name})",
+        log=log,
+        cwd=project,
+        env=env,
+    )
+    result = {
+        "folds": folds,
+        "seconds": round(seconds, 1),
+        "exit_code": code,
+        **read_reports(out),
+        "fold_means_weighted": _fold_means(log.read_text(errors="replace") if log.exists() else ""),
+    }
     picture = out / "intent_confusion_matrix.png"
     if docs is not None and picture.exists():
-        shutil.copy(picture, docs / f"intent_confusion_matrix_cv.png")
+        shutil.copy(picture, docs / "intent_confusion_matrix_cv.png")
         result["confusion_matrix"] = "intent_confusion_matrix_cv.png"
     return result

@@ -16,6 +16,7 @@ and "other" is the rest of the turn (slot extraction, forms, events, responses).
 Then it replays recorded action-server requests of turn 5 and turn 80 against the
 action server's /webhook directly, to time the action server alone.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -33,13 +34,12 @@ from typing import Any, Callable, Dict, List, Optional
 
 from tqdm import tqdm
 
-from bench.common import ROOT, MODEL, bench_env, memory_mb, percentile, post_json
+from bench.common import MODEL, ROOT, bench_env, memory_mb, percentile, post_json
 from bench.conversations import kinds_from_tracker, long_conversation
 from tests.coach_servers import CoachServers
 
 TOP = ["nlu", "policies", "tracker_load", "tracker_save", "actions"]
-NESTED = ["tracker_rebuild", "action_payload", "action_http", "action_response_check", "nlg",
-          "interpolation_errors"]
+NESTED = ["tracker_rebuild", "action_payload", "action_http", "action_response_check", "nlg", "interpolation_errors"]
 REPLAY_TIMES = 20
 
 _current: Optional[Dict[str, float]] = None
@@ -59,6 +59,7 @@ def _timed_sync(key: Callable[..., str], fn: Callable) -> Callable:
             return fn(*args, **kwargs)
         finally:
             _add(key(*args, **kwargs), time.perf_counter() - started)
+
     return wrapper
 
 
@@ -70,6 +71,7 @@ def _timed_async(key: Callable[..., str], fn: Callable) -> Callable:
             return await fn(*args, **kwargs)
         finally:
             _add(key(*args, **kwargs), time.perf_counter() - started)
+
     return wrapper
 
 
@@ -87,25 +89,29 @@ def instrument() -> None:
     from rasa.utils.endpoints import EndpointConfig
 
     MessageProcessor._parse_message_with_graph = _timed_sync(
-        lambda *a, **k: "nlu", MessageProcessor._parse_message_with_graph)
+        lambda *a, **k: "nlu", MessageProcessor._parse_message_with_graph
+    )
     MessageProcessor._predict_next_with_tracker = _timed_sync(
-        lambda *a, **k: "policies", MessageProcessor._predict_next_with_tracker)
+        lambda *a, **k: "policies", MessageProcessor._predict_next_with_tracker
+    )
     GraphNode.__call__ = _timed_sync(
-        lambda self, *a, **k: "node:" + re.sub(r"\d+$", "", self._node_name), GraphNode.__call__)
+        lambda self, *a, **k: "node:" + re.sub(r"\d+$", "", self._node_name), GraphNode.__call__
+    )
     SQLTrackerStore.retrieve = _timed_async(lambda *a, **k: "tracker_load", SQLTrackerStore.retrieve)
     SQLTrackerStore.save = _timed_async(lambda *a, **k: "tracker_save", SQLTrackerStore.save)
     from_dict = DialogueStateTracker.from_dict.__func__
     DialogueStateTracker.from_dict = classmethod(_timed_sync(lambda *a, **k: "tracker_rebuild", from_dict))
     RemoteAction.run = _timed_async(lambda *a, **k: "actions", RemoteAction.run)
-    RemoteAction._action_call_format = _timed_sync(lambda *a, **k: "action_payload",
-                                                   RemoteAction._action_call_format)
+    RemoteAction._action_call_format = _timed_sync(lambda *a, **k: "action_payload", RemoteAction._action_call_format)
     from rasa.core.nlg import interpolator
     from rasa.core.nlg.response import TemplatedNaturalLanguageGenerator
 
-    TemplatedNaturalLanguageGenerator.generate = _timed_async(lambda *a, **k: "nlg",
-                                                              TemplatedNaturalLanguageGenerator.generate)
-    RemoteAction._validate_action_result = _timed_sync(lambda *a, **k: "action_response_check",
-                                                       RemoteAction._validate_action_result)
+    TemplatedNaturalLanguageGenerator.generate = _timed_async(
+        lambda *a, **k: "nlg", TemplatedNaturalLanguageGenerator.generate
+    )
+    RemoteAction._validate_action_result = _timed_sync(
+        lambda *a, **k: "action_response_check", RemoteAction._validate_action_result
+    )
     logged = interpolator.structlogger
 
     class CountingLogger:  # counts the interpolator's logged exceptions (a button payload read as a slot)
@@ -130,8 +136,14 @@ def instrument() -> None:
             _add("action_http", seconds)
             body = kwargs.get("json")
             if isinstance(body, dict) and _current is not None:
-                _requests.append({"body": body, "seconds": seconds, "url": self.url,
-                                  "response": json.loads(json.dumps(response)) if response else None})
+                _requests.append(
+                    {
+                        "body": body,
+                        "seconds": seconds,
+                        "url": self.url,
+                        "response": json.loads(json.dumps(response)) if response else None,
+                    }
+                )
 
     EndpointConfig.request = recorded_request
 
@@ -158,8 +170,11 @@ def schema_check(responses: List[Dict[str, Any]]) -> Dict[str, Any]:
             t0 = time.perf_counter()
             validator.validate(response)
             cached.append((time.perf_counter() - t0) * 1000)
-    return {"responses": len(responses), "rasa_validate_ms": round(percentile(as_rasa, 50), 2),
-            "validator_built_once_ms": round(percentile(cached, 50), 2)}
+    return {
+        "responses": len(responses),
+        "rasa_validate_ms": round(percentile(as_rasa, 50), 2),
+        "validator_built_once_ms": round(percentile(cached, 50), 2),
+    }
 
 
 def _mean(values: List[float]) -> Optional[float]:
@@ -180,8 +195,14 @@ def _nodes(records: List[Dict[str, float]], top: int = 12) -> List[Dict[str, Any
         for key, value in record.items():
             if key.startswith("node:"):
                 sums[key[5:]] += value
-    return [{"node": k, "ms_per_turn": round(v / len(records), 2)}
-            for k, v in sorted(sums.items(), key=lambda kv: -kv[1])[:top]] if records else []
+    return (
+        [
+            {"node": k, "ms_per_turn": round(v / len(records), 2)}
+            for k, v in sorted(sums.items(), key=lambda kv: -kv[1])[:top]
+        ]
+        if records
+        else []
+    )
 
 
 def configure_like_rasa_run() -> None:
@@ -291,18 +312,23 @@ async def _run(args: argparse.Namespace, servers: CoachServers) -> Dict[str, Any
                 t0 = time.perf_counter()
                 post_json(call["url"], call["body"])
                 times.append((time.perf_counter() - t0) * 1000)
-            replay[str(position)].append({
-                "action": call["body"].get("next_action"),
-                "payload_kb": round(len(json.dumps(call["body"])) / 1024, 1),
-                "tracker_events": len((call["body"].get("tracker") or {}).get("events") or []),
-                "in_turn_ms": round(call["seconds"] * 1000, 2),
-                "direct_median_ms": round(percentile(times, 50), 2),
-            })
+            replay[str(position)].append(
+                {
+                    "action": call["body"].get("next_action"),
+                    "payload_kb": round(len(json.dumps(call["body"])) / 1024, 1),
+                    "tracker_events": len((call["body"].get("tracker") or {}).get("events") or []),
+                    "in_turn_ms": round(call["seconds"] * 1000, 2),
+                    "direct_median_ms": round(percentile(times, 50), 2),
+                }
+            )
     return {
         "how": "in-process Agent.handle_message, endpoints.yml (SQLite tracker store, real action server)",
         "model_load_s": round(load_seconds, 1),
-        "model_load_components": [{"node": k, "seconds": round(v, 2)} for k, v in
-                                  sorted(load_times.items(), key=lambda kv: -kv[1]) if v >= 0.05],
+        "model_load_components": [
+            {"node": k, "seconds": round(v, 2)}
+            for k, v in sorted(load_times.items(), key=lambda kv: -kv[1])
+            if v >= 0.05
+        ],
         "rss_mb": rss,
         "runs": args.runs,
         "turns": last,
@@ -316,17 +342,24 @@ async def _run(args: argparse.Namespace, servers: CoachServers) -> Dict[str, Any
         "nodes_overall": _nodes(records),
         "nodes_early": _nodes(early),
         "nodes_late": _nodes(late),
-        "tracker_events": {"turn_first": _mean([r.get("tracker_events", 0) for r in at(5)]),
-                           "turn_last": _mean([r.get("tracker_events", 0) for r in at(last)])},
-        "payload_kb": {"turn_first": _mean([r.get("payload_kb", 0) for r in at(5)]),
-                       "turn_last": _mean([r.get("payload_kb", 0) for r in at(last)])},
+        "tracker_events": {
+            "turn_first": _mean([r.get("tracker_events", 0) for r in at(5)]),
+            "turn_last": _mean([r.get("tracker_events", 0) for r in at(last)]),
+        },
+        "payload_kb": {
+            "turn_first": _mean([r.get("payload_kb", 0) for r in at(5)]),
+            "turn_last": _mean([r.get("payload_kb", 0) for r in at(last)]),
+        },
         "action_calls_per_turn": _mean([r["action_calls"] for r in records]),
-        "action_calls_by_name": {k: round(v / args.runs, 1) for k, v in
-                                 sorted(calls_by_name.items(), key=lambda kv: -kv[1])},
+        "action_calls_by_name": {
+            k: round(v / args.runs, 1) for k, v in sorted(calls_by_name.items(), key=lambda kv: -kv[1])
+        },
         "replay": replay,
         "schema_check": schema_check(responses),
-        "per_turn": [{k: (round(v, 2) if isinstance(v, float) else v) for k, v in r.items()
-                      if not k.startswith("node:")} for r in records],
+        "per_turn": [
+            {k: (round(v, 2) if isinstance(v, float) else v) for k, v in r.items() if not k.startswith("node:")}
+            for r in records
+        ],
     }
 
 

@@ -11,6 +11,7 @@ store), the read model built from them, then the web app's own HTTP answers time
 The figures go into docs/benchmarks.md, in a section of their own between
 markers (the other steps' report keeps it), and docs/benchmarks-review.json.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -61,15 +62,34 @@ def seed(work: Path, conversations: int, cohorts: int) -> Dict[str, Any]:
         sender = f"founder-{n:05d}"
         is_saved = n % 3 == 0
         words = "pricing questions" if n % 50 == 0 else "customers"
-        batch += ev.conversation(sender, 1_750_000_000.0 + n * 37 + rng.random(), f"COHORT-{n % cohorts:02d}",
-                                 turns=9, saved=is_saved, fallback=n % 7 == 0, venture=f"Venture {n}",
-                                 first_text=f"hi, {words} of Venture {n}")
+        batch += ev.conversation(
+            sender,
+            1_750_000_000.0 + n * 37 + rng.random(),
+            f"COHORT-{n % cohorts:02d}",
+            turns=9,
+            saved=is_saved,
+            fallback=n % 7 == 0,
+            venture=f"Venture {n}",
+            first_text=f"hi, {words} of Venture {n}",
+        )
         if is_saved:
             saved += 1
-            canvas.save_block("rest", sender, CanvasBlock(f"Venture {n}", "an offer", [Segment(
-                SegmentProfile(name="Big banks", market="b2b", customer_count=20),
-                [RelationshipChoice("advisory", "Advisory", ["Few, big accounts."], "accepted", 1.0)])],
-                status="final"), cohort=f"COHORT-{n % cohorts:02d}")
+            canvas.save_block(
+                "rest",
+                sender,
+                CanvasBlock(
+                    f"Venture {n}",
+                    "an offer",
+                    [
+                        Segment(
+                            SegmentProfile(name="Big banks", market="b2b", customer_count=20),
+                            [RelationshipChoice("advisory", "Advisory", ["Few, big accounts."], "accepted", 1.0)],
+                        )
+                    ],
+                    status="final",
+                ),
+                cohort=f"COHORT-{n % cohorts:02d}",
+            )
         if len(batch) > 50_000:
             ev.insert(tracker, batch)
             batch = []
@@ -77,27 +97,42 @@ def seed(work: Path, conversations: int, cohorts: int) -> Dict[str, Any]:
     long_rows = []
     for turn in range(500):
         ts = 1_760_000_000.0 + turn * 10
-        long_rows += [ev.user("founder-long", ts, f"long message {turn}", cohort="COHORT-00"),
-                      ev.action("founder-long", ts, "segment_form"), ev.slot("founder-long", ts, "requested_slot", "segment_who"),
-                      ev.bot("founder-long", ts, f"answer {turn}"), ev.action("founder-long", ts, "action_listen")]
+        long_rows += [
+            ev.user("founder-long", ts, f"long message {turn}", cohort="COHORT-00"),
+            ev.action("founder-long", ts, "segment_form"),
+            ev.slot("founder-long", ts, "requested_slot", "segment_who"),
+            ev.bot("founder-long", ts, f"answer {turn}"),
+            ev.action("founder-long", ts, "action_listen"),
+        ]
     ev.insert(tracker, batch + long_rows)
     canvas.close()
     with __import__("sqlite3").connect(tracker) as conn:
         events = conn.execute("SELECT count(*) FROM events").fetchone()[0]
-    return {"conversations": conversations + 1, "cohorts": cohorts, "events": events, "saved_blocks": saved,
-            "seconds": round(time.monotonic() - started, 1)}
+    return {
+        "conversations": conversations + 1,
+        "cohorts": cohorts,
+        "events": events,
+        "saved_blocks": saved,
+        "seconds": round(time.monotonic() - started, 1),
+    }
 
 
 class WebApp:
     def __init__(self, work: Path) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.env = {**os.environ, "WEB_PORT": str(self.port), "TRACKER_DB": str(work / "tracker.db"),
-                    "CANVAS_DB_URL": f"sqlite:///{work / 'canvas.db'}", "REVIEW_DB_URL": f"sqlite:///{work / 'review.db'}",
-                    "REVIEW_SECRET_KEY": "bench-" + "k" * 40}
+        self.env = {
+            **os.environ,
+            "WEB_PORT": str(self.port),
+            "TRACKER_DB": str(work / "tracker.db"),
+            "CANVAS_DB_URL": f"sqlite:///{work / 'canvas.db'}",
+            "REVIEW_DB_URL": f"sqlite:///{work / 'review.db'}",
+            "REVIEW_SECRET_KEY": "bench-" + "k" * 40,
+        }
         self.log = open(work / "web.log", "ab")
-        self.process = subprocess.Popen([sys.executable, "-m", "bot.web"], cwd=ROOT, env=self.env, stdout=self.log,
-                                        stderr=subprocess.STDOUT)
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "bot.web"], cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT
+        )
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             try:
@@ -110,9 +145,12 @@ class WebApp:
     def session(self, user) -> requests.Session:
         session = requests.Session()
         token = re.search(r'name="csrf_token" value="([^"]+)"', session.get(self.url + "/review/login").text)[1]
-        answer = session.post(self.url + "/review/login", data={"username": user[0], "password": user[1],
-                                                                "csrf_token": token},
-                              headers={"Origin": self.url}, allow_redirects=False)
+        answer = session.post(
+            self.url + "/review/login",
+            data={"username": user[0], "password": user[1], "csrf_token": token},
+            headers={"Origin": self.url},
+            allow_redirects=False,
+        )
         assert answer.status_code == 303, answer.text
         return session
 
@@ -155,8 +193,13 @@ def measure(work: Path, runs: int) -> Dict[str, Any]:
         admin, coord = app.session(ADMIN), app.session(COORDINATOR)
         for session in (admin, coord):  # warm-up
             session.get(app.url + "/review/conversations")
-        pages = ["/review/conversations", "/review/conversations?saved=no", "/review/conversations?cohort=COHORT-03",
-                 "/review/conversations?fallbacks_min=1&turns_min=5", "/review/conversations?founder=Venture%201"]
+        pages = [
+            "/review/conversations",
+            "/review/conversations?saved=no",
+            "/review/conversations?cohort=COHORT-03",
+            "/review/conversations?fallbacks_min=1&turns_min=5",
+            "/review/conversations?founder=Venture%201",
+        ]
         list_ms: List[float] = []
         for n in range(runs):
             session = admin if n % 2 else coord
@@ -168,47 +211,79 @@ def measure(work: Path, runs: int) -> Dict[str, Any]:
         for _ in range(min(runs, 60)):
             cursor = answer["next"]
             started = time.perf_counter()
-            answer = admin.get(app.url + "/review/conversations", params={"after": cursor},
-                               headers={"Accept": "application/json"}).json()
+            answer = admin.get(
+                app.url + "/review/conversations", params={"after": cursor}, headers={"Accept": "application/json"}
+            ).json()
             deep_ms.append((time.perf_counter() - started) * 1000)
         search_ms: Dict[str, List[float]] = {q: [] for q in SEARCHES}
         for n in range(runs):
             q = SEARCHES[n % len(SEARCHES)]
             session = admin if n % 2 else coord
-            search_ms[q].append(timed(lambda: session.get(app.url + "/review/search", params={"q": q},
-                                                          headers={"Accept": "text/html"})))
-        transcript_ms = [timed(lambda: admin.get(app.url + "/review/conversation?sender=founder-long",
-                                                 headers={"Accept": "text/html"})) for _ in range(10)]
+            search_ms[q].append(
+                timed(lambda: session.get(app.url + "/review/search", params={"q": q}, headers={"Accept": "text/html"}))
+            )
+        transcript_ms = [
+            timed(
+                lambda: admin.get(app.url + "/review/conversation?sender=founder-long", headers={"Accept": "text/html"})
+            )
+            for _ in range(10)
+        ]
         earlier = re.search(r"before=(\d+)", admin.get(app.url + "/review/conversation?sender=founder-long").text)[1]
-        earlier_ms = [timed(lambda: admin.get(app.url + f"/review/conversation?sender=founder-long&before={earlier}",
-                                              headers={"Accept": "text/html"})) for _ in range(10)]
+        earlier_ms = [
+            timed(
+                lambda: admin.get(
+                    app.url + f"/review/conversation?sender=founder-long&before={earlier}",
+                    headers={"Accept": "text/html"},
+                )
+            )
+            for _ in range(10)
+        ]
         csv_s, rows = [], 0
         for _ in range(3):
             started = time.perf_counter()
             answer = admin.get(app.url + "/review/export.csv")
             csv_s.append(time.perf_counter() - started)
             rows = answer.text.count("\n") - 1
-        charts_ms = [timed(lambda: admin.get(app.url + "/review/charts?cohort=COHORT-03",
-                                             headers={"Accept": "text/html"})) for _ in range(10)]
+        charts_ms = [
+            timed(lambda: admin.get(app.url + "/review/charts?cohort=COHORT-03", headers={"Accept": "text/html"}))
+            for _ in range(10)
+        ]
     finally:
         app.stop()
     all_search = [v for values in search_ms.values() for v in values]
     return {
-        "read_model": {"conversations": built, "rebuild_s": round(rebuild_s, 1),
-                       "update_without_new_events_ms_p95": round(percentile(idle, 95), 2),
-                       "sweep_ms": round(sweep_ms, 1)},
-        "list_ms": {"p50": round(statistics.median(list_ms), 1), "p95": round(percentile(list_ms, 95), 1),
-                    "runs": len(list_ms)},
-        "list_deep_pages_ms": {"p50": round(statistics.median(deep_ms), 1), "p95": round(percentile(deep_ms, 95), 1),
-                               "pages": len(deep_ms)},
-        "search_ms": {"p50": round(statistics.median(all_search), 1), "p95": round(percentile(all_search, 95), 1),
-                      "runs": len(all_search),
-                      "by_query_p95": {q: round(percentile(v, 95), 1) for q, v in search_ms.items()}},
-        "transcript_500_turns_ms": {"latest_page_median": round(statistics.median(transcript_ms), 1),
-                                    "latest_page_max": round(max(transcript_ms), 1),
-                                    "earlier_page_median": round(statistics.median(earlier_ms), 1)},
-        "csv_export": {"rows": rows, "seconds_median": round(statistics.median(csv_s), 2),
-                       "seconds_max": round(max(csv_s), 2)},
+        "read_model": {
+            "conversations": built,
+            "rebuild_s": round(rebuild_s, 1),
+            "update_without_new_events_ms_p95": round(percentile(idle, 95), 2),
+            "sweep_ms": round(sweep_ms, 1),
+        },
+        "list_ms": {
+            "p50": round(statistics.median(list_ms), 1),
+            "p95": round(percentile(list_ms, 95), 1),
+            "runs": len(list_ms),
+        },
+        "list_deep_pages_ms": {
+            "p50": round(statistics.median(deep_ms), 1),
+            "p95": round(percentile(deep_ms, 95), 1),
+            "pages": len(deep_ms),
+        },
+        "search_ms": {
+            "p50": round(statistics.median(all_search), 1),
+            "p95": round(percentile(all_search, 95), 1),
+            "runs": len(all_search),
+            "by_query_p95": {q: round(percentile(v, 95), 1) for q, v in search_ms.items()},
+        },
+        "transcript_500_turns_ms": {
+            "latest_page_median": round(statistics.median(transcript_ms), 1),
+            "latest_page_max": round(max(transcript_ms), 1),
+            "earlier_page_median": round(statistics.median(earlier_ms), 1),
+        },
+        "csv_export": {
+            "rows": rows,
+            "seconds_median": round(statistics.median(csv_s), 2),
+            "seconds_max": round(max(csv_s), 2),
+        },
         "charts_ms_median": round(statistics.median(charts_ms), 1),
     }
 
@@ -224,49 +299,70 @@ def section(r: Dict[str, Any]) -> str:
     rows = [
         ("list page, p95 server time", f"{m['list_ms']['p95']} ms", "≤ 100 ms", m["list_ms"]["p95"] <= 100),
         ("search, p95", f"{m['search_ms']['p95']} ms", "≤ 300 ms", m["search_ms"]["p95"] <= 300),
-        ("opening a 500-turn transcript", f"{m['transcript_500_turns_ms']['latest_page_max']} ms (slowest of 10)",
-         "≤ 300 ms", m["transcript_500_turns_ms"]["latest_page_max"] <= 300),
-        (f"CSV export of {m['csv_export']['rows']:,} rows", f"{m['csv_export']['seconds_max']} s (slowest of 3)",
-         "≤ 5 s", m["csv_export"]["seconds_max"] <= 5),
+        (
+            "opening a 500-turn transcript",
+            f"{m['transcript_500_turns_ms']['latest_page_max']} ms (slowest of 10)",
+            "≤ 300 ms",
+            m["transcript_500_turns_ms"]["latest_page_max"] <= 300,
+        ),
+        (
+            f"CSV export of {m['csv_export']['rows']:,} rows",
+            f"{m['csv_export']['seconds_max']} s (slowest of 3)",
+            "≤ 5 s",
+            m["csv_export"]["seconds_max"] <= 5,
+        ),
     ]
     s = r["seeded"]
-    lines = [START, "## Review dashboard", "",
-             f"`python -m bench.review` (alone; `make bench` runs it as its last step), {r['when']}, {r['machine']}; "
-             f"load average before: {r['load_average']}.",
-             "",
-             f"Seeded: {s['conversations']:,} conversations ({s['events']:,} events, about 60 each, and one of 500 "
-             f"turns) in {s['cohorts']} cohorts, {s['saved_blocks']:,} saved blocks in the canvas store. Times are "
-             "the web app's HTTP answers (python -m bot.web on loopback, signed in, templates rendered), measured "
-             "at the client, so they include the read model's check for new events on each request.",
-             "", "| what | measured | target | met |", "| --- | --- | --- | --- |"]
-    lines += [f"| {what} | {measured} | {target} | {'yes' if met else '**no**'} |" for what, measured, target, met in rows]
+    lines = [
+        START,
+        "## Review dashboard",
+        "",
+        f"`python -m bench.review` (alone; `make bench` runs it as its last step), {r['when']}, {r['machine']}; "
+        f"load average before: {r['load_average']}.",
+        "",
+        f"Seeded: {s['conversations']:,} conversations ({s['events']:,} events, about 60 each, and one of 500 "
+        f"turns) in {s['cohorts']} cohorts, {s['saved_blocks']:,} saved blocks in the canvas store. Times are "
+        "the web app's HTTP answers (python -m bot.web on loopback, signed in, templates rendered), measured "
+        "at the client, so they include the read model's check for new events on each request.",
+        "",
+        "| what | measured | target | met |",
+        "| --- | --- | --- | --- |",
+    ]
+    lines += [
+        f"| {what} | {measured} | {target} | {'yes' if met else '**no**'} |" for what, measured, target, met in rows
+    ]
     rm = m["read_model"]
-    lines += ["", "Also measured:", "",
-              f"- list p50 {m['list_ms']['p50']} ms over {m['list_ms']['runs']} requests (a coordinator of 2 cohorts "
-              "and an admin, five filters); keyset pages deeper in the list: p95 "
-              f"{m['list_deep_pages_ms']['p95']} ms over {m['list_deep_pages_ms']['pages']} pages;",
-              f"- search p50 {m['search_ms']['p50']} ms; p95 by query: " +
-              ", ".join(f"\"{q}\" {v} ms" for q, v in m["search_ms"]["by_query_p95"].items()) + ";",
-              f"- a 500-turn transcript's latest page: median {m['transcript_500_turns_ms']['latest_page_median']} ms; "
-              f"the page before it: {m['transcript_500_turns_ms']['earlier_page_median']} ms;",
-              f"- CSV export median {m['csv_export']['seconds_median']} s; a cohort's charts page "
-              f"{m['charts_ms_median']} ms (median);",
-              f"- read model: rebuilt from scratch in {rm['rebuild_s']} s ({rm['conversations']:,} conversations); "
-              f"the per-request check with no new events p95 {rm['update_without_new_events_ms_p95']} ms; the "
-              f"sweep for deleted founders (every 30 s, in the background) {rm['sweep_ms']} ms.",
-              "",
-              "What bounds them: the list reads one page through the (cohort, last activity, sender) index; search is "
-              "FTS5 newest-first, so a common word stops after 50 hits in the user's cohorts; the transcript reads "
-              "its latest 400 events through the tracker's sender index; the export is bounded by reading the blocks "
-              "from the canvas store and writing the CSV. PostgreSQL (tracker or review database) was not measured.",
-              END]
+    lines += [
+        "",
+        "Also measured:",
+        "",
+        f"- list p50 {m['list_ms']['p50']} ms over {m['list_ms']['runs']} requests (a coordinator of 2 cohorts "
+        "and an admin, five filters); keyset pages deeper in the list: p95 "
+        f"{m['list_deep_pages_ms']['p95']} ms over {m['list_deep_pages_ms']['pages']} pages;",
+        f"- search p50 {m['search_ms']['p50']} ms; p95 by query: "
+        + ", ".join(f'"{q}" {v} ms' for q, v in m["search_ms"]["by_query_p95"].items())
+        + ";",
+        f"- a 500-turn transcript's latest page: median {m['transcript_500_turns_ms']['latest_page_median']} ms; "
+        f"the page before it: {m['transcript_500_turns_ms']['earlier_page_median']} ms;",
+        f"- CSV export median {m['csv_export']['seconds_median']} s; a cohort's charts page "
+        f"{m['charts_ms_median']} ms (median);",
+        f"- read model: rebuilt from scratch in {rm['rebuild_s']} s ({rm['conversations']:,} conversations); "
+        f"the per-request check with no new events p95 {rm['update_without_new_events_ms_p95']} ms; the "
+        f"sweep for deleted founders (every 30 s, in the background) {rm['sweep_ms']} ms.",
+        "",
+        "What bounds them: the list reads one page through the (cohort, last activity, sender) index; search is "
+        "FTS5 newest-first, so a common word stops after 50 hits in the user's cohorts; the transcript reads "
+        "its latest 400 events through the tracker's sender index; the export is bounded by reading the blocks "
+        "from the canvas store and writing the CSV. PostgreSQL (tracker or review database) was not measured.",
+        END,
+    ]
     return "\n".join(lines) + "\n"
 
 
 def keep_section(old_markdown: str) -> str:
     """The review section of an existing benchmarks.md ('' if none), for a report rewritten by other steps."""
     if START in old_markdown and END in old_markdown:
-        return old_markdown[old_markdown.index(START):old_markdown.index(END) + len(END)] + "\n"
+        return old_markdown[old_markdown.index(START) : old_markdown.index(END) + len(END)] + "\n"
     return ""
 
 
@@ -277,15 +373,16 @@ def write(result: Dict[str, Any], out: Path) -> Path:
     old = path.read_text() if path.exists() else ""
     new = section(result)
     if START in old and END in old:
-        text = old[:old.index(START)] + new + old[old.index(END) + len(END):].lstrip("\n")
+        text = old[: old.index(START)] + new + old[old.index(END) + len(END) :].lstrip("\n")
     else:
         text = old.rstrip("\n") + ("\n\n" if old else "") + new
     path.write_text(text)
     return path
 
 
-def run(out: Path, conversations: int = 10_000, cohorts: int = 20, runs: int = 200,
-        work: Optional[Path] = None) -> Dict[str, Any]:
+def run(
+    out: Path, conversations: int = 10_000, cohorts: int = 20, runs: int = 200, work: Optional[Path] = None
+) -> Dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="bench-review-") as temp:
         work = work or Path(temp)
         print(f"bench review: seeding {conversations} conversations in {work}", file=sys.stderr)
@@ -294,10 +391,17 @@ def run(out: Path, conversations: int = 10_000, cohorts: int = 20, runs: int = 2
         print(f"bench review: seeded {seeded}; measuring", file=sys.stderr)
         measured = measure(work, runs)
     info = machine_info()
-    machine = (f"{info['cores_usable']} cores ({info['cpu_model']}), {info['ram_gb']} GB RAM, "
-               f"commit {info['git_commit']}")
-    result = {"when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "machine": machine, "load_average": load,
-              "seeded": seeded, "measured": measured, "targets": TARGETS}
+    machine = (
+        f"{info['cores_usable']} cores ({info['cpu_model']}), {info['ram_gb']} GB RAM, commit {info['git_commit']}"
+    )
+    result = {
+        "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "machine": machine,
+        "load_average": load,
+        "seeded": seeded,
+        "measured": measured,
+        "targets": TARGETS,
+    }
     write(result, out)
     return result
 

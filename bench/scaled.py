@@ -12,6 +12,7 @@ throughput step's 50-at-once level does. Besides turns per second and latency,
 it records the CPU seconds each kind of process used, which says what bounds the
 throughput on 2 cores.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -41,7 +42,7 @@ def _stat(pid: int) -> List[str]:
         text = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return []
-    return text[text.rindex(")") + 2:].split()  # fields from the state on
+    return text[text.rindex(")") + 2 :].split()  # fields from the state on
 
 
 def cpu_seconds(pids: List[int]) -> float:
@@ -77,8 +78,12 @@ class CpuMeter:
         wall = time.perf_counter() - self.started
         used = {name: round(cpu_seconds(pids) - self.before[name], 1) for name, pids in self.groups.items()}
         busy = sum(used.values())
-        return {"cpu_s": used, "wall_s": round(wall, 1), "cores_busy": round(busy / wall, 2) if wall else None,
-                "cores": os.cpu_count()}
+        return {
+            "cpu_s": used,
+            "wall_s": round(wall, 1),
+            "cores_busy": round(busy / wall, 2) if wall else None,
+            "cores": os.cpu_count(),
+        }
 
 
 def _load(port: int, conversations: int, prefix: str, desc: str) -> Dict[str, Any]:
@@ -107,16 +112,32 @@ def two_servers(work: Path, conversations: int) -> Dict[str, Any]:
     try:
         setup.start()
         for process in setup.rasa:  # each server's first turns load what Rasa loads lazily
-            _load(int(process.health.rsplit(":", 1)[1].strip("/")), 1, f"scaled-two-warmup-{process.name}",
-                  f"{process.name}: warm-up")
-        meter = CpuMeter({"rasa": [p.popen.pid for p in setup.rasa], "actions": [p.popen.pid for p in setup.actions],
-                          "postgresql": [setup.postgres.popen.pid], "redis": [setup.redis.popen.pid],
-                          "nginx": [setup.nginx.popen.pid]})
-        result = _load(setup.nginx.port, conversations, "scaled-two",
-                       f"two Rasa servers (PostgreSQL + Redis, nginx): {conversations} at once")
+            _load(
+                int(process.health.rsplit(":", 1)[1].strip("/")),
+                1,
+                f"scaled-two-warmup-{process.name}",
+                f"{process.name}: warm-up",
+            )
+        meter = CpuMeter(
+            {
+                "rasa": [p.popen.pid for p in setup.rasa],
+                "actions": [p.popen.pid for p in setup.actions],
+                "postgresql": [setup.postgres.popen.pid],
+                "redis": [setup.redis.popen.pid],
+                "nginx": [setup.nginx.popen.pid],
+            }
+        )
+        result = _load(
+            setup.nginx.port,
+            conversations,
+            "scaled-two",
+            f"two Rasa servers (PostgreSQL + Redis, nginx): {conversations} at once",
+        )
         result["cpu"] = meter.result()
-        result["set_up"] = ("two Rasa servers and two action servers behind nginx, PostgreSQL tracker and canvas "
-                            "stores, the atomic Redis lock store (make run-scaled)")
+        result["set_up"] = (
+            "two Rasa servers and two action servers behind nginx, PostgreSQL tracker and canvas "
+            "stores, the atomic Redis lock store (make run-scaled)"
+        )
         return result
     finally:
         setup.stop()
@@ -150,8 +171,12 @@ def with_section(text: str, section: str) -> str:
 def main(argv: List[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.scaled", description=__doc__.split("\n\n")[0])
     parser.add_argument("--conversations", type=int, default=50, help="conversations at once (default 50)")
-    parser.add_argument("--out", type=Path, default=ROOT / "docs",
-                        help="folder of benchmarks.json, whose other results are kept (default docs/)")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=ROOT / "docs",
+        help="folder of benchmarks.json, whose other results are kept (default docs/)",
+    )
     args = parser.parse_args(argv)
     work = Path(tempfile.mkdtemp(prefix="rapport-bench-scaled-"))
     try:

@@ -1,5 +1,6 @@
 """The servers under test: the coach (tests/coach_servers.py, started as `make run`
 starts it) and the stock bot `rasa init` makes, each timed from spawn to first answer."""
+
 from __future__ import annotations
 
 import subprocess
@@ -66,8 +67,10 @@ class BenchCoach(CoachServers):
             except BaseException as error:  # noqa: BLE001 - reported below
                 failures.append(error)
 
-        threads = [threading.Thread(target=start, args=("actions_up_s", self.start_actions)),
-                   threading.Thread(target=start, args=("rasa_up_s", self.start_rasa))]
+        threads = [
+            threading.Thread(target=start, args=("actions_up_s", self.start_actions)),
+            threading.Thread(target=start, args=("rasa_up_s", self.start_rasa)),
+        ]
         for thread in threads:
             thread.start()
         try:
@@ -82,8 +85,10 @@ class BenchCoach(CoachServers):
         return {"first_answer_s": round(first, 2), **{k: round(v, 2) for k, v in ready.items()}}
 
     def memory(self) -> Dict[str, Dict[str, Optional[float]]]:
-        return {"rasa": memory_mb(self.rasa.pid if self.rasa else None),
-                "actions": memory_mb(self.actions.pid if self.actions else None)}
+        return {
+            "rasa": memory_mb(self.rasa.pid if self.rasa else None),
+            "actions": memory_mb(self.actions.pid if self.actions else None),
+        }
 
     def errors_in_logs(self) -> Dict[str, Dict[str, int]]:
         return {name: log_errors(self.log(name)) for name in ("rasa", "actions")}
@@ -106,7 +111,8 @@ class StockServer:
             self.tracker_db_path = workdir / "tracker.db"
             self.endpoints = workdir / "endpoints-sql.yml"
             self.endpoints.write_text(  # the coach's tracker store (endpoints.yml)
-                f'tracker_store:\n  type: SQL\n  dialect: "sqlite"\n  db: "{self.tracker_db_path}"\n')
+                f'tracker_store:\n  type: SQL\n  dialect: "sqlite"\n  db: "{self.tracker_db_path}"\n'
+            )
             self.tracker = "SQL (SQLite), as the coach's"
             self.label = "stock (SQLite)"
 
@@ -114,9 +120,25 @@ class StockServer:
         started = time.perf_counter()
         log = open(self.workdir / "rasa.log", "ab")
         self.rasa = subprocess.Popen(
-            [RASA, "run", "--model", str(self.model), "--endpoints", str(self.endpoints), "--credentials",
-             str(self.botdir / "credentials.yml"), "--port", str(self.port), "--interface", LOCALHOST],
-            cwd=self.botdir, env=bench_env(), stdout=log, stderr=subprocess.STDOUT)
+            [
+                RASA,
+                "run",
+                "--model",
+                str(self.model),
+                "--endpoints",
+                str(self.endpoints),
+                "--credentials",
+                str(self.botdir / "credentials.yml"),
+                "--port",
+                str(self.port),
+                "--interface",
+                LOCALHOST,
+            ],
+            cwd=self.botdir,
+            env=bench_env(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
         while not url_up(f"http://{LOCALHOST}:{self.port}/"):
             if self.rasa.poll() is not None:
                 raise RuntimeError(f"the stock bot exited with {self.rasa.returncode}; see {self.workdir}")

@@ -1,5 +1,6 @@
 """Training time from scratch: `rasa train --force` with an empty cache, and the
 time each component took, read from Rasa's own log."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -9,8 +10,10 @@ from typing import Any, Dict, List, Optional
 
 from bench.common import PYTHON, RASA, bench_env, run_logged
 
-_HOOK = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)\s+\w+\s+rasa\.engine\.training\.hooks\s+-\s+"
-                   r"(Starting to train|Finished training) component '(\w+)'")
+_HOOK = re.compile(
+    r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)\s+\w+\s+rasa\.engine\.training\.hooks\s+-\s+"
+    r"(Starting to train|Finished training) component '(\w+)'"
+)
 
 
 def component_times(log: str) -> List[Dict[str, Any]]:
@@ -35,8 +38,13 @@ def train_from_scratch(project: Path, work: Path, name: str) -> Dict[str, Any]:
     log = work / f"train-{name}.log"
     out = work / f"models-{name}"
     env = bench_env(RASA_CACHE_DIRECTORY=str(work / f"cache-train-{name}"))
-    seconds, code = run_logged([RASA, "train", "--force", "--out", str(out), "--fixed-model-name", f"{name}-scratch"],
-                               desc=f"training {name} from scratch", log=log, cwd=project, env=env)
+    seconds, code = run_logged(
+        [RASA, "train", "--force", "--out", str(out), "--fixed-model-name", f"{name}-scratch"],
+        desc=f"training {name} from scratch",
+        log=log,
+        cwd=project,
+        env=env,
+    )
     text = log.read_text(errors="replace") if log.exists() else ""
     components = component_times(text)
     return {
@@ -50,8 +58,11 @@ def train_from_scratch(project: Path, work: Path, name: str) -> Dict[str, Any]:
 
 def spacy_build(work: Path) -> Dict[str, Any]:
     """The coach's spaCy pipeline, built into a temp dir as `make setup` builds var/spacy."""
-    seconds, code = run_logged([PYTHON, "-m", "bot.plugins.nlu.spacy_model", str(work / "spacy" / "rapport_en")],
-                               desc="spaCy pipeline build", log=work / "spacy.log")
+    seconds, code = run_logged(
+        [PYTHON, "-m", "bot.plugins.nlu.spacy_model", str(work / "spacy" / "rapport_en")],
+        desc="spaCy pipeline build",
+        log=work / "spacy.log",
+    )
     return {"seconds": round(seconds, 1), "exit_code": code}
 
 

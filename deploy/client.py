@@ -11,6 +11,7 @@ For every scenario PostgreSQL must show each acknowledged message exactly once
 and in order, no failed one, each unknown one at most once, and a coach reply
 after each user message (`check_stored`).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -57,8 +58,9 @@ class Founders:
         self._session: Optional[aiohttp.ClientSession] = None
 
     async def __aenter__(self) -> "Founders":
-        self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self.timeout),
-                                              connector=aiohttp.TCPConnector(limit=200))
+        self._session = aiohttp.ClientSession(
+            timeout=aiohttp.ClientTimeout(total=self.timeout), connector=aiohttp.TCPConnector(limit=200)
+        )
         return self
 
     async def __aexit__(self, *exc: Any) -> None:
@@ -106,9 +108,13 @@ class Founders:
 
     def counts(self) -> Dict[str, int]:
         outcomes = [s.outcome for s in self.sent]
-        return {"messages": len(self.sent), "attempts": sum(len(s.attempts) for s in self.sent),
-                ACKNOWLEDGED: outcomes.count(ACKNOWLEDGED), FAILED: outcomes.count(FAILED),
-                UNKNOWN: outcomes.count(UNKNOWN)}
+        return {
+            "messages": len(self.sent),
+            "attempts": sum(len(s.attempts) for s in self.sent),
+            ACKNOWLEDGED: outcomes.count(ACKNOWLEDGED),
+            FAILED: outcomes.count(FAILED),
+            UNKNOWN: outcomes.count(UNKNOWN),
+        }
 
 
 # ---------------------------------------------------------------- what PostgreSQL holds
@@ -142,8 +148,13 @@ class Check:
     problems: List[str] = field(default_factory=list)
 
     def as_dict(self) -> Dict[str, Any]:
-        return {"events stored": self.events, "user events": self.user_events, "duplicates": self.duplicates,
-                "lost": len(self.lost), "problems": len(self.problems)}
+        return {
+            "events stored": self.events,
+            "user events": self.user_events,
+            "duplicates": self.duplicates,
+            "lost": len(self.lost),
+            "problems": len(self.problems),
+        }
 
 
 def check_stored(founders: Founders, database_url: str) -> Check:

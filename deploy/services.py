@@ -7,6 +7,7 @@ benchmark and `make run-scaled` use this instead. Everything listens on
 127.0.0.1 only. PostgreSQL and Redis run private instances in their own data
 directory, so nothing touches a system-wide cluster.
 """
+
 from __future__ import annotations
 
 import os
@@ -42,8 +43,13 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def wait_until(ready: Callable[[], bool], what: str, timeout: float, process: Optional[subprocess.Popen] = None,
-               log: Optional[Path] = None) -> None:
+def wait_until(
+    ready: Callable[[], bool],
+    what: str,
+    timeout: float,
+    process: Optional[subprocess.Popen] = None,
+    log: Optional[Path] = None,
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process is not None and process.poll() is not None:
@@ -72,8 +78,11 @@ def http_ok(url: str) -> bool:
 
 def missing_packages() -> List[str]:
     """The Debian packages of the scaled set-up that are not installed."""
-    found = {"postgres": (PG_BIN / "postgres").exists(), "redis-server": shutil.which("redis-server"),
-             "nginx": shutil.which("nginx") or Path("/usr/sbin/nginx").exists()}
+    found = {
+        "postgres": (PG_BIN / "postgres").exists(),
+        "redis-server": shutil.which("redis-server"),
+        "nginx": shutil.which("nginx") or Path("/usr/sbin/nginx").exists(),
+    }
     return [DEBIAN_PACKAGES[name] for name, there in found.items() if not there]
 
 
@@ -89,8 +98,9 @@ class Process:
 
     def spawn(self, args: List[str], user: Optional[str] = None, cwd: Path = ROOT) -> None:
         with open(self.log, "ab") as log:
-            self.popen = subprocess.Popen(args, cwd=cwd, env=self.env, stdout=log, stderr=subprocess.STDOUT,
-                                          user=user, start_new_session=True)
+            self.popen = subprocess.Popen(
+                args, cwd=cwd, env=self.env, stdout=log, stderr=subprocess.STDOUT, user=user, start_new_session=True
+            )
 
     @property
     def running(self) -> bool:
@@ -123,8 +133,9 @@ class Postgres(Process):
     PostgreSQL refuses to run as root, so as root the cluster belongs to the
     `postgres` user that Debian's package creates."""
 
-    def __init__(self, workdir: Path, port: Optional[int] = None, database: str = "rapport",
-                 data: Optional[Path] = None):
+    def __init__(
+        self, workdir: Path, port: Optional[int] = None, database: str = "rapport", data: Optional[Path] = None
+    ):
         super().__init__("postgres", workdir)
         self.port = port or free_port()
         self.database = database
@@ -132,8 +143,9 @@ class Postgres(Process):
         # As root the data directory must be one the postgres user can reach (pytest's
         # own temporary directories are private to root): a fresh one under /tmp.
         self.temporary = data is None and self.user is not None
-        self.data = data or (Path(tempfile.mkdtemp(prefix="rapport-pg-")) / "pgdata" if self.temporary
-                             else workdir / "pgdata")
+        self.data = data or (
+            Path(tempfile.mkdtemp(prefix="rapport-pg-")) / "pgdata" if self.temporary else workdir / "pgdata"
+        )
 
     @property
     def url(self) -> str:
@@ -142,9 +154,25 @@ class Postgres(Process):
     def start(self) -> None:
         if not (self.data / "PG_VERSION").exists():
             self._init()
-        self.spawn([str(PG_BIN / "postgres"), "-D", str(self.data), "-p", str(self.port), "-k", str(self.data),
-                    "-c", "listen_addresses=127.0.0.1", "-c", "max_connections=200", "-c", "fsync=on"],
-                   user=self.user, cwd=self.data)
+        self.spawn(
+            [
+                str(PG_BIN / "postgres"),
+                "-D",
+                str(self.data),
+                "-p",
+                str(self.port),
+                "-k",
+                str(self.data),
+                "-c",
+                "listen_addresses=127.0.0.1",
+                "-c",
+                "max_connections=200",
+                "-c",
+                "fsync=on",
+            ],
+            user=self.user,
+            cwd=self.data,
+        )
         wait_until(self._accepts, "PostgreSQL", 60, self.popen, self.log)
         self._create_database()
 
@@ -154,15 +182,30 @@ class Postgres(Process):
             owner = pwd.getpwnam(self.user)
             for path in {self.data.parent, self.data}:
                 os.chown(path, owner.pw_uid, owner.pw_gid)
-        result = subprocess.run([str(PG_BIN / "initdb"), "-D", str(self.data), "-U", "rapport", "--auth=trust",
-                                 "-E", "UTF8", "--locale=C.UTF-8"], cwd=self.data, user=self.user,
-                                capture_output=True, text=True)
+        result = subprocess.run(
+            [
+                str(PG_BIN / "initdb"),
+                "-D",
+                str(self.data),
+                "-U",
+                "rapport",
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--locale=C.UTF-8",
+            ],
+            cwd=self.data,
+            user=self.user,
+            capture_output=True,
+            text=True,
+        )
         if result.returncode:
             raise ServiceError(f"initdb failed: {result.stderr or result.stdout}")
 
     def _accepts(self) -> bool:
-        result = subprocess.run([str(PG_BIN / "pg_isready"), "-h", "127.0.0.1", "-p", str(self.port)],
-                                capture_output=True)
+        result = subprocess.run(
+            [str(PG_BIN / "pg_isready"), "-h", "127.0.0.1", "-p", str(self.port)], capture_output=True
+        )
         return result.returncode == 0
 
     def _create_database(self) -> None:
@@ -194,16 +237,35 @@ class Redis(Process):
         self.port = port or free_port()
 
     def start(self) -> None:
-        self.spawn(["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-                    "--appendonly", "no", "--dir", str(self.workdir)])
+        self.spawn(
+            [
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.workdir),
+            ]
+        )
         wait_until(lambda: port_open(self.port), "Redis", 30, self.popen, self.log)
 
 
 class Nginx(Process):
     """nginx in front of the Rasa servers, from deploy/nginx.conf."""
 
-    def __init__(self, workdir: Path, rasa_ports: List[int], actions_ports: List[int], port: Optional[int] = None,
-                 actions_port: Optional[int] = None):
+    def __init__(
+        self,
+        workdir: Path,
+        rasa_ports: List[int],
+        actions_ports: List[int],
+        port: Optional[int] = None,
+        actions_port: Optional[int] = None,
+    ):
         super().__init__("nginx", workdir)
         self.port = port or free_port()
         self.actions_port = actions_port or free_port()
@@ -213,8 +275,9 @@ class Nginx(Process):
 
     def start(self) -> None:
         (self.workdir / "nginx").mkdir(exist_ok=True)
-        self.conf.write_text(nginx_conf(self.port, self.rasa_ports, self.actions_port, self.actions_ports,
-                                        self.workdir / "nginx"))
+        self.conf.write_text(
+            nginx_conf(self.port, self.rasa_ports, self.actions_port, self.actions_ports, self.workdir / "nginx")
+        )
         self.spawn(["nginx", "-p", str(self.workdir / "nginx"), "-c", str(self.conf), "-g", "daemon off;"])
         wait_until(lambda: port_open(self.port), "nginx", 30, self.popen, self.log)
 
@@ -230,8 +293,14 @@ def nginx_conf(port: int, rasa_ports: List[int], actions_port: int, actions_port
         return "\n".join(f"        server 127.0.0.1:{p} max_fails=1 fail_timeout=5s;" for p in ports)
 
     user = "user nobody nogroup;" if os.geteuid() == 0 else ""
-    return template.substitute(port=port, rasa_servers=servers(rasa_ports), actions_port=actions_port,
-                               actions_servers=servers(actions_ports), prefix=prefix, user=user)
+    return template.substitute(
+        port=port,
+        rasa_servers=servers(rasa_ports),
+        actions_port=actions_port,
+        actions_servers=servers(actions_ports),
+        prefix=prefix,
+        user=user,
+    )
 
 
 class CoachProcess(Process):
@@ -262,8 +331,15 @@ class ScaledSetup:
     """PostgreSQL, Redis, `rasa_servers` Rasa servers and as many action servers,
     nginx in front of the Rasa servers, and (optionally) the web app."""
 
-    def __init__(self, workdir: Path, rasa_servers: int = 2, lock_store: str = "atomic", web: bool = False,
-                 ports: Optional[Dict[str, int]] = None, pg_data: Optional[Path] = None):
+    def __init__(
+        self,
+        workdir: Path,
+        rasa_servers: int = 2,
+        lock_store: str = "atomic",
+        web: bool = False,
+        ports: Optional[Dict[str, int]] = None,
+        pg_data: Optional[Path] = None,
+    ):
         self.workdir = workdir
         workdir.mkdir(parents=True, exist_ok=True)
         ports = ports or {}
@@ -280,18 +356,27 @@ class ScaledSetup:
         self.web = self._web() if web else None
 
     def _env(self) -> Dict[str, str]:
-        env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONUNBUFFERED": "1",
-               "POSTGRES_URL_HOST": "127.0.0.1", "POSTGRES_PORT": str(self.postgres.port),
-               "POSTGRES_DB": self.postgres.database, "POSTGRES_USER": "rapport",
-               "POSTGRES_PASSWORD": os.environ.get("POSTGRES_PASSWORD", ""),
-               "REDIS_HOST": "127.0.0.1", "REDIS_PORT": str(self.redis.port),
-               "LOCK_STORE_TYPE": {"atomic": "bot.plugins.lock_store.AtomicRedisLockStore",
-                                   "stock": "redis"}[self.lock_store],
-               "CANVAS_DB_URL": self.postgres.url,
-               # The review dashboard (web app) keeps its tables in the same database and reads the events there.
-               "REVIEW_DB_URL": self.postgres.url, "TRACKER_DB_URL": self.postgres.url,
-               "WEB_PORT": str(self.web_port),
-               "RASA_SOCKET_URL": f"http://127.0.0.1:{self.nginx.port}"}
+        env = {
+            **os.environ,
+            "TF_CPP_MIN_LOG_LEVEL": "2",
+            "PYTHONUNBUFFERED": "1",
+            "POSTGRES_URL_HOST": "127.0.0.1",
+            "POSTGRES_PORT": str(self.postgres.port),
+            "POSTGRES_DB": self.postgres.database,
+            "POSTGRES_USER": "rapport",
+            "POSTGRES_PASSWORD": os.environ.get("POSTGRES_PASSWORD", ""),
+            "REDIS_HOST": "127.0.0.1",
+            "REDIS_PORT": str(self.redis.port),
+            "LOCK_STORE_TYPE": {"atomic": "bot.plugins.lock_store.AtomicRedisLockStore", "stock": "redis"}[
+                self.lock_store
+            ],
+            "CANVAS_DB_URL": self.postgres.url,
+            # The review dashboard (web app) keeps its tables in the same database and reads the events there.
+            "REVIEW_DB_URL": self.postgres.url,
+            "TRACKER_DB_URL": self.postgres.url,
+            "WEB_PORT": str(self.web_port),
+            "RASA_SOCKET_URL": f"http://127.0.0.1:{self.nginx.port}",
+        }
         # The Rasa servers' key to the action servers (bot/plugins/action_server.py).
         if not (env.get("ACTIONS_TOKEN") or "").strip():
             env["ACTIONS_TOKEN"] = secrets.token_hex(24)
@@ -300,23 +385,49 @@ class ScaledSetup:
 
     def _actions(self, i: int) -> CoachProcess:
         port = self.actions_ports[i]
-        return CoachProcess(f"actions{i + 1}", self.workdir, {**self.env, "ACTIONS_PORT": str(port)},
-                            [PYTHON, "-m", "bot.plugins.action_server", "--port", str(port)],
-                            f"http://127.0.0.1:{port}/health")
+        return CoachProcess(
+            f"actions{i + 1}",
+            self.workdir,
+            {**self.env, "ACTIONS_PORT": str(port)},
+            [PYTHON, "-m", "bot.plugins.action_server", "--port", str(port)],
+            f"http://127.0.0.1:{port}/health",
+        )
 
     def _rasa(self, i: int) -> CoachProcess:
         port = self.rasa_ports[i]
         # The Rasa servers call the action servers through nginx.
         env = {**self.env, "RASA_PORT": str(port), "ACTIONS_URL": f"http://127.0.0.1:{self.nginx.actions_port}/webhook"}
-        return CoachProcess(f"rasa{i + 1}", self.workdir, env,
-                            [PYTHON, "-m", "bot.plugins.rasa_server", "run", "--model", str(MODEL),
-                             "--endpoints", "deploy/endpoints.scaled.yml", "--credentials", "credentials.yml",
-                             "--port", str(port), "--interface", "127.0.0.1"],
-                            f"http://127.0.0.1:{port}/")
+        return CoachProcess(
+            f"rasa{i + 1}",
+            self.workdir,
+            env,
+            [
+                PYTHON,
+                "-m",
+                "bot.plugins.rasa_server",
+                "run",
+                "--model",
+                str(MODEL),
+                "--endpoints",
+                "deploy/endpoints.scaled.yml",
+                "--credentials",
+                "credentials.yml",
+                "--port",
+                str(port),
+                "--interface",
+                "127.0.0.1",
+            ],
+            f"http://127.0.0.1:{port}/",
+        )
 
     def _web(self) -> CoachProcess:
-        return CoachProcess("web", self.workdir, {**self.env, "WEB_HOST": "127.0.0.1"},
-                            [PYTHON, "-m", "bot.web"], f"http://127.0.0.1:{self.web_port}/")
+        return CoachProcess(
+            "web",
+            self.workdir,
+            {**self.env, "WEB_HOST": "127.0.0.1"},
+            [PYTHON, "-m", "bot.web"],
+            f"http://127.0.0.1:{self.web_port}/",
+        )
 
     @property
     def url(self) -> str:

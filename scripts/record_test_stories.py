@@ -9,6 +9,7 @@ read the diff before committing it:
 
     .venv/bin/python scripts/record_test_stories.py
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -23,17 +24,28 @@ from rasa.core.tracker_store import SQLTrackerStore  # noqa: E402
 from rasa.shared.core.constants import ACTION_LISTEN_NAME, ACTION_SESSION_START_NAME  # noqa: E402
 from rasa.shared.core.domain import Domain  # noqa: E402
 from rasa.shared.core.events import ActionExecuted, Event, UserUttered  # noqa: E402
-from rasa.shared.core.training_data.structures import Story  # noqa: E402
 from rasa.shared.core.training_data.story_writer.yaml_story_writer import YAMLStoryWriter  # noqa: E402
+from rasa.shared.core.training_data.structures import Story  # noqa: E402
 
 from tests.coach_servers import ROOT, CoachServers  # noqa: E402
 
 START = ["hi", "yes, let's go", "It's called Brewbox, we deliver fresh coffee beans to offices"]
-BANKS = ["about 20 big banks at 200k a year, they renew every year", '/inform{"support_level": "expert"}',
-         '/inform{"community_role": "neither"}', "face to face meetings, email and phone", '/inform{"goal": "keep"}']
-WOMEN = ["young women who want affordable beauty products", "maybe 5000 of them at 60 euros a year",
-         "a few times a year", "a friendly personal touch", "they share tips with each other",
-         "instagram and tiktok", "keep them"]
+BANKS = [
+    "about 20 big banks at 200k a year, they renew every year",
+    '/inform{"support_level": "expert"}',
+    '/inform{"community_role": "neither"}',
+    "face to face meetings, email and phone",
+    '/inform{"goal": "keep"}',
+]
+WOMEN = [
+    "young women who want affordable beauty products",
+    "maybe 5000 of them at 60 euros a year",
+    "a few times a year",
+    "a friendly personal touch",
+    "they share tips with each other",
+    "instagram and tiktok",
+    "keep them",
+]
 
 # file -> story name -> what the founder types or clicks
 CONVERSATIONS: Dict[str, Dict[str, List[str]]] = {
@@ -43,34 +55,86 @@ CONVERSATIONS: Dict[str, Dict[str, List[str]]] = {
     },
     "edits": {
         "swap, add and drop before saving": [
-            *START, *BANKS, "yes", *WOMEN, "no",
+            *START,
+            *BANKS,
+            "yes",
+            *WOMEN,
+            "no",
             "swap personal assistance for co-creation for the young women",
-            "add a loyalty program for segment 2", "drop advisory from the banks", "looks good", "yes"],
+            "add a loyalty program for segment 2",
+            "drop advisory from the banks",
+            "looks good",
+            "yes",
+        ],
         "not yet: change something after seeing the block": [
-            *START, *BANKS, "no", "looks good", "not yet", "add self-service", "yes", "yes"],
+            *START,
+            *BANKS,
+            "no",
+            "looks good",
+            "not yet",
+            "add self-service",
+            "yes",
+            "yes",
+        ],
     },
     "digressions": {
         "questions in the middle of a segment": [
-            *START, "independent bike shops that need spare parts fast", "why?", "what is co-creation?",
-            "about 300 shops at 2,000 euros a year", "give me an example of a community",
-            "every month", "what's the difference between self-service and automated services?",
-            '/inform{"support_level": "guidance"}', '/inform{"community_role": "help_each_other"}',
-            "our website and a forum", "how do I measure if a community works?", '/inform{"goal": "grow"}', "no",
-            "why?", "looks good", "yes"],
+            *START,
+            "independent bike shops that need spare parts fast",
+            "why?",
+            "what is co-creation?",
+            "about 300 shops at 2,000 euros a year",
+            "give me an example of a community",
+            "every month",
+            "what's the difference between self-service and automated services?",
+            '/inform{"support_level": "guidance"}',
+            '/inform{"community_role": "help_each_other"}',
+            "our website and a forum",
+            "how do I measure if a community works?",
+            '/inform{"goal": "grow"}',
+            "no",
+            "why?",
+            "looks good",
+            "yes",
+        ],
     },
     "fallbacks": {
-        "off-topic at the start, twice": ["hi", "what's the weather like in lisbon", "who won the game last night",
-                                           "yes"],
+        "off-topic at the start, twice": [
+            "hi",
+            "what's the weather like in lisbon",
+            "who won the game last night",
+            "yes",
+        ],
         "off-topic in the middle of a segment": [
-            *START, "tell me a joke", "families who want healthy snacks", "what's the bitcoin price",
-            "not sure", '/inform{"purchase_frequency": "every_leap_year"}', "every week"],
+            *START,
+            "tell me a joke",
+            "families who want healthy snacks",
+            "what's the bitcoin price",
+            "not sure",
+            '/inform{"purchase_frequency": "every_leap_year"}',
+            "every week",
+        ],
     },
     "session": {
         "show, pause, continue": [*START, *BANKS, "show my canvas", "let's stop here", "let's continue", "no"],
-        "pause in the middle of a segment and come back": [*START, "dentists who need their books filled",
-                                                           "let's stop here", "I'm back", "about 50 practices"],
-        "change the second segment": [*START, *BANKS, "yes", *WOMEN, "no", "change the second segment",
-                                      *WOMEN[:1], "thousands at 20 euros a year", *WOMEN[2:]],
+        "pause in the middle of a segment and come back": [
+            *START,
+            "dentists who need their books filled",
+            "let's stop here",
+            "I'm back",
+            "about 50 practices",
+        ],
+        "change the second segment": [
+            *START,
+            *BANKS,
+            "yes",
+            *WOMEN,
+            "no",
+            "change the second segment",
+            *WOMEN[:1],
+            "thousands at 20 euros a year",
+            *WOMEN[2:],
+        ],
         "start over": [*START, "freelance designers", "start over", "Inkwell"],
         "delete my data, confirmed": [*START, *BANKS, "no", "delete my data", "/confirm_delete"],
         "delete my data, cancelled": [*START, "dentists", "delete my data", "/deny", "about 50 practices"],
@@ -133,7 +197,7 @@ def main() -> None:
                         servers.say(sender, turn)
                     senders[sender] = name
                 text = asyncio.run(export(servers, domain, senders))
-                header = f"# Recorded by scripts/record_test_stories.py from real conversations; re-record, don't hand-edit.\n"
+                header = "# Recorded by scripts/record_test_stories.py from real conversations; re-record, don't hand-edit.\n"
                 (out / f"{file}.yml").write_text(header + text)
                 print(f"wrote tests/stories/{file}.yml ({len(stories)} stories)")
         finally:

@@ -3,6 +3,7 @@
 Each run gets its own free ports and its own SQLite files, so tests never touch
 var/ and can run beside a `make run`.
 """
+
 from __future__ import annotations
 
 import json
@@ -77,8 +78,21 @@ class CoachServers:
 
     def rasa_command(self, *extra: str) -> List[str]:
         """The Rasa server as the Procfile starts it."""
-        return [str(VENV_BIN / "python"), "-m", "bot.plugins.rasa_server", "run", "--model", str(MODEL), "--endpoints",
-                "endpoints.yml", "--credentials", "credentials.yml", "--port", str(self.rasa_port), *extra]
+        return [
+            str(VENV_BIN / "python"),
+            "-m",
+            "bot.plugins.rasa_server",
+            "run",
+            "--model",
+            str(MODEL),
+            "--endpoints",
+            "endpoints.yml",
+            "--credentials",
+            "credentials.yml",
+            "--port",
+            str(self.rasa_port),
+            *extra,
+        ]
 
     def _wait(self, url: str, process: subprocess.Popen, what: str, timeout: float = 240) -> None:
         deadline = time.monotonic() + timeout
@@ -111,7 +125,9 @@ class CoachServers:
             body["metadata"] = metadata
         request = urllib.request.Request(
             f"http://127.0.0.1:{self.rasa_port}/webhooks/rest/webhook",
-            data=json.dumps(body).encode(), headers={"Content-Type": "application/json"})
+            data=json.dumps(body).encode(),
+            headers={"Content-Type": "application/json"},
+        )
         with urllib.request.urlopen(request, timeout=60) as response:
             return json.load(response)
 

@@ -1,5 +1,6 @@
 """Shared test helpers: rasa-sdk trackers built from plain dicts, the domain,
 running an action, and a real SQLite canvas store per test."""
+
 from __future__ import annotations
 
 import asyncio
@@ -70,17 +71,36 @@ def entity(name: str, value: Any, text: str = "") -> Dict[str, Any]:
     return {"entity": name, "value": value, "start": 0, "end": len(text), "extractor": "test"}
 
 
-def parse_data(text: str, intent: str = "inform", entities: Sequence[Dict[str, Any]] = (),
-               metadata: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
-    return {"text": text, "intent": {"name": intent, "confidence": 0.99}, "entities": list(entities),
-            "metadata": metadata or {}}
+def parse_data(
+    text: str,
+    intent: str = "inform",
+    entities: Sequence[Dict[str, Any]] = (),
+    metadata: Optional[Dict[str, Any]] = None,
+) -> Dict[str, Any]:
+    return {
+        "text": text,
+        "intent": {"name": intent, "confidence": 0.99},
+        "entities": list(entities),
+        "metadata": metadata or {},
+    }
 
 
-def user_event(text: str, intent: str = "inform", entities: Sequence[Dict[str, Any]] = (),
-               channel: str = CHANNEL, metadata: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
+def user_event(
+    text: str,
+    intent: str = "inform",
+    entities: Sequence[Dict[str, Any]] = (),
+    channel: str = CHANNEL,
+    metadata: Optional[Dict[str, Any]] = None,
+) -> Dict[str, Any]:
     """A user message as Rasa sends it to the action server."""
-    return {"event": "user", "timestamp": 1.0, "text": text, "input_channel": channel,
-            "parse_data": parse_data(text, intent, entities, metadata), "metadata": metadata or {}}
+    return {
+        "event": "user",
+        "timestamp": 1.0,
+        "text": text,
+        "input_channel": channel,
+        "parse_data": parse_data(text, intent, entities, metadata),
+        "metadata": metadata or {},
+    }
 
 
 def action_event(name: str) -> Dict[str, Any]:
@@ -96,11 +116,19 @@ def button(intent: str, **entities: Any) -> str:
     return f"/{intent}" + (json.dumps(entities) if entities else "")
 
 
-def make_tracker(domain: Dict[str, Any], text: str = "", intent: str = "inform",
-                 entities: Sequence[Dict[str, Any]] = (), slots: Optional[Dict[str, Any]] = None,
-                 active_loop: Optional[str] = None, events: Optional[List[Dict[str, Any]]] = None,
-                 metadata: Optional[Dict[str, Any]] = None, sender_id: str = SENDER,
-                 channel: str = CHANNEL, latest_action_name: str = "action_listen") -> Tracker:
+def make_tracker(
+    domain: Dict[str, Any],
+    text: str = "",
+    intent: str = "inform",
+    entities: Sequence[Dict[str, Any]] = (),
+    slots: Optional[Dict[str, Any]] = None,
+    active_loop: Optional[str] = None,
+    events: Optional[List[Dict[str, Any]]] = None,
+    metadata: Optional[Dict[str, Any]] = None,
+    sender_id: str = SENDER,
+    channel: str = CHANNEL,
+    latest_action_name: str = "action_listen",
+) -> Tracker:
     """A tracker as the action server receives it, from plain dicts.
 
     events: the conversation so far; by default the greeting and this message.
@@ -110,31 +138,55 @@ def make_tracker(domain: Dict[str, Any], text: str = "", intent: str = "inform",
     all_slots.update(slots or {})
     latest = parse_data(text, intent, entities, metadata)
     if events is None:
-        events = [action_event("action_session_start"), action_event("action_listen"),
-                  user_event(text, intent, entities, channel, metadata)]
-    return Tracker.from_dict({
-        "sender_id": sender_id,
-        "slots": all_slots,
-        "latest_message": latest,
-        "events": events,
-        "paused": False,
-        "followup_action": None,
-        "active_loop": {"name": active_loop} if active_loop else {},
-        "latest_action_name": latest_action_name,
-    })
+        events = [
+            action_event("action_session_start"),
+            action_event("action_listen"),
+            user_event(text, intent, entities, channel, metadata),
+        ]
+    return Tracker.from_dict(
+        {
+            "sender_id": sender_id,
+            "slots": all_slots,
+            "latest_message": latest,
+            "events": events,
+            "paused": False,
+            "followup_action": None,
+            "active_loop": {"name": active_loop} if active_loop else {},
+            "latest_action_name": latest_action_name,
+        }
+    )
 
 
-def form_tracker(domain: Dict[str, Any], form: str, requested_slot: str, candidates: Dict[str, Any],
-                 text: str, intent: str = "inform", entities: Sequence[Dict[str, Any]] = (),
-                 slots: Optional[Dict[str, Any]] = None) -> Tracker:
+def form_tracker(
+    domain: Dict[str, Any],
+    form: str,
+    requested_slot: str,
+    candidates: Dict[str, Any],
+    text: str,
+    intent: str = "inform",
+    entities: Sequence[Dict[str, Any]] = (),
+    slots: Optional[Dict[str, Any]] = None,
+) -> Tracker:
     """The tracker Rasa sends to validate_<form>: the user message, the form's own
     action, then one SlotSet per slot candidate it extracted (what slots_to_validate reads)."""
     current = {"requested_slot": requested_slot, **(slots or {})}
-    events = [action_event("action_listen"), user_event(text, intent, entities),
-              slot_event("requested_slot", requested_slot), action_event(form),
-              *[slot_event(name, value) for name, value in candidates.items()]]
-    return make_tracker(domain, text, intent, entities, slots={**current, **candidates}, active_loop=form,
-                        events=events, latest_action_name=form)
+    events = [
+        action_event("action_listen"),
+        user_event(text, intent, entities),
+        slot_event("requested_slot", requested_slot),
+        action_event(form),
+        *[slot_event(name, value) for name, value in candidates.items()],
+    ]
+    return make_tracker(
+        domain,
+        text,
+        intent,
+        entities,
+        slots={**current, **candidates},
+        active_loop=form,
+        events=events,
+        latest_action_name=form,
+    )
 
 
 # ---------------------------------------------------------------- running an action
@@ -216,10 +268,14 @@ def answer_meanings(slot: str) -> Dict[str, Dict[str, Any]]:
     return {value: answer.means for value, answer in load_knowledge().interview.segment[slot].answers.items()}
 
 
-
 def choice(type_id: str, name: Optional[str] = None, origin: str = "accepted") -> RelationshipChoice:
-    return RelationshipChoice(type_id=type_id, name=name or type_id.replace("_", " ").capitalize(),
-                              reasons=[f"Because {type_id} fits."], origin=origin, score=0.5)
+    return RelationshipChoice(
+        type_id=type_id,
+        name=name or type_id.replace("_", " ").capitalize(),
+        reasons=[f"Because {type_id} fits."],
+        origin=origin,
+        score=0.5,
+    )
 
 
 def segment(name: str, *types: str, **profile: Any) -> Segment:
@@ -232,22 +288,46 @@ def segment_dicts(*segments: Segment) -> List[Dict[str, Any]]:
 
 
 def shops() -> Segment:
-    return segment("Small shops", "self_service", "communities", market="b2b", customer_count=300,
-                   value_per_customer=2000.0, purchase_frequency="recurring", touchpoints=["website"])
+    return segment(
+        "Small shops",
+        "self_service",
+        "communities",
+        market="b2b",
+        customer_count=300,
+        value_per_customer=2000.0,
+        purchase_frequency="recurring",
+        touchpoints=["website"],
+    )
 
 
 def banks() -> Segment:
-    return segment("Banks", "dedicated_personal_assistance", "subscription", market="b2b", customer_count=20,
-                   value_per_customer=200000.0, purchase_frequency="recurring", expertise_needed="high",
-                   personal_touch="high", goal="keep")
+    return segment(
+        "Banks",
+        "dedicated_personal_assistance",
+        "subscription",
+        market="b2b",
+        customer_count=20,
+        value_per_customer=200000.0,
+        purchase_frequency="recurring",
+        expertise_needed="high",
+        personal_touch="high",
+        goal="keep",
+    )
 
 
 def block(*segments: Segment, status: str = "draft") -> CanvasBlock:
     return CanvasBlock("Brewbox", "coffee for offices", list(segments), status=status)
 
 
-def ledgerly_block(status="final", venture="Ledgerly", tweak="", version=None, created_at=None,
-                   needs="Invoices out fast, taxes without panic", touchpoints=("app", "email")) -> CanvasBlock:
+def ledgerly_block(
+    status="final",
+    venture="Ledgerly",
+    tweak="",
+    version=None,
+    created_at=None,
+    needs="Invoices out fast, taxes without panic",
+    touchpoints=("app", "email"),
+) -> CanvasBlock:
     """A two-segment block with every field filled in somewhere, for the store and export tests."""
     return CanvasBlock(
         venture_name=venture,
@@ -273,13 +353,17 @@ def ledgerly_block(status="final", venture="Ledgerly", tweak="", version=None, c
                     goal="keep",
                 ),
                 choices=[
-                    RelationshipChoice("self_service", "Self-service", ["They work at 2am", "Low price point"], "accepted", 0.91),
+                    RelationshipChoice(
+                        "self_service", "Self-service", ["They work at 2am", "Low price point"], "accepted", 0.91
+                    ),
                     RelationshipChoice("communities", "Communities", ["They help each other"], "added", None),
                 ],
             ),
             Segment(
                 profile=SegmentProfile(name="Small agencies", market="b2b", customer_count=3_000_000_000),
-                choices=[RelationshipChoice("personal_assistance", "Personal assistance", ["Big accounts"], "edited", 0.5)],
+                choices=[
+                    RelationshipChoice("personal_assistance", "Personal assistance", ["Big accounts"], "edited", 0.5)
+                ],
             ),
         ],
     )

@@ -6,6 +6,7 @@ to anything the case leaves out), says there is no other segment, accepts the
 recommendations and saves the block. tests/test_seed_conversations.py asserts on the
 outcome; bench/coaching.py measures it.
 """
+
 from __future__ import annotations
 
 import re
@@ -127,7 +128,9 @@ def stored_top3(canvas_db: Path, sender: str) -> List[str]:
             "JOIN block_versions v ON s.version_id = v.id JOIN ventures w ON v.venture_id = w.id "
             "JOIN founders f ON w.founder_id = f.id "
             "WHERE f.sender_id = ? AND v.status = 'final' AND s.position = 0 "
-            "ORDER BY v.version DESC, c.position", (sender,)).fetchall()
+            "ORDER BY v.version DESC, c.position",
+            (sender,),
+        ).fetchall()
     return [type_id for (type_id,) in rows][:3]
 
 

@@ -10,6 +10,7 @@
 - ActionGate: a loopback proxy between the Rasa server and the action server that a
   test can hold (a slow action server) or fail (one that is down).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -233,8 +234,13 @@ class FakeSlack:
             return {"ok": True, "messages": [{"type": "message", "user": user, "ts": args["ts"]}], "has_more": False}
         if method == "files.getUploadURLExternal":
             file_id = f"F{next(self._ts):06d}"
-            self.uploads[file_id] = {"filename": args.get("filename"), "length": int(args.get("length") or 0),
-                                     "bytes": None, "channel": None, "thread_ts": None}
+            self.uploads[file_id] = {
+                "filename": args.get("filename"),
+                "length": int(args.get("length") or 0),
+                "bytes": None,
+                "channel": None,
+                "thread_ts": None,
+            }
             return {"ok": True, "file_id": file_id, "upload_url": f"{self.server.url}/upload/{file_id}"}
         if method == "files.completeUploadExternal":
             files = json.loads(args["files"])
@@ -242,8 +248,9 @@ class FakeSlack:
                 upload = self.uploads.get(item["id"])
                 if upload is None or upload["bytes"] is None:
                     return {"ok": False, "error": "file_not_found"}
-                upload.update(channel=args.get("channel_id"), thread_ts=args.get("thread_ts"),
-                              comment=args.get("initial_comment"))
+                upload.update(
+                    channel=args.get("channel_id"), thread_ts=args.get("thread_ts"), comment=args.get("initial_comment")
+                )
             return {"ok": True, "files": [{"id": f["id"], "title": f.get("title")} for f in files]}
         return {"ok": False, "error": "unknown_method"}
 
@@ -264,8 +271,11 @@ class FakeSlack:
             message = self.messages.get(key)
             if body.get("replace_original") and message is not None:
                 check_blocks(body.get("blocks") or [])
-                message.text, message.blocks, message.updates = body.get("text") or "", body.get("blocks") or [], \
-                    message.updates + 1
+                message.text, message.blocks, message.updates = (
+                    body.get("text") or "",
+                    body.get("blocks") or [],
+                    message.updates + 1,
+                )
         self._record("(response_url)", {"channel": key[0], "ts": key[1]})
         return web.Response(text="ok")
 
@@ -286,14 +296,18 @@ class FakeSlack:
                     return found
                 left = deadline - time.monotonic()
                 if left <= 0:
-                    raise AssertionError(f"timed out waiting for {description}; calls: "
-                                         f"{[c.method for c in self.calls[-20:]]}")
+                    raise AssertionError(
+                        f"timed out waiting for {description}; calls: {[c.method for c in self.calls[-20:]]}"
+                    )
                 self._changed.wait(min(left, 0.5))
 
     def thread(self, channel: str, thread_ts: Optional[str]) -> List[Message]:
         """The bot's messages in a DM (thread_ts None) or a thread, oldest first."""
-        return [m for (c, _), m in sorted(self.messages.items(), key=lambda kv: kv[0][1])
-                if c == channel and m.thread_ts == thread_ts]
+        return [
+            m
+            for (c, _), m in sorted(self.messages.items(), key=lambda kv: kv[0][1])
+            if c == channel and m.thread_ts == thread_ts
+        ]
 
     def methods_called(self) -> set:
         return {c.method for c in self.calls if not c.method.startswith("(")}
@@ -340,8 +354,9 @@ class SlackUser:
     def new_ts(cls) -> str:
         return f"{1_700_000_000 + next(cls._ids)}.{next(cls._ids):06d}"
 
-    def post(self, body: bytes, content_type: str, headers: Optional[Dict[str, str]] = None,
-             signed: bool = True) -> Reply:
+    def post(
+        self, body: bytes, content_type: str, headers: Optional[Dict[str, str]] = None, signed: bool = True
+    ) -> Reply:
         all_headers = {"Content-Type": content_type, **(sign(body) if signed else {}), **(headers or {})}
         request = urllib.request.Request(self.url, data=body, headers=all_headers, method="POST")
         try:
@@ -350,22 +365,43 @@ class SlackUser:
         except urllib.error.HTTPError as error:
             return Reply(error.code, error.read())
 
-    def send_event(self, event: Dict[str, Any], event_id: Optional[str] = None,
-                   headers: Optional[Dict[str, str]] = None) -> Reply:
-        envelope = {"token": "deprecated", "team_id": TEAM, "api_app_id": "A0APP", "type": "event_callback",
-                    "event": event, "event_id": event_id or f"Ev{next(self._ids):08d}",
-                    "event_time": int(time.time()),
-                    "authorizations": [{"team_id": TEAM, "user_id": BOT_USER, "is_bot": True}]}
+    def send_event(
+        self, event: Dict[str, Any], event_id: Optional[str] = None, headers: Optional[Dict[str, str]] = None
+    ) -> Reply:
+        envelope = {
+            "token": "deprecated",
+            "team_id": TEAM,
+            "api_app_id": "A0APP",
+            "type": "event_callback",
+            "event": event,
+            "event_id": event_id or f"Ev{next(self._ids):08d}",
+            "event_time": int(time.time()),
+            "authorizations": [{"team_id": TEAM, "user_id": BOT_USER, "is_bot": True}],
+        }
         return self.post(json.dumps(envelope).encode(), "application/json", headers)
 
     @staticmethod
     def dm_event(user: str, text: str, ts: Optional[str] = None) -> Dict[str, Any]:
-        return {"type": "message", "channel": dm_channel(user), "channel_type": "im", "user": user, "text": text,
-                "ts": ts or SlackUser.new_ts(), "team": TEAM}
+        return {
+            "type": "message",
+            "channel": dm_channel(user),
+            "channel_type": "im",
+            "user": user,
+            "text": text,
+            "ts": ts or SlackUser.new_ts(),
+            "team": TEAM,
+        }
 
-    def channel_event(self, user: str, channel: str, text: str, thread_ts: Optional[str] = None,
-                      parent_user: Optional[str] = None, kind: str = "message", ts: Optional[str] = None
-                      ) -> Dict[str, Any]:
+    def channel_event(
+        self,
+        user: str,
+        channel: str,
+        text: str,
+        thread_ts: Optional[str] = None,
+        parent_user: Optional[str] = None,
+        kind: str = "message",
+        ts: Optional[str] = None,
+    ) -> Dict[str, Any]:
         ts = ts or self.new_ts()
         event = {"type": kind, "channel": channel, "user": user, "text": text, "ts": ts, "team": TEAM}
         if kind == "message":
@@ -388,32 +424,75 @@ class SlackUser:
 
     def _block_action(self, message: Message, block: Dict[str, Any], element: Dict[str, Any], user: str) -> Reply:
         payload = {
-            "type": "block_actions", "team": {"id": TEAM, "domain": "acme"},
-            "user": {"id": user, "team_id": TEAM}, "api_app_id": "A0APP", "trigger_id": "1.2.3",
-            "container": {"type": "message", "message_ts": message.ts, "channel_id": message.channel,
-                          "is_ephemeral": False, **({"thread_ts": message.thread_ts} if message.thread_ts else {})},
-            "channel": {"id": message.channel}, "response_url": self.fake.response_url(message.channel, message.ts),
-            "message": {"type": "message", "ts": message.ts, "text": message.text, "blocks": message.blocks,
-                        **({"thread_ts": message.thread_ts} if message.thread_ts else {})},
-            "actions": [{"type": "button", "action_id": element["action_id"], "block_id": block.get("block_id"),
-                         "text": element["text"], "value": element.get("value"), "action_ts": str(time.time())}],
+            "type": "block_actions",
+            "team": {"id": TEAM, "domain": "acme"},
+            "user": {"id": user, "team_id": TEAM},
+            "api_app_id": "A0APP",
+            "trigger_id": "1.2.3",
+            "container": {
+                "type": "message",
+                "message_ts": message.ts,
+                "channel_id": message.channel,
+                "is_ephemeral": False,
+                **({"thread_ts": message.thread_ts} if message.thread_ts else {}),
+            },
+            "channel": {"id": message.channel},
+            "response_url": self.fake.response_url(message.channel, message.ts),
+            "message": {
+                "type": "message",
+                "ts": message.ts,
+                "text": message.text,
+                "blocks": message.blocks,
+                **({"thread_ts": message.thread_ts} if message.thread_ts else {}),
+            },
+            "actions": [
+                {
+                    "type": "button",
+                    "action_id": element["action_id"],
+                    "block_id": block.get("block_id"),
+                    "text": element["text"],
+                    "value": element.get("value"),
+                    "action_ts": str(time.time()),
+                }
+            ],
         }
         body = urllib.parse.urlencode({"payload": json.dumps(payload)}).encode()
         return self.post(body, "application/x-www-form-urlencoded")
 
     def home_button(self, user: str, action_id: str) -> Reply:
-        payload = {"type": "block_actions", "team": {"id": TEAM}, "user": {"id": user, "team_id": TEAM},
-                   "container": {"type": "view", "view_id": "V1"}, "view": {"id": "V1", "type": "home"},
-                   "actions": [{"type": "button", "action_id": action_id, "block_id": "home",
-                                "text": {"type": "plain_text", "text": "Start coaching"}}]}
+        payload = {
+            "type": "block_actions",
+            "team": {"id": TEAM},
+            "user": {"id": user, "team_id": TEAM},
+            "container": {"type": "view", "view_id": "V1"},
+            "view": {"id": "V1", "type": "home"},
+            "actions": [
+                {
+                    "type": "button",
+                    "action_id": action_id,
+                    "block_id": "home",
+                    "text": {"type": "plain_text", "text": "Start coaching"},
+                }
+            ],
+        }
         body = urllib.parse.urlencode({"payload": json.dumps(payload)}).encode()
         return self.post(body, "application/x-www-form-urlencoded")
 
     def command(self, user: str, text: str, channel: str = "C0GENERAL", command: str = "/canvas") -> Reply:
-        form = {"token": "deprecated", "team_id": TEAM, "team_domain": "acme", "channel_id": channel,
-                "channel_name": "general", "user_id": user, "user_name": user.lower(), "command": command,
-                "text": text, "api_app_id": "A0APP", "response_url": self.fake.response_url(channel, "cmd"),
-                "trigger_id": "1.2.3"}
+        form = {
+            "token": "deprecated",
+            "team_id": TEAM,
+            "team_domain": "acme",
+            "channel_id": channel,
+            "channel_name": "general",
+            "user_id": user,
+            "user_name": user.lower(),
+            "command": command,
+            "text": text,
+            "api_app_id": "A0APP",
+            "response_url": self.fake.response_url(channel, "cmd"),
+            "trigger_id": "1.2.3",
+        }
         return self.post(urllib.parse.urlencode(form).encode(), "application/x-www-form-urlencoded")
 
 
@@ -479,8 +558,10 @@ class ActionGate:
                     self.held -= 1
         body = await request.read()
         async with aiohttp.ClientSession() as session:
-            async with session.request(request.method, self.actions_url + request.path_qs, data=body,
-                                       headers={"Content-Type": request.headers.get("Content-Type",
-                                                                                    "application/json")}) as answer:
-                return web.Response(status=answer.status, body=await answer.read(),
-                                    content_type=answer.content_type)
+            async with session.request(
+                request.method,
+                self.actions_url + request.path_qs,
+                data=body,
+                headers={"Content-Type": request.headers.get("Content-Type", "application/json")},
+            ) as answer:
+                return web.Response(status=answer.status, body=await answer.read(), content_type=answer.content_type)

@@ -2,6 +2,7 @@
 protocol (Engine.IO 4, websocket transport only, as rapport-widget.js
 connects), spoken by hand. python-socketio's AsyncClient needs a newer aiohttp
 than the lock's 3.9.5."""
+
 from __future__ import annotations
 
 import asyncio
@@ -23,7 +24,7 @@ class WidgetSocket:
 
     async def __aenter__(self) -> "WidgetSocket":
         headers = {"Origin": self.origin} if self.origin else {}
-        self._socket = await websockets.connect(self.url, extra_headers=headers, max_size=2 ** 22, open_timeout=60)
+        self._socket = await websockets.connect(self.url, extra_headers=headers, max_size=2**22, open_timeout=60)
         opened = await self._socket.recv()
         assert opened.startswith("0"), opened
         await self._socket.send("40")

@@ -12,40 +12,79 @@ from bot.coach.export import to_markdown
 from bot.coach.interview import SEGMENT_SLOTS, build_profile, coaching_slots, read_answer
 from bot.coach.knowledge import load_knowledge
 from bot.coach.store import CanvasStore
-from tests.conftest import (CHANNEL, SENDER, sqlite_locked, action_event, banks, block, button, entity, form_tracker, make_tracker,
-                            run_action, segment, segment_dicts, shops, user_event)
+from tests.conftest import (
+    CHANNEL,
+    SENDER,
+    action_event,
+    banks,
+    block,
+    button,
+    entity,
+    form_tracker,
+    make_tracker,
+    run_action,
+    segment,
+    segment_dicts,
+    shops,
+    sqlite_locked,
+    user_event,
+)
 
 pytestmark = pytest.mark.usefixtures("canvas_url")  # never the real var/canvas.db
 
-ACTIONS = {cls().name(): cls for cls in (
-    conversation.ActionGreet, interview.ActionAskSegmentWho, interview.ValidateVentureForm,
-    interview.ValidateSegmentForm, interview.ActionVentureDone, interview.ActionSaveSegment, advice.ActionRecommend,
-    advice.ActionConfirmBlock, advice.ActionSaveBlock, advice.ActionWhatToChange, advice.ActionEditBlock,
-    conversation.ActionAnswerQuestion, conversation.ActionCoachFallback, advice.ActionShowCanvas,
-    conversation.ActionChangeSegment, conversation.ActionStartOver, conversation.ActionDeleteRequest,
-    conversation.ActionPause, conversation.ActionResume,
-)}
+ACTIONS = {
+    cls().name(): cls
+    for cls in (
+        conversation.ActionGreet,
+        interview.ActionAskSegmentWho,
+        interview.ValidateVentureForm,
+        interview.ValidateSegmentForm,
+        interview.ActionVentureDone,
+        interview.ActionSaveSegment,
+        advice.ActionRecommend,
+        advice.ActionConfirmBlock,
+        advice.ActionSaveBlock,
+        advice.ActionWhatToChange,
+        advice.ActionEditBlock,
+        conversation.ActionAnswerQuestion,
+        conversation.ActionCoachFallback,
+        advice.ActionShowCanvas,
+        conversation.ActionChangeSegment,
+        conversation.ActionStartOver,
+        conversation.ActionDeleteRequest,
+        conversation.ActionPause,
+        conversation.ActionResume,
+    )
+}
 
-REVIEW = {"venture_name": "Brewbox", "venture_offer": "coffee for offices", "stage": "review",
-          "segments": segment_dicts(shops(), banks())}
+REVIEW = {
+    "venture_name": "Brewbox",
+    "venture_offer": "coffee for offices",
+    "stage": "review",
+    "segments": segment_dicts(shops(), banks()),
+}
 DESCRIPTION = "we sell to 20 banks at 200k a year, they renew every year, they need an expert"
 
 
 @pytest.fixture
 def act(domain):
     """act("action_greet", text, intent, ...): runs the action on a tracker made from the rest."""
+
     def run(name, *args, **kwargs):
         tracker = kwargs.pop("tracker", None) or make_tracker(domain, *args, **kwargs)
         return run_action(ACTIONS[name](), tracker, domain)
+
     return run
 
 
 @pytest.fixture
 def validate(domain):
     """validate("segment_form", requested slot, its candidate value, text, ...): the form's validation action."""
+
     def run(form, slot, value, text, **kwargs):
         tracker = form_tracker(domain, form, slot, {slot: value}, text, **kwargs)
         return run_action(ACTIONS[f"validate_{form}"](), tracker, domain)
+
     return run
 
 
@@ -121,12 +160,15 @@ def test_greet_inside_a_form_leaves_the_question_to_the_form(act):
 # ---------------------------------------------------------------- action_ask_segment_who
 
 
-@pytest.mark.parametrize("slots, start", [
-    ({}, "First segment: who are these customers"),
-    ({"segments": segment_dicts(shops())}, "Segment 2: who are these customers"),
-    ({"segments": segment_dicts(shops(), banks()), "editing_segment": 0.0}, "First segment:"),
-    ({"segments": segment_dicts(shops(), banks()), "editing_segment": 1.0}, "Segment 2:"),
-])
+@pytest.mark.parametrize(
+    "slots, start",
+    [
+        ({}, "First segment: who are these customers"),
+        ({"segments": segment_dicts(shops())}, "Segment 2: who are these customers"),
+        ({"segments": segment_dicts(shops(), banks()), "editing_segment": 0.0}, "First segment:"),
+        ({"segments": segment_dicts(shops(), banks()), "editing_segment": 1.0}, "Segment 2:"),
+    ],
+)
 def test_ask_segment_who_numbers_the_segment(act, slots, start):
     out = act("action_ask_segment_who", "yes", "affirm", slots=slots, active_loop="segment_form")
     assert len(out.texts) == 1
@@ -137,8 +179,9 @@ def test_ask_segment_who_numbers_the_segment(act, slots, start):
 # ---------------------------------------------------------------- validate_venture_form
 
 
-@pytest.mark.parametrize("form, slot, answer", [("segment_form", "segment_who", "dentists"),
-                                                ("venture_form", "venture_name", "Brewbox")])
+@pytest.mark.parametrize(
+    "form, slot, answer", [("segment_form", "segment_who", "dentists"), ("venture_form", "venture_name", "Brewbox")]
+)
 def test_the_message_that_reopens_a_form_is_not_an_answer(domain, form, slot, answer):
     # "No, keep it" to deleting everything: action_resume, then the form opens again and
     # Rasa hands the answers given before the pause back for validation.
@@ -188,8 +231,13 @@ def test_venture_answer_of_5000_characters_asks_to_sum_up(validate, slot):
 
 
 def test_venture_offer(validate):
-    out = validate("venture_form", "venture_offer", "  coffee for offices ", "coffee for offices",
-                   slots={"venture_name": "Brewbox"})
+    out = validate(
+        "venture_form",
+        "venture_offer",
+        "  coffee for offices ",
+        "coffee for offices",
+        slots={"venture_name": "Brewbox"},
+    )
     assert out.messages == []
     assert slot_events(out) == [("venture_offer", "coffee for offices")]
 
@@ -217,7 +265,10 @@ def test_description_fills_who_and_prefills_what_it_answers(validate):
     assert facts["needs"] == DESCRIPTION
     assert (facts["customer_count"], facts["value_per_customer"]) == (20, 200_000)
     assert (facts["purchase_frequency"], facts["expertise_needed"], facts["personal_touch"]) == (
-        "recurring", "high", "high")
+        "recurring",
+        "high",
+        "high",
+    )
 
 
 def test_description_with_touchpoints_prefills_them(validate):
@@ -232,30 +283,54 @@ def test_goal_button(validate):
     known = {"name": "Banks", "needs": "x", "purchase_frequency": "recurring"}
     payload = button("inform", goal="keep")
     assert payload == '/inform{"goal": "keep"}'
-    out = validate("segment_form", "segment_goal", "keep", payload, entities=[entity("goal", "keep")],
-                   slots={"segment_facts": known, "segment_who": "x", "segment_frequency": "recurring"})
+    out = validate(
+        "segment_form",
+        "segment_goal",
+        "keep",
+        payload,
+        entities=[entity("goal", "keep")],
+        slots={"segment_facts": known, "segment_who": "x", "segment_frequency": "recurring"},
+    )
     assert out.messages == []
     assert slot_events(out) == [("segment_goal", "keep"), ("segment_facts", {**known, "goal": "keep"})]
 
 
-@pytest.mark.parametrize("slot, entity_name, value, question", [
-    ("segment_goal", "goal", "expand_fast", "What should the relationship do first"),
-    ("segment_frequency", "purchase_frequency", "hourly", "How often do they buy"),
-    ("segment_support", "support_level", "telepathy", "How much help do they want"),
-    ("segment_community", "community_role", "fight", "Would they help each other"),
-])
+@pytest.mark.parametrize(
+    "slot, entity_name, value, question",
+    [
+        ("segment_goal", "goal", "expand_fast", "What should the relationship do first"),
+        ("segment_frequency", "purchase_frequency", "hourly", "How often do they buy"),
+        ("segment_support", "support_level", "telepathy", "How much help do they want"),
+        ("segment_community", "community_role", "fight", "Would they help each other"),
+    ],
+)
 def test_unknown_button_value_asks_again(validate, slot, entity_name, value, question):
     known = {"name": "Banks"}
-    out = validate("segment_form", slot, value, button("inform", **{entity_name: value}),
-                   entities=[entity(entity_name, value)], slots={"segment_facts": known})
+    out = validate(
+        "segment_form",
+        slot,
+        value,
+        button("inform", **{entity_name: value}),
+        entities=[entity(entity_name, value)],
+        slots={"segment_facts": known},
+    )
     assert len(out.texts) == 1
     assert out.texts[0].startswith("Sorry, I didn't catch that. " + question)
     assert out.slots[slot] is None
     assert out.slots["segment_facts"] == known
 
 
-@pytest.mark.parametrize("slot", ["segment_scale", "segment_frequency", "segment_support", "segment_community",
-                                  "segment_touchpoints", "segment_goal"])
+@pytest.mark.parametrize(
+    "slot",
+    [
+        "segment_scale",
+        "segment_frequency",
+        "segment_support",
+        "segment_community",
+        "segment_touchpoints",
+        "segment_goal",
+    ],
+)
 def test_garbage_answer_asks_again(validate, slot):
     out = validate("segment_form", slot, "banana pancakes", "banana pancakes")
     assert len(out.texts) == 1
@@ -264,8 +339,17 @@ def test_garbage_answer_asks_again(validate, slot):
     assert out.slots[slot] is None
 
 
-@pytest.mark.parametrize("slot", ["segment_scale", "segment_frequency", "segment_support", "segment_community",
-                                  "segment_touchpoints", "segment_goal"])
+@pytest.mark.parametrize(
+    "slot",
+    [
+        "segment_scale",
+        "segment_frequency",
+        "segment_support",
+        "segment_community",
+        "segment_touchpoints",
+        "segment_goal",
+    ],
+)
 def test_not_sure_is_unknown(validate, slot):
     out = validate("segment_form", slot, "not sure", "not sure")
     assert out.messages == []
@@ -273,8 +357,13 @@ def test_not_sure_is_unknown(validate, slot):
 
 
 def test_not_sure_button_of_a_closed_question(validate):
-    out = validate("segment_form", "segment_support", "unknown", button("inform", support_level="unknown"),
-                   entities=[entity("support_level", "unknown")])
+    out = validate(
+        "segment_form",
+        "segment_support",
+        "unknown",
+        button("inform", support_level="unknown"),
+        entities=[entity("support_level", "unknown")],
+    )
     assert out.messages == []
     assert out.slots["segment_support"] == "unknown"
 
@@ -283,15 +372,23 @@ def test_too_long_segment_answer(validate):
     text = "x" * 5000
     out = validate("segment_form", "segment_who", text, text)
     assert "sum it up" in out.text
-    assert slot_events(out) == [("segment_who", None), ("segment_facts", {}),
-                                ("interview_notes", {"misses": {"segment_who": 1}, "numbers_said_back": False})]
+    assert slot_events(out) == [
+        ("segment_who", None),
+        ("segment_facts", {}),
+        ("interview_notes", {"misses": {"segment_who": 1}, "numbers_said_back": False}),
+    ]
 
 
 def test_passing_mention_fills_gaps_but_keeps_earlier_answers(validate):
     known = {"name": "Banks", "purchase_frequency": "one_off"}
     text = "keep them, mostly by phone, they come back every month"
-    out = validate("segment_form", "segment_goal", text, text,
-                   slots={"segment_facts": known, "segment_who": "Banks", "segment_frequency": "one_off"})
+    out = validate(
+        "segment_form",
+        "segment_goal",
+        text,
+        text,
+        slots={"segment_facts": known, "segment_who": "Banks", "segment_frequency": "one_off"},
+    )
     assert out.slots["segment_goal"] == "keep"
     assert out.slots["segment_facts"]["purchase_frequency"] == "one_off"  # said in passing: no overwrite
     assert out.slots["segment_facts"]["touchpoints"] == ["phone"]  # a gap: filled
@@ -301,8 +398,13 @@ def test_passing_mention_fills_gaps_but_keeps_earlier_answers(validate):
 
 def test_the_answer_to_the_question_corrects_an_earlier_fact(validate):
     known = {"name": "Banks", "expertise_needed": "high", "personal_touch": "high"}
-    out = validate("segment_form", "segment_support", "they serve themselves", "they serve themselves",
-                   slots={"segment_facts": known, "segment_who": "Banks"})
+    out = validate(
+        "segment_form",
+        "segment_support",
+        "they serve themselves",
+        "they serve themselves",
+        slots={"segment_facts": known, "segment_who": "Banks"},
+    )
     assert out.slots["segment_support"] == "self_serve"
     assert out.slots["segment_facts"]["expertise_needed"] == "low"
     assert out.slots["segment_facts"]["personal_touch"] == "low"
@@ -320,17 +422,37 @@ def test_venture_done(act):
 
 # ---------------------------------------------------------------- action_save_segment
 
-BANK_FACTS = {"name": "Banks", "needs": DESCRIPTION, "market": "b2b", "customer_count": 20,
-              "value_per_customer": 200_000.0, "purchase_frequency": "recurring", "expertise_needed": "high",
-              "personal_touch": "high", "touchpoints": ["meetings"], "goal": "keep"}
+BANK_FACTS = {
+    "name": "Banks",
+    "needs": DESCRIPTION,
+    "market": "b2b",
+    "customer_count": 20,
+    "value_per_customer": 200_000.0,
+    "purchase_frequency": "recurring",
+    "expertise_needed": "high",
+    "personal_touch": "high",
+    "touchpoints": ["meetings"],
+    "goal": "keep",
+}
 
 
 def test_save_segment_appends_and_autosaves_a_draft(act, canvas):
-    out = act("action_save_segment", "/inform", slots={
-        "venture_name": "Brewbox", "venture_offer": "coffee for offices", "stage": "segments",
-        "segment_facts": BANK_FACTS, "segment_goal": "keep", "segments": segment_dicts(shops())})
-    assert last_message(out) == {"text": "Got it, Banks noted. Is there another customer segment to describe?",
-                                 "payloads": ["/affirm", "/deny"]}
+    out = act(
+        "action_save_segment",
+        "/inform",
+        slots={
+            "venture_name": "Brewbox",
+            "venture_offer": "coffee for offices",
+            "stage": "segments",
+            "segment_facts": BANK_FACTS,
+            "segment_goal": "keep",
+            "segments": segment_dicts(shops()),
+        },
+    )
+    assert last_message(out) == {
+        "text": "Got it, Banks noted. Is there another customer segment to describe?",
+        "payloads": ["/affirm", "/deny"],
+    }
     assert len(out.messages) == 1
     for name in (*SEGMENT_SLOTS, "segment_facts", "editing_segment", "paused_form"):
         assert out.slots[name] is None
@@ -349,15 +471,22 @@ def test_save_segment_appends_and_autosaves_a_draft(act, canvas):
 
 
 def test_save_segment_records_the_cohort_from_the_metadata(act, canvas):
-    act("action_save_segment", "/inform", slots={"venture_name": "Brewbox", "segment_facts": BANK_FACTS},
-        metadata={"cohort": "spring-24"})
+    act(
+        "action_save_segment",
+        "/inform",
+        slots={"venture_name": "Brewbox", "segment_facts": BANK_FACTS},
+        metadata={"cohort": "spring-24"},
+    )
     assert [f["sender_id"] for f in canvas.founders(cohort="spring-24")] == [SENDER]
 
 
 def test_redone_segment_replaces_its_place_and_shows_recommendations(act, canvas):
     redone = {**BANK_FACTS, "name": "Big banks"}
-    out = act("action_save_segment", "/inform", slots={
-        **REVIEW, "stage": "segments", "segment_facts": redone, "editing_segment": 1.0, "redoing_segment": True})
+    out = act(
+        "action_save_segment",
+        "/inform",
+        slots={**REVIEW, "stage": "segments", "segment_facts": redone, "editing_segment": 1.0, "redoing_segment": True},
+    )
     segments = out.slots["segments"]
     assert [s["profile"]["name"] for s in segments] == ["Small shops", "Big banks"]
     assert segments[0] == shops().to_dict()  # the other segment is untouched
@@ -376,9 +505,17 @@ def test_redoing_a_segment_before_the_recommendations_leaves_none_without_types(
     jumps to the review with only the redone segment recommended; the other
     segments reach the confirmation and the saved block with no relationship type."""
     unrecommended = [segment("Small shops", market="b2b"), segment("Banks", market="b2b")]
-    out = act("action_save_segment", "/inform", slots={
-        "venture_name": "Brewbox", "stage": "segments", "segment_facts": {**BANK_FACTS, "name": "Shops"},
-        "editing_segment": 0.0, "segments": segment_dicts(*unrecommended)})
+    out = act(
+        "action_save_segment",
+        "/inform",
+        slots={
+            "venture_name": "Brewbox",
+            "stage": "segments",
+            "segment_facts": {**BANK_FACTS, "name": "Shops"},
+            "editing_segment": 0.0,
+            "segments": segment_dicts(*unrecommended),
+        },
+    )
     if out.slots["stage"] == "review":
         assert all(s["choices"] for s in out.slots["segments"]), "segments left without any relationship type"
     else:
@@ -389,11 +526,23 @@ def test_redoing_a_segment_before_the_recommendations_leaves_none_without_types(
 
 
 def test_recommend_each_segment_with_reasons(act, canvas):
-    bare = [segment("Small shops", market="b2b", customer_count=300, value_per_customer=2000.0,
-                    purchase_frequency="recurring", touchpoints=["website"]),
-            segment("Banks", **{k: v for k, v in BANK_FACTS.items() if k != "name"})]
-    out = act("action_recommend", "no", "deny", slots={"venture_name": "Brewbox", "stage": "more_segments",
-                                                       "segments": segment_dicts(*bare)})
+    bare = [
+        segment(
+            "Small shops",
+            market="b2b",
+            customer_count=300,
+            value_per_customer=2000.0,
+            purchase_frequency="recurring",
+            touchpoints=["website"],
+        ),
+        segment("Banks", **{k: v for k, v in BANK_FACTS.items() if k != "name"}),
+    ]
+    out = act(
+        "action_recommend",
+        "no",
+        "deny",
+        slots={"venture_name": "Brewbox", "stage": "more_segments", "segments": segment_dicts(*bare)},
+    )
     segments = out.slots["segments"]
     assert out.slots["stage"] == "review"
     assert [s["profile"] for s in segments] == [s.profile.to_dict() for s in bare]
@@ -412,8 +561,9 @@ def test_recommend_each_segment_with_reasons(act, canvas):
 def test_recommend_does_not_contradict_its_own_checks(act):
     # gamers who help each other would suit a community, but email is no place to gather:
     # the coach does not rank it above types that work, and so has nothing to warn about
-    bare = [segment("Gamers", market="b2c", members_help_each_other=True, contributes_ideas=False,
-                    touchpoints=["email"])]
+    bare = [
+        segment("Gamers", market="b2c", members_help_each_other=True, contributes_ideas=False, touchpoints=["email"])
+    ]
     out = act("action_recommend", "no", "deny", slots={"venture_name": "Brewbox", "segments": segment_dicts(*bare)})
     assert "communities" not in [c["type_id"] for c in out.slots["segments"][0]["choices"]]
     assert not [t for t in out.texts if t.startswith("⚠️ ")]
@@ -426,9 +576,11 @@ def test_recommend_does_not_contradict_its_own_checks(act):
 
 def test_confirm_block_shows_it_with_warnings(act):
     out = act("action_confirm_block", "yes", "affirm", slots=REVIEW)
-    assert out.texts[0] == ("Here is your Customer Relationships block:\n**Brewbox**: coffee for offices\n"
-                            "1. Small shops: Self service, Communities\n"
-                            "2. Banks: Dedicated personal assistance, Subscription")
+    assert out.texts[0] == (
+        "Here is your Customer Relationships block:\n**Brewbox**: coffee for offices\n"
+        "1. Small shops: Self service, Communities\n"
+        "2. Banks: Dedicated personal assistance, Subscription"
+    )
     # shops have communities but only a website: nowhere to gather
     assert any(t.startswith("⚠️ Small shops: Communities needs a place") for t in out.texts)
     assert last_message(out) == {"text": "Shall I save this block?", "payloads": ["/affirm", "/deny"]}
@@ -491,14 +643,35 @@ def test_what_to_change(act):
 # ---------------------------------------------------------------- action_edit_block
 
 
-@pytest.mark.parametrize("intent, text, entities, message, index, types", [
-    ("swap_relationship", "swap communities for co-creation for the small shops", ["communities", "co_creation"],
-     "Swapped Communities for Co-creation in Small shops.", 0, ["self_service", "co_creation"]),
-    ("add_relationship", "add self-service for the banks", ["self_service"],
-     "Added Self-service to Banks.", 1, ["dedicated_personal_assistance", "subscription", "self_service"]),
-    ("drop_relationship", "drop subscription", ["subscription"],
-     "Dropped Subscription from Banks.", 1, ["dedicated_personal_assistance"]),
-])
+@pytest.mark.parametrize(
+    "intent, text, entities, message, index, types",
+    [
+        (
+            "swap_relationship",
+            "swap communities for co-creation for the small shops",
+            ["communities", "co_creation"],
+            "Swapped Communities for Co-creation in Small shops.",
+            0,
+            ["self_service", "co_creation"],
+        ),
+        (
+            "add_relationship",
+            "add self-service for the banks",
+            ["self_service"],
+            "Added Self-service to Banks.",
+            1,
+            ["dedicated_personal_assistance", "subscription", "self_service"],
+        ),
+        (
+            "drop_relationship",
+            "drop subscription",
+            ["subscription"],
+            "Dropped Subscription from Banks.",
+            1,
+            ["dedicated_personal_assistance"],
+        ),
+    ],
+)
 def test_edit_block(act, canvas, intent, text, entities, message, index, types):
     out = act("action_edit_block", text, intent, [entity("relationship_type", e) for e in entities], slots=REVIEW)
     assert out.texts[0] == message
@@ -512,14 +685,19 @@ def test_edit_block(act, canvas, intent, text, entities, message, index, types):
 
 def test_edit_block_unknown_type(act, canvas):
     out = act("action_edit_block", "add telepathy for the banks", "add_relationship", slots=REVIEW)
-    assert out.texts == ["Which relationship type should I add? For example: \"add self-service for the small shops\"."]
+    assert out.texts == ['Which relationship type should I add? For example: "add self-service for the small shops".']
     assert out.events == []
     assert canvas.latest_block(CHANNEL, SENDER) is None
 
 
 def test_edit_block_ambiguous_segment(act):
-    out = act("action_edit_block", "add co-creation", "add_relationship", [entity("relationship_type", "co_creation")],
-              slots=REVIEW)
+    out = act(
+        "action_edit_block",
+        "add co-creation",
+        "add_relationship",
+        [entity("relationship_type", "co_creation")],
+        slots=REVIEW,
+    )
     assert out.texts[0].startswith("Which segment should I change? 1. Small shops; 2. Banks.")
     assert out.events == []
 
@@ -530,16 +708,25 @@ def test_edit_block_after_saving_goes_back_to_review(act):
 
 
 def test_edit_before_recommendations_is_too_early(act):
-    out = act("action_edit_block", "add self-service", "add_relationship",
-              slots={"venture_name": "Brewbox", "stage": "more_segments", "segments": segment_dicts(shops())})
+    out = act(
+        "action_edit_block",
+        "add self-service",
+        "add_relationship",
+        slots={"venture_name": "Brewbox", "stage": "more_segments", "segments": segment_dicts(shops())},
+    )
     assert out.texts[0] == coach.EDIT_TOO_EARLY
     assert last_message(out) == prompt_of("more_segments")
     assert out.events == []
 
 
 def test_edit_in_the_middle_of_a_segment_is_too_early(act):
-    out = act("action_edit_block", "add self-service", "add_relationship", active_loop="segment_form",
-              slots={"stage": "segments", "requested_slot": "segment_goal"})
+    out = act(
+        "action_edit_block",
+        "add self-service",
+        "add_relationship",
+        active_loop="segment_form",
+        slots={"stage": "segments", "requested_slot": "segment_goal"},
+    )
     assert out.texts == [coach.EDIT_TOO_EARLY]  # the form asks its question next
     assert out.events == []
 
@@ -549,42 +736,73 @@ def test_edit_in_the_middle_of_a_segment_is_too_early(act):
 
 @pytest.mark.parametrize("slot", SEGMENT_SLOTS)
 def test_why_during_a_form_question(act, slot):
-    out = act("action_answer_question", "why do you ask?", "ask_why", active_loop="segment_form",
-              slots={"stage": "segments", "requested_slot": slot})
+    out = act(
+        "action_answer_question",
+        "why do you ask?",
+        "ask_why",
+        active_loop="segment_form",
+        slots={"stage": "segments", "requested_slot": slot},
+    )
     assert out.texts == [f"I ask because: {load_knowledge().interview.question(slot).why}"]
     assert out.events == []
 
 
 def test_a_huge_message_taken_for_a_question_is_asked_to_sum_up(act):
-    out = act("action_answer_question", "what is " + "x" * 5000, "ask_definition", active_loop="segment_form",
-              slots={"stage": "segments", "requested_slot": "segment_who"})
+    out = act(
+        "action_answer_question",
+        "what is " + "x" * 5000,
+        "ask_definition",
+        active_loop="segment_form",
+        slots={"stage": "segments", "requested_slot": "segment_who"},
+    )
     assert out.texts == [coach.too_long("what is " + "x" * 5000)]
     assert out.events == []
 
 
 def test_why_during_the_venture_questions(act):
-    out = act("action_answer_question", "why?", "ask_why", active_loop="venture_form",
-              slots={"requested_slot": "venture_offer"})
+    out = act(
+        "action_answer_question",
+        "why?",
+        "ask_why",
+        active_loop="venture_form",
+        slots={"requested_slot": "venture_offer"},
+    )
     assert out.texts == [f"I ask because: {load_knowledge().interview.venture['venture_name'].why}"]
 
 
 def test_why_at_review_explains_a_recommendation(act):
     # a requested_slot left over from a finished form is not the question any more
-    out = act("action_answer_question", "why subscription?", "ask_why", [entity("relationship_type", "subscription")],
-              slots={**REVIEW, "requested_slot": "segment_goal"})
+    out = act(
+        "action_answer_question",
+        "why subscription?",
+        "ask_why",
+        [entity("relationship_type", "subscription")],
+        slots={**REVIEW, "requested_slot": "segment_goal"},
+    )
     assert out.texts[0] == "Why **Subscription** for Banks:\n- Because subscription fits."
     assert last_message(out) == prompt_of("review")
 
 
-@pytest.mark.parametrize("intent, text, entities, start", [
-    ("ask_definition", "what is co-creation?", ["co_creation"], "**Co-creation**: Customers take an active part"),
-    ("ask_example", "give me an example of a community", ["communities"], "**Communities**, examples:\n- "),
-    ("ask_difference", "what's the difference between self-service and automated services?",
-     ["self_service", "automated_services"], "**Self-service** vs **Automated services**:\n- Self-service: "),
-    ("ask_measure", "how do I know if subscription works?", ["subscription"],
-     "To see whether **Subscription** works, watch:\n- **"),
-    ("ask_capabilities", "what can you do?", [], coach.CAPABILITIES),
-])
+@pytest.mark.parametrize(
+    "intent, text, entities, start",
+    [
+        ("ask_definition", "what is co-creation?", ["co_creation"], "**Co-creation**: Customers take an active part"),
+        ("ask_example", "give me an example of a community", ["communities"], "**Communities**, examples:\n- "),
+        (
+            "ask_difference",
+            "what's the difference between self-service and automated services?",
+            ["self_service", "automated_services"],
+            "**Self-service** vs **Automated services**:\n- Self-service: ",
+        ),
+        (
+            "ask_measure",
+            "how do I know if subscription works?",
+            ["subscription"],
+            "To see whether **Subscription** works, watch:\n- **",
+        ),
+        ("ask_capabilities", "what can you do?", [], coach.CAPABILITIES),
+    ],
+)
 def test_questions_are_answered_then_the_pending_prompt(act, intent, text, entities, start):
     out = act("action_answer_question", text, intent, [entity("relationship_type", e) for e in entities])
     assert out.texts[0].startswith(start)
@@ -609,8 +827,9 @@ def conversation_of(*turns):
 
 def test_one_miss_has_no_buttons(act, domain):
     events = conversation_of(("hi", "greet"), ("blorp", "nlu_fallback"))
-    out = act("action_coach_fallback", tracker=make_tracker(domain, "blorp", "nlu_fallback", slots=REVIEW,
-                                                             events=events))
+    out = act(
+        "action_coach_fallback", tracker=make_tracker(domain, "blorp", "nlu_fallback", slots=REVIEW, events=events)
+    )
     assert out.texts[0] == FALLBACK_TEXT
     assert out.messages[0]["buttons"] == []
     assert last_message(out) == prompt_of("review")
@@ -619,8 +838,10 @@ def test_one_miss_has_no_buttons(act, domain):
 
 def test_two_misses_in_a_row_offer_buttons(act, domain):
     events = conversation_of(("hi", "greet"), ("blorp", "nlu_fallback"), ("what's the weather", "out_of_scope"))
-    out = act("action_coach_fallback", tracker=make_tracker(domain, "what's the weather", "out_of_scope", slots=REVIEW,
-                                                             events=events))
+    out = act(
+        "action_coach_fallback",
+        tracker=make_tracker(domain, "what's the weather", "out_of_scope", slots=REVIEW, events=events),
+    )
     assert out.texts[0].startswith(FALLBACK_TEXT)
     assert [b["payload"] for b in out.messages[0]["buttons"]] == ["/resume", "/ask_capabilities", "/show_canvas"]
     assert last_message(out) == prompt_of("review")
@@ -634,8 +855,12 @@ def test_an_understood_message_resets_the_misses(act, domain):
 
 def test_two_misses_in_a_form_offer_to_skip(act, domain):
     events = conversation_of(("blorp", "nlu_fallback"), ("zzz", "nlu_fallback"))
-    out = act("action_coach_fallback", tracker=make_tracker(domain, "zzz", "nlu_fallback", events=events,
-                                                             slots={"stage": "segments"}, active_loop="segment_form"))
+    out = act(
+        "action_coach_fallback",
+        tracker=make_tracker(
+            domain, "zzz", "nlu_fallback", events=events, slots={"stage": "segments"}, active_loop="segment_form"
+        ),
+    )
     assert len(out.messages) == 1  # the form asks its question again
     assert out.payloads == ["not sure", "/ask_capabilities", "/show_canvas"]
 
@@ -643,8 +868,12 @@ def test_two_misses_in_a_form_offer_to_skip(act, domain):
 def test_a_miss_while_a_delete_waits_for_yes_or_no_asks_that_again(act, domain):
     # "no, keep it" typed and not understood: the delete question comes back, with its buttons.
     events = conversation_of(("delete my data", "delete_data"), ("nah leave it", "nlu_fallback"))
-    out = act("action_coach_fallback", tracker=make_tracker(domain, "nah leave it", "nlu_fallback", events=events,
-                                                             slots={**REVIEW, "confirming_delete": True}))
+    out = act(
+        "action_coach_fallback",
+        tracker=make_tracker(
+            domain, "nah leave it", "nlu_fallback", events=events, slots={**REVIEW, "confirming_delete": True}
+        ),
+    )
     assert last_message(out)["text"] == coach.CONFIRM_DELETE
     assert last_message(out)["payloads"] == [b["payload"] for b in coach.DELETE_BUTTONS]
     assert out.events == [], "nothing deleted, nothing changed"
@@ -692,8 +921,13 @@ def test_show_canvas_with_the_database_locked(act, busy_store):
 
 
 def test_show_canvas_in_a_form_leaves_the_question_to_the_form(act):
-    out = act("action_show_canvas", "show my canvas", "show_canvas", slots={**REVIEW, "stage": "segments"},
-              active_loop="segment_form")
+    out = act(
+        "action_show_canvas",
+        "show my canvas",
+        "show_canvas",
+        slots={**REVIEW, "stage": "segments"},
+        active_loop="segment_form",
+    )
     assert len(out.messages) == 1
     assert out.texts[0].startswith("# Customer Relationships: Brewbox")
 
@@ -701,12 +935,15 @@ def test_show_canvas_in_a_form_leaves_the_question_to_the_form(act):
 # ---------------------------------------------------------------- action_change_segment
 
 
-@pytest.mark.parametrize("text, index, name", [
-    ("change the second segment", 1, "Banks"),
-    ("edit segment 1", 0, "Small shops"),
-    ("i want to redo the banks segment", 1, "Banks"),
-    ("update the small shops", 0, "Small shops"),
-])
+@pytest.mark.parametrize(
+    "text, index, name",
+    [
+        ("change the second segment", 1, "Banks"),
+        ("edit segment 1", 0, "Small shops"),
+        ("i want to redo the banks segment", 1, "Banks"),
+        ("update the small shops", 0, "Small shops"),
+    ],
+)
 def test_change_segment(act, text, index, name):
     out = act("action_change_segment", text, "change_segment", slots=REVIEW)
     assert out.texts == [f"Let's redo segment {index + 1} ({name}). I'll ask its questions again."]
@@ -720,7 +957,7 @@ def test_change_segment(act, text, index, name):
 
 def test_change_segment_unclear_asks_which(act):
     out = act("action_change_segment", "change a segment", "change_segment", slots=REVIEW)
-    assert out.texts == ["Which segment should we change? 1. Small shops; 2. Banks. For example: \"change segment 2\"."]
+    assert out.texts == ['Which segment should we change? 1. Small shops; 2. Banks. For example: "change segment 2".']
     assert out.events == [SlotSet("redoing_segment", False)]
 
 
@@ -735,8 +972,13 @@ def test_change_segment_without_segments(act):
 
 def test_start_over(act, canvas):
     canvas.save_block(CHANNEL, SENDER, block(banks(), status="final"))
-    out = act("action_start_over", "start over", "start_over", active_loop="segment_form",
-              slots={**REVIEW, "stage": "segments", "requested_slot": "segment_goal", "segment_who": "Banks"})
+    out = act(
+        "action_start_over",
+        "start over",
+        "start_over",
+        active_loop="segment_form",
+        slots={**REVIEW, "stage": "segments", "requested_slot": "segment_goal", "segment_who": "Banks"},
+    )
     assert out.texts == [coach.STARTING_OVER]
     assert ActiveLoop(None) in out.events
     for slot in coaching_slots():
@@ -756,8 +998,13 @@ def test_start_over_outside_a_form(act):
 
 
 def test_delete_request_in_a_form(act):
-    out = act("action_delete_request", "delete my data", "delete_data", active_loop="segment_form",
-              slots={"stage": "segments", "requested_slot": "segment_scale"})
+    out = act(
+        "action_delete_request",
+        "delete my data",
+        "delete_data",
+        active_loop="segment_form",
+        slots={"stage": "segments", "requested_slot": "segment_scale"},
+    )
     assert out.texts == [coach.CONFIRM_DELETE]
     assert out.payloads == ["/confirm_delete", "/deny"]
     assert out.slots["paused_form"] == "segment_form"
@@ -775,8 +1022,13 @@ def test_delete_request_outside_a_form(act):
 
 
 def test_pause_in_a_form(act, canvas):
-    out = act("action_pause", "let's stop here", "pause", active_loop="segment_form",
-              slots={**REVIEW, "stage": "segments", "requested_slot": "segment_goal"})
+    out = act(
+        "action_pause",
+        "let's stop here",
+        "pause",
+        active_loop="segment_form",
+        slots={**REVIEW, "stage": "segments", "requested_slot": "segment_goal"},
+    )
     assert out.texts == [coach.PAUSED]
     assert out.slots["paused_form"] == "segment_form"
     assert out.active_loops == [None]
@@ -812,7 +1064,11 @@ def test_resume_after_declining_deletion(act):
 
 
 def test_resume_after_declining_deletion_in_a_form(act):
-    out = act("action_resume", "/deny", "deny", slots={"stage": "segments", "paused_form": "segment_form",
-                                                       "confirming_delete": True})
+    out = act(
+        "action_resume",
+        "/deny",
+        "deny",
+        slots={"stage": "segments", "paused_form": "segment_form", "confirming_delete": True},
+    )
     assert out.texts == [coach.NOT_DELETED]
     assert out.events == [SlotSet("confirming_delete", False)]

@@ -5,6 +5,7 @@ For every input: no 5xx, a helpful answer (the coach's reply, or a 400 that
 says what is wrong), and the tracker stores exactly the text that was sent
 (or, for a request refused with 400, nothing at all).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -24,8 +25,12 @@ from hypothesis import strategies as st
 from tests.coach_servers import ROOT, CoachServers, running_coach
 from tests.socketio_wire import WidgetSocket
 
-EXAMPLES = settings(max_examples=20, deadline=None, derandomize=True,
-                    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+EXAMPLES = settings(
+    max_examples=20,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 DOMAIN = yaml.safe_load((ROOT / "domain.yml").read_text())
 INTENTS = sorted(i if isinstance(i, str) else next(iter(i)) for i in DOMAIN["intents"])
 SLOTS = sorted(DOMAIN["slots"])
@@ -46,16 +51,26 @@ texts = st.one_of(
     st.text(alphabet=st.characters(max_codepoint=0x1F), max_size=50),
     st.builds(lambda c, n: c * n, st.characters(blacklist_categories=("Cs",)), st.integers(20_000, 100_000)),
 )
-slot_values = st.one_of(st.none(), st.booleans(), st.integers(-10 ** 12, 10 ** 12),
-                        st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=40),
-                        st.lists(st.text(max_size=10), max_size=3))
+slot_values = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(10**12), 10**12),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=40),
+    st.lists(st.text(max_size=10), max_size=3),
+)
 # Button payloads: known and unknown intents, with slot values out of any range, or broken JSON.
 payloads = st.one_of(
-    st.builds(lambda intent, values: f"/{intent}" + (json.dumps(values) if values else ""),
-              st.one_of(st.sampled_from(INTENTS), st.from_regex(r"[a-z_]{1,20}", fullmatch=True)),
-              st.dictionaries(st.sampled_from(SLOTS), slot_values, max_size=3)),
-    st.builds(lambda intent, junk: f"/{intent}{junk}", st.sampled_from(INTENTS),
-              st.sampled_from(['{"goal": ', '{goal: keep}', '{"goal": "keep"', '[1, 2]', '{}}', '{"a": NaN}'])),
+    st.builds(
+        lambda intent, values: f"/{intent}" + (json.dumps(values) if values else ""),
+        st.one_of(st.sampled_from(INTENTS), st.from_regex(r"[a-z_]{1,20}", fullmatch=True)),
+        st.dictionaries(st.sampled_from(SLOTS), slot_values, max_size=3),
+    ),
+    st.builds(
+        lambda intent, junk: f"/{intent}{junk}",
+        st.sampled_from(INTENTS),
+        st.sampled_from(['{"goal": ', "{goal: keep}", '{"goal": "keep"', "[1, 2]", "{}}", '{"a": NaN}']),
+    ),
 )
 
 
@@ -65,14 +80,18 @@ def sender(prefix: str) -> str:
 
 def stored_texts(coach: CoachServers, sender_id: str) -> List[Tuple[Optional[str], str]]:
     with sqlite3.connect(coach.tracker_db) as connection:
-        rows = connection.execute("SELECT data FROM events WHERE sender_id = ? AND type_name = 'user' ORDER BY id",
-                                  (sender_id,)).fetchall()
+        rows = connection.execute(
+            "SELECT data FROM events WHERE sender_id = ? AND type_name = 'user' ORDER BY id", (sender_id,)
+        ).fetchall()
     return [(json.loads(d).get("message_id"), json.loads(d).get("text")) for (d,) in rows]
 
 
 def post(coach: CoachServers, body: bytes) -> Tuple[int, Any]:
-    request = urllib.request.Request(f"http://127.0.0.1:{coach.rasa_port}/webhooks/rest/webhook", data=body,
-                                     headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{coach.rasa_port}/webhooks/rest/webhook",
+        data=body,
+        headers={"Content-Type": "application/json"},
+    )
     try:
         with urllib.request.urlopen(request, timeout=120) as response:
             return response.status, json.loads(response.read())
@@ -115,18 +134,26 @@ def _not_a_valid_request(body: bytes) -> bool:
         data = json.loads(body.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
         return True
-    return not (isinstance(data, dict) and isinstance(data.get("sender"), str) and data.get("sender")
-                and isinstance(data.get("message"), str))
+    return not (
+        isinstance(data, dict)
+        and isinstance(data.get("sender"), str)
+        and data.get("sender")
+        and isinstance(data.get("message"), str)
+    )
 
 
 bodies = st.one_of(
     st.binary(max_size=200),  # invalid UTF-8 and anything else
     st.builds(lambda b: b"\xff\xfe" + b, st.binary(max_size=50)),
     st.text(max_size=100).map(str.encode),
-    st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=10),
-                 lambda inner: st.lists(inner, max_size=3) | st.dictionaries(
-                     st.sampled_from(["sender", "message", "message_id", "metadata", "x"]), inner, max_size=4),
-                 max_leaves=8).map(lambda value: json.dumps(value).encode()),
+    st.recursive(
+        st.none() | st.booleans() | st.integers() | st.text(max_size=10),
+        lambda inner: (
+            st.lists(inner, max_size=3)
+            | st.dictionaries(st.sampled_from(["sender", "message", "message_id", "metadata", "x"]), inner, max_size=4)
+        ),
+        max_leaves=8,
+    ).map(lambda value: json.dumps(value).encode()),
 ).filter(_not_a_valid_request)
 
 
@@ -149,9 +176,11 @@ def say_over_socketio(coach: CoachServers, messages: List[Any]) -> Tuple[str, Li
     async def talk() -> List[Dict]:
         async with WidgetSocket(f"http://127.0.0.1:{coach.rasa_port}") as widget:
             await widget.session(session_id)
-            for n, (message, message_id) in enumerate(zip(messages, ids)):
-                await widget.emit("user_uttered", {"message": message, "session_id": session_id,
-                                                   "customData": {"message_id": message_id}})
+            for message, message_id in zip(messages, ids):
+                await widget.emit(
+                    "user_uttered",
+                    {"message": message, "session_id": session_id, "customData": {"message_id": message_id}},
+                )
                 await widget.wait_for("bot_uttered", len(widget.answers()) + 1, timeout=60)
                 await asyncio.sleep(0.3)  # the rest of this turn's answers
             return widget.answers()
@@ -183,13 +212,19 @@ def test_socketio_malformed_packets_are_ignored_and_the_widget_goes_on(coach):
     async def talk() -> List[Dict]:
         async with WidgetSocket(f"http://127.0.0.1:{coach.rasa_port}") as widget:
             await widget.session(session_id)
-            for frame in ['42["user_uttered", {"message": "hi"', '42["user_uttered", 5]', '42["user_uttered"]',
-                          '42["user_uttered", {"message": "hi", "session_id": 7}]',
-                          '42["user_uttered", {"message": "hi", "session_id": "' + "s" * 500 + '"}]',
-                          '42[{"not": "an event"}]', '4' + "x" * 1000]:
+            for frame in [
+                '42["user_uttered", {"message": "hi"',
+                '42["user_uttered", 5]',
+                '42["user_uttered"]',
+                '42["user_uttered", {"message": "hi", "session_id": 7}]',
+                '42["user_uttered", {"message": "hi", "session_id": "' + "s" * 500 + '"}]',
+                '42[{"not": "an event"}]',
+                "4" + "x" * 1000,
+            ]:
                 await widget.raw(frame)
-            await widget.emit("user_uttered", {"message": "hi", "session_id": session_id,
-                                               "customData": {"message_id": "after-junk"}})
+            await widget.emit(
+                "user_uttered", {"message": "hi", "session_id": session_id, "customData": {"message_id": "after-junk"}}
+            )
             return await widget.wait_for("bot_uttered", 1, timeout=60)
 
     answers = asyncio.run(talk())

@@ -1,4 +1,5 @@
 """bot/coach/conversation.py: what the coach reads, asks, answers and says, without Rasa."""
+
 import pytest
 
 from bot.coach import conversation as coach
@@ -30,8 +31,14 @@ GOOD = {
     "segment_touchpoints": ("instagram and whatsapp", ["social_media", "messaging"]),
     "segment_goal": ("we need to keep them", "keep"),
 }
-CLOSED = ["segment_scale", "segment_frequency", "segment_support", "segment_community", "segment_touchpoints",
-          "segment_goal"]
+CLOSED = [
+    "segment_scale",
+    "segment_frequency",
+    "segment_support",
+    "segment_community",
+    "segment_touchpoints",
+    "segment_goal",
+]
 
 
 @pytest.mark.parametrize("slot", interview.SEGMENT_SLOTS)
@@ -99,8 +106,9 @@ def test_read_answer_unknown_slot_is_a_programming_error():
 
 
 def test_read_answer_who_facts():
-    reading = read_answer("segment_who",
-                          "we sell to 20 banks at 200k a year, they renew every year, they need an expert")
+    reading = read_answer(
+        "segment_who", "we sell to 20 banks at 200k a year, they renew every year, they need an expert"
+    )
     assert reading.facts["name"] == "Banks"
     assert reading.facts["needs"].startswith("we sell to 20 banks")
     assert reading.facts["customer_count"] == 20
@@ -110,41 +118,52 @@ def test_read_answer_who_facts():
 
 def test_read_answer_scale_facts():
     assert read_answer("segment_scale", "5000 students paying 9 euros a month").facts == {
-        "customer_count": 5000, "value_per_customer": 108}
+        "customer_count": 5000,
+        "value_per_customer": 108,
+    }
     # a count alone is an answer too
     assert read_answer("segment_scale", "about 20 banks").facts == {"customer_count": 20}
 
 
-@pytest.mark.parametrize("slot, value", [
-    ("segment_frequency", "occasional"),
-    ("segment_support", "expert"),
-    ("segment_community", "both"),
-    ("segment_goal", "grow"),
-])
+@pytest.mark.parametrize(
+    "slot, value",
+    [
+        ("segment_frequency", "occasional"),
+        ("segment_support", "expert"),
+        ("segment_community", "both"),
+        ("segment_goal", "grow"),
+    ],
+)
 def test_read_answer_button_entity_wins_over_payload_text(slot, value):
     reading = read_answer(slot, "", [value])
     assert reading.value == value
     assert reading.problem is None
 
 
-@pytest.mark.parametrize("slot, entity", [
-    ("segment_frequency", "sometimes_maybe"),
-    ("segment_support", "telepathy"),
-    ("segment_community", "fight"),
-    ("segment_goal", "expand_fast"),
-])
+@pytest.mark.parametrize(
+    "slot, entity",
+    [
+        ("segment_frequency", "sometimes_maybe"),
+        ("segment_support", "telepathy"),
+        ("segment_community", "fight"),
+        ("segment_goal", "expand_fast"),
+    ],
+)
 def test_read_answer_unknown_button_value_asks_again(slot, entity):
     reading = read_answer(slot, "", [entity])
     assert reading.value is None
     assert reading.problem.startswith("Sorry, I didn't catch that.")
 
 
-@pytest.mark.parametrize("slot, value, facts", [
-    ("segment_frequency", "one_off", {"purchase_frequency": "one_off"}),
-    ("segment_support", "guidance", SUPPORT_LEVELS["guidance"]),
-    ("segment_community", "neither", COMMUNITY_ROLES["neither"]),
-    ("segment_goal", "acquire", {"goal": "acquire"}),
-])
+@pytest.mark.parametrize(
+    "slot, value, facts",
+    [
+        ("segment_frequency", "one_off", {"purchase_frequency": "one_off"}),
+        ("segment_support", "guidance", SUPPORT_LEVELS["guidance"]),
+        ("segment_community", "neither", COMMUNITY_ROLES["neither"]),
+        ("segment_goal", "acquire", {"goal": "acquire"}),
+    ],
+)
 def test_read_answer_closed_facts(slot, value, facts):
     assert read_answer(slot, "", [value]).facts == facts
 
@@ -174,12 +193,25 @@ EMPTY = {slot: None for slot in interview.SEGMENT_SLOTS}
 
 
 def test_prefill_from_a_rich_description():
-    facts = {"customer_count": 20, "value_per_customer": 200_000, "purchase_frequency": "recurring",
-             "expertise_needed": "high", "personal_touch": "high", "touchpoints": ["meetings"],
-             "members_help_each_other": False, "contributes_ideas": True, "goal": "keep"}
+    facts = {
+        "customer_count": 20,
+        "value_per_customer": 200_000,
+        "purchase_frequency": "recurring",
+        "expertise_needed": "high",
+        "personal_touch": "high",
+        "touchpoints": ["meetings"],
+        "members_help_each_other": False,
+        "contributes_ideas": True,
+        "goal": "keep",
+    }
     assert interview.prefill(facts, {**EMPTY, "segment_who": "Banks"}) == {
-        "segment_scale": "given", "segment_frequency": "recurring", "segment_support": "expert",
-        "segment_community": "contribute_ideas", "segment_touchpoints": ["meetings"], "segment_goal": "keep"}
+        "segment_scale": "given",
+        "segment_frequency": "recurring",
+        "segment_support": "expert",
+        "segment_community": "contribute_ideas",
+        "segment_touchpoints": ["meetings"],
+        "segment_goal": "keep",
+    }
 
 
 def test_prefill_never_asks_twice_nor_overwrites_an_answer():
@@ -211,8 +243,9 @@ def test_merge_facts_passing_mention_only_fills_gaps():
 
 def test_merge_facts_answer_to_the_question_replaces():
     known = {"purchase_frequency": "one_off", "goal": "acquire"}
-    merged = interview.merge_facts(known, {"purchase_frequency": "recurring", "goal": "keep"},
-                               answering=("purchase_frequency",))
+    merged = interview.merge_facts(
+        known, {"purchase_frequency": "recurring", "goal": "keep"}, answering=("purchase_frequency",)
+    )
     assert merged == {"purchase_frequency": "recurring", "goal": "acquire"}
 
 
@@ -230,20 +263,23 @@ def test_build_profile_ignores_unknown_keys():
 TWO = [shops(), banks()]
 
 
-@pytest.mark.parametrize("text, index", [
-    ("change the first segment", 0),
-    ("change the second segment", 1),
-    ("the 2nd one", 1),
-    ("redo the last segment", 1),
-    ("correct the first one", 0),
-    ("segment 2", 1),
-    ("edit segment 1", 0),
-    ("change segment #1", 0),
-    ("segment number 2 is wrong", 1),
-    ("the small shops", 0),
-    ("let me fix what i said about the banks", 1),
-    ("SHOPS", 0),
-])
+@pytest.mark.parametrize(
+    "text, index",
+    [
+        ("change the first segment", 0),
+        ("change the second segment", 1),
+        ("the 2nd one", 1),
+        ("redo the last segment", 1),
+        ("correct the first one", 0),
+        ("segment 2", 1),
+        ("edit segment 1", 0),
+        ("change segment #1", 0),
+        ("segment number 2 is wrong", 1),
+        ("the small shops", 0),
+        ("let me fix what i said about the banks", 1),
+        ("SHOPS", 0),
+    ],
+)
 def test_find_segment(text, index):
     assert find_segment(text, TWO) == index
 
@@ -281,8 +317,9 @@ def test_swap_a_for_b():
 
 @pytest.mark.parametrize("entities", [[], ["co_creation", "communities"]])
 def test_swap_instead_of(entities):
-    result = apply_edit("swap_relationship", "use co-creation instead of communities in segment 1", entities,
-                        two_segments())
+    result = apply_edit(
+        "swap_relationship", "use co-creation instead of communities in segment 1", entities, two_segments()
+    )
     assert result.changed
     assert held(result) == ["self_service", "co_creation"]
 
@@ -310,8 +347,9 @@ def test_swap_a_type_not_held():
 
 def test_swap_into_a_type_already_held_makes_no_duplicate():
     """BUG: swapping in a type the segment already has gives it that type twice."""
-    result = apply_edit("swap_relationship", "replace self-service with communities for the small shops", [],
-                        two_segments())
+    result = apply_edit(
+        "swap_relationship", "replace self-service with communities for the small shops", [], two_segments()
+    )
     types = held(result)
     assert len(types) == len(set(types)), types
 
@@ -357,11 +395,14 @@ def test_drop_a_type_not_held():
     assert result.message == "Banks doesn't have Communities. It has: Dedicated personal assistance, Subscription."
 
 
-@pytest.mark.parametrize("intent, text", [
-    ("swap_relationship", "swap communities for co-creation"),
-    ("add_relationship", "add co-creation"),
-    ("drop_relationship", "drop communities"),  # both segments hold it
-])
+@pytest.mark.parametrize(
+    "intent, text",
+    [
+        ("swap_relationship", "swap communities for co-creation"),
+        ("add_relationship", "add co-creation"),
+        ("drop_relationship", "drop communities"),  # both segments hold it
+    ],
+)
 def test_ambiguous_segment_asks_which(intent, text):
     both = block(shops(), segment("Gamers", "communities", "co_creation"))
     result = apply_edit(intent, text, [], both)
@@ -391,12 +432,17 @@ def ask(intent, text, entities=(), **context):
 
 @pytest.mark.parametrize("slot", interview.SEGMENT_SLOTS)
 def test_why_during_a_question_gives_its_reason(slot):
-    assert ask("ask_why", "why?", requested_slot=slot) == f"I ask because: {load_knowledge().interview.question(slot).why}"
+    assert (
+        ask("ask_why", "why?", requested_slot=slot) == f"I ask because: {load_knowledge().interview.question(slot).why}"
+    )
 
 
 @pytest.mark.parametrize("slot", ["venture_name", "venture_offer"])
 def test_why_during_the_venture_questions(slot):
-    assert ask("ask_why", "why do you ask?", requested_slot=slot) == f"I ask because: {load_knowledge().interview.venture['venture_name'].why}"
+    assert (
+        ask("ask_why", "why do you ask?", requested_slot=slot)
+        == f"I ask because: {load_knowledge().interview.venture['venture_name'].why}"
+    )
 
 
 def test_why_a_recommended_type_gives_its_reasons():
@@ -450,7 +496,8 @@ def test_difference_between_self_service_and_automated_services():
 
 def test_difference_needs_two_types():
     assert ask("ask_difference", "what's the difference?", ["communities"]).startswith(
-        "Which two relationship types should I compare?")
+        "Which two relationship types should I compare?"
+    )
 
 
 def test_measure_a_type():
@@ -472,15 +519,18 @@ def test_capabilities():
 # ---------------------------------------------------------------- prompts and fallbacks
 
 
-@pytest.mark.parametrize("stage, start, payloads", [
-    ("intro", "Hi, I'm Rapport", ["/affirm", "/ask_capabilities"]),
-    (None, "Hi, I'm Rapport", ["/affirm", "/ask_capabilities"]),
-    ("segments", "Say \"continue\" to go on with your segments.", ["/resume"]),
-    ("more_segments", "Is there another customer segment to describe?", ["/affirm", "/deny"]),
-    ("review", "Do these fit?", ["/affirm", "/deny"]),
-    ("confirm", "Shall I save this block?", ["/affirm", "/deny"]),
-    ("saved", "Your block is saved.", ["/show_canvas"]),
-])
+@pytest.mark.parametrize(
+    "stage, start, payloads",
+    [
+        ("intro", "Hi, I'm Rapport", ["/affirm", "/ask_capabilities"]),
+        (None, "Hi, I'm Rapport", ["/affirm", "/ask_capabilities"]),
+        ("segments", 'Say "continue" to go on with your segments.', ["/resume"]),
+        ("more_segments", "Is there another customer segment to describe?", ["/affirm", "/deny"]),
+        ("review", "Do these fit?", ["/affirm", "/deny"]),
+        ("confirm", "Shall I save this block?", ["/affirm", "/deny"]),
+        ("saved", "Your block is saved.", ["/show_canvas"]),
+    ],
+)
 def test_pending_prompt_per_stage(stage, start, payloads):
     text, buttons = coach.pending_prompt(stage, None)
     assert text.startswith(start)
@@ -506,12 +556,15 @@ def test_first_miss_has_no_buttons():
 
 
 @pytest.mark.parametrize("misses", [2, 3])
-@pytest.mark.parametrize("stage, in_form, first", [
-    ("intro", False, "/affirm"),
-    (None, False, "/affirm"),
-    ("review", False, "/resume"),
-    ("segments", True, "not sure"),
-])
+@pytest.mark.parametrize(
+    "stage, in_form, first",
+    [
+        ("intro", False, "/affirm"),
+        (None, False, "/affirm"),
+        ("review", False, "/resume"),
+        ("segments", True, "not sure"),
+    ],
+)
 def test_buttons_from_the_second_miss(misses, stage, in_form, first):
     text, buttons = coach.fallback(misses, stage, in_form)
     assert text.endswith("Here are some things you can do:")
@@ -539,7 +592,8 @@ def test_welcome_back():
 
 def test_which_segment():
     assert coach.which_segment([shops(), banks()]) == (
-        "Which segment should we change? 1. Small shops; 2. Banks. For example: \"change segment 2\".")
+        'Which segment should we change? 1. Small shops; 2. Banks. For example: "change segment 2".'
+    )
     assert coach.which_segment([]).startswith("We haven't described any segment yet.")
 
 
@@ -568,10 +622,13 @@ def test_recommendations_become_accepted_choices_with_reasons():
 # ---------------------------------------------------------------- the seeds' textbook case, from free text
 
 
-@pytest.mark.parametrize("text", [
-    "about 20 accounts worth tens of thousands each, want expert one-to-one advice",
-    "about twenty accounts, each worth tens of thousands a year, who want expert one-to-one advice",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "about 20 accounts worth tens of thousands each, want expert one-to-one advice",
+        "about twenty accounts, each worth tens of thousands a year, who want expert one-to-one advice",
+    ],
+)
 def test_few_high_value_accounts_in_words_get_dedicated_personal_assistance(text):
     facts = extract_facts(text)
     assert facts["customer_count"] == 20 and facts["value_per_customer"] >= 10_000
@@ -581,17 +638,24 @@ def test_few_high_value_accounts_in_words_get_dedicated_personal_assistance(text
 
 
 def test_price_position_is_never_named_as_missing_since_it_is_never_asked():
-    for facts in ({}, {"customer_count": 20}, {"customer_count": 5000, "value_per_customer": 60, "goal": "keep"},
-                  {"customer_count": 800, "value_per_customer": 8000, "personal_touch": "high", "touchpoints": ["in_store"]}):
+    for facts in (
+        {},
+        {"customer_count": 20},
+        {"customer_count": 5000, "value_per_customer": 60, "goal": "keep"},
+        {"customer_count": 800, "value_per_customer": 8000, "personal_touch": "high", "touchpoints": ["in_store"]},
+    ):
         missing = coach.recommend_segment(interview.build_profile(facts)).most_informative_missing
         assert missing is None or missing.field in coach.asked_fields()
         assert missing is None or missing.field not in ("price_position", "market")
 
 
 def test_advice_shows_the_fix_beside_a_type_whose_check_fails():
-    profile = interview.build_profile({"name": "Gamers", "members_help_each_other": True, "contributes_ideas": True,
-                                   "touchpoints": ["email"]})
+    profile = interview.build_profile(
+        {"name": "Gamers", "members_help_each_other": True, "contributes_ideas": True, "touchpoints": ["email"]}
+    )
     advice = coach.recommend(profile, limit=len(load_knowledge().types))
     text = presentation.render_advice(0, profile, advice)
     assert "**Communities**" in text
-    assert "To make it work: Add a forum, a social media group, events or a space in your app where they can meet." in text
+    assert (
+        "To make it work: Add a forum, a social media group, events or a space in your app where they can meet." in text
+    )

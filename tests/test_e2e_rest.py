@@ -1,6 +1,7 @@
 """The whole coach, for real: the action server and the Rasa server started as
 `make run` starts them, talked to over the REST channel, the block then read
 back from the SQLite canvas store."""
+
 from __future__ import annotations
 
 import sqlite3
@@ -63,11 +64,13 @@ def test_two_segments_talked_through_and_saved(coach):
     versions = rows(coach.canvas_db, "SELECT id, version, status FROM block_versions")
     final = [v for v in versions if v[2] == "final"]
     assert len(final) == 1 and final[0][1] == 1
-    segments = rows(coach.canvas_db, "SELECT id, name FROM segments WHERE version_id = ? ORDER BY position",
-                    final[0][0])
+    segments = rows(
+        coach.canvas_db, "SELECT id, name FROM segments WHERE version_id = ? ORDER BY position", final[0][0]
+    )
     assert [name for _, name in segments] == ["Big banks", "Young women"]
-    choices = rows(coach.canvas_db, "SELECT type_id, origin FROM relationship_choices WHERE segment_id = ?",
-                   segments[1][0])
+    choices = rows(
+        coach.canvas_db, "SELECT type_id, origin FROM relationship_choices WHERE segment_id = ?", segments[1][0]
+    )
     assert ("co_creation", "edited") in choices
     assert ("personal_assistance", "accepted") not in choices
 
@@ -122,8 +125,14 @@ def test_delete_my_data_removes_the_founder(coach):
     sender = "founder-delete"
     start_segment(coach, sender)
     coach.say(sender, "dentists who need their appointment books filled")
-    for answer in ("about 50 practices at 3000 euros a year", "every month", "quick help when stuck",
-                   "neither", "email and phone", "keep them"):
+    for answer in (
+        "about 50 practices at 3000 euros a year",
+        "every month",
+        "quick help when stuck",
+        "neither",
+        "email and phone",
+        "keep them",
+    ):
         coach.say(sender, answer)
     assert rows(coach.canvas_db, "SELECT id FROM founders WHERE sender_id = ?", sender), "the draft was autosaved"
     reply = coach.say(sender, "please delete my data")
@@ -151,8 +160,12 @@ def test_recommendations_are_recorded_with_the_rules_that_fired(coach):
     assert "Segment 1: Big banks" in texts(replies)
     assert not any("advice" in reply for reply in replies), "the record is not drawn by the channel"
 
-    events = [json.loads(data) for (data,) in rows(
-        coach.tracker_db, "SELECT data FROM events WHERE sender_id = ? AND type_name = 'bot' ORDER BY id", sender)]
+    events = [
+        json.loads(data)
+        for (data,) in rows(
+            coach.tracker_db, "SELECT data FROM events WHERE sender_id = ? AND type_name = 'bot' ORDER BY id", sender
+        )
+    ]
     records = [e["metadata"]["advice"] for e in events if "advice" in (e.get("metadata") or {})]
     assert len(records) == 1
     advice = records[0]

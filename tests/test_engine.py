@@ -1,4 +1,5 @@
 """The selection engine and the block checks, on the real knowledge files."""
+
 import shutil
 from pathlib import Path
 
@@ -18,21 +19,43 @@ from bot.coach.knowledge import KNOWLEDGE_DIR, load_knowledge
 from bot.coach.profile import SegmentProfile
 
 KEY_ACCOUNTS = SegmentProfile(
-    name="Enterprise clients", market="b2b", customer_count=20, value_per_customer=60000,
-    purchase_frequency="recurring", personal_touch="high", touchpoints=["meetings", "email"],
+    name="Enterprise clients",
+    market="b2b",
+    customer_count=20,
+    value_per_customer=60000,
+    purchase_frequency="recurring",
+    personal_touch="high",
+    touchpoints=["meetings", "email"],
 )
 SNACK_BUYERS = SegmentProfile(
-    name="Snack buyers", market="b2c", customer_count=50000, value_per_customer=3,
-    purchase_frequency="one_off", personal_touch="low", price_position="budget", touchpoints=["kiosk"],
+    name="Snack buyers",
+    market="b2c",
+    customer_count=50000,
+    value_per_customer=3,
+    purchase_frequency="one_off",
+    personal_touch="low",
+    price_position="budget",
+    touchpoints=["kiosk"],
 )
 SAAS_USERS = SegmentProfile(
-    name="SaaS users", market="b2b", customer_count=5000, value_per_customer=600,
-    purchase_frequency="recurring", expertise_needed="medium", personal_touch="low",
-    members_help_each_other=True, touchpoints=["website", "forum"],
+    name="SaaS users",
+    market="b2b",
+    customer_count=5000,
+    value_per_customer=600,
+    purchase_frequency="recurring",
+    expertise_needed="medium",
+    personal_touch="low",
+    members_help_each_other=True,
+    touchpoints=["website", "forum"],
 )
 MARIA = SegmentProfile(
-    name="Young women", market="b2c", customer_count=5000, value_per_customer=60,
-    purchase_frequency="occasional", personal_touch="high", price_position="budget",
+    name="Young women",
+    market="b2c",
+    customer_count=5000,
+    value_per_customer=60,
+    purchase_frequency="occasional",
+    personal_touch="high",
+    price_position="budget",
     touchpoints=["social_media", "website"],
 )
 PROFILES = [SegmentProfile(), KEY_ACCOUNTS, SNACK_BUYERS, SAAS_USERS, MARIA]
@@ -94,8 +117,9 @@ def test_the_missing_answer_would_really_change_the_top_three(kb):
     advice = recommend(profile)
     field = advice.most_informative_missing.field
     top = _ids(advice)[:3]
-    changed = [value for value in kb.questions[field].probes
-               if _ids(recommend(replace(profile, **{field: value})))[:3] != top]
+    changed = [
+        value for value in kb.questions[field].probes if _ids(recommend(replace(profile, **{field: value})))[:3] != top
+    ]
     assert changed, f"answering {field} should be able to change the top three"
 
 
@@ -119,9 +143,17 @@ def test_equally_telling_questions_are_asked_in_file_order(tmp_path):
 
 def test_no_missing_answer_when_everything_is_known():
     full = SegmentProfile(
-        market="b2c", customer_count=100, value_per_customer=100, purchase_frequency="recurring",
-        expertise_needed="low", personal_touch="low", price_position="mid", members_help_each_other=False,
-        contributes_ideas=False, touchpoints=["website"], goal="keep",
+        market="b2c",
+        customer_count=100,
+        value_per_customer=100,
+        purchase_frequency="recurring",
+        expertise_needed="low",
+        personal_touch="low",
+        price_position="mid",
+        members_help_each_other=False,
+        contributes_ideas=False,
+        touchpoints=["website"],
+        goal="keep",
     )
     assert full.unknown_fields() == []
     assert recommend(full).most_informative_missing is None
@@ -146,27 +178,36 @@ def test_every_recommendation_is_explained_and_actionable(kb, profile):
 def test_reasons_are_the_rules_that_fired_strongest_first(kb):
     dedicated = recommend(KEY_ACCOUNTS).recommendations[0]
     assert dedicated.type_id == "dedicated_personal_assistance"
-    fired = [(rule.then["dedicated_personal_assistance"], rule.because) for rule in kb.rules
-             if rule.fires(KEY_ACCOUNTS) and rule.then.get("dedicated_personal_assistance", 0) > 0]
+    fired = [
+        (rule.then["dedicated_personal_assistance"], rule.because)
+        for rule in kb.rules
+        if rule.fires(KEY_ACCOUNTS) and rule.then.get("dedicated_personal_assistance", 0) > 0
+    ]
     assert dedicated.reasons == [because for _, because in sorted(fired, key=lambda f: -f[0])]
     assert dedicated.reasons[0] == "Few, high-value accounts justify a named person who knows each one."
 
 
-GAMERS_BY_EMAIL = SegmentProfile(name="Gamers", market="b2c", members_help_each_other=True, contributes_ideas=True,
-                                 touchpoints=["email"])
+GAMERS_BY_EMAIL = SegmentProfile(
+    name="Gamers", market="b2c", members_help_each_other=True, contributes_ideas=True, touchpoints=["email"]
+)
 
 
 def test_a_type_that_fails_its_check_ranks_below_every_type_that_passes(kb):
     ranked = _ids(recommend(GAMERS_BY_EMAIL))
-    failing = {w.message.split(": ")[1].split(" needs")[0] for w in check_block([(GAMERS_BY_EMAIL, ranked)])
-               if w.code == NO_MEETING_PLACE}
+    failing = {
+        w.message.split(": ")[1].split(" needs")[0]
+        for w in check_block([(GAMERS_BY_EMAIL, ranked)])
+        if w.code == NO_MEETING_PLACE
+    }
     assert failing == {"Communities", "Co-creation"}
     positions = {kb.type_name(t): i for i, t in enumerate(ranked)}
     passing = [i for name, i in positions.items() if name not in failing]
     assert all(positions[name] > max(passing) for name in failing)
     # With a place to meet, the same segment gets them first.
     assert _ids(recommend(SegmentProfile(**{**GAMERS_BY_EMAIL.to_dict(), "touchpoints": ["email", "forum"]})))[0] in (
-        "communities", "co_creation")
+        "communities",
+        "co_creation",
+    )
 
 
 def test_a_failing_type_comes_with_its_fix_in_one_sentence(kb):
@@ -174,7 +215,8 @@ def test_a_failing_type_comes_with_its_fix_in_one_sentence(kb):
     assert fix == {"communities": kb.checks.meeting_fix}
     assert "where they can meet" in fix["communities"] and fix["communities"].count(". ") == 0
     assert fixes(SNACK_BUYERS, ["dedicated_personal_assistance"]) == {
-        "dedicated_personal_assistance": kb.checks.cost_fix}
+        "dedicated_personal_assistance": kb.checks.cost_fix
+    }
 
 
 @pytest.mark.parametrize("profile", PROFILES + [GAMERS_BY_EMAIL], ids=lambda p: p.name or "empty")
@@ -206,7 +248,9 @@ def test_segment_touchpoints_that_suit_the_type_come_first(kb):
     assert recs["personal_assistance"].touchpoints[0] == "social_media"
     typical = kb.types["personal_assistance"].touchpoints
     assert recs["personal_assistance"].touchpoints == ["social_media"] + [t for t in typical if t != "social_media"]
-    assert "website" not in recs["personal_assistance"].touchpoints  # the segment uses it, but it does not suit the type
+    assert (
+        "website" not in recs["personal_assistance"].touchpoints
+    )  # the segment uses it, but it does not suit the type
 
 
 def test_excluded_types_never_come_back_whatever_the_weights(tmp_path):
@@ -227,9 +271,12 @@ def test_rules_are_data_a_new_rule_takes_effect(tmp_path):
 
     def add(rules):
         rules["b2b_loves_brands"] = {
-            "when": {"market": "b2b"}, "then": {"brand_affinity": 20},
-            "because": "Test rule: business buyers here follow the brand.", "sources": ["seed 002"],
+            "when": {"market": "b2b"},
+            "then": {"brand_affinity": 20},
+            "because": "Test rule: business buyers here follow the brand.",
+            "sources": ["seed 002"],
         }
+
     _change(folder, "rules.yml", add)
     top = recommend(SAAS_USERS, load_knowledge(folder)).recommendations[0]
     assert top.type_id == "brand_affinity" and top.reasons[0] == "Test rule: business buyers here follow the brand."
@@ -292,7 +339,10 @@ def test_a_meeting_place_silences_the_warning():
 
 
 def test_no_retention_when_no_segment_keeps_customers(kb):
-    block = [(SNACK_BUYERS, ["transactional", "self_service"]), (SegmentProfile(touchpoints=["partners"]), ["through_third_parties"])]
+    block = [
+        (SNACK_BUYERS, ["transactional", "self_service"]),
+        (SegmentProfile(touchpoints=["partners"]), ["through_third_parties"]),
+    ]
     warnings = check_block(block)
     assert [(w.code, w.segment_index) for w in warnings] == [(NO_RETENTION, None)]
     for type_id in kb.checks.retention_suggestions:

@@ -1,4 +1,5 @@
 """Markdown and JSON exports of a block, the founder's data export, and reading an exported block back into the store."""
+
 import dataclasses
 import json
 from datetime import datetime, timezone
@@ -6,8 +7,16 @@ from datetime import datetime, timezone
 import pytest
 
 from bot.coach.canvas import CanvasBlock, RelationshipChoice, Segment
-from bot.coach.export import (_PROFILE_TYPES, DATA_FORMAT, FORMAT, export_dict, founder_data_files, from_export_dict, to_markdown,
-                              touchpoint_labels)
+from bot.coach.export import (
+    _PROFILE_TYPES,
+    DATA_FORMAT,
+    FORMAT,
+    export_dict,
+    founder_data_files,
+    from_export_dict,
+    to_markdown,
+    touchpoint_labels,
+)
 from bot.coach.knowledge import load_knowledge
 from bot.coach.profile import SegmentProfile
 from bot.coach.store import CanvasStore
@@ -15,8 +24,12 @@ from tests.conftest import ledgerly_block
 
 
 def sample_block():
-    return ledgerly_block(version=3, created_at=datetime(2024, 5, 1, 9, 30, 15, 123456, tzinfo=timezone.utc),
-                          needs="Invoices out fast,\ntaxes without panic", touchpoints=["app", "email"])  # touchpoints.yml's ids
+    return ledgerly_block(
+        version=3,
+        created_at=datetime(2024, 5, 1, 9, 30, 15, 123456, tzinfo=timezone.utc),
+        needs="Invoices out fast,\ntaxes without panic",
+        touchpoints=["app", "email"],
+    )  # touchpoints.yml's ids
 
 
 # --- Markdown -------------------------------------------------------------------------
@@ -31,7 +44,11 @@ def test_markdown_reads_like_the_canvas():
     assert "## Segment: Small agencies" in text
     assert "Invoices out fast, taxes without panic" in text  # a newline in founder text stays inside its line
     assert "- **Touchpoints:** Mobile or web app, Email\n" in text  # touchpoints.yml's labels, as the chat says them
-    for heading in ("### Self-service\n", "### Communities *(added by the founder)*", "### Personal assistance *(edited by the founder)*"):
+    for heading in (
+        "### Self-service\n",
+        "### Communities *(added by the founder)*",
+        "### Personal assistance *(edited by the founder)*",
+    ):
         assert heading in text
     for reason in ("They work at 2am", "Low price point", "They help each other", "Big accounts"):
         assert f"- {reason}\n" in text
@@ -69,7 +86,9 @@ def test_markdown_words_touchpoints_and_types_as_the_knowledge_and_the_chat_do()
 def test_markdown_of_a_block_saved_before_the_knowledge_changed():
     block = sample_block()
     block.segments[0].profile.touchpoints = ["carrier_pigeon", "email"]
-    block.segments[0].choices[0] = RelationshipChoice(type_id="telepathy", name="", reasons=["Old advice"], origin="accepted")
+    block.segments[0].choices[0] = RelationshipChoice(
+        type_id="telepathy", name="", reasons=["Old advice"], origin="accepted"
+    )
     text = to_markdown(block)
     assert f"- **Touchpoints:** carrier_pigeon, {load_knowledge().touchpoint_label('email')}\n" in text
     assert "### telepathy\n" in text
@@ -112,14 +131,20 @@ def test_the_format_checks_every_profile_answer():
     assert set(_PROFILE_TYPES) | {"touchpoints"} == {f.name for f in dataclasses.fields(SegmentProfile)}
 
 
-@pytest.mark.parametrize("block", [sample_block(), CanvasBlock(venture_name="Ledgerly"), CanvasBlock(venture_name="Ünïcode ✓", venture_offer="")])
+@pytest.mark.parametrize(
+    "block",
+    [sample_block(), CanvasBlock(venture_name="Ledgerly"), CanvasBlock(venture_name="Ünïcode ✓", venture_offer="")],
+)
 def test_json_round_trip(block):
     assert from_export_dict(exported(block)[0]) == block
 
 
 def test_json_round_trip_through_the_store(tmp_path):
     original = sample_block()
-    with CanvasStore(f"sqlite:///{tmp_path / 'a.db'}") as first, CanvasStore(f"sqlite:///{tmp_path / 'b.db'}") as second:
+    with (
+        CanvasStore(f"sqlite:///{tmp_path / 'a.db'}") as first,
+        CanvasStore(f"sqlite:///{tmp_path / 'b.db'}") as second,
+    ):
         saved = first.save_block("telegram", "42", original)
         exported_block = exported(first.latest_block("telegram", "42"))[0]
 
@@ -132,7 +157,9 @@ def test_json_round_trip_through_the_store(tmp_path):
         assert from_export_dict(exported_block) == saved
 
         # Saving it again for the same founder adds a version.
-        again = first.save_block("telegram", "42", dataclasses.replace(from_export_dict(exported_block), version=None, created_at=None))
+        again = first.save_block(
+            "telegram", "42", dataclasses.replace(from_export_dict(exported_block), version=None, created_at=None)
+        )
         assert again.version == 2
         assert first.block_versions("telegram", "42")[0] == saved
 

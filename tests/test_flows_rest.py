@@ -2,6 +2,7 @@
 start over, change a segment, a cancelled delete, "not yet" before saving, and an
 off-topic answer to "who are these customers?". Real action server and Rasa server
 over REST; the canvas store read back from its SQLite file."""
+
 from __future__ import annotations
 
 import json
@@ -13,8 +14,14 @@ import pytest
 from tests.coach_servers import CoachServers, buttons, running_coach, texts
 
 WHO = "who are these customers"
-OFFICE_MANAGERS = ("office managers at tech startups, about 40 companies at 3000 euros a year",
-                   "every month", "quick help when stuck", "neither", "email and phone", "keep them")
+OFFICE_MANAGERS = (
+    "office managers at tech startups, about 40 companies at 3000 euros a year",
+    "every month",
+    "quick help when stuck",
+    "neither",
+    "email and phone",
+    "keep them",
+)
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +54,9 @@ def versions(coach: CoachServers, sender: str) -> List[Tuple[int, str, str]]:
             return []
         return db.execute(
             "SELECT v.version, v.status, w.name FROM block_versions v JOIN ventures w ON v.venture_id = w.id "
-            "JOIN founders f ON w.founder_id = f.id WHERE f.sender_id = ? ORDER BY v.id", (sender,)).fetchall()
+            "JOIN founders f ON w.founder_id = f.id WHERE f.sender_id = ? ORDER BY v.id",
+            (sender,),
+        ).fetchall()
 
 
 def stored_segments(coach: CoachServers, sender: str, status: str) -> List[Tuple[str, int, str]]:
@@ -58,7 +67,9 @@ def stored_segments(coach: CoachServers, sender: str, status: str) -> List[Tuple
             "JOIN ventures w ON v.venture_id = w.id JOIN founders f ON w.founder_id = f.id "
             "WHERE f.sender_id = ? AND v.status = ? AND v.id = (SELECT MAX(v2.id) FROM block_versions v2 "
             "JOIN ventures w2 ON v2.venture_id = w2.id WHERE w2.founder_id = f.id AND v2.status = ?) "
-            "ORDER BY s.position", (sender, status, status)).fetchall()
+            "ORDER BY s.position",
+            (sender, status, status),
+        ).fetchall()
 
 
 def save(coach: CoachServers, sender: str) -> None:
@@ -78,12 +89,23 @@ def test_start_over_keeps_the_saved_block_and_asks_afresh(coach):
     assert versions(coach, sender) == [(1, "final", "Brewbox")]
     reply = say(coach, sender, "Petbox, we deliver pet food to dog owners")
     assert "customer segments of Petbox" in reply and "First segment" in reply
-    describe(coach, sender, ("dog owners in cities, about 5000 of them paying 20 euros a month", "every month",
-                             "they serve themselves", "they share tips with each other", "instagram and our app",
-                             "keep them"))
+    describe(
+        coach,
+        sender,
+        (
+            "dog owners in cities, about 5000 of them paying 20 euros a month",
+            "every month",
+            "they serve themselves",
+            "they share tips with each other",
+            "instagram and our app",
+            "keep them",
+        ),
+    )
     save(coach, sender)
-    assert [(v, s, n) for v, s, n in versions(coach, sender) if s == "final"] == [(1, "final", "Brewbox"),
-                                                                                   (1, "final", "Petbox")]
+    assert [(v, s, n) for v, s, n in versions(coach, sender) if s == "final"] == [
+        (1, "final", "Brewbox"),
+        (1, "final", "Petbox"),
+    ]
     assert [name for name, _, _ in stored_segments(coach, sender, "final")] == ["Dog owners in cities"]
 
 
@@ -95,14 +117,25 @@ def test_change_a_segment_asks_its_questions_again_and_stores_the_new_answers(co
     reply = say(coach, sender, "change the first segment")
     assert "Let's redo segment 1 (Office managers)" in reply and WHO in reply
     assert "didn't catch" not in reply and "couldn't find a number" not in reply, "the request is no answer"
-    reply = describe(coach, sender, ("dentists who need fresh coffee for their waiting rooms",
-                                     "about 60 practices at 2000 euros a year", "every week", "a personal touch",
-                                     "neither", "email", "grow"))
+    reply = describe(
+        coach,
+        sender,
+        (
+            "dentists who need fresh coffee for their waiting rooms",
+            "about 60 practices at 2000 euros a year",
+            "every week",
+            "a personal touch",
+            "neither",
+            "email",
+            "grow",
+        ),
+    )
     assert "**Segment 1: Dentists**" in reply and "Do these fit?" in reply
     assert "Shall I save this block?" in say(coach, sender, "looks good")
     assert "Saved as version 1" in say(coach, sender, "yes")
     assert stored_segments(coach, sender, "final") == [
-        ("Dentists", 60, "dentists who need fresh coffee for their waiting rooms")]
+        ("Dentists", 60, "dentists who need fresh coffee for their waiting rooms")
+    ]
 
 
 def test_a_cancelled_delete_keeps_everything_and_the_interview_goes_on(coach):
@@ -152,8 +185,11 @@ def test_an_off_topic_answer_to_who_is_no_segment(coach):
 def test_numbers_the_coach_is_unsure_of_are_said_back_and_can_be_corrected(coach):
     sender = "flow-numbers-said-back"
     start(coach, sender)
-    reply = say(coach, sender, "compliance teams at regional banks, about twenty accounts, each worth tens of "
-                               "thousands of euros a year")
+    reply = say(
+        coach,
+        sender,
+        "compliance teams at regional banks, about twenty accounts, each worth tens of thousands of euros a year",
+    )
     assert "I understood about 20 accounts, each worth about €30,000 a year: right?" in reply
     assert "How often do they buy" in reply, "the numbers were given: the scale question is not asked"
     reply = say(coach, sender, "no, more like 50 accounts at 20k a year")
@@ -177,5 +213,7 @@ def test_a_place_the_coach_does_not_know_is_kept_as_said_after_one_more_try(coac
         touchpoints = db.execute(
             "SELECT s.touchpoints FROM segments s JOIN block_versions v ON s.version_id = v.id "
             "JOIN ventures w ON v.venture_id = w.id JOIN founders f ON w.founder_id = f.id "
-            "WHERE f.sender_id = ? AND v.status = 'draft'", (sender,)).fetchone()[0]
+            "WHERE f.sender_id = ? AND v.status = 'draft'",
+            (sender,),
+        ).fetchone()[0]
     assert json.loads(touchpoints) == ["events", "town fair", "village hall"]

@@ -1,6 +1,7 @@
 """The founder's data actions that run in the Rasa server (bot/plugins/tracker_store.py),
 in process, on a real SQLite tracker store and a real canvas store: the delete
 (both stores, or neither) and the export (everything both stores hold)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -39,8 +40,12 @@ def conversation(domain, sender=SENDER, *texts):
     """A stored conversation: the founder's messages and the coach's answers."""
     events = [ActionExecuted("action_listen")]
     for text in texts:
-        events += [UserUttered(text, {"name": "inform"}, input_channel=CHANNEL), BotUttered(f"Noted: {text}"),
-                   SlotSet("venture_name", "Brewbox"), ActionExecuted("action_listen")]
+        events += [
+            UserUttered(text, {"name": "inform"}, input_channel=CHANNEL),
+            BotUttered(f"Noted: {text}"),
+            SlotSet("venture_name", "Brewbox"),
+            ActionExecuted("action_listen"),
+        ]
     return DialogueStateTracker.from_events(sender, events, slots=domain.slots)
 
 
@@ -70,12 +75,19 @@ def test_export_holds_the_founder_their_blocks_and_the_whole_conversation(stores
     data = json.loads(files["application/json"])
     assert data["founder"]["cohort"] == "SPRING-25" and data["sender_id"] == SENDER
     assert [(b["venture_name"], b["version"], b["status"]) for b in data["blocks"]] == [
-        ("Brewbox", 1, "final"), ("Brewbox", 2, "draft"), ("Ledgerly", 1, "draft")]
+        ("Brewbox", 1, "final"),
+        ("Brewbox", 2, "draft"),
+        ("Ledgerly", 1, "draft"),
+    ]
     assert [from_export_dict(b) for b in data["blocks"]] == canvas.founder_blocks(CHANNEL, SENDER)
     said = [(line["from"], line["text"]) for line in data["conversation"]]
-    assert said == [("founder", "we sell to banks"), ("coach", "Noted: we sell to banks"),
-                    ("founder", "about 20 of them"), ("coach", "Noted: about 20 of them"),
-                    ("founder", "export my data")]
+    assert said == [
+        ("founder", "we sell to banks"),
+        ("coach", "Noted: we sell to banks"),
+        ("founder", "about 20 of them"),
+        ("coach", "Noted: about 20 of them"),
+        ("founder", "export my data"),
+    ]
     assert "not mine" not in files["application/json"] + files["text/markdown"]
     assert "## Our conversation" in files["text/markdown"] and "Cohort: SPRING-25" in files["text/markdown"]
     assert events[-1].text == coach.pending_prompt("intro", None)[0], "then the pending question"

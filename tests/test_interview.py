@@ -7,6 +7,7 @@ the file stays hand-written; this test names every difference and prints what to
 paste. segment_form's required_slots are derived from the file at run time
 (ValidateSegmentForm.required_slots), and checked here to match domain.yml too.
 """
+
 from __future__ import annotations
 
 import copy
@@ -35,8 +36,10 @@ MARKET_QUESTION = {  # the question a mentor adds in the test below
     "fills": ["market"],
     "entity": "market",
     "ask": "Do you sell to businesses or to consumers?",
-    "answers": {"b2b": {"button": "Businesses", "means": {"market": "b2b"}},
-                "b2c": {"button": "Consumers", "means": {"market": "b2c"}}},
+    "answers": {
+        "b2b": {"button": "Businesses", "means": {"market": "b2b"}},
+        "b2c": {"button": "Consumers", "means": {"market": "b2c"}},
+    },
     "not_sure": "Not sure",
     "ask_again": "Businesses or consumers?",
     "why": "Business clients often expect a named contact; consumers usually prefer fast, scalable service.",
@@ -54,11 +57,17 @@ def expected_domain(plan: Interview) -> Dict[str, Any]:
     for question in [*plan.venture.values(), *plan.segment.values()]:
         response: Dict[str, Any] = {"text": question.ask}
         if question.buttons():
-            response["buttons"] = [{"title": b["title"], "payload": domain_payload(b["payload"])} for b in question.buttons()]
+            response["buttons"] = [
+                {"title": b["title"], "payload": domain_payload(b["payload"])} for b in question.buttons()
+            ]
         responses[f"utter_ask_{question.slot}"] = [response]
-    return {"responses": responses,
-            "forms": {"venture_form": {"required_slots": list(plan.venture)},
-                      "segment_form": {"required_slots": list(plan.segment)}}}
+    return {
+        "responses": responses,
+        "forms": {
+            "venture_form": {"required_slots": list(plan.venture)},
+            "segment_form": {"required_slots": list(plan.segment)},
+        },
+    }
 
 
 def domain_differences(plan: Interview, domain: Dict[str, Any]) -> List[str]:
@@ -66,15 +75,17 @@ def domain_differences(plan: Interview, domain: Dict[str, Any]) -> List[str]:
     want = expected_domain(plan)
     problems = []
     for name, response in want["responses"].items():
-        slot = name[len("utter_ask_"):]
+        slot = name[len("utter_ask_") :]
         if f"action_ask_{slot}" in domain["actions"]:
             if name in domain["responses"]:
                 problems.append(f"domain.yml: {name} is never said: action_ask_{slot} asks the question")
             continue
         have = domain["responses"].get(name)
         if have != response:
-            problems.append(f"domain.yml: {name} should be\n{yaml.safe_dump({name: response}, allow_unicode=True, sort_keys=False)}"
-                            f"but is {have!r}")
+            problems.append(
+                f"domain.yml: {name} should be\n{yaml.safe_dump({name: response}, allow_unicode=True, sort_keys=False)}"
+                f"but is {have!r}"
+            )
     for form, spec in want["forms"].items():
         have = domain["forms"].get(form, {}).get("required_slots")
         if have != spec["required_slots"]:
@@ -82,12 +93,15 @@ def domain_differences(plan: Interview, domain: Dict[str, Any]) -> List[str]:
     for question in [*plan.venture.values(), *plan.segment.values()]:
         slot = domain["slots"].get(question.slot)
         if question.entity and question.entity not in domain["entities"]:
-            problems.append(f"domain.yml: no entity '{question.entity}' in entities, which question '{question.slot}' reads")
+            problems.append(
+                f"domain.yml: no entity '{question.entity}' in entities, which question '{question.slot}' reads"
+            )
         if slot is None:
             problems.append(f"domain.yml: no slot '{question.slot}' for the question it answers")
             problems += slot_to_paste(question, plan, domain)
-        elif question.kind == "choice" and not any(m.get("type") == "from_entity" and m.get("entity") == question.entity
-                                                  for m in slot.get("mappings", [])):
+        elif question.kind == "choice" and not any(
+            m.get("type") == "from_entity" and m.get("entity") == question.entity for m in slot.get("mappings", [])
+        ):
             problems.append(f"domain.yml: slot '{question.slot}' needs a from_entity mapping of '{question.entity}'")
     return problems
 
@@ -132,8 +146,15 @@ def test_domain_says_what_the_interview_says(plan, domain):
 
 
 def test_interview_holds_every_segment_question_in_order(plan):
-    assert plan.segment_slots == ("segment_who", "segment_scale", "segment_frequency", "segment_support",
-                                  "segment_community", "segment_touchpoints", "segment_goal")
+    assert plan.segment_slots == (
+        "segment_who",
+        "segment_scale",
+        "segment_frequency",
+        "segment_support",
+        "segment_community",
+        "segment_touchpoints",
+        "segment_goal",
+    )
     assert list(plan.venture) == ["venture_name", "venture_offer"]
     for question in plan.segment.values():
         assert question.why and question.ask_again and question.fills
@@ -164,9 +185,14 @@ def test_an_added_segment_question_needs_no_code_and_the_test_names_every_domain
     question = with_market_question.interview.segment["segment_market"]
 
     # The form asks it, after the scale: the validation action requests it next.
-    tracker = form_tracker(domain, "segment_form", "segment_scale", {"segment_scale": "about 20 at 200k a year"},
-                           "about 20 at 200k a year",
-                           slots={"segment_who": "Banks", "segment_facts": {"name": "Banks", "needs": "Banks"}})
+    tracker = form_tracker(
+        domain,
+        "segment_form",
+        "segment_scale",
+        {"segment_scale": "about 20 at 200k a year"},
+        "about 20 at 200k a year",
+        slots={"segment_who": "Banks", "segment_facts": {"name": "Banks", "needs": "Banks"}},
+    )
     out = run_action(interview_actions.ValidateSegmentForm(), tracker, domain)
     assert out.slots["requested_slot"] == "segment_market"
 
@@ -174,22 +200,33 @@ def test_an_added_segment_question_needs_no_code_and_the_test_names_every_domain
     assert interview.read_answer("segment_market", "", ["b2c"]).facts == {"market": "b2c"}
     assert interview.read_answer("segment_market", "mostly companies").value == "b2b"
     assert interview.read_answer("segment_market", "no idea").value == "unknown"
-    assert interview.read_answer("segment_market", "bananas").problem == "Sorry, I didn't catch that. Businesses or consumers?"
+    assert (
+        interview.read_answer("segment_market", "bananas").problem
+        == "Sorry, I didn't catch that. Businesses or consumers?"
+    )
     # A founder who already said it is not asked again.
     assert interview.prefill({"market": "b2b"}, {})["segment_market"] == "b2b"
     # "Why?" at the question gets its why.
     from bot.coach.conversation import QuestionContext, answer_question
-    assert answer_question("ask_why", "why?", [], QuestionContext(requested_slot="segment_market")) == \
-        f"I ask because: {question.why}"
+
+    assert (
+        answer_question("ask_why", "why?", [], QuestionContext(requested_slot="segment_market"))
+        == f"I ask because: {question.why}"
+    )
     # Its buttons are the file's, and domain.yml is told exactly what to add.
     assert [b["payload"] for b in question.buttons()] == [
-        '/inform{"market": "b2b"}', '/inform{"market": "b2c"}', '/inform{"market": "unknown"}']
+        '/inform{"market": "b2b"}',
+        '/inform{"market": "b2c"}',
+        '/inform{"market": "unknown"}',
+    ]
     problems = domain_differences(with_market_question.interview, domain)
     assert any(p.startswith("domain.yml: utter_ask_segment_market should be") for p in problems)
     assert any("segment_form's required_slots should be" in p and "'segment_market'" in p for p in problems)
     assert "domain.yml: no slot 'segment_market' for the question it answers" in problems
     pasted = next(p for p in problems if p.startswith("domain.yml: under slots, add"))
-    assert "segment_market:\n" in pasted and "entity: market\n" in pasted and "requested_slot: segment_market\n" in pasted
+    assert (
+        "segment_market:\n" in pasted and "entity: market\n" in pasted and "requested_slot: segment_market\n" in pasted
+    )
 
 
 # ---------------------------------------------------------------- the loader
@@ -198,12 +235,17 @@ def test_an_added_segment_question_needs_no_code_and_the_test_names_every_domain
 @pytest.fixture
 def broken(tmp_path):
     from tests.test_knowledge import BrokenCopy
+
     return BrokenCopy(Path(shutil.copytree(KNOWLEDGE_DIR, tmp_path / "knowledge")))
 
 
 def test_an_answer_without_nlu_words(broken):
-    broken.change("interview.yml", lambda d: d["segment"]["segment_goal"]["answers"].update(
-        win_back={"button": "Win them back", "label": "win them back", "means": {"goal": "keep"}}))
+    broken.change(
+        "interview.yml",
+        lambda d: d["segment"]["segment_goal"]["answers"].update(
+            win_back={"button": "Win them back", "label": "win them back", "means": {"goal": "keep"}}
+        ),
+    )
     error = broken.error()
     assert "interview.yml: question 'segment_goal': answer 'win_back': " in error
     assert "answers.yml has no words for it under 'goal'" in error
@@ -211,14 +253,20 @@ def test_an_answer_without_nlu_words(broken):
 
 
 def test_an_answer_meaning_a_field_the_question_does_not_fill(broken):
-    broken.change("interview.yml", lambda d: d["segment"]["segment_support"]["answers"]["expert"]["means"].update(goal="keep"))
-    assert ("interview.yml: question 'segment_support': answer 'expert': 'means' sets 'goal', which the question does not fill"
-            in broken.error())
+    broken.change(
+        "interview.yml", lambda d: d["segment"]["segment_support"]["answers"]["expert"]["means"].update(goal="keep")
+    )
+    assert (
+        "interview.yml: question 'segment_support': answer 'expert': 'means' sets 'goal', which the question does not fill"
+        in broken.error()
+    )
 
 
 def test_an_answer_meaning_a_value_the_profile_does_not_allow(broken):
-    broken.change("interview.yml", lambda d: d["segment"]["segment_support"]["answers"]["expert"]["means"].update(
-        personal_touch="very"))
+    broken.change(
+        "interview.yml",
+        lambda d: d["segment"]["segment_support"]["answers"]["expert"]["means"].update(personal_touch="very"),
+    )
     assert "answer 'expert': 'means': 'personal_touch': value 'very' is not allowed" in broken.error()
 
 
@@ -252,8 +300,10 @@ def test_nlu_words_for_a_value_no_question_answers(broken):
 
 
 def test_the_same_slot_in_both_interviews(broken):
-    broken.change("interview.yml", lambda d: d["venture"].update(segment_goal={"kind": "text", "ask": "?", "why": "?",
-                                                                              "ask_again": "?"}))
+    broken.change(
+        "interview.yml",
+        lambda d: d["venture"].update(segment_goal={"kind": "text", "ask": "?", "why": "?", "ask_again": "?"}),
+    )
     assert "interview.yml: question 'segment_goal': also a question of section 'venture'" in broken.error()
 
 
@@ -263,7 +313,12 @@ def test_the_same_slot_in_both_interviews(broken):
 def test_read_segment_message_answers_the_question_and_fills_what_else_it_says():
     result = interview.read_segment_message(
         {"segment_who": "we sell to 20 banks at 200k a year, they renew every year"},
-        "we sell to 20 banks at 200k a year, they renew every year", [], "inform", {}, {})
+        "we sell to 20 banks at 200k a year, they renew every year",
+        [],
+        "inform",
+        {},
+        {},
+    )
     assert result.messages == []
     assert result.slots["segment_who"].startswith("we sell to 20 banks")
     assert result.slots["segment_scale"] == "given"
@@ -275,16 +330,22 @@ def test_read_segment_message_answers_the_question_and_fills_what_else_it_says()
 
 def test_read_segment_message_a_button_wins_and_its_payload_is_not_read_as_words():
     result = interview.read_segment_message(
-        {"segment_goal": "keep"}, '/inform{"goal": "grow"}', [entity("goal", "grow")], "inform",
-        {"goal": "keep"}, {"segment_goal": None})
+        {"segment_goal": "keep"},
+        '/inform{"goal": "grow"}',
+        [entity("goal", "grow")],
+        "inform",
+        {"goal": "keep"},
+        {"segment_goal": None},
+    )
     assert result.slots["segment_goal"] == "grow"
     assert result.slots["segment_facts"]["goal"] == "grow"  # the answer corrects what was said in passing
 
 
 def test_read_segment_message_a_problem_is_said_and_the_slot_stays_empty():
     result = interview.read_segment_message({"segment_frequency": "banana"}, "banana", [], "inform", {}, {})
-    assert [m.text for m in result.messages] == ["Sorry, I didn't catch that. "
-                                                 "How often do they buy: once, now and then, or on a recurring basis?"]
+    assert [m.text for m in result.messages] == [
+        "Sorry, I didn't catch that. How often do they buy: once, now and then, or on a recurring basis?"
+    ]
     assert result.slots["segment_frequency"] is None
 
 
@@ -342,6 +403,7 @@ def test_ask_who_names_the_segment_being_described():
 
 def test_venture_done_moves_on_to_the_segments():
     from bot.coach.conversation import segments_intro
+
     result = interview.venture_done("Brewbox")
     assert [m.text for m in result.messages] == [segments_intro("Brewbox")]
     assert result.slots == {"stage": "segments", "paused_form": None}
@@ -352,8 +414,11 @@ def test_the_coaching_slots_come_from_the_interview_file(plan):
     for question in [*plan.venture, *plan.segment]:
         assert question in slots
     assert interview.segment_answer_slots() == (*plan.segment_slots, "segment_facts", "interview_notes")
-    assert set(interview.segment_answer_slots()) | set(interview.REDO_SLOTS) | {"segments", "paused_form",
-                                                                                  *plan.venture} == set(slots)
+    assert set(interview.segment_answer_slots()) | set(interview.REDO_SLOTS) | {
+        "segments",
+        "paused_form",
+        *plan.venture,
+    } == set(slots)
 
 
 def test_a_question_added_to_the_file_is_cleared_by_start_over_and_by_a_saved_segment(with_market_question):
@@ -365,6 +430,7 @@ def test_a_question_added_to_the_file_is_cleared_by_start_over_and_by_a_saved_se
 
 def test_start_over_clears_the_coaching_and_goes_back_to_the_intro():
     from bot.coach.conversation import STARTING_OVER
+
     result = interview.start_over()
     assert [m.text for m in result.messages] == [STARTING_OVER]
     assert all(result.slots[name] is None for name in interview.coaching_slots())
@@ -376,7 +442,7 @@ def test_payloads_in_the_interview_are_valid_json():
     for question in load_knowledge().interview.segment.values():
         for button in question.buttons():
             if button["payload"].startswith("/inform"):
-                assert json.loads(button["payload"][len("/inform"):])
+                assert json.loads(button["payload"][len("/inform") :])
 
 
 def test_answers_yml_is_checked_too(broken):

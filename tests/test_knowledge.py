@@ -1,4 +1,5 @@
 """The knowledge files: complete, faithful to the seeds, and refused loudly when broken."""
+
 import re
 import shutil
 from dataclasses import fields
@@ -13,22 +14,48 @@ from bot.coach.knowledge import (
     FIELD_KINDS,
     INTIMACIES,
     KNOWLEDGE_DIR,
-    LINKS,
     LIFE_CYCLE,
+    LINKS,
     KnowledgeError,
     load_knowledge,
 )
 from bot.coach.profile import SegmentProfile
 
 TYPE_IDS = [
-    "personal_assistance", "dedicated_personal_assistance", "self_service", "automated_services",
-    "communities", "co_creation", "automated_personalization", "transactional", "subscription",
-    "advisory", "assured_quality", "exclusive_access", "tracking_and_monitoring", "customer_service",
-    "through_third_parties", "loyalty_program", "brand_affinity",
+    "personal_assistance",
+    "dedicated_personal_assistance",
+    "self_service",
+    "automated_services",
+    "communities",
+    "co_creation",
+    "automated_personalization",
+    "transactional",
+    "subscription",
+    "advisory",
+    "assured_quality",
+    "exclusive_access",
+    "tracking_and_monitoring",
+    "customer_service",
+    "through_third_parties",
+    "loyalty_program",
+    "brand_affinity",
 ]
 TOUCHPOINT_IDS = [
-    "in_store", "phone", "email", "website", "app", "social_media", "chat", "messaging",
-    "events", "forum", "meetings", "partners", "kiosk", "marketplace", "word_of_mouth",
+    "in_store",
+    "phone",
+    "email",
+    "website",
+    "app",
+    "social_media",
+    "chat",
+    "messaging",
+    "events",
+    "forum",
+    "meetings",
+    "partners",
+    "kiosk",
+    "marketplace",
+    "word_of_mouth",
 ]
 SEEDS = ["seed 000", "seed 001", "seed 002", "seed 003", "seed 004"]
 
@@ -121,8 +148,17 @@ def test_touchpoints_vocabulary(kb):
 
 
 def test_the_seed_kpis_are_defined_with_how_to_compute(kb):
-    for kid in ["csat", "nps", "retention_rate", "churn_rate", "average_response_time",
-                "customer_lifetime_value", "referral_rate", "repeat_purchase_rate", "engagement_rate"]:
+    for kid in [
+        "csat",
+        "nps",
+        "retention_rate",
+        "churn_rate",
+        "average_response_time",
+        "customer_lifetime_value",
+        "referral_rate",
+        "repeat_purchase_rate",
+        "engagement_rate",
+    ]:
         kpi = kb.kpis[kid]
         assert kpi.name and kpi.definition and kpi.how_to_compute and kpi.sources, kid
 
@@ -130,8 +166,12 @@ def test_the_seed_kpis_are_defined_with_how_to_compute(kb):
 def test_playbook_holds_the_seed_lessons(kb):
     book = kb.playbook
     assert [s["id"] for s in book["steps"]] == [
-        "identify_segments", "identify_needs", "define_value_proposition",
-        "channels_and_touchpoints", "choose_relationship", "implement_and_evaluate",
+        "identify_segments",
+        "identify_needs",
+        "define_value_proposition",
+        "channels_and_touchpoints",
+        "choose_relationship",
+        "implement_and_evaluate",
     ]
     assert len(book["best_practices"]) == 7  # seed 000 names seven
     assert len(book["tips"]) >= 4 and len(book["challenges"]) == 4  # seed 002 tips, seed 001 challenges
@@ -180,37 +220,40 @@ def test_every_unknown_answer_has_a_question(kb):
 # --- Finding types and touchpoints in what founders write ---
 
 
-@pytest.mark.parametrize("text, type_id", [
-    ("co-creation", "co_creation"),
-    ("cocreation", "co_creation"),
-    ("co creation", "co_creation"),
-    ("Co-Creation", "co_creation"),
-    ("self service", "self_service"),
-    ("Self-Service", "self_service"),
-    ("self_service", "self_service"),
-    ("DIY", "self_service"),
-    ("an FAQ page", "self_service"),
-    ("1:1 support", "dedicated_personal_assistance"),
-    ("a key account manager for each client", "dedicated_personal_assistance"),
-    ("membership", "subscription"),
-    ("we want a long-term relationship", "subscription"),
-    ("a forum", "communities"),
-    ("Forums", "communities"),
-    ("crowdsourcing", "co_creation"),
-    ("a 2-year warranty", "assured_quality"),
-    ("Warranties", "assured_quality"),
-    ("chatbot", "automated_services"),
-    ("personalised recommendations", "automated_personalization"),
-    ("early access for fans", "exclusive_access"),
-    ("usage tracking", "tracking_and_monitoring"),
-    ("24/7 support", "customer_service"),
-    ("via resellers", "through_third_parties"),
-    ("a loyalty card", "loyalty_program"),
-    ("brand love", "brand_affinity"),
-    ("expert advice", "advisory"),
-    ("one-off purchase", "transactional"),
-    ("personal assistance", "personal_assistance"),
-])
+@pytest.mark.parametrize(
+    "text, type_id",
+    [
+        ("co-creation", "co_creation"),
+        ("cocreation", "co_creation"),
+        ("co creation", "co_creation"),
+        ("Co-Creation", "co_creation"),
+        ("self service", "self_service"),
+        ("Self-Service", "self_service"),
+        ("self_service", "self_service"),
+        ("DIY", "self_service"),
+        ("an FAQ page", "self_service"),
+        ("1:1 support", "dedicated_personal_assistance"),
+        ("a key account manager for each client", "dedicated_personal_assistance"),
+        ("membership", "subscription"),
+        ("we want a long-term relationship", "subscription"),
+        ("a forum", "communities"),
+        ("Forums", "communities"),
+        ("crowdsourcing", "co_creation"),
+        ("a 2-year warranty", "assured_quality"),
+        ("Warranties", "assured_quality"),
+        ("chatbot", "automated_services"),
+        ("personalised recommendations", "automated_personalization"),
+        ("early access for fans", "exclusive_access"),
+        ("usage tracking", "tracking_and_monitoring"),
+        ("24/7 support", "customer_service"),
+        ("via resellers", "through_third_parties"),
+        ("a loyalty card", "loyalty_program"),
+        ("brand love", "brand_affinity"),
+        ("expert advice", "advisory"),
+        ("one-off purchase", "transactional"),
+        ("personal assistance", "personal_assistance"),
+    ],
+)
 def test_type_vocabulary_understands_synonyms(kb, text, type_id):
     assert kb.vocabulary["relationship_type"].find_all(text)[:1] == [type_id]
 
@@ -222,24 +265,34 @@ def test_type_vocabulary_finds_nothing_in_unrelated_text(kb):
 
 def test_type_vocabulary_in_order_longest_match_wins(kb):
     text = "Dedicated personal assistance for big clients, self-service for the rest, and personal assistance in shops"
-    assert kb.vocabulary["relationship_type"].find_all(text) == ["dedicated_personal_assistance", "self_service", "personal_assistance"]
-    assert kb.vocabulary["relationship_type"].find_all("a forum and co-creation, then a forum again") == ["communities", "co_creation"]
+    assert kb.vocabulary["relationship_type"].find_all(text) == [
+        "dedicated_personal_assistance",
+        "self_service",
+        "personal_assistance",
+    ]
+    assert kb.vocabulary["relationship_type"].find_all("a forum and co-creation, then a forum again") == [
+        "communities",
+        "co_creation",
+    ]
 
 
-@pytest.mark.parametrize("text, touchpoints", [
-    ("on Instagram and TikTok", ["social_media"]),
-    ("social networks", ["social_media"]),
-    ("LinkedIn, then face-to-face meetings and video calls", ["social_media", "meetings"]),
-    ("through resellers and distributors", ["partners"]),
-    ("a vending machine", ["kiosk"]),
-    ("the self-checkout in our shop", ["kiosk", "in_store"]),
-    ("WhatsApp and SMS", ["messaging"]),
-    ("an online forum", ["forum"]),
-    ("our mobile app and website", ["app", "website"]),
-    ("by phone or e-mail", ["phone", "email"]),
-    ("workshops and events", ["events"]),
-    ("live chat", ["chat"]),
-])
+@pytest.mark.parametrize(
+    "text, touchpoints",
+    [
+        ("on Instagram and TikTok", ["social_media"]),
+        ("social networks", ["social_media"]),
+        ("LinkedIn, then face-to-face meetings and video calls", ["social_media", "meetings"]),
+        ("through resellers and distributors", ["partners"]),
+        ("a vending machine", ["kiosk"]),
+        ("the self-checkout in our shop", ["kiosk", "in_store"]),
+        ("WhatsApp and SMS", ["messaging"]),
+        ("an online forum", ["forum"]),
+        ("our mobile app and website", ["app", "website"]),
+        ("by phone or e-mail", ["phone", "email"]),
+        ("workshops and events", ["events"]),
+        ("live chat", ["chat"]),
+    ],
+)
 def test_touchpoint_vocabulary_understands_synonyms(kb, text, touchpoints):
     assert kb.vocabulary["touchpoint"].find_all(text) == touchpoints
 
@@ -296,7 +349,9 @@ def broken(tmp_path):
 
 def test_unknown_type_in_a_rule(broken):
     broken.edit("rules.yml", "then: {dedicated_personal_assistance: 4.5,", "then: {dedicated_personal_asistance: 4.5,")
-    assert "rules.yml: rule 'few_big_accounts': unknown relationship type 'dedicated_personal_asistance'" in broken.error()
+    assert (
+        "rules.yml: rule 'few_big_accounts': unknown relationship type 'dedicated_personal_asistance'" in broken.error()
+    )
 
 
 def test_unknown_type_in_an_exclusion(broken):
@@ -321,14 +376,21 @@ def test_duplicate_type_id(broken):
 
 
 def test_duplicate_rule_id(broken):
-    broken.edit("rules.yml", "\nbusiness_customers:\n", "\nluxury:\n  when: {}\n  then: {advisory: 1}\n  because: Twice.\n  sources: [seed 000]\n\nbusiness_customers:\n")
+    broken.edit(
+        "rules.yml",
+        "\nbusiness_customers:\n",
+        "\nluxury:\n  when: {}\n  then: {advisory: 1}\n  because: Twice.\n  sources: [seed 000]\n\nbusiness_customers:\n",
+    )
     assert "rules.yml" in broken.error() and "'luxury'" in broken.error()
 
 
 def test_duplicate_synonym_across_types(broken):
     broken.change("relationship_types.yml", lambda d: d["self_service"]["synonyms"].append("forum"))
     # reported on the later of the two entries, naming the other
-    assert "relationship_types.yml: type 'communities': duplicate synonym 'forum' (also means 'self_service')" in broken.error()
+    assert (
+        "relationship_types.yml: type 'communities': duplicate synonym 'forum' (also means 'self_service')"
+        in broken.error()
+    )
 
 
 def test_duplicate_synonym_across_touchpoints(broken):
@@ -344,6 +406,7 @@ def test_missing_definition(broken):
 def test_misspelt_key(broken):
     def typo(d):
         d["kiosk"]["synonym"] = d["kiosk"].pop("synonyms")
+
     broken.change("touchpoints.yml", typo)
     message = broken.error()
     assert "touchpoints.yml: touchpoint 'kiosk': unknown key 'synonym'" in message
@@ -351,8 +414,15 @@ def test_misspelt_key(broken):
 
 
 def test_rule_value_not_allowed(broken):
-    broken.edit("rules.yml", "when: {price_position: premium, personal_touch: high}", "when: {price_position: luxury, personal_touch: high}")
-    assert "rule 'luxury': 'price_position': value 'luxury' is not allowed (choose from budget, mid, premium)" in broken.error()
+    broken.edit(
+        "rules.yml",
+        "when: {price_position: premium, personal_touch: high}",
+        "when: {price_position: luxury, personal_touch: high}",
+    )
+    assert (
+        "rule 'luxury': 'price_position': value 'luxury' is not allowed (choose from budget, mid, premium)"
+        in broken.error()
+    )
 
 
 def test_rule_unknown_profile_field(broken):
@@ -371,8 +441,11 @@ def test_rule_number_threshold_must_be_a_number(broken):
 
 
 def test_rule_unknown_touchpoint(broken):
-    broken.edit("rules.yml", "when: {touchpoints: {contains_any: [partners, marketplace]}}",
-                "when: {touchpoints: {contains: agents}}")
+    broken.edit(
+        "rules.yml",
+        "when: {touchpoints: {contains_any: [partners, marketplace]}}",
+        "when: {touchpoints: {contains: agents}}",
+    )
     assert "rule 'through_partners': 'touchpoints': unknown touchpoint 'agents'" in broken.error()
 
 
@@ -390,6 +463,7 @@ def test_type_unknown_touchpoint_and_kpi(broken):
     def bad(d):
         d["advisory"]["touchpoints"].append("carrier_pigeon")
         d["advisory"]["kpis"].append("happiness")
+
     broken.change("relationship_types.yml", bad)
     message = broken.error()
     assert "type 'advisory': unknown touchpoint 'carrier_pigeon'" in message

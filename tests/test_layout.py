@@ -1,5 +1,6 @@
 """The architecture's one hard boundary: the coach's domain (bot/coach) never
 imports Rasa, so it can be tested, reused by every channel and read on its own."""
+
 from __future__ import annotations
 
 import ast

@@ -1,5 +1,6 @@
 """The atomic Redis lock store (bot/plugins/lock_store.py) against a real
 redis-server on loopback: two stores stand for two Rasa servers."""
+
 from __future__ import annotations
 
 import asyncio
@@ -12,9 +13,13 @@ from rasa.utils.endpoints import EndpointConfig
 from bot.plugins.lock_store import AtomicRedisLockStore
 from deploy.services import Redis
 
-pytestmark = [pytest.mark.scaleout,
-              pytest.mark.skipif(not shutil.which("redis-server"), reason="redis-server is not installed "
-                                 "(.ci/run installs it: apt-get install redis-server)")]
+pytestmark = [
+    pytest.mark.scaleout,
+    pytest.mark.skipif(
+        not shutil.which("redis-server"),
+        reason="redis-server is not installed (.ci/run installs it: apt-get install redis-server)",
+    ),
+]
 
 
 @pytest.fixture
@@ -26,8 +31,13 @@ def redis_server(tmp_path):
 
 
 def store(redis_server: Redis, **settings) -> AtomicRedisLockStore:
-    config = EndpointConfig(url="127.0.0.1", type="bot.plugins.lock_store.AtomicRedisLockStore",
-                            port=redis_server.port, key_prefix="test", **settings)
+    config = EndpointConfig(
+        url="127.0.0.1",
+        type="bot.plugins.lock_store.AtomicRedisLockStore",
+        port=redis_server.port,
+        key_prefix="test",
+        **settings,
+    )
     made = LockStore.create(config)
     assert isinstance(made, AtomicRedisLockStore), "endpoints.yml names it by module path"
     return made
@@ -110,6 +120,7 @@ def test_the_holder_keeps_its_lock_past_the_lease_while_it_works(redis_server):
 
 def test_redis_down_fails_fast_and_recovers(redis_server):
     """One store (one server's pooled connections) across a Redis restart."""
+
     async def attempt(lock_store):
         async with lock_store.lock("founder-5"):
             return "done"

@@ -1,4 +1,5 @@
 """The Alembic migrations build exactly the models' schema, go down and up, and keep data."""
+
 import json
 import sqlite3
 

@@ -2,6 +2,7 @@
 CANVAS_DB_URL), as tests/test_migrations.py checks them on SQLite, and the review
 dashboard's beside them in the same database (REVIEW_DB_URL): a private
 PostgreSQL 15 cluster on loopback."""
+
 from __future__ import annotations
 
 import pytest
@@ -14,9 +15,10 @@ from deploy.services import Postgres, missing_packages
 from tests.conftest import ledgerly_block
 from tests.test_migrations import SCRIPTS, schema_diff
 
-pytestmark = [pytest.mark.scaleout,
-              pytest.mark.skipif("postgresql" in missing_packages(), reason="PostgreSQL is not installed "
-                                 "(.ci/run installs it)")]
+pytestmark = [
+    pytest.mark.scaleout,
+    pytest.mark.skipif("postgresql" in missing_packages(), reason="PostgreSQL is not installed (.ci/run installs it)"),
+]
 
 
 @pytest.fixture(scope="module")

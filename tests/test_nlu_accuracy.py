@@ -3,6 +3,7 @@ held-out founder messages (tests/nlu/heldout.yml, written apart from data/nlu).
 
 It runs `rasa test nlu` on the model `make test` trains, as `make bench` does,
 and reads the same report; a drop below the gate fails the suite."""
+
 from __future__ import annotations
 
 import os
@@ -20,12 +21,18 @@ RASA = Path(sys.executable).parent / "rasa"
 def test_heldout_intent_macro_f1_stays_above_the_gate(tmp_path):
     assert MODEL.exists(), f"{MODEL} is missing: `make test` trains it before the tests run"
     out = tmp_path / "heldout"
-    run = subprocess.run([str(RASA), "test", "nlu", "--model", str(MODEL), "--nlu", str(HELDOUT), "--out", str(out)],
-                         cwd=ROOT, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}, capture_output=True, text=True)
+    run = subprocess.run(
+        [str(RASA), "test", "nlu", "--model", str(MODEL), "--nlu", str(HELDOUT), "--out", str(out)],
+        cwd=ROOT,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"},
+        capture_output=True,
+        text=True,
+    )
     assert run.returncode == 0, run.stderr[-2000:]
     intent = read_reports(out)["intent"]
     assert intent["examples"] >= 300, "the held-out set lost its examples"
     worst = ", ".join(f"{w['intent']} {w['f1']}" for w in intent["worst"])
     assert intent["macro_f1"] >= MIN_HELDOUT_MACRO_F1, (
         f"held-out intent macro-F1 {intent['macro_f1']} < {MIN_HELDOUT_MACRO_F1}; weakest: {worst}; "
-        f"confusions: {intent.get('top_confusions')}")
+        f"confusions: {intent.get('top_confusions')}"
+    )

@@ -1,6 +1,7 @@
 """The trained NLU, loaded as the Rasa server loads it: messages without words, and
 messages over the coach's length limit, get nlu_fallback (the coach then asks again
 or asks to sum up), never an error or a command."""
+
 import asyncio
 
 import pytest

@@ -1,6 +1,7 @@
 """No dead ends in the segment interview (bot/coach/interview.py): a question is asked at
 most twice, then the coach keeps what the founder said or leaves the answer open and goes
 on; numbers it is unsure of are said back in one line, and the next message may correct them."""
+
 from bot.coach import interview
 from bot.coach.knowledge import UNKNOWN
 
@@ -8,8 +9,15 @@ FILLED = {name: None for name in interview.SEGMENT_SLOTS}
 
 
 def turn(slot, text, notes=None, facts=None, intent="inform", entities=()):
-    return interview.read_segment_message({slot: text}, text, list(entities), intent, facts or {"name": "Shops"},
-                                          {**FILLED, "segment_who": "x"}, notes=notes)
+    return interview.read_segment_message(
+        {slot: text},
+        text,
+        list(entities),
+        intent,
+        facts or {"name": "Shops"},
+        {**FILLED, "segment_who": "x"},
+        notes=notes,
+    )
 
 
 def texts(result):
@@ -33,27 +41,30 @@ def test_the_second_unread_answer_is_left_open_and_the_coach_goes_on():
 def test_places_the_vocabulary_lacks_stand_as_said_on_the_second_try():
     first = turn("segment_touchpoints", "at the town fair and in the village hall")
     assert first.slots["segment_touchpoints"] is None
-    second = turn("segment_touchpoints", "at the town fair and in the village hall",
-                  notes=first.slots["interview_notes"])
+    second = turn(
+        "segment_touchpoints", "at the town fair and in the village hall", notes=first.slots["interview_notes"]
+    )
     assert second.slots["segment_touchpoints"] == ["events", "town fair", "village hall"]
     assert second.slots["segment_facts"]["touchpoints"] == ["events", "town fair", "village hall"]
     assert texts(second) == ['I\'ve noted "town fair", "village hall" as you said it.']
 
 
 def test_small_talk_twice_at_the_places_question_leaves_them_open():
-    second = turn("segment_touchpoints", "tell me a joke", intent="out_of_scope",
-                  notes={"misses": {"segment_touchpoints": 1}})
+    second = turn(
+        "segment_touchpoints", "tell me a joke", intent="out_of_scope", notes={"misses": {"segment_touchpoints": 1}}
+    )
     assert second.slots["segment_touchpoints"] == UNKNOWN
 
 
 def test_no_description_twice_names_the_segment_and_goes_on():
     first = turn("segment_who", "tell me a joke", intent="out_of_scope", facts={})
     assert first.slots["segment_who"] is None and "doesn't sound like a group of customers" in texts(first)[0]
-    second = turn("segment_who", "tell me another one", intent="out_of_scope", facts={},
-                  notes=first.slots["interview_notes"])
+    second = turn(
+        "segment_who", "tell me another one", intent="out_of_scope", facts={}, notes=first.slots["interview_notes"]
+    )
     assert second.slots["segment_who"] == UNKNOWN
     assert second.slots["segment_facts"]["name"] == "Customers"
-    assert "I'll call them \"Customers\"" in texts(second)[0]
+    assert 'I\'ll call them "Customers"' in texts(second)[0]
 
 
 def test_a_description_that_names_people_is_no_small_talk():
@@ -63,11 +74,14 @@ def test_a_description_that_names_people_is_no_small_talk():
 
 
 def test_numbers_the_coach_is_unsure_of_are_said_back_in_one_line():
-    result = turn("segment_who", "compliance teams, about twenty accounts, each worth tens of thousands of euros a year",
-                  facts={})
+    result = turn(
+        "segment_who", "compliance teams, about twenty accounts, each worth tens of thousands of euros a year", facts={}
+    )
     assert result.slots["segment_scale"] == "given"  # not asked: the description said it
-    assert "I understood about 20 accounts, each worth about €30,000 a year: right? If not, just tell me the numbers." \
+    assert (
+        "I understood about 20 accounts, each worth about €30,000 a year: right? If not, just tell me the numbers."
         in texts(result)
+    )
     assert result.slots["interview_notes"]["numbers_said_back"] is True
 
 
@@ -78,8 +92,12 @@ def test_exact_numbers_are_not_said_back():
 
 def test_the_message_after_numbers_said_back_may_correct_them():
     facts = {"name": "Compliance teams", "customer_count": 20, "value_per_customer": 30000.0}
-    result = turn("segment_frequency", "no, about 50 accounts at 20k a year", facts=facts,
-                  notes={"misses": {}, "numbers_said_back": True})
+    result = turn(
+        "segment_frequency",
+        "no, about 50 accounts at 20k a year",
+        facts=facts,
+        notes={"misses": {}, "numbers_said_back": True},
+    )
     assert result.slots["segment_facts"]["customer_count"] == 50
     assert result.slots["segment_facts"]["value_per_customer"] == 20000
     assert texts(result) == ["Thanks, corrected: about 50 accounts, each worth about 20,000 a year."]
@@ -88,8 +106,12 @@ def test_the_message_after_numbers_said_back_may_correct_them():
 
 
 def test_an_answer_after_numbers_said_back_is_just_an_answer():
-    result = turn("segment_frequency", "every month", facts={"customer_count": 20},
-                  notes={"misses": {}, "numbers_said_back": True})
+    result = turn(
+        "segment_frequency",
+        "every month",
+        facts={"customer_count": 20},
+        notes={"misses": {}, "numbers_said_back": True},
+    )
     assert result.slots["segment_frequency"] == "recurring" and not texts(result)
     assert result.slots["segment_facts"]["customer_count"] == 20
 
@@ -100,4 +122,7 @@ def test_a_count_given_in_the_description_stays_when_the_scale_answer_gives_only
     assert who.slots.get("segment_scale") is None  # the value is still missing: asked
     scale = turn("segment_scale", "each worth about 30k a year", facts=who.slots["segment_facts"])
     assert scale.slots["segment_scale"] == "given"
-    assert (scale.slots["segment_facts"]["customer_count"], scale.slots["segment_facts"]["value_per_customer"]) == (20, 30000)
+    assert (scale.slots["segment_facts"]["customer_count"], scale.slots["segment_facts"]["value_per_customer"]) == (
+        20,
+        30000,
+    )

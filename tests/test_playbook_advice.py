@@ -1,5 +1,6 @@
 """The seeds' advice (playbook.yml) answers "what are common mistakes?", "best
 practices for communities?" and the FAQ (bot/coach/conversation.py answer_advice)."""
+
 import pytest
 
 from bot.coach.conversation import QuestionContext, answer_question
@@ -12,8 +13,9 @@ def advise(text, types=()):
     return answer_question("ask_advice", text, list(types), QuestionContext())
 
 
-@pytest.mark.parametrize("text", ["what are common mistakes?", "which pitfalls should I avoid", "what can go wrong?",
-                                  "main challenges?"])
+@pytest.mark.parametrize(
+    "text", ["what are common mistakes?", "which pitfalls should I avoid", "what can go wrong?", "main challenges?"]
+)
 def test_mistakes_get_the_challenges_and_how_to_overcome_them(text):
     answer = advise(text)
     assert answer.startswith("Common challenges, and how founders overcome them:")
@@ -44,11 +46,14 @@ def test_tips():
     assert all(t["text"] in answer for t in BOOK["tips"])
 
 
-@pytest.mark.parametrize("text, faq", [
-    ("can I have more than one customer relationship?", 2),
-    ("How do I choose the best customer relationship for my business", 1),
-    ("how do I improve my customer relationship", 4),
-])
+@pytest.mark.parametrize(
+    "text, faq",
+    [
+        ("can I have more than one customer relationship?", 2),
+        ("How do I choose the best customer relationship for my business", 1),
+        ("how do I improve my customer relationship", 4),
+    ],
+)
 def test_an_faq_question_gets_its_answer(text, faq):
     item = BOOK["faq"][faq]
     assert advise(text) == f"**{item['question']}**\n{item['answer']}"

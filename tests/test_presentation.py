@@ -1,5 +1,6 @@
 """bot/coach/presentation.py and the coach's turns that present recommendations
 and the block (bot/coach/conversation.py): built once as data, rendered per channel."""
+
 from __future__ import annotations
 
 import json
@@ -20,9 +21,17 @@ def texts(result):
 
 
 def test_recommend_block_presents_each_segment_once_with_its_record():
-    bare = block(segment("Small shops", market="b2b", customer_count=300, value_per_customer=2000.0,
-                         purchase_frequency="recurring", touchpoints=["website"]),
-                 segment("Banks", market="b2b", customer_count=20, value_per_customer=200000.0, goal="keep"))
+    bare = block(
+        segment(
+            "Small shops",
+            market="b2b",
+            customer_count=300,
+            value_per_customer=2000.0,
+            purchase_frequency="recurring",
+            touchpoints=["website"],
+        ),
+        segment("Banks", market="b2b", customer_count=20, value_per_customer=200000.0, goal="keep"),
+    )
     profiles = [s.profile for s in bare.segments]
     result = coach.recommend_block(bare)
     advice = [recommend(p, limit=coach.RECOMMENDED_PER_SEGMENT) for p in profiles]
@@ -30,7 +39,8 @@ def test_recommend_block_presents_each_segment_once_with_its_record():
         assert message.text == presentation.render_advice(index, profiles[index], expected)
         assert message.advice == presentation.advice_payload(index, profiles[index], expected)
     assert [[c.type_id for c in s.choices] for s in result.segments] == [
-        [r.type_id for r in a.recommendations] for a in advice]
+        [r.type_id for r in a.recommendations] for a in advice
+    ]
     assert result.slots == {"stage": "review"}
     text, buttons = coach.pending_prompt("review", None)
     assert (result.messages[-1].text, result.messages[-1].buttons) == (text, buttons)
@@ -46,8 +56,13 @@ def test_advice_payload_is_the_dashboards_contract():
     assert set(payload) == {"segment_index", "segment_name", "profile", "recommendations", "missing"}
     assert (payload["segment_index"], payload["segment_name"], payload["profile"]) == (1, "Banks", profile.to_dict())
     for rec, data in zip(advice.recommendations, payload["recommendations"]):
-        assert data == {"type_id": rec.type_id, "name": rec.name, "score": rec.score, "reasons": rec.reasons,
-                        "rules": rec.rules}
+        assert data == {
+            "type_id": rec.type_id,
+            "name": rec.name,
+            "score": rec.score,
+            "reasons": rec.reasons,
+            "rules": rec.rules,
+        }
     missing = advice.most_informative_missing
     assert payload["missing"] == (missing.field if missing else None)
     json.dumps(payload)  # it travels in the tracker store as JSON
@@ -57,8 +72,15 @@ def test_advice_payload_is_the_dashboards_contract():
 
 def test_every_rule_that_moved_a_score_is_recorded():
     kb = load_knowledge()
-    profile = SegmentProfile(market="b2c", customer_count=50000, value_per_customer=40.0, purchase_frequency="one_off",
-                             expertise_needed="low", personal_touch="low", touchpoints=["website"])
+    profile = SegmentProfile(
+        market="b2c",
+        customer_count=50000,
+        value_per_customer=40.0,
+        purchase_frequency="one_off",
+        expertise_needed="low",
+        personal_touch="low",
+        touchpoints=["website"],
+    )
     rules = {rule.id: rule for rule in kb.rules}
     for rec in recommend(profile, kb).recommendations:
         fired = [r for r in kb.rules if r.fires(profile) and r.then.get(rec.type_id)]
@@ -118,8 +140,9 @@ def test_a_failed_save_offers_to_try_again():
 
 
 def test_the_recommendation_message_shows_what_speaks_against_each_type():
-    profile = SegmentProfile(name="Fans", customer_count=20, value_per_customer=50.0, expertise_needed="low",
-                             personal_touch="high")
+    profile = SegmentProfile(
+        name="Fans", customer_count=20, value_per_customer=50.0, expertise_needed="low", personal_touch="high"
+    )
     advice = recommend(profile, limit=3)
     text = presentation.render_advice(0, profile, advice)
     cautioned = [r for r in advice.recommendations if r.cautions]
@@ -153,6 +176,7 @@ def test_show_canvas_shows_the_block_in_progress_until_it_is_saved():
 
 def test_the_segment_being_described_is_numbered():
     from bot.coach.interview import segment_number
+
     assert (segment_number(None, 0), segment_number(None, 2), segment_number(0.0, 2)) == (1, 3, 1)
 
 
@@ -171,7 +195,10 @@ def test_data_export_hands_over_files_whether_or_not_anything_was_saved():
 
 def test_while_a_delete_is_pending_the_prompt_asks_only_yes_or_no():
     for stage, paused in (("review", None), ("segments", "segment_form"), (None, None)):
-        assert coach.pending_prompt(stage, paused, confirming_delete=True) == (coach.CONFIRM_DELETE, coach.DELETE_BUTTONS)
+        assert coach.pending_prompt(stage, paused, confirming_delete=True) == (
+            coach.CONFIRM_DELETE,
+            coach.DELETE_BUTTONS,
+        )
     assert coach.pending_prompt("review", None, confirming_delete=False) == coach.pending_prompt("review", None)
 
 
@@ -181,13 +208,19 @@ def test_a_delete_request_asks_to_confirm_and_remembers_it():
     assert result.slots == {"confirming_delete": True} and not result.then_prompt
 
 
-@pytest.mark.parametrize("intents, misses", [
-    ([], 0),
-    (["greet"], 0),
-    (["nlu_fallback"], 1),
-    (["out_of_scope", "nlu_fallback", "greet", "nlu_fallback"], 2),  # the latest first; a understood message ends the run
-    ([None, "nlu_fallback"], 0),
-])
+@pytest.mark.parametrize(
+    "intents, misses",
+    [
+        ([], 0),
+        (["greet"], 0),
+        (["nlu_fallback"], 1),
+        (
+            ["out_of_scope", "nlu_fallback", "greet", "nlu_fallback"],
+            2,
+        ),  # the latest first; a understood message ends the run
+        ([None, "nlu_fallback"], 0),
+    ],
+)
 def test_consecutive_misses_count_from_the_latest_message(intents, misses):
     assert coach.consecutive_misses(intents) == misses
 

@@ -1,6 +1,7 @@
 """A founder's data is theirs: only the Rasa server may call the action server,
 "delete my data" deletes the conversation too (or nothing, if a store is busy),
 and "export my data" hands over every version. Against the real servers."""
+
 from __future__ import annotations
 
 import json
@@ -18,8 +19,8 @@ from typing import Any, Dict, List, Optional
 import pytest
 
 from bot.coach import conversation as coach
-from tests.conftest import sqlite_locked
 from tests.coach_servers import CoachServers, buttons, free_port, running_coach, texts
+from tests.conftest import sqlite_locked
 
 VENTURE = "It's called Brewbox, we deliver fresh coffee beans to offices"
 SECRET_WORDS = ("Brewbox", "coffee beans", "dentists", "appointment books", "3000 euros")
@@ -37,8 +38,10 @@ def rows(db: Path, sql: str, *args: Any) -> List[tuple]:
 
 
 def events_of(servers: CoachServers, sender: str) -> List[Dict[str, Any]]:
-    return [json.loads(data) for (data,) in rows(servers.tracker_db, "SELECT data FROM events WHERE sender_id = ? "
-                                                 "ORDER BY id", sender)]
+    return [
+        json.loads(data)
+        for (data,) in rows(servers.tracker_db, "SELECT data FROM events WHERE sender_id = ? ORDER BY id", sender)
+    ]
 
 
 def founder_rows(servers: CoachServers, sender: str) -> List[tuple]:
@@ -51,8 +54,14 @@ def save_a_block(servers: CoachServers, sender: str) -> None:
     servers.say(sender, "yes, let's go")
     assert "First segment" in texts(servers.say(sender, VENTURE))
     servers.say(sender, "dentists who need their appointment books filled")
-    for answer in ("about 50 practices at 3000 euros a year", "every month", "quick help when stuck",
-                   "neither", "email and phone", "keep them"):
+    for answer in (
+        "about 50 practices at 3000 euros a year",
+        "every month",
+        "quick help when stuck",
+        "neither",
+        "email and phone",
+        "keep them",
+    ):
         servers.say(sender, answer)
     servers.say(sender, "no, that's all")
     servers.say(sender, "looks good")
@@ -71,10 +80,23 @@ def post(url: str, body: Any, timeout: float = 30) -> tuple:
 
 def forged_call(action: str, sender: str, slots: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
     """What `curl -XPOST :5055/webhook` with a made-up tracker sends."""
-    return {"next_action": action, "sender_id": sender, "version": "3.6.2", "domain": {},
-            "tracker": {"sender_id": sender, "slots": slots or {}, "latest_message": {"text": "x", "intent": {}},
-                        "events": [], "paused": False, "followup_action": None, "active_loop": {},
-                        "latest_action_name": "action_listen", "latest_input_channel": "rest"}}
+    return {
+        "next_action": action,
+        "sender_id": sender,
+        "version": "3.6.2",
+        "domain": {},
+        "tracker": {
+            "sender_id": sender,
+            "slots": slots or {},
+            "latest_message": {"text": "x", "intent": {}},
+            "events": [],
+            "paused": False,
+            "followup_action": None,
+            "active_loop": {},
+            "latest_action_name": "action_listen",
+            "latest_input_channel": "rest",
+        },
+    }
 
 
 # ---------------------------------------------------------------- the action server
@@ -85,9 +107,12 @@ def test_a_forged_call_to_the_action_server_is_refused_and_the_block_stays(coach
     save_a_block(coach_servers, victim)
     webhook = f"http://127.0.0.1:{coach_servers.actions_port}/webhook"
     stolen_block = {"venture_name": "Pwned", "segments": [{"profile": {"name": "x"}, "choices": []}]}
-    for action, slots in (("action_delete_data", {}), ("action_show_canvas", {"stage": "saved"}),
-                          ("action_save_block", {"venture_name": "Pwned", "segments": stolen_block["segments"]}),
-                          ("action_export_data", {})):
+    for action, slots in (
+        ("action_delete_data", {}),
+        ("action_show_canvas", {"stage": "saved"}),
+        ("action_save_block", {"venture_name": "Pwned", "segments": stolen_block["segments"]}),
+        ("action_export_data", {}),
+    ):
         status, body = post(webhook, forged_call(action, victim, slots))
         assert status == 401, (action, body)
         assert "responses" not in body and "events" not in body, "no action ran"
@@ -97,9 +122,13 @@ def test_a_forged_call_to_the_action_server_is_refused_and_the_block_stays(coach
     status, _ = post(f"http://127.0.0.1:{coach_servers.actions_port}/actions", {})
     assert status in (401, 405), "not even the list of actions"
     # Nothing was deleted or written: the founder's one venture, its one final version.
-    assert rows(coach_servers.canvas_db, "SELECT v.name, b.version FROM block_versions b JOIN ventures v "
-                "ON v.id = b.venture_id JOIN founders f ON f.id = v.founder_id WHERE f.sender_id = ? "
-                "AND b.status = 'final'", victim) == [("Brewbox", 1)]
+    assert rows(
+        coach_servers.canvas_db,
+        "SELECT v.name, b.version FROM block_versions b JOIN ventures v "
+        "ON v.id = b.venture_id JOIN founders f ON f.id = v.founder_id WHERE f.sender_id = ? "
+        "AND b.status = 'final'",
+        victim,
+    ) == [("Brewbox", 1)]
     # The Rasa server's own calls still work.
     assert "Brewbox" in texts(coach_servers.say(victim, "show my canvas"))
 
@@ -107,8 +136,11 @@ def test_a_forged_call_to_the_action_server_is_refused_and_the_block_stays(coach
 def test_a_failing_action_says_only_that_it_failed(coach_servers):
     """rasa-sdk would answer with the whole request, and Rasa would log the founder's words."""
     token = coach_servers.env["ACTIONS_TOKEN"]
-    call = forged_call("action_show_canvas", "founder-crash", {"stage": "review", "venture_name": "Brewbox",
-                                                                 "segments": "dentists who need appointments"})
+    call = forged_call(
+        "action_show_canvas",
+        "founder-crash",
+        {"stage": "review", "venture_name": "Brewbox", "segments": "dentists who need appointments"},
+    )
     call["tracker"]["latest_message"]["text"] = "dentists who need appointments"
     status, body = post(f"http://127.0.0.1:{coach_servers.actions_port}/webhook?token={token}", call)
     assert status == 500
@@ -119,8 +151,10 @@ def test_a_failing_action_says_only_that_it_failed(coach_servers):
 def test_even_with_the_token_the_action_server_cannot_delete_anything(coach_servers):
     """The delete runs in the Rasa server only; the action server has no such action."""
     token = coach_servers.env["ACTIONS_TOKEN"]
-    status, body = post(f"http://127.0.0.1:{coach_servers.actions_port}/webhook?token={token}",
-                        forged_call("action_delete_data", "founder-victim"))
+    status, body = post(
+        f"http://127.0.0.1:{coach_servers.actions_port}/webhook?token={token}",
+        forged_call("action_delete_data", "founder-victim"),
+    )
     assert status == 404, body
     assert founder_rows(coach_servers, "founder-victim")
 
@@ -134,7 +168,7 @@ def listening_addresses(port: int) -> List[str]:
             address, hex_port = local.split(":")
             if state == "0A" and int(hex_port, 16) == port:  # 0A: LISTEN
                 if width == 8:
-                    found.append(".".join(str(int(address[i:i + 2], 16)) for i in (6, 4, 2, 0)))
+                    found.append(".".join(str(int(address[i : i + 2], 16)) for i in (6, 4, 2, 0)))
                 else:
                     found.append("::1" if address == "0" * 24 + "01000000" else address)
     return found
@@ -146,15 +180,24 @@ def test_the_action_server_listens_on_loopback_only(coach_servers):
 
 def test_the_action_server_will_not_start_without_a_token(tmp_path):
     env = {key: value for key, value in os.environ.items() if key != "ACTIONS_TOKEN"}
-    result = subprocess.run([sys.executable, "-m", "bot.plugins.action_server", "--port", str(free_port())],
-                            env=env, capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "bot.plugins.action_server", "--port", str(free_port())],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 2
     assert "ACTIONS_TOKEN is not set" in result.stderr
 
 
 def test_the_http_api_will_not_start_without_authentication():
-    result = subprocess.run([sys.executable, "-m", "bot.plugins.rasa_server", "run", "--enable-api",
-                             "--port", str(free_port())], capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "bot.plugins.rasa_server", "run", "--enable-api", "--port", str(free_port())],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 2
     assert "--auth-token" in result.stderr
 
@@ -215,8 +258,9 @@ def wait_for(condition, timeout: float = 90) -> None:
         time.sleep(0.2)
 
 
-@pytest.mark.parametrize("locked_store, lock", [("tracker_db", "IMMEDIATE"), ("tracker_db", "READ"),
-                                                ("canvas_db", "IMMEDIATE")])
+@pytest.mark.parametrize(
+    "locked_store, lock", [("tracker_db", "IMMEDIATE"), ("tracker_db", "READ"), ("canvas_db", "IMMEDIATE")]
+)
 def test_a_busy_database_during_the_delete_leaves_both_stores_as_they_were(coach_servers, locked_store, lock):
     sender = f"founder-locked-{locked_store}-{lock}"
     save_a_block(coach_servers, sender)
@@ -282,17 +326,20 @@ def test_the_token_is_never_logged(coach_servers):
 # ---------------------------------------------------------------- the REST channel
 
 
-@pytest.mark.parametrize("peer, forwarded, authorization, token, refused", [
-    ("127.0.0.1", None, None, None, None),  # curl, make shell, the tests
-    ("::1", None, None, None, None),
-    ("127.0.0.1", "127.0.0.1", None, None, None),  # a local nginx
-    ("203.0.113.9", None, None, None, 403),  # anyone else, straight to the Rasa server
-    ("127.0.0.1", "203.0.113.9", None, None, 403),  # anyone else, through a proxy
-    ("127.0.0.1", "not an address", None, None, 403),
-    ("203.0.113.9", None, "Bearer s3cret-s3cret-s3cret", "s3cret-s3cret-s3cret", None),  # opened with a token
-    ("127.0.0.1", None, None, "s3cret-s3cret-s3cret", 401),  # then even this machine needs it
-    ("203.0.113.9", None, "Bearer wrong", "s3cret-s3cret-s3cret", 403),
-])
+@pytest.mark.parametrize(
+    "peer, forwarded, authorization, token, refused",
+    [
+        ("127.0.0.1", None, None, None, None),  # curl, make shell, the tests
+        ("::1", None, None, None, None),
+        ("127.0.0.1", "127.0.0.1", None, None, None),  # a local nginx
+        ("203.0.113.9", None, None, None, 403),  # anyone else, straight to the Rasa server
+        ("127.0.0.1", "203.0.113.9", None, None, 403),  # anyone else, through a proxy
+        ("127.0.0.1", "not an address", None, None, 403),
+        ("203.0.113.9", None, "Bearer s3cret-s3cret-s3cret", "s3cret-s3cret-s3cret", None),  # opened with a token
+        ("127.0.0.1", None, None, "s3cret-s3cret-s3cret", 401),  # then even this machine needs it
+        ("203.0.113.9", None, "Bearer wrong", "s3cret-s3cret-s3cret", 403),
+    ],
+)
 def test_who_may_call_the_rest_channel(peer, forwarded, authorization, token, refused):
     from bot.plugins.channels.rest import caller_refusal
 
@@ -305,7 +352,8 @@ def test_a_proxied_rest_call_from_elsewhere_is_refused_by_the_real_server(coach_
     request = urllib.request.Request(
         f"http://127.0.0.1:{coach_servers.rasa_port}/webhooks/rest/webhook",
         data=json.dumps({"sender": "founder-rest", "message": "/export_data"}).encode(),
-        headers={"Content-Type": "application/json", "X-Forwarded-For": "203.0.113.9"})
+        headers={"Content-Type": "application/json", "X-Forwarded-For": "203.0.113.9"},
+    )
     with pytest.raises(urllib.error.HTTPError) as refused:
         urllib.request.urlopen(request, timeout=30)
     assert refused.value.code == 403

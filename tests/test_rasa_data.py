@@ -1,5 +1,6 @@
 """Rasa's own checks of the assistant: the training data validates, and the
 trained model takes every step of the recorded conversations in tests/stories."""
+
 from __future__ import annotations
 
 import os
@@ -35,8 +36,18 @@ def test_training_data_validates_clean():
 def test_recorded_conversations_are_predicted_without_errors(tmp_path):
     stories = sorted((ROOT / "tests" / "stories").glob("*.yml"))
     assert len(stories) >= 5, "happy path, edits, digressions, fallbacks and session stories"
-    result = run("test", "core", "--model", str(MODEL), "--stories", "tests/stories", "--out", str(tmp_path),
-                 "--fail-on-prediction-errors", "--no-plot")
+    result = run(
+        "test",
+        "core",
+        "--model",
+        str(MODEL),
+        "--stories",
+        "tests/stories",
+        "--out",
+        str(tmp_path),
+        "--fail-on-prediction-errors",
+        "--no-plot",
+    )
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-5000:]
     assert "None of the test stories failed" in (tmp_path / "failed_test_stories.yml").read_text()
@@ -51,8 +62,12 @@ def test_every_button_payload_reaches_the_founder_as_a_valid_intent_and_entities
 
     domain = yaml.safe_load((ROOT / "domain.yml").read_text())
     slots = {name: None for name in domain["slots"]}
-    payloads = [button["payload"] for variants in domain["responses"].values() for variant in variants
-                for button in variant.get("buttons", [])]
+    payloads = [
+        button["payload"]
+        for variants in domain["responses"].values()
+        for variant in variants
+        for button in variant.get("buttons", [])
+    ]
     assert len(payloads) >= 15
     for raw in payloads:
         sent = interpolate_text(raw, slots)

@@ -1,14 +1,20 @@
 """bot.plugins.rasa_server: the action server's answers are checked as strictly as Rasa
 3.6 checks them, with the schema compiled once."""
+
 import pytest
 from jsonschema import ValidationError
 from rasa.core.actions.action import RemoteAction
 
 from bot.plugins import rasa_server
 
-GOOD = {"events": [{"event": "slot", "name": "stage", "value": "review", "timestamp": None},
-                   {"event": "session_started"}, {"event": "action", "name": "action_listen"}],
-        "responses": [{"text": "Saved.", "buttons": [{"title": "Yes", "payload": "/affirm"}]}]}
+GOOD = {
+    "events": [
+        {"event": "slot", "name": "stage", "value": "review", "timestamp": None},
+        {"event": "session_started"},
+        {"event": "action", "name": "action_listen"},
+    ],
+    "responses": [{"text": "Saved.", "buttons": [{"title": "Yes", "payload": "/affirm"}]}],
+}
 BAD = [
     {"events": [{"name": "stage", "value": "review"}]},  # an event without its type
     {"events": [{"event": "no_such_event"}]},
@@ -57,15 +63,24 @@ def test_a_new_session_carries_each_slot_once_with_its_latest_value():
     from tests.coach_servers import ROOT
 
     domain = Domain.load(str(ROOT / "domain.yml"))
-    history = [ActionExecuted("action_listen"), UserUttered("hi"),
-               *[SlotSet("segments", [{"profile": {"name": f"Segment {k}"}, "choices": []}] * k) for k in range(1, 4)],
-               SlotSet("venture_name", "Brewbox"), SlotSet("stage", "segments"), SlotSet("stage", "more_segments"),
-               SlotSet("requested_slot", "segment_goal"), SlotSet("confirming_delete", False)]
+    history = [
+        ActionExecuted("action_listen"),
+        UserUttered("hi"),
+        *[SlotSet("segments", [{"profile": {"name": f"Segment {k}"}, "choices": []}] * k) for k in range(1, 4)],
+        SlotSet("venture_name", "Brewbox"),
+        SlotSet("stage", "segments"),
+        SlotSet("stage", "more_segments"),
+        SlotSet("requested_slot", "segment_goal"),
+        SlotSet("confirming_delete", False),
+    ]
     tracker = DialogueStateTracker.from_events("founder", history, slots=domain.slots)
     before = tracker.current_slot_values()
 
-    events = asyncio.run(ActionSessionStart().run(CollectingOutputChannel(), TemplatedNaturalLanguageGenerator(
-        domain.responses), tracker, domain))
+    events = asyncio.run(
+        ActionSessionStart().run(
+            CollectingOutputChannel(), TemplatedNaturalLanguageGenerator(domain.responses), tracker, domain
+        )
+    )
 
     assert isinstance(events[0], SessionStarted) and events[-1] == ActionExecuted("action_listen")
     carried = {e.key: e.value for e in events if isinstance(e, SlotSet)}
@@ -76,8 +91,9 @@ def test_a_new_session_carries_each_slot_once_with_its_latest_value():
     # (requested_slot aside, which only a running form uses).
     tracker.update_with_events(events, domain)
     after = tracker.current_slot_values()
-    assert {k: v for k, v in after.items() if k != "requested_slot"} == \
-        {k: v for k, v in before.items() if k != "requested_slot"}
+    assert {k: v for k, v in after.items() if k != "requested_slot"} == {
+        k: v for k, v in before.items() if k != "requested_slot"
+    }
     assert not any(isinstance(e, UserUttered) for e in tracker.applied_events()), "nothing before it is replayed"
     assert len(tracker.applied_events()) == len(events) - 1
 
@@ -85,21 +101,23 @@ def test_a_new_session_carries_each_slot_once_with_its_latest_value():
 def test_the_check_agrees_with_rasas_on_every_event_the_coach_sends():
     # Every event type of Rasa's schema, valid, plus broken variants: the fast check and
     # Rasa's own must agree on each.
-    from rasa.shared.utils.schemas.events import EVENT_SCHEMA
     from jsonschema import validate as rasa_style_validate
+    from rasa.shared.utils.schemas.events import EVENT_SCHEMA
 
     types = [one["properties"]["event"]["const"] for one in EVENT_SCHEMA["oneOf"]]
-    answers = [{"events": [{"event": "slot", "name": "segments", "value": [{"profile": {"name": "Banks"}}]}]},
-               {"events": [{"event": "action", "name": "action_listen", "policy": None, "confidence": None}]},
-               {"events": [{"event": "user", "text": "hi", "parse_data": {"intent": {"name": "greet"}}}]},
-               {"events": [{"event": "active_loop", "name": None}, {"event": "session_started"}]},
-               {"events": [{"event": "slot", "name": 5}]},  # a slot's name must be a string
-               {"events": [{"event": "bot", "text": 5}]},
-               {"events": [{"event": t} for t in types]},
-               {"events": [{"event": "slot", "timestamp": "yesterday"}]},
-               {"events": ["slot"]},
-               {"events": [], "responses": [{"text": "hi"}, "hi"]},
-               *[{"events": [answer]} for answer in BAD[0]["events"]]]
+    answers = [
+        {"events": [{"event": "slot", "name": "segments", "value": [{"profile": {"name": "Banks"}}]}]},
+        {"events": [{"event": "action", "name": "action_listen", "policy": None, "confidence": None}]},
+        {"events": [{"event": "user", "text": "hi", "parse_data": {"intent": {"name": "greet"}}}]},
+        {"events": [{"event": "active_loop", "name": None}, {"event": "session_started"}]},
+        {"events": [{"event": "slot", "name": 5}]},  # a slot's name must be a string
+        {"events": [{"event": "bot", "text": 5}]},
+        {"events": [{"event": t} for t in types]},
+        {"events": [{"event": "slot", "timestamp": "yesterday"}]},
+        {"events": ["slot"]},
+        {"events": [], "responses": [{"text": "hi"}, "hi"]},
+        *[{"events": [answer]} for answer in BAD[0]["events"]],
+    ]
     schema = RemoteAction.action_response_format_spec()
     for answer in answers:
         try:
@@ -119,8 +137,10 @@ def test_the_patches_refuse_another_rasa_version(monkeypatch):
 def test_the_patches_refuse_a_changed_member():
     import dataclasses
 
-    changed = [dataclasses.replace(patch, source_sha256="0" * 64) if i == 1 else patch
-               for i, patch in enumerate(rasa_server.patches())]
+    changed = [
+        dataclasses.replace(patch, source_sha256="0" * 64) if i == 1 else patch
+        for i, patch in enumerate(rasa_server.patches())
+    ]
     found = rasa_server.problems(changed, rasa_server.RASA_VERSION)
     assert found == ["ActionSessionStart._slot_set_events_from_tracker is not the code the patch was written against"]
     gone = [dataclasses.replace(changed[0], attribute="_no_such_member")]

@@ -2,6 +2,7 @@
 the read model (summaries, incremental updates, restarts, deletion), the
 queries (filters, keyset paging, cohorts, search), exports, transcripts,
 passwords, sessions and the sign-in rate limit."""
+
 from __future__ import annotations
 
 import csv
@@ -85,8 +86,10 @@ def test_the_migration_builds_exactly_the_models_and_the_fts_index_and_goes_down
     with engine.begin() as conn:
         command.upgrade(alembic_config(connection=conn), "head")
     with engine.connect() as conn:
-        context = MigrationContext.configure(conn, opts={"compare_type": True, "include_object": include_object,
-                                                         "version_table": "review_alembic_version"})
+        context = MigrationContext.configure(
+            conn,
+            opts={"compare_type": True, "include_object": include_object, "version_table": "review_alembic_version"},
+        )
         assert compare_metadata(context, Base.metadata) == []
     tables = set(inspect(engine).get_table_names())
     assert {t.name for t in Base.metadata.sorted_tables} <= tables and "messages_fts" in tables
@@ -112,8 +115,12 @@ def test_a_saved_conversation_is_summarised_with_cohort_stage_choices_and_rules(
 
 
 def test_where_an_unfinished_conversation_stopped_is_the_last_question_asked():
-    asked = [ev.user("bo", 1.0, "hi"), ev.slot("bo", 2.0, "stage", "segments"),
-             ev.slot("bo", 3.0, "requested_slot", "segment_who"), ev.user("bo", 4.0, "banks?")]
+    asked = [
+        ev.user("bo", 1.0, "hi"),
+        ev.slot("bo", 2.0, "stage", "segments"),
+        ev.slot("bo", 3.0, "requested_slot", "segment_who"),
+        ev.user("bo", 4.0, "banks?"),
+    ]
     s = summarize("bo", rows_of(asked))
     assert not s.saved and s.last_question == "segment_who"
     between = asked + [ev.slot("bo", 5.0, "requested_slot", None), ev.slot("bo", 6.0, "stage", "more_segments")]
@@ -138,16 +145,28 @@ def test_a_restart_forgets_everything_before_it_and_no_message_is_no_conversatio
 def seed(path, count=30, cohorts=("SPRING", "FALL")):
     rows = []
     for n in range(count):
-        rows += ev.conversation(f"f{n:03d}", 1_700_000_000.0 + n * 100, cohorts[n % len(cohorts)],
-                                turns=5 + n % 4, saved=n % 3 == 0, fallback=n % 5 == 0, venture=f"Venture {n}")
+        rows += ev.conversation(
+            f"f{n:03d}",
+            1_700_000_000.0 + n * 100,
+            cohorts[n % len(cohorts)],
+            turns=5 + n % 4,
+            saved=n % 3 == 0,
+            fallback=n % 5 == 0,
+            venture=f"Venture {n}",
+        )
     ev.insert(path, rows)
 
 
 def test_rebuild_and_incremental_update_agree(model, tracker_path, admin, db):
     seed(tracker_path, 12)
     assert model.update() == 12
-    ev.insert(tracker_path, [ev.user("f003", 1_800_000_000.0, "one more thing about pricing", cohort="FALL"),
-                             *ev.conversation("new", 1_800_000_100.0, "SPRING")])
+    ev.insert(
+        tracker_path,
+        [
+            ev.user("f003", 1_800_000_000.0, "one more thing about pricing", cohort="FALL"),
+            *ev.conversation("new", 1_800_000_100.0, "SPRING"),
+        ],
+    )
     assert model.update() == 2
     page, _ = queries.conversation_page(db, admin, Filters())
     assert [r["sender_id"] for r in page[:2]] == ["new", "f003"]
@@ -176,8 +195,10 @@ def test_a_deleted_founder_is_gone_from_list_search_and_export(model, tracker_pa
         queries.conversation(db, admin, "doomed")
     with db.read() as conn:
         assert conn.exec_driver_sql("SELECT count(*) FROM review_notes").scalar() == 0
-        assert conn.exec_driver_sql("SELECT count(*) FROM messages_fts").scalar() == \
-               conn.exec_driver_sql("SELECT count(*) FROM rm_messages").scalar()
+        assert (
+            conn.exec_driver_sql("SELECT count(*) FROM messages_fts").scalar()
+            == conn.exec_driver_sql("SELECT count(*) FROM rm_messages").scalar()
+        )
 
 
 def test_a_restart_event_purges_the_founders_earlier_words(model, tracker_path, admin, db):
@@ -229,8 +250,13 @@ def test_a_missing_tracker_file_reads_as_empty(db, tmp_path, admin):
 def test_keyset_pages_cover_every_conversation_once_newest_first(model, tracker_path, admin, db):
     seed(tracker_path, 23)
     # Two conversations with the same last activity: the sender id breaks the tie.
-    ev.insert(tracker_path, [ev.user("tie-a", 1_900_000_000.0, "hi", cohort="SPRING"),
-                             ev.user("tie-b", 1_900_000_000.0, "hi", cohort="SPRING")])
+    ev.insert(
+        tracker_path,
+        [
+            ev.user("tie-a", 1_900_000_000.0, "hi", cohort="SPRING"),
+            ev.user("tie-b", 1_900_000_000.0, "hi", cohort="SPRING"),
+        ],
+    )
     model.update()
     seen, cursor = [], None
     while True:
@@ -269,7 +295,8 @@ def test_every_column_filters(model, tracker_path, admin, db):
     unsaved = queries.all_conversations(db, admin, Filters.from_args({"saved": "no"}))
     stopped = unsaved[0]["last_question"]
     assert stopped and senders(stopped_at=stopped, saved="no") == {
-        r["sender_id"] for r in unsaved if r["last_question"] == stopped}
+        r["sender_id"] for r in unsaved if r["last_question"] == stopped
+    }
     assert senders(started_from="2023-11-14", started_to="2023-11-14") == senders()
     assert senders(active_from="2030-01-01") == set()
     with pytest.raises(queries.BadRequest):
@@ -283,13 +310,15 @@ def test_a_coordinator_sees_only_their_cohorts(model, tracker_path, spring, db):
     model.update()
     listed = queries.all_conversations(db, spring, Filters())
     assert listed and {r["cohort"] for r in listed} == {"SPRING"}
-    for refused in (lambda: queries.conversation(db, spring, "f001"),
-                    lambda: queries.all_conversations(db, spring, Filters.from_args({"cohort": "FALL"})),
-                    lambda: queries.search(db, spring, "Venture", "FALL"),
-                    lambda: queries.charts(db, spring, "FALL"),
-                    lambda: queries.add_tag(db, spring, "f001", "x"),
-                    lambda: queries.add_note(db, spring, "f001", "x"),
-                    lambda: queries.set_flag(db, spring, "f001", 1, True)):
+    for refused in (
+        lambda: queries.conversation(db, spring, "f001"),
+        lambda: queries.all_conversations(db, spring, Filters.from_args({"cohort": "FALL"})),
+        lambda: queries.search(db, spring, "Venture", "FALL"),
+        lambda: queries.charts(db, spring, "FALL"),
+        lambda: queries.add_tag(db, spring, "f001", "x"),
+        lambda: queries.add_note(db, spring, "f001", "x"),
+        lambda: queries.set_flag(db, spring, "f001", 1, True),
+    ):
         with pytest.raises(NotFound):
             refused()
     hits = queries.search(db, spring, "Venture")
@@ -343,9 +372,12 @@ def test_tags_flags_notes_and_reviewed_are_shared_and_checked(model, tracker_pat
     queries.set_flag(db, admin, "f000", 42, False)
     seen = queries.conversation(db, spring, "f000")
     assert not seen["reviewed"] and seen["tags"] == [] and seen["flags"] == set()
-    for bad in (lambda: queries.add_tag(db, admin, "f000", "<b>"), lambda: queries.add_tag(db, admin, "f000", ""),
-                lambda: queries.add_note(db, admin, "f000", "  "),
-                lambda: queries.add_note(db, admin, "f000", "x" * 5001)):
+    for bad in (
+        lambda: queries.add_tag(db, admin, "f000", "<b>"),
+        lambda: queries.add_tag(db, admin, "f000", ""),
+        lambda: queries.add_note(db, admin, "f000", "  "),
+        lambda: queries.add_note(db, admin, "f000", "x" * 5001),
+    ):
         with pytest.raises(queries.BadRequest):
             bad()
 
@@ -354,8 +386,16 @@ def test_tags_flags_notes_and_reviewed_are_shared_and_checked(model, tracker_pat
 
 
 def test_csv_cells_that_a_spreadsheet_would_run_are_escaped():
-    assert [exports.csv_cell(v) for v in ("=1+1", "+1", "-1", "@SUM(A1)", "\tx", "ok", None, 3)] == \
-           ["'=1+1", "'+1", "'-1", "'@SUM(A1)", "'\tx", "ok", "", "3"]
+    assert [exports.csv_cell(v) for v in ("=1+1", "+1", "-1", "@SUM(A1)", "\tx", "ok", None, 3)] == [
+        "'=1+1",
+        "'+1",
+        "'-1",
+        "'@SUM(A1)",
+        "'\tx",
+        "ok",
+        "",
+        "3",
+    ]
 
 
 def test_the_csv_export_escapes_a_founders_formula(model, tracker_path, admin, db):
@@ -363,7 +403,7 @@ def test_the_csv_export_escapes_a_founders_formula(model, tracker_path, admin, d
     model.update()
     text = exports.to_csv(exports.export_rows(queries.all_conversations(db, admin, Filters()), {}))
     row = list(csv.DictReader(io.StringIO(text)))[0]
-    assert row["venture"] == "'=HYPERLINK(\"http://x\",\"y\")" and row["founder"] == "evil"
+    assert row["venture"] == '\'=HYPERLINK("http://x","y")' and row["founder"] == "evil"
     data = json.loads(exports.to_json(exports.export_rows(queries.all_conversations(db, admin, Filters()), {})))
     assert data[0]["venture"].startswith("=HYPERLINK") and data[0]["block"] is None
 
@@ -392,8 +432,9 @@ def test_the_transcript_shows_intents_low_confidence_steps_and_the_rules_that_fi
     assert [(e.text, e.intent) for e in low] == [("qwerty zxcv", "nlu_fallback")]
     advised = [e for e in entries if e.advice]
     assert advised[0].advice["recommendations"][0]["rules"][0]["id"] == "few_high_value_accounts"
-    markdown = transcript.to_markdown({"sender_id": "ada", "venture": "Brewbox", "cohort": "SPRING",
-                                       "channel": "rest", "turns": 6}, events)
+    markdown = transcript.to_markdown(
+        {"sender_id": "ada", "venture": "Brewbox", "cohort": "SPRING", "channel": "rest", "turns": 6}, events
+    )
     assert "`few_high_value_accounts`" in markdown and "> hi" in markdown
 
 
@@ -416,13 +457,16 @@ def test_passwords_are_argon2id_hashes_never_the_password(users, db):
     assert account.username == "ann" and account.cohorts == {"SPRING", "FALL"} and len(account.csrf_token) > 30
 
 
-@pytest.mark.parametrize("args, problem", [
-    (("x", "short", "admin", []), "at least 10"),
-    (("bad name!", PASSWORD, "admin", []), "user name"),
-    (("coordinator1", PASSWORD, "coordinator", []), "at least one cohort"),
-    (("mentor1", PASSWORD, "owner", ["A"]), "role"),
-    (("c1", PASSWORD, "coordinator", ["<script>"]), "cohort"),
-])
+@pytest.mark.parametrize(
+    "args, problem",
+    [
+        (("x", "short", "admin", []), "at least 10"),
+        (("bad name!", PASSWORD, "admin", []), "user name"),
+        (("coordinator1", PASSWORD, "coordinator", []), "at least one cohort"),
+        (("mentor1", PASSWORD, "owner", ["A"]), "role"),
+        (("c1", PASSWORD, "coordinator", ["<script>"]), "cohort"),
+    ],
+)
 def test_bad_users_are_refused_with_a_reason(users, args, problem):
     with pytest.raises(AuthError, match=problem):
         users.add(*args)
@@ -461,7 +505,9 @@ def test_the_slack_app_reads_no_mentors_from_a_missing_or_unmigrated_dashboard(t
 
     missing = tmp_path / "none.db"
     assert DashboardMentors(f"sqlite:///{missing}").all() == {} and not missing.exists()  # read-only: not created
-    sqlite3.connect(tmp_path / "old.db").execute("CREATE TABLE review_users (id INTEGER PRIMARY KEY)").connection.close()
+    sqlite3.connect(tmp_path / "old.db").execute(
+        "CREATE TABLE review_users (id INTEGER PRIMARY KEY)"
+    ).connection.close()
     assert DashboardMentors(f"sqlite:///{tmp_path / 'old.db'}").cohorts_of("U1") is None
 
 
@@ -520,9 +566,11 @@ def test_failures_older_than_15_minutes_no_longer_count(users, db):
 
 
 def test_the_dashboards_plain_python_loads_neither_rasa_nor_sanic():
-    code = ("import importlib, pkgutil, sys, bot.review\n"
-            "for m in pkgutil.iter_modules(bot.review.__path__): importlib.import_module('bot.review.' + m.name)\n"
-            "print(','.join(sorted(m for m in sys.modules if m.split('.')[0] in ('rasa', 'rasa_sdk', 'sanic'))))\n")
+    code = (
+        "import importlib, pkgutil, sys, bot.review\n"
+        "for m in pkgutil.iter_modules(bot.review.__path__): importlib.import_module('bot.review.' + m.name)\n"
+        "print(','.join(sorted(m for m in sys.modules if m.split('.')[0] in ('rasa', 'rasa_sdk', 'sanic'))))\n"
+    )
     import subprocess
     import sys
 

@@ -7,6 +7,7 @@ that the test may empty; else against a throwaway cluster of Debian's
 PostgreSQL (initdb in a temp folder, as the `postgres` user when run as root,
 on a free loopback port). Skipped, saying so, only when neither is there.
 """
+
 from __future__ import annotations
 
 import glob
@@ -30,14 +31,17 @@ from bot.review.queries import Filters, NotFound
 from bot.review.read_model import ReadModel
 from bot.review.tracker import TrackerEvents
 from tests import review_events as ev
-
 from tests.coach_servers import free_port
 
 INITDB = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
-pytestmark = [pytest.mark.skipif(not os.environ.get("REVIEW_TEST_POSTGRES") and not INITDB,
-                                 reason="no PostgreSQL: set REVIEW_TEST_POSTGRES or install postgresql"),
-              # Alembic cannot reflect the text-search index (an expression); the test checks it by name.
-              pytest.mark.filterwarnings("ignore:Skipped unsupported reflection")]
+pytestmark = [
+    pytest.mark.skipif(
+        not os.environ.get("REVIEW_TEST_POSTGRES") and not INITDB,
+        reason="no PostgreSQL: set REVIEW_TEST_POSTGRES or install postgresql",
+    ),
+    # Alembic cannot reflect the text-search index (an expression); the test checks it by name.
+    pytest.mark.filterwarnings("ignore:Skipped unsupported reflection"),
+]
 ADMIN = Account(1, "root", "admin", frozenset(), "x")
 SPRING = Account(2, "cora", "coordinator", frozenset({"SPRING"}), "y")
 
@@ -90,9 +94,13 @@ def tracker_url(server):
     engine = create_engine(url, future=True)
     with engine.begin() as conn:
         conn.execute(text("DROP TABLE IF EXISTS events"))
-        conn.execute(text("CREATE TABLE events (id SERIAL PRIMARY KEY, sender_id VARCHAR(255) NOT NULL, "
-                          "type_name VARCHAR(255) NOT NULL, timestamp FLOAT, intent_name VARCHAR(255), "
-                          "action_name VARCHAR(255), data TEXT)"))
+        conn.execute(
+            text(
+                "CREATE TABLE events (id SERIAL PRIMARY KEY, sender_id VARCHAR(255) NOT NULL, "
+                "type_name VARCHAR(255) NOT NULL, timestamp FLOAT, intent_name VARCHAR(255), "
+                "action_name VARCHAR(255), data TEXT)"
+            )
+        )
         conn.execute(text("CREATE INDEX ix_events_sender_id ON events (sender_id)"))
     engine.dispose()
     return url
@@ -101,9 +109,13 @@ def tracker_url(server):
 def insert(url, rows):
     engine = create_engine(url, future=True)
     with engine.begin() as conn:
-        conn.execute(text("INSERT INTO events (sender_id, type_name, timestamp, intent_name, action_name, data) "
-                          "VALUES (:s, :t, :ts, :i, :a, :d)"),
-                     [dict(s=r[0], t=r[1], ts=r[2], i=r[3], a=r[4], d=r[5]) for r in rows])
+        conn.execute(
+            text(
+                "INSERT INTO events (sender_id, type_name, timestamp, intent_name, action_name, data) "
+                "VALUES (:s, :t, :ts, :i, :a, :d)"
+            ),
+            [dict(s=r[0], t=r[1], ts=r[2], i=r[3], a=r[4], d=r[5]) for r in rows],
+        )
     engine.dispose()
 
 
@@ -112,11 +124,16 @@ def test_the_migration_builds_exactly_the_models_on_postgresql_and_goes_down(rev
     with engine.begin() as conn:
         command.upgrade(alembic_config(connection=conn), "head")
     with engine.connect() as conn:
-        context = MigrationContext.configure(conn, opts={"compare_type": True, "include_object": include_object,
-                                                         "version_table": VERSION_TABLE})
+        context = MigrationContext.configure(
+            conn, opts={"compare_type": True, "include_object": include_object, "version_table": VERSION_TABLE}
+        )
         assert compare_metadata(context, Base.metadata) == []
-        assert conn.execute(text("SELECT count(*) FROM pg_indexes WHERE indexname = 'ix_rm_messages_text_search'"))\
-                   .scalar() == 1
+        assert (
+            conn.execute(
+                text("SELECT count(*) FROM pg_indexes WHERE indexname = 'ix_rm_messages_text_search'")
+            ).scalar()
+            == 1
+        )
     with engine.begin() as conn:
         command.downgrade(alembic_config(connection=conn), "base")
     engine.dispose()
@@ -125,9 +142,14 @@ def test_the_migration_builds_exactly_the_models_on_postgresql_and_goes_down(rev
 def test_the_read_model_lists_searches_and_forgets_on_postgresql(review_url, tracker_url):
     rows = []
     for n in range(12):
-        rows += ev.conversation(f"f{n:02d}", 1_700_000_000.0 + n * 100, "SPRING" if n % 2 else "FALL",
-                                saved=n % 3 == 0, venture=f"Venture {n}",
-                                first_text="<b>zebra</b> pricing" if n == 5 else "hi")
+        rows += ev.conversation(
+            f"f{n:02d}",
+            1_700_000_000.0 + n * 100,
+            "SPRING" if n % 2 else "FALL",
+            saved=n % 3 == 0,
+            venture=f"Venture {n}",
+            first_text="<b>zebra</b> pricing" if n == 5 else "hi",
+        )
     insert(tracker_url, rows)
     db = ReviewDB(review_url)
     tracker = TrackerEvents(tracker_url)

@@ -7,6 +7,7 @@ Chromium (Debian's, through Playwright), and an admin makes a Slack user a mento
 UPDATE_SCREENSHOTS=1 also writes docs/review-list.png, docs/review-transcript.png
 and docs/review-charts.png.
 """
+
 from __future__ import annotations
 
 import csv
@@ -23,7 +24,6 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
-from tests import review_events as ev
 from tests.coach_servers import ROOT, VENV_BIN, running_coach
 from tests.conftest import sqlite_locked
 from tests.slack_fake import TEAM, SlackUser
@@ -35,17 +35,38 @@ SPRING, FALL = "SPRING-26", "FALL-26"
 CORA = ("cora", "cora's password 1")  # coordinator of SPRING-26
 SLACK_FOUNDER = "U0SAM"  # coaches in a Slack DM: cohort FALL-26 (SLACK_DEFAULT_COHORT)
 XSS = "<script>alert(1)</script>"
-SAVE_A_BLOCK = ["hi", "yes, let's go", "It's called Brewbox, we deliver fresh coffee beans to offices",
-                "about 20 big banks at 200k a year, they renew every year", '/inform{"support_level": "expert"}',
-                '/inform{"community_role": "neither"}', "face to face meetings, email and phone",
-                '/inform{"goal": "keep"}', "no, that's all", "looks good", "yes, save it"]
+SAVE_A_BLOCK = [
+    "hi",
+    "yes, let's go",
+    "It's called Brewbox, we deliver fresh coffee beans to offices",
+    "about 20 big banks at 200k a year, they renew every year",
+    '/inform{"support_level": "expert"}',
+    '/inform{"community_role": "neither"}',
+    "face to face meetings, email and phone",
+    '/inform{"goal": "keep"}',
+    "no, that's all",
+    "looks good",
+    "yes, save it",
+]
 # Every route of bot/web/review.py, with the method; checked against the file below.
-ROUTES = [("GET", "/review/"), ("GET", "/review/conversations"), ("GET", "/review/search?q=banks"),
-          ("GET", "/review/conversation?sender=ada"), ("GET", "/review/conversation.md?sender=ada"),
-          ("POST", "/review/conversation/reviewed"), ("POST", "/review/conversation/tags"),
-          ("POST", "/review/conversation/notes"), ("POST", "/review/conversation/flag"),
-          ("GET", "/review/charts"), ("GET", "/review/export.csv"), ("GET", "/review/export.json"),
-          ("GET", "/review/cards"), ("GET", "/review/users"), ("POST", "/review/users"), ("POST", "/review/logout")]
+ROUTES = [
+    ("GET", "/review/"),
+    ("GET", "/review/conversations"),
+    ("GET", "/review/search?q=banks"),
+    ("GET", "/review/conversation?sender=ada"),
+    ("GET", "/review/conversation.md?sender=ada"),
+    ("POST", "/review/conversation/reviewed"),
+    ("POST", "/review/conversation/tags"),
+    ("POST", "/review/conversation/notes"),
+    ("POST", "/review/conversation/flag"),
+    ("GET", "/review/charts"),
+    ("GET", "/review/export.csv"),
+    ("GET", "/review/export.json"),
+    ("GET", "/review/cards"),
+    ("GET", "/review/users"),
+    ("POST", "/review/users"),
+    ("POST", "/review/logout"),
+]
 
 
 class SlackWebCoachServers(SlackCoachServers, WebCoachServers):
@@ -92,21 +113,36 @@ def founders(servers, browser, fake, tmp_path_factory) -> Dict[str, str]:
     finally:
         visit.close()
     talk_to_saved_block(SlackUser(servers.webhook, fake), fake, SLACK_FOUNDER, "Slackbrew")
-    added = subprocess.run([str(VENV_BIN / "python"), "-m", "bot", "users", "add", CORA[0], "--cohort", SPRING],
-                           cwd=ROOT, env={**servers.env, "REVIEW_PASSWORD": CORA[1]}, capture_output=True,
-                           text=True, timeout=120)
+    added = subprocess.run(
+        [str(VENV_BIN / "python"), "-m", "bot", "users", "add", CORA[0], "--cohort", SPRING],
+        cwd=ROOT,
+        env={**servers.env, "REVIEW_PASSWORD": CORA[1]},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert added.returncode == 0, added.stderr
-    return {"ada": "ada", "eve": "eve", "bob": "bob", "kim": "kim", "lee": "lee", "widget": widget_sender,
-            "slack": f"slack:{TEAM}:{SLACK_FOUNDER}"}
+    return {
+        "ada": "ada",
+        "eve": "eve",
+        "bob": "bob",
+        "kim": "kim",
+        "lee": "lee",
+        "widget": widget_sender,
+        "slack": f"slack:{TEAM}:{SLACK_FOUNDER}",
+    }
 
 
 def signed_in(servers, user=CORA) -> requests.Session:
     session = requests.Session()
     page = session.get(servers.web_url + "/review/login")
     token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
-    answer = session.post(servers.web_url + "/review/login", allow_redirects=False,
-                          data={"username": user[0], "password": user[1], "csrf_token": token},
-                          headers={"Origin": servers.web_url})
+    answer = session.post(
+        servers.web_url + "/review/login",
+        allow_redirects=False,
+        data={"username": user[0], "password": user[1], "csrf_token": token},
+        headers={"Origin": servers.web_url},
+    )
     assert answer.status_code == 303, answer.text
     session.headers["Accept"] = "application/json"
     return session
@@ -125,8 +161,13 @@ def test_the_list_shows_every_channels_conversations_as_the_bot_wrote_them(serve
     rows = {r["sender_id"]: r for r in admin.get(servers.web_url + "/review/conversations").json()["conversations"]}
     assert set(founders.values()) <= set(rows)
     ada, widget, bob, eve = (rows[founders[k]] for k in ("ada", "widget", "bob", "eve"))
-    assert (ada["cohort"], ada["channel"], ada["venture"], ada["saved"], ada["turns"]) == \
-           (SPRING, "rest", "Brewbox", True, len(SAVE_A_BLOCK))
+    assert (ada["cohort"], ada["channel"], ada["venture"], ada["saved"], ada["turns"]) == (
+        SPRING,
+        "rest",
+        "Brewbox",
+        True,
+        len(SAVE_A_BLOCK),
+    )
     assert ada["recommended"] and ada["segments"] == 1 and ada["stage"] == "saved"
     assert " b2b-few:dedicated_personal_assistance " in ada["choices"]
     assert (widget["cohort"], widget["channel"], widget["saved"]) == (SPRING, "socketio", False)
@@ -138,27 +179,43 @@ def test_the_list_shows_every_channels_conversations_as_the_bot_wrote_them(serve
 
 def test_a_slack_dm_is_listed_with_channel_slack_and_the_default_cohort_and_its_transcript_opens(servers, founders):
     admin = signed_in(servers, REVIEW_ADMIN)
-    rows = {r["sender_id"]: r for r in admin.get(servers.web_url + "/review/conversations",
-                                                 params={"channel": "slack"}).json()["conversations"]}
+    rows = {
+        r["sender_id"]: r
+        for r in admin.get(servers.web_url + "/review/conversations", params={"channel": "slack"}).json()[
+            "conversations"
+        ]
+    }
     assert set(rows) == {founders["slack"]}
     sam = rows[founders["slack"]]
     assert (sam["cohort"], sam["channel"], sam["venture"], sam["saved"]) == (FALL, "slack", "Slackbrew", True)
-    page = admin.get(servers.web_url + "/review/conversation", params={"sender": founders["slack"]},
-                     headers={"Accept": "text/html"})
+    page = admin.get(
+        servers.web_url + "/review/conversation", params={"sender": founders["slack"]}, headers={"Accept": "text/html"}
+    )
     assert page.status_code == 200
     assert "yes, save it" in page.text and "Saved block" in page.text and "Slackbrew" in page.text
     # Cora coordinates SPRING-26 only: the FALL-26 Slack founder is not hers.
-    assert signed_in(servers).get(servers.web_url + "/review/conversation",
-                                  params={"sender": founders["slack"]}).status_code == 404
+    assert (
+        signed_in(servers)
+        .get(servers.web_url + "/review/conversation", params={"sender": founders["slack"]})
+        .status_code
+        == 404
+    )
 
 
 def test_the_transcript_shows_intents_steps_the_saved_block_and_the_rules_that_fired(servers, founders):
     # The coach records its recommendations' rules in the bot event's metadata (bot.coach.presentation).
-    advice = [json.loads(data)["metadata"]["advice"] for (data,) in sqlite3.connect(servers.tracker_db).execute(
-        "SELECT data FROM events WHERE sender_id = 'ada' AND type_name = 'bot' AND data LIKE '%\"advice\"%'")]
+    advice = [
+        json.loads(data)["metadata"]["advice"]
+        for (data,) in sqlite3.connect(servers.tracker_db).execute(
+            "SELECT data FROM events WHERE sender_id = 'ada' AND type_name = 'bot' AND data LIKE '%\"advice\"%'"
+        )
+    ]
     rule = advice[0]["recommendations"][0]["rules"][0]
-    page = signed_in(servers).get(servers.web_url + "/review/conversation?sender=ada",
-                                  headers={"Accept": "text/html"}).text
+    page = (
+        signed_in(servers)
+        .get(servers.web_url + "/review/conversation?sender=ada", headers={"Accept": "text/html"})
+        .text
+    )
     assert "intent <code>affirm</code>" in page and "steps: actions, slots, sessions" in page
     assert f"Why: the rules that fired for {advice[0]['segment_name']}" in page
     assert f"<code>{rule['id']}</code> {html.escape(rule['because'])}" in page
@@ -183,8 +240,13 @@ def test_every_route_is_refused_without_a_session(servers, founders, method, rou
     url = servers.web_url + route
     script = requests.request(method, url, allow_redirects=False, headers={"Origin": servers.web_url})
     assert script.status_code == 401 and script.json() == {"error": "sign in first"}
-    forged = requests.request(method, url, allow_redirects=False, cookies={"rapport_review": "forged.cookie.value"},
-                              headers={"Origin": servers.web_url})
+    forged = requests.request(
+        method,
+        url,
+        allow_redirects=False,
+        cookies={"rapport_review": "forged.cookie.value"},
+        headers={"Origin": servers.web_url},
+    )
     assert forged.status_code == 401
     if method == "GET":
         browser = requests.get(url, allow_redirects=False, headers={"Accept": "text/html"})
@@ -193,11 +255,18 @@ def test_every_route_is_refused_without_a_session(servers, founders, method, rou
 
 def test_a_coordinator_gets_404_for_another_cohorts_transcript_search_chart_and_export(servers, founders):
     cora = signed_in(servers)
-    for route in ["/review/conversation?sender=bob", "/review/conversation.md?sender=bob",
-                  f"/review/search?q=zebra&cohort={FALL}", f"/review/charts?cohort={FALL}",
-                  f"/review/export.csv?cohort={FALL}", f"/review/export.json?cohort={FALL}",
-                  f"/review/cards?cohort={FALL}", f"/review/conversations?cohort={FALL}", "/review/users",
-                  "/review/conversation?sender=nobody-at-all"]:
+    for route in [
+        "/review/conversation?sender=bob",
+        "/review/conversation.md?sender=bob",
+        f"/review/search?q=zebra&cohort={FALL}",
+        f"/review/charts?cohort={FALL}",
+        f"/review/export.csv?cohort={FALL}",
+        f"/review/export.json?cohort={FALL}",
+        f"/review/cards?cohort={FALL}",
+        f"/review/conversations?cohort={FALL}",
+        "/review/users",
+        "/review/conversation?sender=nobody-at-all",
+    ]:
         assert cora.get(servers.web_url + route).status_code == 404, route
     assert cora.get(servers.web_url + "/review/search?q=zebra").json() == {"hits": []}
     listed = cora.get(servers.web_url + "/review/conversations").json()["conversations"]
@@ -205,8 +274,11 @@ def test_a_coordinator_gets_404_for_another_cohorts_transcript_search_chart_and_
     exported = list(csv.DictReader(io.StringIO(cora.get(servers.web_url + "/review/export.csv").text)))
     assert {r["cohort"] for r in exported} == {SPRING} and "bob" not in {r["founder"] for r in exported}
     token = csrf_of(cora, servers)
-    tagged = cora.post(servers.web_url + "/review/conversation/tags", data={"sender": "bob", "tag": "x"},
-                       headers={"Origin": servers.web_url, "X-CSRF-Token": token})
+    tagged = cora.post(
+        servers.web_url + "/review/conversation/tags",
+        data={"sender": "bob", "tag": "x"},
+        headers={"Origin": servers.web_url, "X-CSRF-Token": token},
+    )
     assert tagged.status_code == 404
 
 
@@ -214,21 +286,37 @@ def test_a_post_needs_the_csrf_token_and_the_dashboards_origin(servers, founders
     cora = signed_in(servers)
     token = csrf_of(cora, servers)
     url = servers.web_url + "/review/conversation/tags"
-    for headers, data in [({"Origin": servers.web_url}, {}),
-                          ({"Origin": servers.web_url}, {"csrf_token": "wrong"}),
-                          ({"Origin": "http://evil.example"}, {"csrf_token": token}),
-                          ({}, {"csrf_token": token})]:
-        answer = cora.post(url, data={"sender": "ada", "tag": "priority", **data}, headers=headers, allow_redirects=False)
+    for headers, data in [
+        ({"Origin": servers.web_url}, {}),
+        ({"Origin": servers.web_url}, {"csrf_token": "wrong"}),
+        ({"Origin": "http://evil.example"}, {"csrf_token": token}),
+        ({}, {"csrf_token": token}),
+    ]:
+        answer = cora.post(
+            url, data={"sender": "ada", "tag": "priority", **data}, headers=headers, allow_redirects=False
+        )
         assert answer.status_code == 403, (headers, data)
-    ok = cora.post(url, data={"sender": "ada", "tag": "priority", "csrf_token": token},
-                   headers={"Origin": servers.web_url}, allow_redirects=False)
+    ok = cora.post(
+        url,
+        data={"sender": "ada", "tag": "priority", "csrf_token": token},
+        headers={"Origin": servers.web_url},
+        allow_redirects=False,
+    )
     assert ok.status_code == 303
     assert "priority" in cora.get(servers.web_url + "/review/conversations?tag=priority").text
     other = signed_in(servers)  # another session's token does not work for this one
-    assert other.post(url, data={"sender": "ada", "tag": "x", "csrf_token": token},
-                      headers={"Origin": servers.web_url}).status_code == 403
-    login = requests.post(servers.web_url + "/review/login", data={"username": CORA[0], "password": CORA[1]},
-                          headers={"Origin": servers.web_url}, allow_redirects=False)
+    assert (
+        other.post(
+            url, data={"sender": "ada", "tag": "x", "csrf_token": token}, headers={"Origin": servers.web_url}
+        ).status_code
+        == 403
+    )
+    login = requests.post(
+        servers.web_url + "/review/login",
+        data={"username": CORA[0], "password": CORA[1]},
+        headers={"Origin": servers.web_url},
+        allow_redirects=False,
+    )
     assert login.status_code == 403, "a sign-in from elsewhere (no login token) is refused"
 
 
@@ -238,22 +326,37 @@ def test_logging_out_kills_the_cookie_even_for_a_kept_copy(servers, founders):
     cookie = [c for c in cora.cookies if c.name == "rapport_review"][0]
     assert cookie.has_nonstandard_attr("HttpOnly") and cookie.path == "/review"
     token = csrf_of(cora, servers)
-    assert cora.post(servers.web_url + "/review/logout", data={"csrf_token": token},
-                     headers={"Origin": servers.web_url}, allow_redirects=False).status_code == 303
+    assert (
+        cora.post(
+            servers.web_url + "/review/logout",
+            data={"csrf_token": token},
+            headers={"Origin": servers.web_url},
+            allow_redirects=False,
+        ).status_code
+        == 303
+    )
     again = requests.get(servers.web_url + "/review/conversations", cookies=kept)
     assert again.status_code == 401
 
 
 def test_five_failed_sign_ins_give_429(servers, founders):
-    subprocess.run([str(VENV_BIN / "python"), "-m", "bot", "users", "add", "dora", "--cohort", SPRING], cwd=ROOT,
-                   env={**servers.env, "REVIEW_PASSWORD": "dora's password"}, check=True, capture_output=True)
+    subprocess.run(
+        [str(VENV_BIN / "python"), "-m", "bot", "users", "add", "dora", "--cohort", SPRING],
+        cwd=ROOT,
+        env={**servers.env, "REVIEW_PASSWORD": "dora's password"},
+        check=True,
+        capture_output=True,
+    )
     session = requests.Session()
     token = re.search(r'name="csrf_token" value="([^"]+)"', session.get(servers.web_url + "/review/login").text)[1]
 
     def attempt(password):
-        answer = session.post(servers.web_url + "/review/login", allow_redirects=False,
-                              data={"username": "dora", "password": password, "csrf_token": token},
-                              headers={"Origin": servers.web_url})
+        answer = session.post(
+            servers.web_url + "/review/login",
+            allow_redirects=False,
+            data={"username": "dora", "password": password, "csrf_token": token},
+            headers={"Origin": servers.web_url},
+        )
         assert answer.status_code != 429 or answer.headers["Retry-After"] == "900"
         return answer.status_code
 
@@ -288,10 +391,12 @@ def test_bad_input_gets_a_clear_answer(servers, founders):
     cora = signed_in(servers)
     token = csrf_of(cora, servers)
     post = {"headers": {"Origin": servers.web_url, "X-CSRF-Token": token}}
-    for route, problem in [("/review/conversations?after=garbage", "page link"),
-                           ("/review/conversations?turns_min=many", "turns_min"),
-                           ("/review/conversations?started_from=yesterday", "started_from"),
-                           ("/review/conversations?reached=everything", "reached")]:
+    for route, problem in [
+        ("/review/conversations?after=garbage", "page link"),
+        ("/review/conversations?turns_min=many", "turns_min"),
+        ("/review/conversations?started_from=yesterday", "started_from"),
+        ("/review/conversations?reached=everything", "reached"),
+    ]:
         answer = cora.get(servers.web_url + route)
         assert answer.status_code == 400 and problem in answer.json()["error"], route
     assert cora.get(servers.web_url + "/review/search", params={"q": "x " * 2000}).json() == {"hits": []}
@@ -299,10 +404,12 @@ def test_bad_input_gets_a_clear_answer(servers, founders):
     assert cora.get(servers.web_url + "/review/search", params={"q": '"* NEAR( OR'}).status_code == 200
     assert cora.get(servers.web_url + "/review/conversation?sender=ada&before=abc").status_code == 200
     assert cora.get(servers.web_url + "/review/conversation").status_code == 404
-    for route, data in [("/review/conversation/notes", {"sender": "ada", "text": "   "}),
-                        ("/review/conversation/notes", {"sender": "ada", "text": "x" * 5001}),
-                        ("/review/conversation/tags", {"sender": "ada", "tag": "<b>bold</b>"}),
-                        ("/review/conversation/flag", {"sender": "ada", "event_id": "one"})]:
+    for route, data in [
+        ("/review/conversation/notes", {"sender": "ada", "text": "   "}),
+        ("/review/conversation/notes", {"sender": "ada", "text": "x" * 5001}),
+        ("/review/conversation/tags", {"sender": "ada", "tag": "<b>bold</b>"}),
+        ("/review/conversation/flag", {"sender": "ada", "event_id": "one"}),
+    ]:
         assert cora.post(servers.web_url + route, data=data, **post).status_code == 400, data
 
 
@@ -324,15 +431,34 @@ def test_the_dashboard_sends_a_strict_content_security_policy(servers, founders)
 def test_an_admin_adds_a_coordinator_in_the_dashboard(servers, founders):
     admin = signed_in(servers, REVIEW_ADMIN)
     token = csrf_of(admin, servers)
-    added = admin.post(servers.web_url + "/review/users", allow_redirects=False, headers={"Origin": servers.web_url},
-                       data={"csrf_token": token, "action": "add", "username": "finn", "password": "finn's password",
-                             "role": "coordinator", "cohorts": FALL})
+    added = admin.post(
+        servers.web_url + "/review/users",
+        allow_redirects=False,
+        headers={"Origin": servers.web_url},
+        data={
+            "csrf_token": token,
+            "action": "add",
+            "username": "finn",
+            "password": "finn's password",
+            "role": "coordinator",
+            "cohorts": FALL,
+        },
+    )
     assert added.status_code == 303
     finn = signed_in(servers, ("finn", "finn's password"))
     assert {r["cohort"] for r in finn.get(servers.web_url + "/review/conversations").json()["conversations"]} == {FALL}
-    bad = admin.post(servers.web_url + "/review/users", headers={"Origin": servers.web_url},
-                     data={"csrf_token": token, "action": "add", "username": "gus", "password": "short",
-                           "role": "coordinator", "cohorts": FALL})
+    bad = admin.post(
+        servers.web_url + "/review/users",
+        headers={"Origin": servers.web_url},
+        data={
+            "csrf_token": token,
+            "action": "add",
+            "username": "gus",
+            "password": "short",
+            "role": "coordinator",
+            "cohorts": FALL,
+        },
+    )
     assert bad.status_code == 400 and "at least 10" in bad.text
 
 
@@ -349,16 +475,30 @@ def test_an_admin_makes_a_slack_user_a_mentor_of_a_cohort_and_the_slack_app_foll
 
     admin = signed_in(servers, REVIEW_ADMIN)
     token = csrf_of(admin, servers)
-    mia = {"action": "add", "username": "mia", "password": "mia's password", "role": "mentor", "cohorts": FALL,
-           "slack_user": MENTOR}
-    forged = admin.post(servers.web_url + "/review/users", allow_redirects=False, data=mia,
-                        headers={"Origin": servers.web_url})
+    mia = {
+        "action": "add",
+        "username": "mia",
+        "password": "mia's password",
+        "role": "mentor",
+        "cohorts": FALL,
+        "slack_user": MENTOR,
+    }
+    forged = admin.post(
+        servers.web_url + "/review/users", allow_redirects=False, data=mia, headers={"Origin": servers.web_url}
+    )
     assert forged.status_code == 403 and "block: Brewbox" in canvas(MENTOR, "Brewbox")
-    bad = admin.post(servers.web_url + "/review/users", headers={"Origin": servers.web_url},
-                     data={**mia, "csrf_token": token, "slack_user": "not an id"})
+    bad = admin.post(
+        servers.web_url + "/review/users",
+        headers={"Origin": servers.web_url},
+        data={**mia, "csrf_token": token, "slack_user": "not an id"},
+    )
     assert bad.status_code == 400 and "not a Slack member id" in bad.text
-    added = admin.post(servers.web_url + "/review/users", allow_redirects=False, headers={"Origin": servers.web_url},
-                       data={**mia, "csrf_token": token})
+    added = admin.post(
+        servers.web_url + "/review/users",
+        allow_redirects=False,
+        headers={"Origin": servers.web_url},
+        data={**mia, "csrf_token": token},
+    )
     assert added.status_code == 303
     assert MENTOR in admin.get(servers.web_url + "/review/users", headers={"Accept": "text/html"}).text
 
@@ -367,24 +507,56 @@ def test_an_admin_makes_a_slack_user_a_mentor_of_a_cohort_and_the_slack_app_foll
     assert mine["text"] == f"<@{SLACK_FOUNDER}>'s Customer Relationships block: Slackbrew"
     assert "Big banks" in json.dumps(mine["blocks"])
     refused = slack.command(MENTOR, "Brewbox").json()
-    assert f"No founder in your cohorts ({FALL})" in refused["text"] and "Big banks" not in json.dumps(refused["blocks"])
+    assert f"No founder in your cohorts ({FALL})" in refused["text"] and "Big banks" not in json.dumps(
+        refused["blocks"]
+    )
     assert "may only look up your own" in canvas(STRANGER, "Slackbrew")
     # Her Home tab lists her cohort's founders.
     mark = fake.mark()
-    assert slack.send_event({"type": "app_home_opened", "user": MENTOR, "channel": "D0MENTOR", "tab": "home"}).status == 200
+    assert (
+        slack.send_event({"type": "app_home_opened", "user": MENTOR, "channel": "D0MENTOR", "tab": "home"}).status
+        == 200
+    )
     view = json.dumps(fake.wait_for(lambda: fake.calls_since(mark, "views.publish"), "views.publish")[0].args["view"])
     assert f"Your founders: {FALL}" in view and f"Your founders: {SPRING}" not in view and "Slackbrew" in view
 
     # The command line does the same; the admin clears a Slack id on the Users page.
-    otto = subprocess.run([str(VENV_BIN / "python"), "-m", "bot", "users", "add", "otto", "--role", "mentor",
-                           "--cohort", SPRING, "--slack-user", "U0OTTO"], cwd=ROOT,
-                          env={**servers.env, "REVIEW_PASSWORD": "otto's password"}, capture_output=True, text=True,
-                          timeout=120)
+    otto = subprocess.run(
+        [
+            str(VENV_BIN / "python"),
+            "-m",
+            "bot",
+            "users",
+            "add",
+            "otto",
+            "--role",
+            "mentor",
+            "--cohort",
+            SPRING,
+            "--slack-user",
+            "U0OTTO",
+        ],
+        cwd=ROOT,
+        env={**servers.env, "REVIEW_PASSWORD": "otto's password"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert otto.returncode == 0 and "Slack U0OTTO" in otto.stdout, otto.stderr
     assert "block: Brewbox" in canvas("U0OTTO", "Brewbox")
-    cleared = admin.post(servers.web_url + "/review/users", allow_redirects=False, headers={"Origin": servers.web_url},
-                         data={"csrf_token": token, "action": "cohorts", "username": "otto", "cohorts": SPRING,
-                               "mentor_row": "1", "slack_user": ""})
+    cleared = admin.post(
+        servers.web_url + "/review/users",
+        allow_redirects=False,
+        headers={"Origin": servers.web_url},
+        data={
+            "csrf_token": token,
+            "action": "cohorts",
+            "username": "otto",
+            "cohorts": SPRING,
+            "mentor_row": "1",
+            "slack_user": "",
+        },
+    )
     assert cleared.status_code == 303 and "may only look up your own" in canvas("U0OTTO", "Brewbox")
 
 
@@ -483,13 +655,22 @@ def test_a_deleted_founder_is_absent_from_list_search_and_export(servers, founde
     admin = signed_in(servers, REVIEW_ADMIN)
     assert admin.get(servers.web_url + "/review/search?q=zebra").json()["hits"]
     token = csrf_of(admin, servers)
-    assert admin.post(servers.web_url + "/review/conversation/notes", data={"sender": "bob", "text": "zebra farmer"},
-                      headers={"Origin": servers.web_url, "X-CSRF-Token": token}).status_code == 200
+    assert (
+        admin.post(
+            servers.web_url + "/review/conversation/notes",
+            data={"sender": "bob", "text": "zebra farmer"},
+            headers={"Origin": servers.web_url, "X-CSRF-Token": token},
+        ).status_code
+        == 200
+    )
     # The founder deletes their data, for real: the Rasa server removes their events and leaves a restart.
     servers.say("bob", "please delete my data", {"cohort": FALL})
     servers.say("bob", "/confirm_delete", {"cohort": FALL})
-    assert "zebra" not in str(sqlite3.connect(servers.tracker_db).execute(
-        "SELECT group_concat(data) FROM events WHERE sender_id = 'bob'").fetchone())
+    assert "zebra" not in str(
+        sqlite3.connect(servers.tracker_db)
+        .execute("SELECT group_concat(data) FROM events WHERE sender_id = 'bob'")
+        .fetchone()
+    )
     # The dashboard reads new events at most once a second.
     deadline = time.monotonic() + 10
     while True:
@@ -509,11 +690,19 @@ def test_a_deleted_founder_is_absent_from_list_search_and_export(servers, founde
 
 def test_a_founder_whose_events_vanish_is_forgotten_by_the_update_command(servers, founders):
     admin = signed_in(servers, REVIEW_ADMIN)
-    assert "kim" in {r["sender_id"] for r in admin.get(servers.web_url + "/review/conversations").json()["conversations"]}
+    assert "kim" in {
+        r["sender_id"] for r in admin.get(servers.web_url + "/review/conversations").json()["conversations"]
+    }
     with sqlite3.connect(servers.tracker_db) as conn:  # rows removed by hand, with no restart left behind
         conn.execute("DELETE FROM events WHERE sender_id = 'kim'")
-    updated = subprocess.run([str(VENV_BIN / "python"), "-m", "bot", "review", "update"], cwd=ROOT,
-                             env=servers.env, capture_output=True, text=True, timeout=120)
+    updated = subprocess.run(
+        [str(VENV_BIN / "python"), "-m", "bot", "review", "update"],
+        cwd=ROOT,
+        env=servers.env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert updated.returncode == 0, updated.stderr
     listed = admin.get(servers.web_url + "/review/conversations").json()["conversations"]
     assert "kim" not in {r["sender_id"] for r in listed}

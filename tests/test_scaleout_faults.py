@@ -11,6 +11,7 @@ conversations; about 3.5 min on 2 cores), or smaller with SCALEOUT_SMALL=1.
 SCALEOUT_REPORT=path.json writes each scenario's figures (docs/reliability.md).
 Every load is bounded in count and in time.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -30,9 +31,12 @@ from deploy.services import CoachProcess, ScaledSetup, free_port, missing_packag
 from scripts.record_test_stories import CONVERSATIONS
 from tests.socketio_wire import WidgetSocket
 
-pytestmark = [pytest.mark.scaleout,
-              pytest.mark.skipif(bool(missing_packages()), reason=f"missing Debian packages: {missing_packages()} "
-                                 "(.ci/run installs them)")]
+pytestmark = [
+    pytest.mark.scaleout,
+    pytest.mark.skipif(
+        bool(missing_packages()), reason=f"missing Debian packages: {missing_packages()} (.ci/run installs them)"
+    ),
+]
 
 FULL = os.environ.get("SCALEOUT_SMALL") != "1"
 # A whole conversation, greeting to a saved two-segment block: 19 turns.
@@ -67,10 +71,12 @@ def reference(scaled) -> List[List[str]]:
     return [s.reply_texts for s in sorted(founders.sent, key=lambda s: s.position)]
 
 
-async def _talk(scaled: ScaledSetup, senders: List[str], url_for_turn, retry_for: float = 0,
-                during=None, founders: Founders = None) -> Founders:
+async def _talk(
+    scaled: ScaledSetup, senders: List[str], url_for_turn, retry_for: float = 0, during=None, founders: Founders = None
+) -> Founders:
     """Each sender talks SCRIPT through, one turn after the other, all senders at once.
     `during(founders)` runs beside them (a fault)."""
+
     async def founder(sender: str) -> None:
         for position, text in enumerate(SCRIPT):
             sent = founders.message(sender, position, text)
@@ -105,15 +111,19 @@ def _assert_nothing_lost(check) -> None:
 
 def _blocks_saved(scaled: ScaledSetup, senders: List[str]) -> Dict[str, int]:
     with psycopg2.connect(scaled.postgres.url) as connection, connection.cursor() as cursor:
-        cursor.execute("SELECT f.sender_id, count(b.id) FROM founders f JOIN ventures v ON v.founder_id = f.id "
-                       "JOIN block_versions b ON b.venture_id = v.id WHERE f.sender_id = ANY(%s) GROUP BY 1",
-                       (senders,))
+        cursor.execute(
+            "SELECT f.sender_id, count(b.id) FROM founders f JOIN ventures v ON v.founder_id = f.id "
+            "JOIN block_versions b ON b.venture_id = v.id WHERE f.sender_id = ANY(%s) GROUP BY 1",
+            (senders,),
+        )
         return dict(cursor.fetchall())
 
 
 def _replies_by_sender(founders: Founders) -> Dict[str, List[List[str]]]:
-    return {sender: [s.reply_texts for s in sorted(founders.of(sender), key=lambda s: s.position)]
-            for sender in founders.senders()}
+    return {
+        sender: [s.reply_texts for s in sorted(founders.of(sender), key=lambda s: s.position)]
+        for sender in founders.senders()
+    }
 
 
 # ---------------------------------------------------------------- S1
@@ -138,10 +148,12 @@ def test_s1_turns_alternating_between_servers_are_answered_as_on_one(scaled, ref
 async def _race(urls: List[str], senders: List[str]) -> Founders:
     """Each round, each founder sends two messages at once, one to each server."""
     async with Founders(timeout=60) as founders:
+
         async def founder(sender: str) -> None:
             for round_ in range(len(SCRIPT) // 2):
-                pair = [founders.message(sender, 2 * round_ + k, SCRIPT[2 * round_ + k], round=round_)
-                        for k in range(2)]
+                pair = [
+                    founders.message(sender, 2 * round_ + k, SCRIPT[2 * round_ + k], round=round_) for k in range(2)
+                ]
                 await asyncio.gather(*(founders.send(urls[k], sent) for k, sent in enumerate(pair)))
 
         await asyncio.wait_for(asyncio.gather(*(founder(s) for s in senders)), timeout=600)
@@ -163,8 +175,14 @@ def test_s2_two_messages_at_once_to_two_servers_are_processed_one_at_a_time(scal
     founders = asyncio.run(_race([p.health[:-1] for p in scaled.rasa], senders))
     check = check_stored(founders, scaled.postgres.url)
     interleaved = _turns_interleaved(scaled.postgres.url, senders)
-    _record("S2", founders, check, conversations=len(senders), interleaved_turns=interleaved,
-            lock_store="AtomicRedisLockStore")
+    _record(
+        "S2",
+        founders,
+        check,
+        conversations=len(senders),
+        interleaved_turns=interleaved,
+        lock_store="AtomicRedisLockStore",
+    )
     assert founders.counts()[ACKNOWLEDGED] == len(founders.sent)
     _assert_nothing_lost(check)
     assert interleaved == 0
@@ -191,8 +209,14 @@ def test_s2_with_rasas_stock_redis_lock_store(scaled):
             process.stop()
     check = check_stored(founders, scaled.postgres.url)
     interleaved = _turns_interleaved(scaled.postgres.url, senders)
-    _record("S2 stock RedisLockStore", founders, check, conversations=len(senders),
-            interleaved_turns=interleaved, lock_store="rasa RedisLockStore")
+    _record(
+        "S2 stock RedisLockStore",
+        founders,
+        check,
+        conversations=len(senders),
+        interleaved_turns=interleaved,
+        lock_store="rasa RedisLockStore",
+    )
     assert founders.counts()["messages"] == len(senders) * 2 * (len(SCRIPT) // 2)
 
 
@@ -218,8 +242,15 @@ def test_s3_a_rasa_server_killed_mid_conversation_loses_nothing(scaled, referenc
         scaled.rasa[1].start()
     check = check_stored(founders, scaled.postgres.url)
     retried = sum(1 for s in founders.sent if len(s.attempts) > 1)
-    _record("S3", founders, check, conversations=len(senders), killed_after_acknowledged=killed.get("at"),
-            retried=retried, unknown_attempts=sum(s.attempts.count(UNKNOWN) for s in founders.sent))
+    _record(
+        "S3",
+        founders,
+        check,
+        conversations=len(senders),
+        killed_after_acknowledged=killed.get("at"),
+        retried=retried,
+        unknown_attempts=sum(s.attempts.count(UNKNOWN) for s in founders.sent),
+    )
     assert founders.counts()[ACKNOWLEDGED] == total, "every message answered in the end"
     _assert_nothing_lost(check)
     for sender, replies in _replies_by_sender(founders).items():
@@ -244,8 +275,7 @@ def _restart_during_traffic(scaled: ScaledSetup, name: str, service, down_second
         timeline["started"] = time.monotonic()
 
     founders = asyncio.run(_talk(scaled, senders, lambda _: scaled.url, retry_for=60, during=restart))
-    after = [s for s in founders.sent if any(o == ACKNOWLEDGED for o in s.attempts)
-             and s.attempts.count(FAILED) > 0]
+    after = [s for s in founders.sent if any(o == ACKNOWLEDGED for o in s.attempts) and s.attempts.count(FAILED) > 0]
     timeline["recovered_within_s"] = round(max((sum(s.seconds) for s in after), default=0), 1)
     founders.timeline = timeline
     return founders
@@ -255,10 +285,17 @@ def test_s4_redis_restarted_turns_fail_fast_then_succeed(scaled):
     founders = _restart_during_traffic(scaled, "S4", scaled.redis, down_seconds=2)
     check = check_stored(founders, scaled.postgres.url)
     attempts = [o for s in founders.sent for o in s.attempts]
-    slowest = sorted(((round(t, 2), o, s.message_id) for s in founders.sent for t, o in zip(s.seconds, s.attempts)),
-                     reverse=True)[:3]
-    _record("S4", founders, check, failed_attempts=attempts.count(FAILED),
-            unknown_attempts=attempts.count(UNKNOWN), slowest_attempts=slowest)
+    slowest = sorted(
+        ((round(t, 2), o, s.message_id) for s in founders.sent for t, o in zip(s.seconds, s.attempts)), reverse=True
+    )[:3]
+    _record(
+        "S4",
+        founders,
+        check,
+        failed_attempts=attempts.count(FAILED),
+        unknown_attempts=attempts.count(UNKNOWN),
+        slowest_attempts=slowest,
+    )
     assert attempts.count(UNKNOWN) == 0, "no turn hung until the client gave up: each got an answer"
     assert founders.counts()[ACKNOWLEDGED] == len(founders.sent), "every turn succeeded once Redis was back"
     _assert_nothing_lost(check)
@@ -274,14 +311,20 @@ def test_s5_postgresql_restarted_never_answers_a_turn_it_then_loses(scaled):
 
     async def first_turns() -> Founders:
         async with Founders(timeout=60) as probe:
-            for n, process in enumerate(scaled.rasa):
+            for process in scaled.rasa:
                 await probe.attempt(process.health[:-1], probe.message(f"s5-probe-{uuid.uuid4().hex[:6]}", 0, "hi"))
         return probe
 
     probe = asyncio.run(first_turns())
     check = check_stored(founders, scaled.postgres.url)
-    _record("S5", founders, check, failed_attempts=attempts.count(FAILED), unknown_attempts=attempts.count(UNKNOWN),
-            first_turns_after=[s.outcome for s in probe.sent])
+    _record(
+        "S5",
+        founders,
+        check,
+        failed_attempts=attempts.count(FAILED),
+        unknown_attempts=attempts.count(UNKNOWN),
+        first_turns_after=[s.outcome for s in probe.sent],
+    )
     assert [s.attempts for s in probe.sent] == [[ACKNOWLEDGED]] * len(scaled.rasa)
     assert founders.counts()[ACKNOWLEDGED] == len(founders.sent)
     _assert_nothing_lost(check)
@@ -363,8 +406,14 @@ def test_s7_a_repeated_message_id_over_socketio_is_one_user_event(scaled):
         async with WidgetSocket(scaled.url) as widget:
             await widget.session(session_id)
             for _ in range(2):
-                await widget.emit("user_uttered", {"message": "hi", "session_id": session_id,
-                                                   "customData": {"message_id": message_id, "cohort": "s7"}})
+                await widget.emit(
+                    "user_uttered",
+                    {
+                        "message": "hi",
+                        "session_id": session_id,
+                        "customData": {"message_id": message_id, "cohort": "s7"},
+                    },
+                )
             await widget.wait_for("bot_uttered", 2)
             await asyncio.sleep(1)  # a third answer would be a duplicate
             return widget.answers()
@@ -374,6 +423,7 @@ def test_s7_a_repeated_message_id_over_socketio_is_one_user_event(scaled):
     users = [e for e in events if e["event"] == "user"]
     assert [u.get("message_id") for u in users] == [message_id], "one user event"
     assert users[0]["metadata"].get("cohort") == "s7" and "message_id" not in users[0]["metadata"]
-    assert len(answers) == 2 and answers[0] == answers[1] and "Ready?" in answers[0]["text"], \
+    assert len(answers) == 2 and answers[0] == answers[1] and "Ready?" in answers[0]["text"], (
         "both sends answered, the second with the first's replies"
+    )
     RESULTS["S7 socket.io"] = {"messages": 1, "sent": 2, "user events": len(users)}

@@ -3,6 +3,7 @@ action server and Rasa server (one pair for the module). The cases are data
 (tests/seed_conversations.yml); each asserts what a founder would see: the seed's
 type among the three saved for the segment, no forbidden type, the block saved,
 and no question asked more than twice."""
+
 from __future__ import annotations
 
 import pytest

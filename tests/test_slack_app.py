@@ -1,6 +1,7 @@
 """The coach as a Slack app, end to end: the real action server and Rasa server, Slack's
 requests signed as Slack signs them, and a fake Slack Web API on loopback
 (tests/slack_fake.py) that records what the app posts, updates, publishes and uploads."""
+
 from __future__ import annotations
 
 import copy
@@ -17,7 +18,16 @@ from bot.plugins.channels.slack.channel import ONE_MOMENT, TROUBLE, WEB_API_SCOP
 from tests.coach_servers import CoachServers, running_coach
 from tests.conftest import sqlite_locked
 from tests.slack_fake import (
-    BOT_USER, SIGNING_SECRET, TEAM, TOKEN, ActionGate, FakeSlack, Message, SlackUser, dm_channel, sign,
+    BOT_USER,
+    SIGNING_SECRET,
+    TEAM,
+    TOKEN,
+    ActionGate,
+    FakeSlack,
+    Message,
+    SlackUser,
+    dm_channel,
+    sign,
 )
 
 MENTOR = "U0MENTOR"
@@ -36,10 +46,16 @@ class SlackCoachServers(CoachServers):
         self.gate = ActionGate(f"http://127.0.0.1:{self.actions_port}").start()
 
     def rasa_env(self):
-        return {**self.env, "ACTIONS_URL": f"http://127.0.0.1:{self.gate.port}/webhook", "SLACK_BOT_TOKEN": TOKEN,
-                "SLACK_SIGNING_SECRET": SIGNING_SECRET, "SLACK_API_URL": self.fake.api_url,
-                "SLACK_MENTORS": f"{MENTOR}:SPRING-25,FALL-25", "SLACK_CHANNEL_COHORTS": f"{SPRING}:SPRING-25",
-                "SLACK_DEFAULT_COHORT": "OPEN"}
+        return {
+            **self.env,
+            "ACTIONS_URL": f"http://127.0.0.1:{self.gate.port}/webhook",
+            "SLACK_BOT_TOKEN": TOKEN,
+            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            "SLACK_API_URL": self.fake.api_url,
+            "SLACK_MENTORS": f"{MENTOR}:SPRING-25,FALL-25",
+            "SLACK_CHANNEL_COHORTS": f"{SPRING}:SPRING-25",
+            "SLACK_DEFAULT_COHORT": "OPEN",
+        }
 
     def stop(self) -> None:
         super().stop()
@@ -93,8 +109,9 @@ def dm(slack: SlackUser, fake: FakeSlack, user: str, text: str) -> Message:
     return new[0]
 
 
-def in_thread(slack: SlackUser, fake: FakeSlack, user: str, channel: str, thread_ts: str, text: str,
-              owner: str) -> Message:
+def in_thread(
+    slack: SlackUser, fake: FakeSlack, user: str, channel: str, thread_ts: str, text: str, owner: str
+) -> Message:
     before = len(fake.thread(channel, thread_ts))
     event = slack.channel_event(user, channel, text, thread_ts=thread_ts, parent_user=owner)
     assert slack.send_event(event).status == 200
@@ -113,6 +130,7 @@ def start_thread(slack: SlackUser, fake: FakeSlack, user: str, channel: str, tex
 def posts_only(fake: FakeSlack, calls) -> List[str]:
     """The methods called, without the chat.update that puts the answer into a slow turn's
     "one moment" message (a busy machine can make any turn take over 3 seconds)."""
+
     def placeholder(call) -> bool:
         message = fake.messages.get((call.args.get("channel"), call.args.get("ts")))
         return call.method == "chat.update" and message is not None and ONE_MOMENT in message.posted_text
@@ -122,35 +140,43 @@ def posts_only(fake: FakeSlack, calls) -> List[str]:
 
 def tracker_texts(coach: CoachServers, sender: str) -> List[str]:
     with sqlite3.connect(coach.tracker_db) as db:
-        rows = db.execute("SELECT data FROM events WHERE sender_id = ? AND type_name = 'user' ORDER BY id",
-                          (sender,)).fetchall()
+        rows = db.execute(
+            "SELECT data FROM events WHERE sender_id = ? AND type_name = 'user' ORDER BY id", (sender,)
+        ).fetchall()
     return [json.loads(data).get("text") for (data,) in rows]
 
 
 def data_export_sent(coach: CoachServers, sender: str) -> List[dict]:
     """The files of the coach's latest data_export message to `sender`."""
     with sqlite3.connect(coach.tracker_db) as db:
-        rows = db.execute("SELECT data FROM events WHERE sender_id = ? AND type_name = 'bot' ORDER BY id DESC",
-                          (sender,)).fetchall()
+        rows = db.execute(
+            "SELECT data FROM events WHERE sender_id = ? AND type_name = 'bot' ORDER BY id DESC", (sender,)
+        ).fetchall()
     customs = [(json.loads(data).get("data") or {}).get("custom") or {} for (data,) in rows]
     return next(custom["files"] for custom in customs if custom.get("type") == "data_export")
 
 
 def user_metadata(coach: CoachServers, sender: str) -> List[dict]:
     with sqlite3.connect(coach.tracker_db) as db:
-        rows = db.execute("SELECT data FROM events WHERE sender_id = ? AND type_name = 'user' ORDER BY id",
-                          (sender,)).fetchall()
+        rows = db.execute(
+            "SELECT data FROM events WHERE sender_id = ? AND type_name = 'user' ORDER BY id", (sender,)
+        ).fetchall()
     return [json.loads(data).get("metadata") or {} for (data,) in rows]
 
 
 def set_cohort(coach: CoachServers, sender: str, cohort: str) -> None:
     with sqlite3.connect(coach.canvas_db) as db:
-        assert db.execute("UPDATE founders SET cohort = ? WHERE channel = 'slack' AND sender_id = ?",
-                          (cohort, sender)).rowcount == 1
+        assert (
+            db.execute(
+                "UPDATE founders SET cohort = ? WHERE channel = 'slack' AND sender_id = ?", (cohort, sender)
+            ).rowcount
+            == 1
+        )
 
 
-def talk_to_saved_block(slack: SlackUser, fake: FakeSlack, user: str, venture: str,
-                        say: Optional[Callable[[str], Message]] = None) -> Message:
+def talk_to_saved_block(
+    slack: SlackUser, fake: FakeSlack, user: str, venture: str, say: Optional[Callable[[str], Message]] = None
+) -> Message:
     """A whole coaching (in the user's DM unless `say` is given), clicking the buttons where the
     coach offers them; the saved block's message."""
     say = say or (lambda text: dm(slack, fake, user, text))
@@ -184,7 +210,9 @@ def test_a_dm_conversation_to_a_saved_block_with_app_home_and_export(coach, slac
     saved = talk_to_saved_block(slack, fake, founder, "Brewbox")
     # The block as Block Kit: a header, one section per segment with its relationship types, Export.
     assert saved.blocks[0]["type"] == "header" or any(b["type"] == "header" for b in saved.blocks)
-    segment_sections = [b for b in saved.blocks if b["type"] == "section" and "*Segment 1: Big banks*" in b["text"]["text"]]
+    segment_sections = [
+        b for b in saved.blocks if b["type"] == "section" and "*Segment 1: Big banks*" in b["text"]["text"]
+    ]
     assert segment_sections and "Dedicated personal assistance" in segment_sections[0]["text"]["text"]
     assert "Saved as version 1" in saved.all_text
     assert "# Customer Relationships" not in saved.all_text, "the Markdown is drawn as blocks, not repeated"
@@ -199,8 +227,10 @@ def test_a_dm_conversation_to_a_saved_block_with_app_home_and_export(coach, slac
     assert all(m.get("cohort") == "OPEN" and m["slack"]["user"] == founder for m in user_metadata(coach, key))
 
     # 10. App Home republished after the save, with the block and a button to continue.
-    publish = fake.wait_for(lambda: [c for c in fake.calls_since(mark, "views.publish")
-                                     if c.args["user_id"] == founder], "views.publish after the save")
+    publish = fake.wait_for(
+        lambda: [c for c in fake.calls_since(mark, "views.publish") if c.args["user_id"] == founder],
+        "views.publish after the save",
+    )
     home = json.dumps(publish[-1].args["view"])
     assert "Big banks" in home and "Continue coaching" in home
 
@@ -311,10 +341,18 @@ def test_a_block_saved_in_a_thread_is_exported_there_and_the_cohorts_mentor_sees
         [record] = [f for f in store.founders("SPRING-25") if f["sender_id"] == key]
     assert record["venture_name"] == "Threadly" and record["latest_status"] == "final"
     # The founder's and the cohort's mentor's Home tabs are republished after the save.
-    homes = fake.wait_for(lambda: {c.args["user_id"]: c for c in fake.calls_since(mark, "views.publish")}
-                          if len(fake.calls_since(mark, "views.publish")) >= 2 else None, "two Home tabs")
+    homes = fake.wait_for(
+        lambda: (
+            {c.args["user_id"]: c for c in fake.calls_since(mark, "views.publish")}
+            if len(fake.calls_since(mark, "views.publish")) >= 2
+            else None
+        ),
+        "two Home tabs",
+    )
     assert "Threadly" in json.dumps(homes[founder].args["view"])
-    assert f"<@{founder}>" in json.dumps(homes[MENTOR].args["view"]) and "Threadly" in json.dumps(homes[MENTOR].args["view"])
+    assert f"<@{founder}>" in json.dumps(homes[MENTOR].args["view"]) and "Threadly" in json.dumps(
+        homes[MENTOR].args["view"]
+    )
     # Export, clicked by the mentor: into the same thread.
     mark = fake.mark()
     assert slack.click(saved, "Export (Markdown and JSON)", MENTOR).status == 200
@@ -330,12 +368,14 @@ def test_a_mentor_steers_a_founders_thread_with_a_mention_and_side_talk_gets_no_
     key = f"slack:{TEAM}:{founder}:{SPRING}:{thread_ts}"
     # Side talk: the mentor (or anyone but the owner) without a mention gets no reply.
     count = len(fake.thread(SPRING, thread_ts))
-    side = slack.channel_event(MENTOR, SPRING, "Nina, think about your second product too", thread_ts=thread_ts,
-                               parent_user=founder)
+    side = slack.channel_event(
+        MENTOR, SPRING, "Nina, think about your second product too", thread_ts=thread_ts, parent_user=founder
+    )
     assert slack.send_event(side).status == 200
     # The mentor's @mention steers the founder's coaching (the same conversation).
-    steer = in_thread(slack, fake, MENTOR, SPRING, thread_ts, f"{MENTION} It's called Nina's Bakes, cakes for cafes",
-                      owner=founder)
+    steer = in_thread(
+        slack, fake, MENTOR, SPRING, thread_ts, f"{MENTION} It's called Nina's Bakes, cakes for cafes", owner=founder
+    )
     assert len(fake.thread(SPRING, thread_ts)) == count + 1, "the side talk got no reply"
     assert "First segment" in steer.all_text
     texts = tracker_texts(coach, key)
@@ -343,13 +383,18 @@ def test_a_mentor_steers_a_founders_thread_with_a_mention_and_side_talk_gets_no_
     assert texts[-1] == "It's called Nina's Bakes, cakes for cafes", "the mention is taken out"
     steering = user_metadata(coach, key)[-1]["slack"]
     assert steering["user"] == MENTOR and steering["mentor"] is True and steering["owner"] == founder
+
     # The founder's data is theirs: someone else's mention may not delete or export it, nor answer
     # the coach's "delete everything?", by typing or by clicking. They alone are told so.
     def refused(text=None, click=None):
         mark, count = fake.mark(), len(fake.thread(SPRING, thread_ts))
         if text:
-            assert slack.send_event(slack.channel_event(MENTOR, SPRING, f"{MENTION} {text}", thread_ts=thread_ts,
-                                                        parent_user=founder)).status == 200
+            assert (
+                slack.send_event(
+                    slack.channel_event(MENTOR, SPRING, f"{MENTION} {text}", thread_ts=thread_ts, parent_user=founder)
+                ).status
+                == 200
+            )
         else:
             assert slack.click(click, "Yes, delete everything", MENTOR).status == 200
         [notice] = fake.wait_for(lambda: fake.calls_since(mark, "chat.postEphemeral"), "the refusal")
@@ -371,8 +416,10 @@ def test_a_mentor_steers_a_founders_thread_with_a_mention_and_side_talk_gets_no_
     mark = fake.mark()
     human_ts = SlackUser.new_ts()
     fake.thread_starters[(SPRING, human_ts)] = founder
-    assert slack.send_event(slack.channel_event(founder, SPRING, "lunch?", thread_ts=human_ts,
-                                                parent_user=founder)).status == 200
+    assert (
+        slack.send_event(slack.channel_event(founder, SPRING, "lunch?", thread_ts=human_ts, parent_user=founder)).status
+        == 200
+    )
     in_thread(slack, fake, founder, SPRING, thread_ts, "and what do you think?", owner=founder)  # to wait on
     assert not [c for c in fake.calls_since(mark, "chat.postMessage") if c.args.get("thread_ts") == human_ts]
 
@@ -385,8 +432,9 @@ def test_a_retried_event_is_answered_once_and_a_retry_whose_original_was_lost_is
     event = slack.dm_event(founder, "hi")
     assert slack.send_event(event, event_id="EvRETRY1").status == 200
     for reason in ("http_timeout", "http_error"):
-        again = slack.send_event(event, event_id="EvRETRY1",
-                                 headers={"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": reason})
+        again = slack.send_event(
+            event, event_id="EvRETRY1", headers={"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": reason}
+        )
         assert again.status == 200, "a retry is acknowledged (or Slack retries again)"
     answered(fake, dm_channel(founder), None, 0)
     # A second message, to wait on: by then a duplicate answer to "hi" would have been posted.
@@ -395,8 +443,12 @@ def test_a_retried_event_is_answered_once_and_a_retry_whose_original_was_lost_is
     assert tracker_texts(coach, f"slack:{TEAM}:{founder}") == ["hi", "what can you do?"]
     # A retry (X-Slack-Retry-Num: 2) whose earlier deliveries never reached us is answered, once.
     lost = slack.dm_event(founder, "thanks")
-    assert slack.send_event(lost, event_id="EvLOST", headers={"X-Slack-Retry-Num": "2",
-                                                               "X-Slack-Retry-Reason": "http_error"}).status == 200
+    assert (
+        slack.send_event(
+            lost, event_id="EvLOST", headers={"X-Slack-Retry-Num": "2", "X-Slack-Retry-Reason": "http_error"}
+        ).status
+        == 200
+    )
     answered(fake, dm_channel(founder), None, 2)
     assert tracker_texts(coach, f"slack:{TEAM}:{founder}")[-1] == "thanks"
 
@@ -420,7 +472,10 @@ def test_a_mention_delivered_as_message_and_as_app_mention_is_answered_once(coac
     assert len(fake.thread(SPRING, thread_ts)) == 3, "three messages, three answers"
     assert fake.calls_since(mark, "conversations.replies")
     assert tracker_texts(coach, f"slack:{TEAM}:{founder}:{SPRING}:{thread_ts}") == [
-        "hi", "yes, let's go", "It's called Twice Nice, gifts"]
+        "hi",
+        "yes, let's go",
+        "It's called Twice Nice, gifts",
+    ]
 
 
 def test_its_own_messages_bots_edits_and_joins_get_no_reply(coach, slack, fake):
@@ -429,10 +484,23 @@ def test_its_own_messages_bots_edits_and_joins_get_no_reply(coach, slack, fake):
     count, mark = len(fake.thread(dm_channel(founder), None)), fake.mark()
     own = dict(slack.dm_event(BOT_USER, "Hi, I'm Rapport"), bot_id="B0BOT")
     other_bot = dict(slack.dm_event(founder, "beep"), bot_id="B0OTHER", user="U0OTHERBOT")
-    edit = {"type": "message", "subtype": "message_changed", "channel": dm_channel(founder), "channel_type": "im",
-            "ts": SlackUser.new_ts(), "message": {"user": founder, "text": "yes, let's go", "ts": "1.0"}}
-    join = {"type": "message", "subtype": "channel_join", "channel": SPRING, "channel_type": "channel",
-            "user": founder, "text": f"<@{founder}> has joined the channel", "ts": SlackUser.new_ts()}
+    edit = {
+        "type": "message",
+        "subtype": "message_changed",
+        "channel": dm_channel(founder),
+        "channel_type": "im",
+        "ts": SlackUser.new_ts(),
+        "message": {"user": founder, "text": "yes, let's go", "ts": "1.0"},
+    }
+    join = {
+        "type": "message",
+        "subtype": "channel_join",
+        "channel": SPRING,
+        "channel_type": "channel",
+        "user": founder,
+        "text": f"<@{founder}> has joined the channel",
+        "ts": SlackUser.new_ts(),
+    }
     for event in (own, other_bot, edit, join):
         assert slack.send_event(event).status == 200
     dm(slack, fake, founder, "what can you do?")  # to wait on
@@ -446,8 +514,12 @@ def test_its_own_messages_bots_edits_and_joins_get_no_reply(coach, slack, fake):
 
 def test_forged_stale_and_unsigned_requests_get_401_and_trigger_nothing(coach, slack, fake):
     mark = fake.mark()
-    event = {"type": "event_callback", "team_id": TEAM, "event_id": "EvFORGED",
-             "event": SlackUser.dm_event("U0EVE", "hi")}
+    event = {
+        "type": "event_callback",
+        "team_id": TEAM,
+        "event_id": "EvFORGED",
+        "event": SlackUser.dm_event("U0EVE", "hi"),
+    }
     body = json.dumps(event).encode()
     forged = sign(body, secret="not-the-secret")
     stale = sign(body, timestamp=int(time.time()) - 6 * 60)
@@ -464,7 +536,9 @@ def test_forged_stale_and_unsigned_requests_get_401_and_trigger_nothing(coach, s
         reply = slack.post(payload, "application/json", headers=headers, signed=False)
         assert reply.status == 401, name
     command = b"command=%2Fcanvas&text=&user_id=U0EVE&team_id=" + TEAM.encode()
-    assert slack.post(command, "application/x-www-form-urlencoded", sign(command, secret="x"), signed=False).status == 401
+    assert (
+        slack.post(command, "application/x-www-form-urlencoded", sign(command, secret="x"), signed=False).status == 401
+    )
     assert not fake.calls_since(mark), "no Web API call"
     # The same event, signed, goes through: the 401s were the signature's doing. (Without
     # `authorizations` in the envelope, the app asks auth.test for its own user id.)
@@ -515,7 +589,10 @@ def test_canvas_command_for_oneself_a_mentors_founder_and_a_stranger(coach, slac
 
 def test_app_home_on_open_and_the_mentors_founders(coach, slack, fake):
     mark = fake.mark()
-    assert slack.send_event({"type": "app_home_opened", "user": MENTOR, "channel": "D0MENTOR", "tab": "home"}).status == 200
+    assert (
+        slack.send_event({"type": "app_home_opened", "user": MENTOR, "channel": "D0MENTOR", "tab": "home"}).status
+        == 200
+    )
     publish = fake.wait_for(lambda: fake.calls_since(mark, "views.publish"), "views.publish")[0]
     view = json.dumps(publish.args["view"])
     assert publish.args["user_id"] == MENTOR and "Your founders: SPRING-25" in view and "Start coaching" in view
@@ -563,8 +640,10 @@ def test_slacks_escapes_are_undone_before_the_nlu(coach, slack, fake):
     dm(slack, fake, founder, "yes, let's go")
     reply = dm(slack, fake, founder, "It's called Salt &amp; Pepper, spices &lt;fresh&gt; for restaurants")
     assert "Salt &amp; Pepper" in reply.all_text, "shown back escaped, as Slack needs"
-    assert tracker_texts(coach, f"slack:{TEAM}:{founder}")[-1] == \
-        "It's called Salt & Pepper, spices <fresh> for restaurants"
+    assert (
+        tracker_texts(coach, f"slack:{TEAM}:{founder}")[-1]
+        == "It's called Salt & Pepper, spices <fresh> for restaurants"
+    )
 
 
 # --- 14 (with test_slack_manifest.py): what the app called is in its table of scopes -------------
@@ -590,16 +669,25 @@ def test_bad_interactions_and_commands_get_a_clear_answer_and_trigger_nothing(co
     assert "Yes, delete everything" in [b["text"]["text"] for b in ask.buttons]
     mark = fake.mark()
     form = "application/x-www-form-urlencoded"
-    for body in (b"payload=%7Bnot+json", b"payload=%5B%5D", b'payload={"type":"block_actions"}',
-                 b'payload={"type":"view_submission","user":{"id":"U1"}}'):
+    for body in (
+        b"payload=%7Bnot+json",
+        b"payload=%5B%5D",
+        b'payload={"type":"block_actions"}',
+        b'payload={"type":"view_submission","user":{"id":"U1"}}',
+    ):
         assert slack.post(body, form).status == 200
     # Someone else's click on a DM's buttons (a forged container) is not theirs to make.
     nosy = Message(ask.channel, ask.ts, None, ask.text, blocks=ask.blocks)
     payload_reply = slack.click(nosy, "Yes, delete everything", other)
     assert payload_reply.status == 200
     # A button of ours whose block names no conversation, and an unknown action.
-    broken = Message(ask.channel, ask.ts, None, ask.text,
-                     blocks=[dict(b, block_id="rapport-choices|not-a-key|0") for b in ask.blocks if b["type"] == "actions"])
+    broken = Message(
+        ask.channel,
+        ask.ts,
+        None,
+        ask.text,
+        blocks=[dict(b, block_id="rapport-choices|not-a-key|0") for b in ask.blocks if b["type"] == "actions"],
+    )
     assert slack.click(broken, "Yes, delete everything", founder).status == 200
     unknown = slack.command(founder, "", command="/nonsense").json()
     assert unknown["response_type"] == "ephemeral" and "Unknown command" in unknown["text"]

@@ -1,6 +1,7 @@
 """Exactly once across several Rasa servers: SharedSeen keeps the Slack app's dedupe memory in
 a real Redis (Debian's redis-server, started here on a free loopback port), so a retry or the
 app_mention twin of a message that lands on another server is still seen."""
+
 from __future__ import annotations
 
 import asyncio
@@ -22,11 +23,27 @@ def redis_url(tmp_path_factory):
     if REDIS is None:
         pytest.skip("redis-server is not installed (apt-get install redis-server)")
     port = free_port()
-    process = subprocess.Popen([REDIS, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-                                "--dir", str(tmp_path_factory.mktemp("redis"))],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [
+            REDIS,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(tmp_path_factory.mktemp("redis")),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 30
-    while subprocess.run(["redis-cli", "-p", str(port), "ping"], capture_output=True, text=True).stdout.strip() != "PONG":
+    while (
+        subprocess.run(["redis-cli", "-p", str(port), "ping"], capture_output=True, text=True).stdout.strip() != "PONG"
+    ):
         assert time.monotonic() < deadline and process.poll() is None, "redis-server did not start"
         time.sleep(0.2)
     yield f"redis://127.0.0.1:{port}/0"
@@ -61,6 +78,7 @@ def test_when_redis_is_down_the_servers_own_memory_answers(caplog):
 
 
 def test_the_setting_and_its_password_stay_out_of_the_logs():
-    settings = SlackSettings.from_env({"SLACK_BOT_TOKEN": "x", "SLACK_SIGNING_SECRET": "y",
-                                       "SLACK_DEDUPE_REDIS_URL": "redis://:hunter2@redis:6379/2"})
+    settings = SlackSettings.from_env(
+        {"SLACK_BOT_TOKEN": "x", "SLACK_SIGNING_SECRET": "y", "SLACK_DEDUPE_REDIS_URL": "redis://:hunter2@redis:6379/2"}
+    )
     assert settings.dedupe_redis_url == "redis://:hunter2@redis:6379/2" and "hunter2" not in repr(settings)

@@ -1,5 +1,6 @@
 """slack/manifest.yml against the code: the events the code handles are subscribed, the
 Web API methods it calls have their scopes, and it asks for no scope it does not use."""
+
 from __future__ import annotations
 
 import ast
@@ -8,7 +9,12 @@ from pathlib import Path
 import yaml
 
 from bot.plugins.channels.slack.channel import (
-    COMMAND_SCOPE, EVENT_SUBSCRIPTIONS, HANDLED_EVENT_TYPES, SLASH_COMMAND, WEB_API_SCOPES, SlackInput,
+    COMMAND_SCOPE,
+    EVENT_SUBSCRIPTIONS,
+    HANDLED_EVENT_TYPES,
+    SLASH_COMMAND,
+    WEB_API_SCOPES,
+    SlackInput,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -48,8 +54,15 @@ def test_the_manifest_grants_exactly_the_scopes_the_code_needs():
     assert needed - granted == set(), "scopes the code needs and the manifest lacks"
     assert granted - needed == set(), "scopes the manifest asks for and the code does not use"
     # The issue's list, for the record.
-    assert granted == {"chat:write", "im:history", "app_mentions:read", "commands", "files:write",
-                       "channels:history", "groups:history"}
+    assert granted == {
+        "chat:write",
+        "im:history",
+        "app_mentions:read",
+        "commands",
+        "files:write",
+        "channels:history",
+        "groups:history",
+    }
 
 
 def test_every_handled_event_is_subscribed():
@@ -61,7 +74,10 @@ def test_every_handled_event_is_subscribed():
     compared = set()
     for path in PACKAGE.glob("*.py"):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.Compare) and ast.unparse(node.left) in ("event.get('type')", "envelope.get('type')"):
+            if isinstance(node, ast.Compare) and ast.unparse(node.left) in (
+                "event.get('type')",
+                "envelope.get('type')",
+            ):
                 for comparator in node.comparators:
                     if isinstance(comparator, (ast.Constant, ast.Tuple, ast.List, ast.Set)):
                         value = ast.literal_eval(comparator)
@@ -82,4 +98,3 @@ def test_one_url_for_events_interactivity_and_the_command():
     assert features["app_home"]["home_tab_enabled"] and features["app_home"]["messages_tab_enabled"]
     assert features["bot_user"]["display_name"]
     assert settings["socket_mode_enabled"] is False
-

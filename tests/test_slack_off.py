@@ -1,6 +1,7 @@
 """Without SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (or with a malformed setting) the Slack
 route answers 404: the channel mounted as Rasa mounts it (channel.register), in a Sanic
 server of its own, over real HTTP."""
+
 from __future__ import annotations
 
 import os
@@ -30,8 +31,14 @@ def serve(env_changes):
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("SLACK_")}
     env.update(env_changes)
-    process = subprocess.Popen([sys.executable, "-c", SERVER, str(port)], cwd=ROOT, env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-c", SERVER, str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     url = f"http://127.0.0.1:{port}/webhooks/slack/webhook"
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
@@ -48,8 +55,9 @@ def serve(env_changes):
 
 
 def post(url):
-    request = urllib.request.Request(url, data=b'{"type": "url_verification", "challenge": "c"}',
-                                     headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(
+        url, data=b'{"type": "url_verification", "challenge": "c"}', headers={"Content-Type": "application/json"}
+    )
     try:
         with urllib.request.urlopen(request, timeout=10) as answer:
             return answer.status, answer.read()
@@ -57,12 +65,17 @@ def post(url):
         return error.code, error.read()
 
 
-@pytest.mark.parametrize("settings, logged", [
-    ({}, "Slack is off: SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET are not both set"),
-    ({"SLACK_BOT_TOKEN": "xoxb-only-the-token"}, "Slack is off"),
-    ({"SLACK_BOT_TOKEN": "xoxb-t", "SLACK_SIGNING_SECRET": "s", "SLACK_MENTORS": "maria=SPRING"},
-     "Slack is off: SLACK_MENTORS: 'maria=SPRING' is not"),
-])
+@pytest.mark.parametrize(
+    "settings, logged",
+    [
+        ({}, "Slack is off: SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET are not both set"),
+        ({"SLACK_BOT_TOKEN": "xoxb-only-the-token"}, "Slack is off"),
+        (
+            {"SLACK_BOT_TOKEN": "xoxb-t", "SLACK_SIGNING_SECRET": "s", "SLACK_MENTORS": "maria=SPRING"},
+            "Slack is off: SLACK_MENTORS: 'maria=SPRING' is not",
+        ),
+    ],
+)
 def test_the_route_answers_404_when_slack_is_not_set_up(settings, logged):
     process, url = serve(settings)
     try:

@@ -1,6 +1,7 @@
 """The Slack app's pure parts, without servers: settings, conversation keys and who gets
 an answer, dedupe, mrkdwn, Block Kit rendering of a turn and of the finished block, and
 the /canvas and App Home answers over a real SQLite canvas store."""
+
 from __future__ import annotations
 
 import json
@@ -30,12 +31,15 @@ def test_the_dashboards_mentor_wins_over_slack_mentors_and_the_setting_is_the_fa
     review = ReviewDB(url)
     Users(review, "k" * 32).add("mia", "mia's password", "mentor", ["FALL-25"], "U01")
     review.close()
-    mentors = lookup.Mentors(parse_id_map("SLACK_MENTORS", "U01:SPRING-25; U02:SPRING-25,FALL-25"),
-                             DashboardMentors(url))
+    mentors = lookup.Mentors(
+        parse_id_map("SLACK_MENTORS", "U01:SPRING-25; U02:SPRING-25,FALL-25"), DashboardMentors(url)
+    )
     assert mentors.cohorts_of("U01") == {"FALL-25"}  # the dashboard's, not the setting's
     assert mentors.cohorts_of("U02") == {"SPRING-25", "FALL-25"} and mentors.cohorts_of("U03") == frozenset()
     assert mentors.of_cohort("SPRING-25") == ["U02"] and mentors.of_cohort("FALL-25") == ["U01", "U02"]
-    without = lookup.Mentors(parse_id_map("SLACK_MENTORS", "U01:SPRING-25"), DashboardMentors(f"sqlite:///{tmp_path}/x.db"))
+    without = lookup.Mentors(
+        parse_id_map("SLACK_MENTORS", "U01:SPRING-25"), DashboardMentors(f"sqlite:///{tmp_path}/x.db")
+    )
     assert without.cohorts_of("U01") == {"SPRING-25"}
 
 
@@ -46,18 +50,26 @@ def test_slack_is_off_without_the_token_or_the_secret():
 
 
 def test_settings_are_read_and_the_secrets_never_shown():
-    settings = SlackSettings.from_env({
-        "SLACK_BOT_TOKEN": "xoxb-secret-token", "SLACK_SIGNING_SECRET": "signing-secret",
-        "SLACK_API_URL": "http://127.0.0.1:9/api", "SLACK_MENTORS": "U01:SPRING-25,FALL-25; U02:SPRING-25;",
-        "SLACK_CHANNEL_COHORTS": "C01:SPRING-25;#C02:FALL-25", "SLACK_DEFAULT_COHORT": "OPEN"})
+    settings = SlackSettings.from_env(
+        {
+            "SLACK_BOT_TOKEN": "xoxb-secret-token",
+            "SLACK_SIGNING_SECRET": "signing-secret",
+            "SLACK_API_URL": "http://127.0.0.1:9/api",
+            "SLACK_MENTORS": "U01:SPRING-25,FALL-25; U02:SPRING-25;",
+            "SLACK_CHANNEL_COHORTS": "C01:SPRING-25;#C02:FALL-25",
+            "SLACK_DEFAULT_COHORT": "OPEN",
+        }
+    )
     assert settings.api_url == "http://127.0.0.1:9/api/"
     assert settings.mentors == {"U01": ("SPRING-25", "FALL-25"), "U02": ("SPRING-25",)}
     assert settings.cohort_of("C02") == "FALL-25" and settings.cohort_of("C99") == "OPEN"
     assert settings.cohort_of(None) == "OPEN"
     assert settings.cohorts_mentored_by("U01") == {"SPRING-25", "FALL-25"} and not settings.cohorts_mentored_by("U9")
     assert "xoxb-secret-token" not in repr(settings) and "signing-secret" not in repr(settings)
-    assert SlackSettings.from_env({"SLACK_BOT_TOKEN": "x", "SLACK_SIGNING_SECRET": "y"}).api_url == \
-        "https://slack.com/api/"
+    assert (
+        SlackSettings.from_env({"SLACK_BOT_TOKEN": "x", "SLACK_SIGNING_SECRET": "y"}).api_url
+        == "https://slack.com/api/"
+    )
 
 
 @pytest.mark.parametrize("text", ["U01", "U01:", "not an id:SPRING", "U01 SPRING-25", ":SPRING"])
@@ -68,8 +80,9 @@ def test_a_malformed_mapping_is_an_error_that_names_the_variable(text):
 
 def test_a_channel_has_one_cohort():
     with pytest.raises(SettingsError, match="SLACK_CHANNEL_COHORTS"):
-        SlackSettings.from_env({"SLACK_BOT_TOKEN": "x", "SLACK_SIGNING_SECRET": "y",
-                                "SLACK_CHANNEL_COHORTS": "C01:A,B"})
+        SlackSettings.from_env(
+            {"SLACK_BOT_TOKEN": "x", "SLACK_SIGNING_SECRET": "y", "SLACK_CHANNEL_COHORTS": "C01:A,B"}
+        )
 
 
 # --- conversation keys and who gets an answer ------------------------------------------------
@@ -83,7 +96,9 @@ def test_keys_say_where_the_conversation_is():
     assert routing.place_of("slack:T1:U1") == routing.Place(TEAM, "U1", None, None)
     assert routing.place_of("socketio-abc") is None and routing.place_of("slack:T1::C1:1") is None
     assert routing.keys_of_user(TEAM, "U1", key) and routing.keys_of_user(TEAM, "U1", "slack:T1:U1")
-    assert not routing.keys_of_user(TEAM, "U1", "slack:T1:U12") and not routing.keys_of_user(TEAM, "U1", "slack:T1:U2:C1:1")
+    assert not routing.keys_of_user(TEAM, "U1", "slack:T1:U12") and not routing.keys_of_user(
+        TEAM, "U1", "slack:T1:U2:C1:1"
+    )
 
 
 def event(**fields):
@@ -93,8 +108,15 @@ def event(**fields):
 def test_the_coach_ignores_bots_edits_joins_and_its_own_messages():
     read = routing.read_message_event
     assert read(event(), TEAM, BOT) is not None
-    for ignored in (event(subtype="message_changed"), event(subtype="channel_join"), event(bot_id="B1"),
-                    event(user=BOT), event(user=None), event(type="reaction_added"), "not an event"):
+    for ignored in (
+        event(subtype="message_changed"),
+        event(subtype="channel_join"),
+        event(bot_id="B1"),
+        event(user=BOT),
+        event(user=None),
+        event(type="reaction_added"),
+        "not an event",
+    ):
         assert read(ignored, TEAM, BOT) is None, ignored
 
 
@@ -119,8 +141,10 @@ def test_dms_mentions_owners_and_side_talk():
 def test_text_for_the_nlu():
     assert routing.text_for_nlu(f"<@{BOT}> Salt &amp; Pepper &lt;3", BOT) == "Salt & Pepper <3"
     assert routing.text_for_nlu("a &amp;lt; b", BOT) == "a &lt; b", "a typed '&lt;' stays as typed"
-    assert routing.text_for_nlu("ask <@U2|maria> in <#C1|general> or <https://x.org|our site> <!here>", BOT) == \
-        "ask @U2 in #general or our site @here"
+    assert (
+        routing.text_for_nlu("ask <@U2|maria> in <#C1|general> or <https://x.org|our site> <!here>", BOT)
+        == "ask @U2 in #general or our site @here"
+    )
     assert routing.text_for_nlu(f"<@{BOT}>", BOT) == ""
 
 
@@ -143,7 +167,10 @@ def test_seen_recently_dedupes_within_its_ttl_and_capacity():
 
 def test_markdown_becomes_mrkdwn():
     assert render.to_mrkdwn("**Bold** and *italic* and __also bold__") == "*Bold* and _italic_ and *also bold*"
-    assert render.to_mrkdwn("See [the seeds](https://example.org/a_b) now") == "See <https://example.org/a_b|the seeds> now"
+    assert (
+        render.to_mrkdwn("See [the seeds](https://example.org/a_b) now")
+        == "See <https://example.org/a_b|the seeds> now"
+    )
     assert render.to_mrkdwn("# Customer Relationships: A&B") == "*Customer Relationships: A&amp;B*"
     assert render.to_mrkdwn("- one\n  - nested\n* two\n1. first") == "• one\n    ◦ nested\n• two\n1. first"
     assert render.to_mrkdwn("x < y > z") == "x &lt; y &gt; z"
@@ -152,12 +179,23 @@ def test_markdown_becomes_mrkdwn():
 
 
 def test_a_turns_messages_become_one_post_with_every_button():
-    buttons = [{"title": f"Option {n}", "payload": f"/inform{{\"n\": {n}}}"} for n in range(30)]
-    turn = render.render_turn([{"text": "First **point**."}, {"text": "Second."}, {"text": "Pick one", "buttons": buttons},
-                               {"custom": {"type": "something_else"}, "metadata": {"ignored": True}}], "slack:T1:U1")
+    buttons = [{"title": f"Option {n}", "payload": f'/inform{{"n": {n}}}'} for n in range(30)]
+    turn = render.render_turn(
+        [
+            {"text": "First **point**."},
+            {"text": "Second."},
+            {"text": "Pick one", "buttons": buttons},
+            {"custom": {"type": "something_else"}, "metadata": {"ignored": True}},
+        ],
+        "slack:T1:U1",
+    )
     [post] = turn.posts
     check_blocks(post.blocks)
-    assert [b["text"]["text"] for b in post.blocks if b["type"] == "section"] == ["First *point*.", "Second.", "Pick one"]
+    assert [b["text"]["text"] for b in post.blocks if b["type"] == "section"] == [
+        "First *point*.",
+        "Second.",
+        "Pick one",
+    ]
     actions = [b for b in post.blocks if b["type"] == "actions"]
     assert [len(b["elements"]) for b in actions] == [25, 5], "the whole set, 25 to a block"
     assert [e["value"] for b in actions for e in b["elements"]] == [b["payload"] for b in buttons]
@@ -174,16 +212,18 @@ def test_long_recommendations_stay_within_block_kits_limits():
         check_blocks(post.blocks)
         assert len(post.text) <= render.FALLBACK_CHARS
     sections = [b["text"]["text"] for p in turn.posts for b in p.blocks if b["type"] == "section"]
-    assert "".join(sections).replace("\n", "").replace(" ", "") == \
-        render.to_mrkdwn(long_text).replace("\n", "").replace(" ", ""), "nothing is cut off"
+    assert "".join(sections).replace("\n", "").replace(" ", "") == render.to_mrkdwn(long_text).replace(
+        "\n", ""
+    ).replace(" ", ""), "nothing is cut off"
     assert turn.posts[-1].blocks[-1]["type"] == "actions", "the buttons come last"
 
 
 def test_the_saved_block_as_block_kit_from_the_coachs_payload():
     saved = ledgerly_block(version=2)
     payload = {"type": "canvas_block", "block": saved.to_dict(), "markdown": to_markdown(saved)}
-    turn = render.render_turn([{"text": to_markdown(saved)}, {"custom": payload}, {"text": "Saved as version 2."}],
-                              "slack:T1:U1")
+    turn = render.render_turn(
+        [{"text": to_markdown(saved)}, {"custom": payload}, {"text": "Saved as version 2."}], "slack:T1:U1"
+    )
     [post] = turn.posts
     check_blocks(post.blocks)
     assert turn.saved_block is payload
@@ -192,7 +232,10 @@ def test_the_saved_block_as_block_kit_from_the_coachs_payload():
     assert post.blocks[0]["type"] == "section" or post.blocks[0]["type"] == "header"
     segments = [b["text"]["text"] for b in post.blocks if b["type"] == "section" and "*Segment" in b["text"]["text"]]
     assert len(segments) == 2
-    assert "*Segment 1: Freelance designers*" in segments[0] and "• *Self-service*: They work at 2am; Low price point" in segments[0]
+    assert (
+        "*Segment 1: Freelance designers*" in segments[0]
+        and "• *Self-service*: They work at 2am; Low price point" in segments[0]
+    )
     assert "*Segment 2: Small agencies*" in segments[1] and "Personal assistance" in segments[1]
     [export] = [b for b in post.blocks if str(b.get("block_id", "")).startswith(render.EXPORT_BLOCK)]
     assert json.loads(export["elements"][0]["value"]) == {"venture": "Ledgerly", "version": 2}
@@ -200,18 +243,23 @@ def test_the_saved_block_as_block_kit_from_the_coachs_payload():
 
 
 def test_a_data_export_payload_becomes_uploads():
-    files = [{"filename": "me.md", "mimetype": "text/markdown", "content": "# Me"},
-             {"filename": "me.json", "mimetype": "application/json", "content": "{}"},
-             {"filename": "", "content": "nameless"}, "junk"]
-    turn = render.render_turn([{"text": "Here is your data."}, {"custom": {"type": "data_export", "files": files}}],
-                              "slack:T1:U1")
+    files = [
+        {"filename": "me.md", "mimetype": "text/markdown", "content": "# Me"},
+        {"filename": "me.json", "mimetype": "application/json", "content": "{}"},
+        {"filename": "", "content": "nameless"},
+        "junk",
+    ]
+    turn = render.render_turn(
+        [{"text": "Here is your data."}, {"custom": {"type": "data_export", "files": files}}], "slack:T1:U1"
+    )
     assert [f["filename"] for f in turn.uploads] == ["me.md", "me.json"]
     assert len(turn.posts) == 1
 
 
 def test_after_a_click_the_buttons_go_and_the_choice_shows():
     blocks = render.sections("How much help?") + render.button_blocks(
-        [{"title": "Expert", "payload": "/inform"}], "slack:T1:U1")
+        [{"title": "Expert", "payload": "/inform"}], "slack:T1:U1"
+    )
     after = render.after_click(blocks, "U1", "Expert <advice>")
     assert [b["type"] for b in after] == ["section", "context"]
     assert after[-1]["elements"][0]["text"] == "<@U1> chose *Expert &lt;advice&gt;*"

@@ -1,4 +1,5 @@
 """CanvasStore against real SQLite files."""
+
 import dataclasses
 import sqlite3
 
@@ -6,11 +7,11 @@ import pytest
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from bot.coach.canvas import CanvasBlock, RelationshipChoice, Segment
+from bot.coach.canvas import CanvasBlock
 from bot.coach.profile import SegmentProfile
 from bot.coach.store import CanvasStore, StoreError, StoreUnavailable
-from tests.conftest import ledgerly_block
 from bot.coach.store.models import Base, ChoiceRow, SegmentRow
+from tests.conftest import ledgerly_block
 
 TABLES = [table.name for table in Base.metadata.sorted_tables]
 
@@ -56,7 +57,13 @@ def test_save_and_load_a_two_segment_final_block(store, db_path):
     # Another process opening the same file reads the same block.
     with CanvasStore(f"sqlite:///{db_path}") as again:
         assert again.latest_block("telegram", "42") == saved
-    assert counts(db_path) == {"founders": 1, "ventures": 1, "block_versions": 1, "segments": 2, "relationship_choices": 3}
+    assert counts(db_path) == {
+        "founders": 1,
+        "ventures": 1,
+        "block_versions": 1,
+        "segments": 2,
+        "relationship_choices": 3,
+    }
 
 
 def test_every_profile_answer_has_a_column():
@@ -238,9 +245,10 @@ def _fill(store, with_leaving_founder):
 
 
 def test_deleting_a_founder_removes_all_their_rows_and_only_theirs(tmp_path):
-    with CanvasStore(f"sqlite:///{tmp_path / 'both.db'}") as both, CanvasStore(
-        f"sqlite:///{tmp_path / 'others.db'}"
-    ) as others_only:
+    with (
+        CanvasStore(f"sqlite:///{tmp_path / 'both.db'}") as both,
+        CanvasStore(f"sqlite:///{tmp_path / 'others.db'}") as others_only,
+    ):
         _fill(both, with_leaving_founder=True)
         _fill(others_only, with_leaving_founder=False)
         staying = both.block_versions("telegram", "staying")
@@ -253,7 +261,10 @@ def test_deleting_a_founder_removes_all_their_rows_and_only_theirs(tmp_path):
         assert both.latest_block("telegram", "leaving") is None
         assert both.block_versions("telegram", "staying") == staying
         assert both.latest_block("rest", "leaving") is not None
-        assert {(f["channel"], f["sender_id"]) for f in both.founders()} == {("telegram", "staying"), ("rest", "leaving")}
+        assert {(f["channel"], f["sender_id"]) for f in both.founders()} == {
+            ("telegram", "staying"),
+            ("rest", "leaving"),
+        }
         assert both.delete_founder("telegram", "leaving") is False
 
 

@@ -9,6 +9,7 @@ another site (one <script> tag), a site it refuses, and a server restart.
 
 UPDATE_SCREENSHOTS=1 also writes docs/widget.png and docs/canvas-card.png.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -67,8 +68,9 @@ class Visit:
     """One founder's browser tab, with what it saw that it should not have."""
 
     def __init__(self, browser: Browser, tmp_path: Path):
-        self.context = browser.new_context(viewport={"width": 1280, "height": 820}, device_scale_factor=2,
-                                           accept_downloads=True)
+        self.context = browser.new_context(
+            viewport={"width": 1280, "height": 820}, device_scale_factor=2, accept_downloads=True
+        )
         self.context.set_default_timeout(TIMEOUT_MS)
         self.context.add_init_script(WATCH_TYPING)
         self.page: Page = self.context.new_page()
@@ -108,8 +110,9 @@ class Visit:
         """Types `text` and waits for the coach's answer, whatever it says."""
         before = self.page.locator(COACH_MESSAGES).count()
         self.type(text)
-        self.page.wait_for_function("([selector, n]) => document.querySelectorAll(selector).length > n",
-                                    arg=[COACH_MESSAGES, before])
+        self.page.wait_for_function(
+            "([selector, n]) => document.querySelectorAll(selector).length > n", arg=[COACH_MESSAGES, before]
+        )
         expect(self.page.locator(".rw-typing-indication")).to_have_count(0)
 
     def click(self, title: str) -> None:
@@ -128,7 +131,9 @@ class Visit:
     def close(self) -> None:
         # Shown by pytest when the test failed.
         print("browser console:", *self.console, sep="\n  ")
-        transcript = self.page.locator(".rw-client, .rw-response").all_inner_texts() if not self.page.is_closed() else []
+        transcript = (
+            self.page.locator(".rw-client, .rw-response").all_inner_texts() if not self.page.is_closed() else []
+        )
         print("chat:", *transcript, sep="\n  ")
         self.context.close()
 
@@ -284,14 +289,26 @@ def test_a_founder_talks_a_segment_through_saves_and_takes_the_card(servers, vis
     # cohort on the tracker's messages.
     founders = rows(servers.canvas_db, "SELECT id, channel, cohort FROM founders WHERE sender_id = ?", session)
     assert [(channel, cohort) for _, channel, cohort in founders] == [("socketio", COHORT)]
-    final = rows(servers.canvas_db, "SELECT b.id, b.version FROM block_versions b JOIN ventures v ON b.venture_id = v.id"
-                 " WHERE v.founder_id = ? AND b.status = 'final'", founders[0][0])
+    final = rows(
+        servers.canvas_db,
+        "SELECT b.id, b.version FROM block_versions b JOIN ventures v ON b.venture_id = v.id"
+        " WHERE v.founder_id = ? AND b.status = 'final'",
+        founders[0][0],
+    )
     assert [version for _, version in final] == [1]
-    saved = rows(servers.canvas_db, "SELECT s.name, c.name FROM segments s JOIN relationship_choices c"
-                 " ON c.segment_id = s.id WHERE s.version_id = ? ORDER BY c.position", final[0][0])
+    saved = rows(
+        servers.canvas_db,
+        "SELECT s.name, c.name FROM segments s JOIN relationship_choices c"
+        " ON c.segment_id = s.id WHERE s.version_id = ? ORDER BY c.position",
+        final[0][0],
+    )
     assert saved == [("Office managers", name) for name in types]
-    messages = [json.loads(data) for (data,) in rows(
-        servers.tracker_db, "SELECT data FROM events WHERE sender_id = ? AND type_name = 'user'", session)]
+    messages = [
+        json.loads(data)
+        for (data,) in rows(
+            servers.tracker_db, "SELECT data FROM events WHERE sender_id = ? AND type_name = 'user'", session
+        )
+    ]
     assert messages and all(m["metadata"].get("cohort") == COHORT for m in messages)
     assert all(m["input_channel"] == "socketio" for m in messages)
     # Each message carried the widget's own id (processed at most once), a new one each time.
@@ -305,12 +322,16 @@ def test_the_coachs_markdown_links_open_in_a_new_tab_and_scripts_never_run(serve
     page = visit.page
     page.goto(servers.web_url + "/")
     visit.coach_says("Ready?")
-    message = ("**Further reading:** [the canvas](https://canvas.example/relationships) and "
-               "[a trick](javascript:alert(1))\n\n- get\n- keep\n- grow\n\n<img src=x onerror=alert(2)>")
+    message = (
+        "**Further reading:** [the canvas](https://canvas.example/relationships) and "
+        "[a trick](javascript:alert(1))\n\n- get\n- keep\n- grow\n\n<img src=x onerror=alert(2)>"
+    )
     request = urllib.request.Request(
         f"http://127.0.0.1:{servers.rasa_port}/conversations/{visit.session_id()}/tracker/events"
         f"?output_channel=socketio&execute_side_effects=true&token={servers.api_token}",
-        data=json.dumps([{"event": "bot", "text": message}]).encode(), headers={"Content-Type": "application/json"})
+        data=json.dumps([{"event": "bot", "text": message}]).encode(),
+        headers={"Content-Type": "application/json"},
+    )
     urllib.request.urlopen(request, timeout=30).close()
 
     shown = visit.coach_says("Further reading")
@@ -323,8 +344,9 @@ def test_the_coachs_markdown_links_open_in_a_new_tab_and_scripts_never_run(serve
     expect(shown).to_contain_text("<img src=x onerror=alert(2)>")  # HTML from a message is text too
     assert shown.locator("img").count() == 0
     trick = shown.locator("a", has_text="a trick")
-    assert trick.evaluate("a => !a.dispatchEvent(new MouseEvent('click', {bubbles: true, cancelable: true}))"), \
+    assert trick.evaluate("a => !a.dispatchEvent(new MouseEvent('click', {bubbles: true, cancelable: true}))"), (
         "the widget cancels a click on a javascript: link"
+    )
     assert visit.dialogs == [] and visit.errors == []
 
 
@@ -333,9 +355,11 @@ def test_the_coachs_markdown_links_open_in_a_new_tab_and_scripts_never_run(serve
 
 def embed_page(servers: WebCoachServers, cohort: str) -> str:
     """What a site owner writes: the README's snippet, nothing else of the coach."""
-    return (f"<!doctype html><html><head><title>Acme Accelerator</title></head><body>"
-            f"<h1>Acme Accelerator</h1><p>Our founders' resources.</p>"
-            f'<script src="{servers.web_url}/widget.js" data-cohort="{cohort}" async></script></body></html>')
+    return (
+        f"<!doctype html><html><head><title>Acme Accelerator</title></head><body>"
+        f"<h1>Acme Accelerator</h1><p>Our founders' resources.</p>"
+        f'<script src="{servers.web_url}/widget.js" data-cohort="{cohort}" async></script></body></html>'
+    )
 
 
 def test_one_script_tag_puts_the_coach_on_an_allowed_site(servers, visit):
@@ -350,8 +374,12 @@ def test_one_script_tag_puts_the_coach_on_an_allowed_site(servers, visit):
         session = visit.session_id()
     finally:
         site.close()
-    messages = [json.loads(data) for (data,) in rows(
-        servers.tracker_db, "SELECT data FROM events WHERE sender_id = ? AND type_name = 'user'", session)]
+    messages = [
+        json.loads(data)
+        for (data,) in rows(
+            servers.tracker_db, "SELECT data FROM events WHERE sender_id = ? AND type_name = 'user'", session
+        )
+    ]
     assert messages and all(m["metadata"].get("cohort") == "ACME-7" for m in messages)
     assert visit.dialogs == [] and visit.errors == [] and visit.outside_requests == []
 
@@ -378,8 +406,9 @@ class RawSocket:
 
     @classmethod
     async def open(cls, port: int, origin: str) -> "RawSocket":
-        connection = await websockets.connect(f"ws://127.0.0.1:{port}/socket.io/?EIO=4&transport=websocket",
-                                              extra_headers={"Origin": origin})
+        connection = await websockets.connect(
+            f"ws://127.0.0.1:{port}/socket.io/?EIO=4&transport=websocket", extra_headers={"Origin": origin}
+        )
         assert (await connection.recv()).startswith("0"), "engine.io open"
         await connection.send("40")  # connect to the default namespace
         return cls(connection)
@@ -420,8 +449,9 @@ def test_the_channel_checks_the_origin_of_websockets_too(servers):
             assert (await socket.receive()).startswith("40"), "connected"
             await socket.emit("session_request", {"session_id": "websocket-check"})
             assert await socket.event("session_confirm") == "websocket-check"
-            await socket.emit("user_uttered", {"message": "/greet", "session_id": "websocket-check",
-                                               "customData": {"cohort": "WS-1"}})
+            await socket.emit(
+                "user_uttered", {"message": "/greet", "session_id": "websocket-check", "customData": {"cohort": "WS-1"}}
+            )
             return await socket.event("bot_uttered")
         finally:
             await socket.connection.close()
@@ -430,8 +460,12 @@ def test_the_channel_checks_the_origin_of_websockets_too(servers):
     reply = in_own_loop(greeting())
     assert "Ready?" in reply["text"]
     assert [button["title"] for button in reply["quick_replies"]] == ["I'm ready", "What will I get?"]
-    cohorts = [json.loads(data)["metadata"].get("cohort") for (data,) in rows(
-        servers.tracker_db, "SELECT data FROM events WHERE sender_id = 'websocket-check' AND type_name = 'user'")]
+    cohorts = [
+        json.loads(data)["metadata"].get("cohort")
+        for (data,) in rows(
+            servers.tracker_db, "SELECT data FROM events WHERE sender_id = 'websocket-check' AND type_name = 'user'"
+        )
+    ]
     assert cohorts == ["WS-1"]
 
 
@@ -459,8 +493,9 @@ def test_after_delete_my_data_the_browser_keeps_no_copy_either(servers, visit):
     page.wait_for_function("() => (JSON.parse(localStorage.getItem('chat_session') || '{}')).session_id")
     assert visit.session_id() != old_session
     assert "Secretbrew" not in (page.evaluate("localStorage.getItem('chat_session')") or "")
-    assert not rows(servers.tracker_db, "SELECT id FROM events WHERE sender_id = ? AND data LIKE '%Secretbrew%'",
-                    old_session)
+    assert not rows(
+        servers.tracker_db, "SELECT id FROM events WHERE sender_id = ? AND data LIKE '%Secretbrew%'", old_session
+    )
     assert visit.errors == []
 
 

@@ -4,6 +4,7 @@ WebCoachServers is tests.coach_servers.CoachServers plus the web app, with the
 Rasa server started as the Procfile starts it (`--cors` with the allowed
 origins). Everything runs on free ports with its own SQLite files.
 """
+
 from __future__ import annotations
 
 import os
@@ -21,8 +22,14 @@ REVIEW_ADMIN = ("admin", "admin password 123")
 CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
 # Flags for a headless Chromium in a container: no sandbox (root, no user
 # namespaces), nothing that phones home (the network only reaches registries).
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 class WebCoachServers(CoachServers):
@@ -57,8 +64,11 @@ class WebCoachServers(CoachServers):
         # the HTTP API (tests only, behind a token) to push a message into a widget's session.
         if not MODEL.exists():
             raise RuntimeError(f"{MODEL} is missing: `make test` trains it before the tests run")
-        self.rasa = self._spawn("rasa", self.rasa_command("--cors", *self.origins(), "--enable-api",
-                                                          "--auth-token", self.api_token), self.rasa_env())
+        self.rasa = self._spawn(
+            "rasa",
+            self.rasa_command("--cors", *self.origins(), "--enable-api", "--auth-token", self.api_token),
+            self.rasa_env(),
+        )
         self._wait(f"http://127.0.0.1:{self.rasa_port}/", self.rasa, "Rasa server")
 
     def start_web(self) -> None:
@@ -75,8 +85,10 @@ class WebCoachServers(CoachServers):
 def launch_chromium(playwright: Any):
     """Debian's Chromium, headless. Missing is a failure, not a skip: .ci/run installs it."""
     if not CHROMIUM.exists():
-        raise AssertionError(f"{CHROMIUM} is missing: install Debian's chromium (`apt-get install -y chromium`, "
-                             "as .ci/run does) to run the browser tests")
+        raise AssertionError(
+            f"{CHROMIUM} is missing: install Debian's chromium (`apt-get install -y chromium`, "
+            "as .ci/run does) to run the browser tests"
+        )
     return playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
 
 

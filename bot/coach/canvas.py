@@ -4,6 +4,7 @@ Plain data: the store persists it, the exports render it, the conversation
 builds it. A choice keeps the type's name and reasons as they were when it was
 made, so an old version reads the same after the knowledge files change.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

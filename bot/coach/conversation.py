@@ -6,6 +6,7 @@ says outside the interview (answers to questions, recommendations, edits, the
 block, prompts) is decided here, so it can be tested without a server; the
 interview itself is in bot/coach/interview.py, what it shows in presentation.py.
 """
+
 from __future__ import annotations
 
 import re
@@ -18,7 +19,14 @@ from bot.coach.export import founder_data_files, to_markdown
 from bot.coach.extract import values_of
 from bot.coach.knowledge import Knowledge, load_knowledge
 from bot.coach.phrases import tokens
-from bot.coach.presentation import Message, TurnResult, advice_message, render_block, saved_block_messages, warning_messages
+from bot.coach.presentation import (
+    Message,
+    TurnResult,
+    advice_message,
+    render_block,
+    saved_block_messages,
+    warning_messages,
+)
 from bot.coach.profile import SegmentProfile
 
 MAX_MESSAGE_CHARS = 2000  # longer answers are refused with a request to sum up
@@ -27,8 +35,10 @@ RECOMMENDED_PER_SEGMENT = 3
 
 def too_long(text: str) -> Optional[str]:
     if len(text or "") > MAX_MESSAGE_CHARS:
-        return (f"That's a lot to take in at once ({len(text):,} characters). "
-                f"Could you sum it up in a few sentences (under {MAX_MESSAGE_CHARS:,} characters)?")
+        return (
+            f"That's a lot to take in at once ({len(text):,} characters). "
+            f"Could you sum it up in a few sentences (under {MAX_MESSAGE_CHARS:,} characters)?"
+        )
     return None
 
 
@@ -47,8 +57,12 @@ def recommend_segment(profile: SegmentProfile, knowledge: Optional[Knowledge] = 
 
 
 def choices_from_advice(advice: Advice) -> List[RelationshipChoice]:
-    return [RelationshipChoice(type_id=r.type_id, name=r.name, reasons=list(r.reasons), origin="accepted",
-                               score=round(r.score, 3)) for r in advice.recommendations]
+    return [
+        RelationshipChoice(
+            type_id=r.type_id, name=r.name, reasons=list(r.reasons), origin="accepted", score=round(r.score, 3)
+        )
+        for r in advice.recommendations
+    ]
 
 
 def recommend_block(block: CanvasBlock, knowledge: Optional[Knowledge] = None) -> TurnResult:
@@ -68,13 +82,21 @@ def recommend_block(block: CanvasBlock, knowledge: Optional[Knowledge] = None) -
 
 def confirm_block(block: CanvasBlock, knowledge: Optional[Knowledge] = None) -> TurnResult:
     """Shows the whole block and asks whether to save it."""
-    result = TurnResult(slots={"stage": "confirm"}).say("Here is your Customer Relationships block:\n" + render_block(block))
+    result = TurnResult(slots={"stage": "confirm"}).say(
+        "Here is your Customer Relationships block:\n" + render_block(block)
+    )
     result.messages += warning_messages(block, knowledge)
     return result.say(*pending_prompt("confirm", None))
 
 
-def edit_block(intent: str, text: str, entity_types: Sequence[str], block: CanvasBlock, stage: Optional[str],
-               knowledge: Optional[Knowledge] = None) -> TurnResult:
+def edit_block(
+    intent: str,
+    text: str,
+    entity_types: Sequence[str],
+    block: CanvasBlock,
+    stage: Optional[str],
+    knowledge: Optional[Knowledge] = None,
+) -> TurnResult:
     """An add, drop or swap the founder asked for; once there are recommendations to change."""
     if stage not in ("review", "confirm", "saved"):
         return TurnResult(then_prompt=True).say(EDIT_TOO_EARLY)
@@ -103,8 +125,24 @@ def save_failed() -> TurnResult:
 
 # ---------------------------------------------------------------- edits
 
-_ORDINALS = {"first": 0, "1st": 0, "one": 0, "second": 1, "2nd": 1, "two": 1, "third": 2, "3rd": 2, "three": 2,
-             "fourth": 3, "4th": 3, "four": 3, "fifth": 4, "5th": 4, "five": 4, "last": -1}
+_ORDINALS = {
+    "first": 0,
+    "1st": 0,
+    "one": 0,
+    "second": 1,
+    "2nd": 1,
+    "two": 1,
+    "third": 2,
+    "3rd": 2,
+    "three": 2,
+    "fourth": 3,
+    "4th": 3,
+    "four": 3,
+    "fifth": 4,
+    "5th": 4,
+    "five": 4,
+    "last": -1,
+}
 
 
 def find_segment(text: str, segments: Sequence[Segment]) -> Optional[int]:
@@ -113,8 +151,9 @@ def find_segment(text: str, segments: Sequence[Segment]) -> Optional[int]:
     if not segments:
         return None
     lowered = (text or "").lower()
-    lowered = re.sub(r"\bsegment\s+(one|two|three|four|five)\b",
-                     lambda m: f"segment {_ORDINALS[m.group(1)] + 1}", lowered)
+    lowered = re.sub(
+        r"\bsegment\s+(one|two|three|four|five)\b", lambda m: f"segment {_ORDINALS[m.group(1)] + 1}", lowered
+    )
     match = re.search(r"\bsegment\s*(?:#|no\.?|number)?\s*(\d+)\b", lowered)
     if match and 1 <= int(match.group(1)) <= len(segments):
         return int(match.group(1)) - 1
@@ -125,7 +164,12 @@ def find_segment(text: str, segments: Sequence[Segment]) -> Optional[int]:
                 return index
     scores = []
     for index, segment in enumerate(segments):
-        name_words = {w for w in re.findall(r"[a-z]{3,}", (segment.profile.name or "").lower())} - {"the", "and", "who", "with"}
+        name_words = {w for w in re.findall(r"[a-z]{3,}", (segment.profile.name or "").lower())} - {
+            "the",
+            "and",
+            "who",
+            "with",
+        }
         scores.append((sum(1 for w in name_words if re.search(rf"\b{w}", lowered)), -index))
     best, neg_index = max(scores)
     return -neg_index if best else None
@@ -138,8 +182,9 @@ class EditResult:
     changed: bool
 
 
-def apply_edit(intent: str, text: str, entity_types: Sequence[str], block: CanvasBlock,
-               knowledge: Optional[Knowledge] = None) -> EditResult:
+def apply_edit(
+    intent: str, text: str, entity_types: Sequence[str], block: CanvasBlock, knowledge: Optional[Knowledge] = None
+) -> EditResult:
     """add_relationship, drop_relationship or swap_relationship on the block.
 
     The types come from the NLU entities when there are any, else from the text;
@@ -147,7 +192,9 @@ def apply_edit(intent: str, text: str, entity_types: Sequence[str], block: Canva
     knowledge = knowledge or load_knowledge()
     types = [t for t in dict.fromkeys([*entity_types, *values_of(text, "relationship_type")]) if t in knowledge.types]
     if not block.segments:
-        return EditResult(block, "We have no segments yet, so there is nothing to change. Let's describe one first.", False)
+        return EditResult(
+            block, "We have no segments yet, so there is nothing to change. Let's describe one first.", False
+        )
     index = find_segment(text, block.segments)
     if index is None:
         if len(block.segments) == 1:
@@ -158,14 +205,22 @@ def apply_edit(intent: str, text: str, entity_types: Sequence[str], block: Canva
             index = holders[0] if len(holders) == 1 else None
     if index is None:
         names = "; ".join(f"{i + 1}. {s.profile.name}" for i, s in enumerate(block.segments))
-        return EditResult(block, f"Which segment should I change? {names}. For example: \"{_example_edit(intent)} for segment 1\".", False)
+        return EditResult(
+            block,
+            f'Which segment should I change? {names}. For example: "{_example_edit(intent)} for segment 1".',
+            False,
+        )
     segment = block.segments[index]
     held = [c.type_id for c in segment.choices]
     label = segment.profile.name or f"segment {index + 1}"
     name = knowledge.type_name
     if intent == "add_relationship":
         if not types:
-            return EditResult(block, "Which relationship type should I add? For example: \"add self-service for the small shops\".", False)
+            return EditResult(
+                block,
+                'Which relationship type should I add? For example: "add self-service for the small shops".',
+                False,
+            )
         new = [t for t in types if t not in held]
         if not new:
             return EditResult(block, f"{label} already has {name(types[0])}.", False)
@@ -176,18 +231,26 @@ def apply_edit(intent: str, text: str, entity_types: Sequence[str], block: Canva
         gone = [t for t in types if t in held]
         if not gone:
             what = name(types[0]) if types else "that type"
-            return EditResult(block, f"{label} doesn't have {what}. It has: {', '.join(name(t) for t in held) or 'nothing yet'}.", False)
+            return EditResult(
+                block,
+                f"{label} doesn't have {what}. It has: {', '.join(name(t) for t in held) or 'nothing yet'}.",
+                False,
+            )
         segment.choices = [c for c in segment.choices if c.type_id not in gone]
         return EditResult(block, f"Dropped {', '.join(name(t) for t in gone)} from {label}.", True)
     if intent == "swap_relationship":
         # "swap A for B", "replace A with B": the held one goes, the other comes in.
         if len(types) < 2:
-            return EditResult(block, "Tell me both types, for example: \"swap communities for co-creation\".", False)
+            return EditResult(block, 'Tell me both types, for example: "swap communities for co-creation".', False)
         old, new = (types[0], types[1]) if types[0] in held or types[1] not in held else (types[1], types[0])
         if re.search(r"\binstead of\b", text or "", re.I) and types[1] in held:
             old, new = types[1], types[0]
         if old not in held:
-            return EditResult(block, f"{label} doesn't have {name(old)}, so there is nothing to swap. It has: {', '.join(name(t) for t in held)}.", False)
+            return EditResult(
+                block,
+                f"{label} doesn't have {name(old)}, so there is nothing to swap. It has: {', '.join(name(t) for t in held)}.",
+                False,
+            )
         if new in held:  # swapping in a type the segment already has: keep it once
             segment.choices = [c for c in segment.choices if c.type_id != old]
             return EditResult(block, f"{label} already has {name(new)}, so I dropped {name(old)}.", True)
@@ -198,7 +261,9 @@ def apply_edit(intent: str, text: str, entity_types: Sequence[str], block: Canva
 
 
 def _example_edit(intent: str) -> str:
-    return {"add_relationship": "add self-service", "drop_relationship": "drop communities"}.get(intent, "swap communities for co-creation")
+    return {"add_relationship": "add self-service", "drop_relationship": "drop communities"}.get(
+        intent, "swap communities for co-creation"
+    )
 
 
 def _founder_choice(type_id: str, profile: SegmentProfile, origin: str, knowledge: Knowledge) -> RelationshipChoice:
@@ -206,8 +271,13 @@ def _founder_choice(type_id: str, profile: SegmentProfile, origin: str, knowledg
     advice = recommend(profile, knowledge)
     match = next((r for r in advice.recommendations if r.type_id == type_id), None)
     reasons = list(match.reasons) if match else ["Chosen by the founder."]
-    return RelationshipChoice(type_id=type_id, name=knowledge.type_name(type_id), reasons=reasons, origin=origin,
-                              score=round(match.score, 3) if match else None)
+    return RelationshipChoice(
+        type_id=type_id,
+        name=knowledge.type_name(type_id),
+        reasons=reasons,
+        origin=origin,
+        score=round(match.score, 3) if match else None,
+    )
 
 
 # ---------------------------------------------------------------- questions
@@ -220,8 +290,9 @@ class QuestionContext:
     segments: Sequence[Segment] = ()
 
 
-def answer_question(intent: str, text: str, entity_types: Sequence[str], context: QuestionContext,
-                    knowledge: Optional[Knowledge] = None) -> str:
+def answer_question(
+    intent: str, text: str, entity_types: Sequence[str], context: QuestionContext, knowledge: Optional[Knowledge] = None
+) -> str:
     """The coach's answer to a founder's question, from the knowledge files."""
     knowledge = knowledge or load_knowledge()
     types = [t for t in dict.fromkeys([*entity_types, *values_of(text, "relationship_type")]) if t in knowledge.types]
@@ -234,12 +305,13 @@ def answer_question(intent: str, text: str, entity_types: Sequence[str], context
     if intent == "ask_difference":
         if len(types) >= 2:
             return _difference(types[0], types[1], knowledge)
-        return "Which two relationship types should I compare? For example: \"self-service vs automated services\"."
+        return 'Which two relationship types should I compare? For example: "self-service vs automated services".'
     if not types:
         types = _types_in_focus(context)
     if not types:
-        return ("Which relationship type do you mean? I know: "
-                + ", ".join(t.name for t in knowledge.types.values()) + ".")
+        return (
+            "Which relationship type do you mean? I know: " + ", ".join(t.name for t in knowledge.types.values()) + "."
+        )
     rtype = knowledge.types[types[0]]
     if intent == "ask_example":
         return f"**{rtype.name}**, examples:\n" + "\n".join(f"- {e.case}: {e.what}" for e in rtype.examples[:3])
@@ -257,23 +329,59 @@ def answer_question(intent: str, text: str, entity_types: Sequence[str], context
     return answer
 
 
-def reply_to_question(intent: str, text: str, entity_types: Sequence[str], context: QuestionContext,
-                      knowledge: Optional[Knowledge] = None) -> TurnResult:
+def reply_to_question(
+    intent: str, text: str, entity_types: Sequence[str], context: QuestionContext, knowledge: Optional[Knowledge] = None
+) -> TurnResult:
     """A founder's question answered, then the pending question."""
     # A huge message may look like a question to the NLU; it gets asked to sum up, like any answer.
-    return TurnResult(then_prompt=True).say(too_long(text) or answer_question(intent, text, entity_types, context, knowledge))
+    return TurnResult(then_prompt=True).say(
+        too_long(text) or answer_question(intent, text, entity_types, context, knowledge)
+    )
 
 
 # Which part of the seeds' playbook (playbook.yml) a request for advice asks for, by its words;
 # anything else gets the best practices.
 _ADVICE_SECTIONS = (
-    ("challenges", re.compile(r"\b(?:mistakes?|errors?|pitfalls?|challenges?|go(?:es)? wrong|problems?|avoid|traps?|"
-                              r"risks?|hard|difficult|don'?ts?|watch out)\b", re.I)),
+    (
+        "challenges",
+        re.compile(
+            r"\b(?:mistakes?|errors?|pitfalls?|challenges?|go(?:es)? wrong|problems?|avoid|traps?|"
+            r"risks?|hard|difficult|don'?ts?|watch out)\b",
+            re.I,
+        ),
+    ),
     ("tips", re.compile(r"\btips?\b|\brules? of thumb\b", re.I)),
 )
 _FAQ_MATCH = 0.6  # the share of an FAQ question's words a message must use to be that question
-_FILLER = {"what", "the", "is", "are", "a", "an", "of", "my", "i", "do", "how", "for", "to", "and", "can", "your",
-           "you", "me", "in", "with", "should", "does", "it", "this", "that", "which", "there"}
+_FILLER = {
+    "what",
+    "the",
+    "is",
+    "are",
+    "a",
+    "an",
+    "of",
+    "my",
+    "i",
+    "do",
+    "how",
+    "for",
+    "to",
+    "and",
+    "can",
+    "your",
+    "you",
+    "me",
+    "in",
+    "with",
+    "should",
+    "does",
+    "it",
+    "this",
+    "that",
+    "which",
+    "there",
+}
 
 
 def _content_words(text: str) -> set:
@@ -293,8 +401,10 @@ def answer_advice(text: str, types: Sequence[str], knowledge: Knowledge) -> str:
         return "\n".join(lines)
     book = knowledge.playbook
     words = _content_words(text)
-    scored = [(len(words & _content_words(item["question"])) / max(len(_content_words(item["question"])), 1), n)
-              for n, item in enumerate(book["faq"])]
+    scored = [
+        (len(words & _content_words(item["question"])) / max(len(_content_words(item["question"])), 1), n)
+        for n, item in enumerate(book["faq"])
+    ]
     share, best = max(scored)
     if share >= _FAQ_MATCH:
         item = book["faq"][best]
@@ -302,11 +412,13 @@ def answer_advice(text: str, types: Sequence[str], knowledge: Knowledge) -> str:
     section = next((name for name, words_of in _ADVICE_SECTIONS if words_of.search(text or "")), "best_practices")
     if section == "challenges":
         return "Common challenges, and how founders overcome them:\n" + "\n".join(
-            f"- **{c['challenge']}** {' '.join(c['how_to_overcome'])}" for c in book["challenges"])
+            f"- **{c['challenge']}** {' '.join(c['how_to_overcome'])}" for c in book["challenges"]
+        )
     if section == "tips":
         return "A few tips:\n" + "\n".join(f"- {t['text']}" for t in book["tips"])
     return "Best practices for customer relationships:\n" + "\n".join(
-        f"- **{p['title']}**: {p['text']}" for p in book["best_practices"])
+        f"- **{p['title']}**: {p['text']}" for p in book["best_practices"]
+    )
 
 
 def _types_in_focus(context: QuestionContext) -> List[str]:
@@ -328,18 +440,24 @@ def _answer_why(types: Sequence[str], context: QuestionContext, knowledge: Knowl
                 return f"Why **{choice.name}** for {segment.profile.name or f'segment {index + 1}'}:\n{reasons}"
     if types:
         rtype = knowledge.types[types[0]]
-        return (f"I haven't recommended {rtype.name} for any of your segments. "
-                f"It fits when: {' '.join(rtype.definition.split())}")
-    return ("Every question I ask feeds the recommendation: who the segment is, what each customer is worth, "
-            "how often they buy, how much help they want, whether they'd help each other, where they meet you, "
-            "and what the relationship should do first.")
+        return (
+            f"I haven't recommended {rtype.name} for any of your segments. "
+            f"It fits when: {' '.join(rtype.definition.split())}"
+        )
+    return (
+        "Every question I ask feeds the recommendation: who the segment is, what each customer is worth, "
+        "how often they buy, how much help they want, whether they'd help each other, where they meet you, "
+        "and what the relationship should do first."
+    )
 
 
 def _difference(first: str, second: str, knowledge: Knowledge) -> str:
     a, b = knowledge.types[first], knowledge.types[second]
-    lines = [f"**{a.name}** vs **{b.name}**:",
-             f"- {a.name}: {' '.join(a.definition.split())}",
-             f"- {b.name}: {' '.join(b.definition.split())}"]
+    lines = [
+        f"**{a.name}** vs **{b.name}**:",
+        f"- {a.name}: {' '.join(a.definition.split())}",
+        f"- {b.name}: {' '.join(b.definition.split())}",
+    ]
     for label, attr in (("Link", "link"), ("Intimacy", "intimacy"), ("Cost to serve", "cost_to_serve")):
         va, vb = getattr(a, attr), getattr(b, attr)
         if va != vb:
@@ -349,37 +467,62 @@ def _difference(first: str, second: str, knowledge: Knowledge) -> str:
 
 # ---------------------------------------------------------------- what the coach says
 
-INTRO = ("Hi, I'm Rapport, your coach for the **Customer Relationships** block of your Business Model Canvas. "
-         "It says how you get, keep and grow each of your customer segments: personal help, self-service, "
-         "communities, co-creation, subscriptions and more.\n"
-         "In about fifteen minutes you'll leave with a finished block: a relationship for each segment, with the "
-         "reasons, ready to export. Ready?")
-CAPABILITIES = ("I walk you through your customer segments, what each needs, and where they meet you. Then I "
-                "recommend relationship types for each segment, with reasons, tactics to get, keep and grow "
-                "customers, and the KPIs to watch. You can change anything (\"swap communities for co-creation\"), "
-                "ask me \"what is co-creation?\" or \"why?\" at any time, and you leave with a saved block you can "
-                "export. You can also say \"show my canvas\", \"start over\", \"let's stop here\" or \"delete my data\".")
-WHAT_TO_CHANGE = ("What would you like to change? For example: \"swap communities for co-creation\", "
-                  "\"add self-service for the small shops\", \"drop subscription\", or \"change the second segment\".")
-EDIT_TOO_EARLY = "We'll choose relationship types once your segments are described; then you can add, drop or swap any of them."
-SAVE_FAILED = ("I couldn't save your block just now: the database is busy. Nothing is lost, your answers are all "
-               "still here. Shall I try again?")
-STORE_BUSY = "The database is busy right now, so I can't do that this minute. Nothing is lost: please try again shortly."
+INTRO = (
+    "Hi, I'm Rapport, your coach for the **Customer Relationships** block of your Business Model Canvas. "
+    "It says how you get, keep and grow each of your customer segments: personal help, self-service, "
+    "communities, co-creation, subscriptions and more.\n"
+    "In about fifteen minutes you'll leave with a finished block: a relationship for each segment, with the "
+    "reasons, ready to export. Ready?"
+)
+CAPABILITIES = (
+    "I walk you through your customer segments, what each needs, and where they meet you. Then I "
+    "recommend relationship types for each segment, with reasons, tactics to get, keep and grow "
+    'customers, and the KPIs to watch. You can change anything ("swap communities for co-creation"), '
+    'ask me "what is co-creation?" or "why?" at any time, and you leave with a saved block you can '
+    'export. You can also say "show my canvas", "start over", "let\'s stop here" or "delete my data".'
+)
+WHAT_TO_CHANGE = (
+    'What would you like to change? For example: "swap communities for co-creation", '
+    '"add self-service for the small shops", "drop subscription", or "change the second segment".'
+)
+EDIT_TOO_EARLY = (
+    "We'll choose relationship types once your segments are described; then you can add, drop or swap any of them."
+)
+SAVE_FAILED = (
+    "I couldn't save your block just now: the database is busy. Nothing is lost, your answers are all "
+    "still here. Shall I try again?"
+)
+STORE_BUSY = (
+    "The database is busy right now, so I can't do that this minute. Nothing is lost: please try again shortly."
+)
 NOTHING_TO_SHOW = "There's no canvas yet. Once we've described a segment, \"show my canvas\" shows it."
-PAUSED = ("Let's stop here. Everything so far is kept. When you come back, say \"continue\" and we'll pick up "
-          "right where we left off.")
+PAUSED = (
+    "Let's stop here. Everything so far is kept. When you come back, say \"continue\" and we'll pick up "
+    "right where we left off."
+)
 STARTING_OVER = "Starting over with a clean sheet. Blocks you saved before stay saved."
 CONFIRM_DELETE = "Delete all your saved blocks and answers? This can't be undone."
-DELETE_BUTTONS = [{"title": "Yes, delete everything", "payload": "/confirm_delete"}, {"title": "No, keep it", "payload": "/deny"}]
+DELETE_BUTTONS = [
+    {"title": "Yes, delete everything", "payload": "/confirm_delete"},
+    {"title": "No, keep it", "payload": "/deny"},
+]
 NOT_DELETED = "Good, nothing was deleted."
-DELETED = ("Done: I've deleted your saved blocks and forgotten this conversation and your answers. "
-           "Say \"hi\" if you want to start again.")
-DELETE_INCOMPLETE = ("I couldn't delete your data just now: the database is busy. Nothing was deleted, so nothing is "
-                     "half gone. Shall I try again?")
-EXPORTED = ("Here is everything I have stored about you: every version of your blocks and our whole conversation, "
-            "as Markdown and as JSON. \"Delete my data\" removes all of it.")
-NOTHING_TO_EXPORT = ("I have no saved block of yours yet, only our conversation, which is in these files. Once a "
-                     "block is saved, \"export my data\" sends you every version of it too.")
+DELETED = (
+    "Done: I've deleted your saved blocks and forgotten this conversation and your answers. "
+    'Say "hi" if you want to start again.'
+)
+DELETE_INCOMPLETE = (
+    "I couldn't delete your data just now: the database is busy. Nothing was deleted, so nothing is "
+    "half gone. Shall I try again?"
+)
+EXPORTED = (
+    "Here is everything I have stored about you: every version of your blocks and our whole conversation, "
+    'as Markdown and as JSON. "Delete my data" removes all of it.'
+)
+NOTHING_TO_EXPORT = (
+    "I have no saved block of yours yet, only our conversation, which is in these files. Once a "
+    'block is saved, "export my data" sends you every version of it too.'
+)
 
 
 def yes_no_buttons(yes: str = "Yes", no: str = "No") -> List[Dict[str, str]]:
@@ -387,8 +530,10 @@ def yes_no_buttons(yes: str = "Yes", no: str = "No") -> List[Dict[str, str]]:
 
 
 def segments_intro(venture_name: Optional[str]) -> str:
-    return (f"Thanks! Now the customer segments of {venture_name or 'your venture'}, one at a time: "
-            "different segments often need different relationships.")
+    return (
+        f"Thanks! Now the customer segments of {venture_name or 'your venture'}, one at a time: "
+        "different segments often need different relationships."
+    )
 
 
 def welcome_back(venture_name: Optional[str]) -> str:
@@ -396,15 +541,17 @@ def welcome_back(venture_name: Optional[str]) -> str:
 
 
 def saved_message(version: Optional[int]) -> str:
-    return (f"Saved as version {version} of your block. Say \"show my canvas\" any time to see it again, "
-            "\"change the second segment\" to revise it, or \"start over\" for a new venture.")
+    return (
+        f'Saved as version {version} of your block. Say "show my canvas" any time to see it again, '
+        '"change the second segment" to revise it, or "start over" for a new venture.'
+    )
 
 
 def which_segment(segments: Sequence[Segment]) -> str:
     if not segments:
         return "We haven't described any segment yet. Let's get there first."
     names = "; ".join(f"{i + 1}. {s.profile.name}" for i, s in enumerate(segments))
-    return f"Which segment should we change? {names}. For example: \"change segment 2\"."
+    return f'Which segment should we change? {names}. For example: "change segment 2".'
 
 
 def redo_segment(index: int, segment: Segment) -> str:
@@ -433,10 +580,13 @@ def greet(venture_name: Optional[str], stage: Optional[str]) -> TurnResult:
     return result
 
 
-def resume(confirming_delete: bool, venture_name: Optional[str], stage: Optional[str],
-           paused_form: Optional[str]) -> TurnResult:
+def resume(
+    confirming_delete: bool, venture_name: Optional[str], stage: Optional[str], paused_form: Optional[str]
+) -> TurnResult:
     """Back from a pause, or from saying no to deleting everything."""
-    result = TurnResult(slots={"confirming_delete": False}).say(NOT_DELETED if confirming_delete else welcome_back(venture_name))
+    result = TurnResult(slots={"confirming_delete": False}).say(
+        NOT_DELETED if confirming_delete else welcome_back(venture_name)
+    )
     if not paused_form:  # else the rules run the paused form next, which asks
         result.say(*pending_prompt(stage, None))
     return result
@@ -455,8 +605,13 @@ def show_canvas(block: Optional[CanvasBlock]) -> TurnResult:
     return result.say(to_markdown(block))
 
 
-def data_export(channel: str, sender_id: str, blocks: List[CanvasBlock], founder: Optional[Dict[str, Any]] = None,
-                conversation: Sequence[Dict[str, Any]] = ()) -> TurnResult:
+def data_export(
+    channel: str,
+    sender_id: str,
+    blocks: List[CanvasBlock],
+    founder: Optional[Dict[str, Any]] = None,
+    conversation: Sequence[Dict[str, Any]] = (),
+) -> TurnResult:
     """Everything the stores hold about a founder, as files; then the pending question."""
     result = TurnResult(then_prompt=True).say(EXPORTED if blocks else NOTHING_TO_EXPORT)
     # Channels that can hand over files (the widget's downloads, Slack's uploads) draw this.
@@ -465,27 +620,43 @@ def data_export(channel: str, sender_id: str, blocks: List[CanvasBlock], founder
     return result
 
 
-def pending_prompt(stage: Optional[str], paused_form: Optional[str], saved_segment: Optional[str] = None,
-                   confirming_delete: bool = False) -> Tuple[str, List[Dict[str, str]]]:
+def pending_prompt(
+    stage: Optional[str],
+    paused_form: Optional[str],
+    saved_segment: Optional[str] = None,
+    confirming_delete: bool = False,
+) -> Tuple[str, List[Dict[str, str]]]:
     """The question the founder has pending at this stage, with its quick replies."""
     if confirming_delete:  # only yes or no goes on from here
         return CONFIRM_DELETE, DELETE_BUTTONS
     if paused_form:
-        return "Say \"continue\" when you want to pick up where we left off.", [{"title": "Continue", "payload": "/resume"}]
+        return 'Say "continue" when you want to pick up where we left off.', [
+            {"title": "Continue", "payload": "/resume"}
+        ]
     if stage == "more_segments":
         lead = f"Got it, {saved_segment} noted. " if saved_segment else ""
-        return lead + "Is there another customer segment to describe?", yes_no_buttons("Yes, another one", "No, that's all")
+        return lead + "Is there another customer segment to describe?", yes_no_buttons(
+            "Yes, another one", "No, that's all"
+        )
     if stage == "review":
-        return ("Do these fit? Accept them, or tell me what to change, e.g. \"swap communities for co-creation\".",
-                yes_no_buttons("Looks good", "Change something"))
+        return (
+            'Do these fit? Accept them, or tell me what to change, e.g. "swap communities for co-creation".',
+            yes_no_buttons("Looks good", "Change something"),
+        )
     if stage == "confirm":
         return "Shall I save this block?", yes_no_buttons("Save it", "Not yet")
     if stage == "saved":
-        return ("Your block is saved. Say \"show my canvas\" to see it, \"change the second segment\" to revise it, "
-                "or \"start over\".", [{"title": "Show my canvas", "payload": "/show_canvas"}])
+        return (
+            'Your block is saved. Say "show my canvas" to see it, "change the second segment" to revise it, '
+            'or "start over".',
+            [{"title": "Show my canvas", "payload": "/show_canvas"}],
+        )
     if stage == "segments":
-        return "Say \"continue\" to go on with your segments.", [{"title": "Continue", "payload": "/resume"}]
-    return INTRO, [{"title": "I'm ready", "payload": "/affirm"}, {"title": "What will I get?", "payload": "/ask_capabilities"}]
+        return 'Say "continue" to go on with your segments.', [{"title": "Continue", "payload": "/resume"}]
+    return INTRO, [
+        {"title": "I'm ready", "payload": "/affirm"},
+        {"title": "What will I get?", "payload": "/ask_capabilities"},
+    ]
 
 
 FALLBACK_INTENTS = {"nlu_fallback", "out_of_scope"}  # the NLU's ways of saying it did not understand
@@ -503,7 +674,9 @@ def consecutive_misses(recent_intents: Sequence[Optional[str]]) -> int:
     return misses
 
 
-def not_understood(recent_intents: Sequence[Optional[str]], text: str, stage: Optional[str], in_form: bool) -> TurnResult:
+def not_understood(
+    recent_intents: Sequence[Optional[str]], text: str, stage: Optional[str], in_form: bool
+) -> TurnResult:
     """The answer to a message the coach did not understand, then the pending question.
 
     recent_intents: the intents of the founder's messages, the latest (this one) first."""
@@ -513,12 +686,16 @@ def not_understood(recent_intents: Sequence[Optional[str]], text: str, stage: Op
 
 def fallback(misses: int, stage: Optional[str], in_form: bool) -> Tuple[str, List[Dict[str, str]]]:
     """What the coach says when it did not understand; buttons from the second miss in a row."""
-    text = ("Sorry, I didn't understand that. I'm here to help with the Customer Relationships block: "
-            "your segments, the relationship that fits each, and questions like \"what is co-creation?\".")
+    text = (
+        "Sorry, I didn't understand that. I'm here to help with the Customer Relationships block: "
+        'your segments, the relationship that fits each, and questions like "what is co-creation?".'
+    )
     if misses < 2:
         return text, []
-    buttons = [{"title": "What can you do?", "payload": "/ask_capabilities"},
-               {"title": "Show my canvas", "payload": "/show_canvas"}]
+    buttons = [
+        {"title": "What can you do?", "payload": "/ask_capabilities"},
+        {"title": "Show my canvas", "payload": "/show_canvas"},
+    ]
     if in_form:
         buttons.insert(0, {"title": "Not sure, skip it", "payload": "not sure"})
     elif stage in (None, "intro"):

@@ -5,6 +5,7 @@ adds its weights; a type's score is the sum, its reasons are the rules that
 raised it. Nothing here knows about particular types or companies; that is
 all in the knowledge files.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
@@ -66,8 +67,12 @@ class _Scored:
     rules: List[Dict[str, Any]]
 
 
-def recommend(profile: SegmentProfile, knowledge: Optional[Knowledge] = None, limit: Optional[int] = None,
-              askable: Optional[Collection[str]] = None) -> Advice:
+def recommend(
+    profile: SegmentProfile,
+    knowledge: Optional[Knowledge] = None,
+    limit: Optional[int] = None,
+    askable: Optional[Collection[str]] = None,
+) -> Advice:
     """Rank the relationship types for one segment, with reasons and the question worth asking next.
 
     askable: the profile fields the coach can still ask about; the missing answer it
@@ -83,8 +88,10 @@ def recommend(profile: SegmentProfile, knowledge: Optional[Knowledge] = None, li
 def fixes(profile: SegmentProfile, type_ids: Sequence[str], knowledge: Optional[Knowledge] = None) -> Dict[str, str]:
     """type id -> the one sentence that fixes its failing block check for this segment."""
     kb = knowledge or load_knowledge()
-    return {tid: (kb.checks.cost_fix if code == COST_VS_VALUE else kb.checks.meeting_fix)
-            for code, tid, _ in reversed(_segment_problems(profile, type_ids, kb))}
+    return {
+        tid: (kb.checks.cost_fix if code == COST_VS_VALUE else kb.checks.meeting_fix)
+        for code, tid, _ in reversed(_segment_problems(profile, type_ids, kb))
+    }
 
 
 def _rank(profile: SegmentProfile, kb: Knowledge) -> List[_Scored]:
@@ -157,8 +164,9 @@ def _recommendation(s: _Scored, profile: SegmentProfile, kb: Knowledge) -> Recom
     )
 
 
-def _most_informative_missing(profile: SegmentProfile, kb: Knowledge, top: List[str],
-                              askable: Optional[Collection[str]] = None) -> Optional[MissingAnswer]:
+def _most_informative_missing(
+    profile: SegmentProfile, kb: Knowledge, top: List[str], askable: Optional[Collection[str]] = None
+) -> Optional[MissingAnswer]:
     """The unknown answer whose possible values would, on average, move the top places most.
 
     None when every answer is known, or when no answer would change the top places.
@@ -201,7 +209,9 @@ def _segment_problems(profile: SegmentProfile, chosen: Sequence[str], kb: Knowle
     return problems
 
 
-def check_block(segments: Sequence[Tuple[SegmentProfile, Sequence[str]]], knowledge: Optional[Knowledge] = None) -> List[BlockWarning]:
+def check_block(
+    segments: Sequence[Tuple[SegmentProfile, Sequence[str]]], knowledge: Optional[Knowledge] = None
+) -> List[BlockWarning]:
     """Check a whole block: each segment with the type ids chosen for it.
 
     Type ids the knowledge does not know (a founder's own wording) are not judged.
@@ -213,10 +223,13 @@ def check_block(segments: Sequence[Tuple[SegmentProfile, Sequence[str]]], knowle
         label = profile.name or f"Segment {index + 1}"
         for code, tid, detail in _segment_problems(profile, chosen, kb):
             if code == COST_VS_VALUE:
-                message = checks.cost_message.format(segment=label, type=kb.type_name(tid), why=detail, fix=checks.cost_fix)
+                message = checks.cost_message.format(
+                    segment=label, type=kb.type_name(tid), why=detail, fix=checks.cost_fix
+                )
             else:
-                message = checks.meeting_message.format(segment=label, type=kb.type_name(tid), touchpoints=detail,
-                                                        fix=checks.meeting_fix)
+                message = checks.meeting_message.format(
+                    segment=label, type=kb.type_name(tid), touchpoints=detail, fix=checks.meeting_fix
+                )
             warnings.append(BlockWarning(code, index, message))
     chosen_anywhere = {t for _, chosen in segments for t in chosen if t in kb.types}
     if segments and not any(kb.types[t].retains for t in chosen_anywhere):

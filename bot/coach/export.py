@@ -9,6 +9,7 @@ The founder's data export (founder_data_files) holds every saved block that way.
 before building the block, so a bad file fails with a ValueError that says what is
 wrong and where.
 """
+
 from __future__ import annotations
 
 import json
@@ -48,8 +49,10 @@ def _profile_facts(profile, knowledge: Knowledge) -> List[tuple]:
     """The closed answers that are known, in words."""
     facts = []
     if profile.customer_count is not None or profile.value_per_customer is not None:
-        size = [f"about {profile.customer_count:,} customers" if profile.customer_count is not None else "",
-                f"{profile.value_per_customer:,.0f} a year each" if profile.value_per_customer is not None else ""]
+        size = [
+            f"about {profile.customer_count:,} customers" if profile.customer_count is not None else "",
+            f"{profile.value_per_customer:,.0f} a year each" if profile.value_per_customer is not None else "",
+        ]
         facts.append(("Size", ", ".join(p for p in size if p)))
     known = profile.to_dict()
     for question in knowledge.interview.segment.values():  # interview.yml words them
@@ -116,9 +119,13 @@ def export_dict(block: CanvasBlock) -> Dict[str, Any]:
 DATA_FORMAT = "rapport.founder-data"
 
 
-def founder_data_files(channel: str, sender_id: str, blocks: List[CanvasBlock],
-                       founder: Optional[Dict[str, Any]] = None,
-                       conversation: Sequence[Dict[str, Any]] = ()) -> List[Dict[str, str]]:
+def founder_data_files(
+    channel: str,
+    sender_id: str,
+    blocks: List[CanvasBlock],
+    founder: Optional[Dict[str, Any]] = None,
+    conversation: Sequence[Dict[str, Any]] = (),
+) -> List[Dict[str, str]]:
     """Everything the stores hold about one founder: their record (cohort, first seen),
     every saved version of every venture, and the conversation ({"from": "founder" or
     "coach", "at": ISO time, "text"}), as a Markdown file to read and a JSON file whose
@@ -126,24 +133,41 @@ def founder_data_files(channel: str, sender_id: str, blocks: List[CanvasBlock],
     mimetype, content."""
     stem = "rapport-my-data"
     cohort = (founder or {}).get("cohort")
-    markdown = ["# Everything Rapport stores about you", "",
-                f"Channel: {_line(channel)}. Your id there: {_line(sender_id)}."
-                + (f" Cohort: {_line(cohort)}." if cohort else "")
-                + f" Saved blocks: {len(blocks)}. Messages: {len(conversation)}.", ""]
+    markdown = [
+        "# Everything Rapport stores about you",
+        "",
+        f"Channel: {_line(channel)}. Your id there: {_line(sender_id)}."
+        + (f" Cohort: {_line(cohort)}." if cohort else "")
+        + f" Saved blocks: {len(blocks)}. Messages: {len(conversation)}.",
+        "",
+    ]
     for block in blocks:
         markdown += ["---", "", to_markdown(block), ""]
     if not blocks:
         markdown += ["No block saved yet.", ""]
     if conversation:
         markdown += ["---", "", "## Our conversation", ""]
-        markdown += [f"- **{'You' if m['from'] == 'founder' else 'Coach'}** ({m.get('at') or '?'}): {_line(m['text'])}"
-                     for m in conversation]
-    data = _with_header(DATA_FORMAT, {"channel": channel, "sender_id": sender_id, "founder": founder,
-                                      "blocks": [export_dict(b) for b in blocks], "conversation": list(conversation)})
+        markdown += [
+            f"- **{'You' if m['from'] == 'founder' else 'Coach'}** ({m.get('at') or '?'}): {_line(m['text'])}"
+            for m in conversation
+        ]
+    data = _with_header(
+        DATA_FORMAT,
+        {
+            "channel": channel,
+            "sender_id": sender_id,
+            "founder": founder,
+            "blocks": [export_dict(b) for b in blocks],
+            "conversation": list(conversation),
+        },
+    )
     return [
         {"filename": f"{stem}.md", "mimetype": "text/markdown", "content": "\n".join(markdown).rstrip() + "\n"},
-        {"filename": f"{stem}.json", "mimetype": "application/json",
-         "content": json.dumps(data, indent=2, ensure_ascii=False)},
+        {
+            "filename": f"{stem}.json",
+            "mimetype": "application/json",
+            "content": json.dumps(data, indent=2, ensure_ascii=False),
+        },
     ]
 
 
@@ -155,9 +179,7 @@ def from_export_dict(data: Any) -> CanvasBlock:
         raise ValueError(f"not a Rapport canvas export: 'format' is {data.get('format')!r}, expected {FORMAT!r}")
     version = data.get("format_version")
     if version != FORMAT_VERSION or isinstance(version, bool):
-        raise ValueError(
-            f"unsupported canvas export version {version!r}; this Rapport reads version {FORMAT_VERSION}"
-        )
+        raise ValueError(f"unsupported canvas export version {version!r}; this Rapport reads version {FORMAT_VERSION}")
     _check_block(data)
     try:
         return CanvasBlock.from_dict(data)
@@ -230,5 +252,14 @@ def _check_block(data: Dict[str, Any]) -> None:
             _require_str_list(choice, "reasons", cwhere)
 
 
-__all__ = ["FORMAT", "FORMAT_VERSION", "DATA_FORMAT", "to_markdown", "touchpoint_labels", "type_label", "export_dict",
-           "founder_data_files", "from_export_dict"]
+__all__ = [
+    "FORMAT",
+    "FORMAT_VERSION",
+    "DATA_FORMAT",
+    "to_markdown",
+    "touchpoint_labels",
+    "type_label",
+    "export_dict",
+    "founder_data_files",
+    "from_export_dict",
+]

@@ -6,6 +6,7 @@ here so that it never asks twice. Everything is rule-based over the vocabulary i
 bot/knowledge (answers.yml, relationship_types.yml, touchpoints.yml); what each
 closed answer means for the profile is in interview.yml.
 """
+
 from __future__ import annotations
 
 import re
@@ -43,8 +44,11 @@ def find_mentions(text: str, entities: Optional[List[str]] = None) -> List[Menti
         for m in matcher.find(text)
     ]
     # "loyalty program" is a relationship type; the "loyal" inside it is no goal.
-    found = [m for m in found if not any(o.start <= m.start and m.end <= o.end and o.end - o.start > m.end - m.start
-                                         for o in found)]
+    found = [
+        m
+        for m in found
+        if not any(o.start <= m.start and m.end <= o.end and o.end - o.start > m.end - m.start for o in found)
+    ]
     return sorted(found, key=lambda m: (m.start, m.entity))
 
 
@@ -54,6 +58,7 @@ def values_of(text: str, entity: str) -> List[str]:
 
 
 # ---------------------------------------------------------------- numbers
+
 
 def parse_scale(text: str) -> Dict[str, float]:
     """customer_count and value_per_customer (per year) from text like
@@ -99,7 +104,9 @@ _LABEL_LEAD = re.compile(
     r"|our\s+(?:customers|clients|users)\s+are|mostly|mainly|also|about|around|roughly|some|maybe|approximately|~|\d[\d,.]*[km]?)\b\s*)+",
     re.I,
 )
-_LABEL_CUT = re.compile(r"\s+(?:who|that|which|looking|wanting|with|because|at|paying|and\s+they)\b|[,;:.!?()]|\s[-–—]\s", re.I)
+_LABEL_CUT = re.compile(
+    r"\s+(?:who|that|which|looking|wanting|with|because|at|paying|and\s+they)\b|[,;:.!?()]|\s[-–—]\s", re.I
+)
 
 
 def segment_label(description: str, max_words: int = 6) -> str:
@@ -134,7 +141,8 @@ _PEOPLE = re.compile(
     r"men|women|families|companies|businesses|firms|teams|owners|users|clients|customers|buyers|fans|"
     r"professionals|couples|adults|seniors|teens|students|parents|patients|guests|members|shops|stores|"
     r"brands|agencies|schools|hospitals|clinics|practices|restaurants|cafes|bars|hotels|startups|banks)\b",
-    re.I)
+    re.I,
+)
 
 
 def names_people(text: str) -> bool:

@@ -5,6 +5,7 @@ The questions themselves (text, buttons, what each answer means, re-ask texts,
 everything else the message says, fills every other question the message already
 answers, and, once a segment is described, keeps it and chooses what comes next.
 """
+
 from __future__ import annotations
 
 import re
@@ -12,8 +13,17 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from bot.coach.canvas import Segment
-from bot.coach.conversation import (STARTING_OVER, choices_from_advice, find_segment, pending_prompt,
-                                    recommend_segment, redo_segment, segments_intro, too_long, which_segment)
+from bot.coach.conversation import (
+    STARTING_OVER,
+    choices_from_advice,
+    find_segment,
+    pending_prompt,
+    recommend_segment,
+    redo_segment,
+    segments_intro,
+    too_long,
+    which_segment,
+)
 from bot.coach.extract import extract_facts, names_people, parse_scale, segment_label, split_venture, values_of
 from bot.coach.knowledge import UNKNOWN, Interview, Knowledge, load_knowledge
 from bot.coach.numbers import read_scale
@@ -27,7 +37,9 @@ NOT_CAUGHT = "Sorry, I didn't catch that."
 KEPT_AS_SAID = "I've noted {places} as you said it."
 LEFT_OPEN = "Let's leave that open for now and go on."
 NUMBERS_LEFT_OPEN = "Let's leave the numbers open for now and go on."
-NO_DESCRIPTION = "Let's go on: I'll call them \"{name}\" for now, and you can describe them later (\"change segment {number}\")."
+NO_DESCRIPTION = (
+    'Let\'s go on: I\'ll call them "{name}" for now, and you can describe them later ("change segment {number}").'
+)
 NUMBERS_CORRECTED = "Thanks, corrected: {summary}."
 MAX_ASKS = 2  # no question is asked more often; then the coach keeps what it has and moves on
 MAX_NAME_CHARS = 120
@@ -82,8 +94,13 @@ def ask_who(editing: Optional[float], segments_so_far: int, knowledge: Optional[
     return TurnResult().say(ask_segment_who(segment_number(editing, segments_so_far), knowledge))
 
 
-def read_answer(slot: str, text: str, entity_values: Sequence[str] = (), off_topic: bool = False,
-                knowledge: Optional[Knowledge] = None) -> Reading:
+def read_answer(
+    slot: str,
+    text: str,
+    entity_values: Sequence[str] = (),
+    off_topic: bool = False,
+    knowledge: Optional[Knowledge] = None,
+) -> Reading:
     """Reads the founder's answer to one question of the segment interview.
 
     entity_values are canonical values the NLU or a button gave for this question;
@@ -120,7 +137,9 @@ def read_answer(slot: str, text: str, entity_values: Sequence[str] = (), off_top
         return Reading(problem=question.ask_again)
     # a choice: a button or the NLU's entity first, else the founder's words
     answers = question.answers
-    candidates = [v for v in entity_values if v in answers] or [v for v in values_of(text, question.entity) if v in answers]
+    candidates = [v for v in entity_values if v in answers] or [
+        v for v in values_of(text, question.entity) if v in answers
+    ]
     combined = next((a.value for a in answers.values() if a.combines and set(a.combines) <= set(candidates)), None)
     if combined:
         candidates = [combined]
@@ -170,10 +189,17 @@ def build_profile(facts: Dict[str, Any]) -> SegmentProfile:
 # ---------------------------------------------------------------- a turn of the interview
 
 
-def read_segment_message(slots_to_validate: Dict[str, Any], text: str, entities: Sequence[Dict[str, Any]],
-                         intent: Optional[str], facts: Dict[str, Any], filled: Dict[str, Any],
-                         knowledge: Optional[Knowledge] = None, notes: Optional[Dict[str, Any]] = None,
-                         number: int = 1) -> TurnResult:
+def read_segment_message(
+    slots_to_validate: Dict[str, Any],
+    text: str,
+    entities: Sequence[Dict[str, Any]],
+    intent: Optional[str],
+    facts: Dict[str, Any],
+    filled: Dict[str, Any],
+    knowledge: Optional[Knowledge] = None,
+    notes: Optional[Dict[str, Any]] = None,
+    number: int = 1,
+) -> TurnResult:
     """One message during the segment interview: the answer to each question it
     was taken for, every other fact it states, and the questions those facts answer.
 
@@ -197,8 +223,11 @@ def read_segment_message(slots_to_validate: Dict[str, Any], text: str, entities:
     scale_fields = tuple(next((q.fills for q in interview.segment.values() if q.kind == "scale"), ()))
     # "No, about 50 of them": a correction of the numbers just said back, whatever is asked now.
     correction = read_scale(typed) if notes.get("numbers_said_back") and typed else None
-    if correction is not None and correction.facts() and not any(
-            interview.segment[s].kind == "scale" for s in slots_to_validate if s in interview.segment):
+    if (
+        correction is not None
+        and correction.facts()
+        and not any(interview.segment[s].kind == "scale" for s in slots_to_validate if s in interview.segment)
+    ):
         facts = merge_facts(facts, correction.facts(), answering=scale_fields)
         result.say(NUMBERS_CORRECTED.format(summary=correction.summary()))
     else:
@@ -246,16 +275,18 @@ def _move_on(question: Any, number: int, text: str, off_topic: bool, knowledge: 
     """What the coach keeps when it could not read an answer to a question asked twice, and what it says."""
     if question.kind == "description":
         name = segment_label("")
-        return Reading(value=UNKNOWN, facts={"name": name},
-                       note=NO_DESCRIPTION.format(name=name, number=number))
+        return Reading(value=UNKNOWN, facts={"name": name}, note=NO_DESCRIPTION.format(name=name, number=number))
     if question.kind == "touchpoints" and not off_topic:
         # Places the vocabulary lacks ("our stand at the farmers' market") stand as said.
         kept = touchpoints_in_own_words(text, knowledge)
         if kept:
             known = (knowledge or load_knowledge()).touchpoints
             said = [k for k in kept if k not in known]
-            return Reading(value=kept, facts={"touchpoints": kept},
-                           note=KEPT_AS_SAID.format(places=", ".join(f'"{p}"' for p in said)) if said else None)
+            return Reading(
+                value=kept,
+                facts={"touchpoints": kept},
+                note=KEPT_AS_SAID.format(places=", ".join(f'"{p}"' for p in said)) if said else None,
+            )
     return Reading(value=UNKNOWN, note=NUMBERS_LEFT_OPEN if question.kind == "scale" else LEFT_OPEN)
 
 
@@ -289,8 +320,9 @@ def start_over(knowledge: Optional[Knowledge] = None) -> TurnResult:
     return TurnResult(slots=slots).say(STARTING_OVER)
 
 
-def save_segment(facts: Dict[str, Any], segments: List[Segment], editing: Optional[float],
-                 knowledge: Optional[Knowledge] = None) -> TurnResult:
+def save_segment(
+    facts: Dict[str, Any], segments: List[Segment], editing: Optional[float], knowledge: Optional[Knowledge] = None
+) -> TurnResult:
     """Keeps the segment just described and chooses what comes next.
 
     A new segment: "another one?". A segment redone before any recommendation: back

@@ -6,6 +6,7 @@ them into plain dataclasses and refuses anything it cannot use. Every problem
 synonym, YAML syntax error) raises KnowledgeError naming the file and the
 entry, so an edit never fails silently.
 """
+
 from __future__ import annotations
 
 import functools
@@ -18,14 +19,24 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 import yaml
 
-from bot.coach.profile import CHOICES, GOALS, SegmentProfile
 from bot.coach.phrases import PhraseMatcher, variants
+from bot.coach.profile import CHOICES, GOALS, SegmentProfile
 
 KNOWLEDGE_DIR = Path(__file__).resolve().parents[1] / "knowledge"  # bot/knowledge/
 _REPO_ROOT = KNOWLEDGE_DIR.parent.parent
 # The files the coach reads, in loading order (later ones refer to earlier ones).
 # Other *.yml files in the folder belong to other parts of the bot and are left alone.
-FILES = ("touchpoints", "kpis", "relationship_types", "rules", "questions", "checks", "playbook", "answers", "interview")
+FILES = (
+    "touchpoints",
+    "kpis",
+    "relationship_types",
+    "rules",
+    "questions",
+    "checks",
+    "playbook",
+    "answers",
+    "interview",
+)
 # Touchpoints named in passing, while answering another question: without the
 # words that name one only as the answer to "where do they meet you?".
 IN_PASSING_TOUCHPOINT = "touchpoint_in_passing"
@@ -228,8 +239,10 @@ class InterviewQuestion:
 
     def buttons(self) -> List[Dict[str, str]]:
         """The question's buttons, with the payloads Rasa sends back when a founder taps one."""
+
         def inform(value: str) -> str:
             return "/inform" + json.dumps({self.entity: value})
+
         buttons = [{"title": a.button, "payload": inform(a.value)} for a in self.answers.values()]
         if self.not_sure:
             buttons.append({"title": self.not_sure, "payload": inform(UNKNOWN) if self.answers else "not sure"})
@@ -237,7 +250,9 @@ class InterviewQuestion:
 
     def answer_for(self, facts: Dict[str, Any]) -> Optional[InterviewAnswer]:
         """The answer whose meaning the facts state exactly, if any."""
-        return next((a for a in self.answers.values() if all(k in facts and facts[k] == v for k, v in a.means.items())), None)
+        return next(
+            (a for a in self.answers.values() if all(k in facts and facts[k] == v for k, v in a.means.items())), None
+        )
 
 
 @dataclass
@@ -305,7 +320,9 @@ def _load(directory: Path) -> Knowledge:
         tid: _touchpoint(_Entry(problems, f"{shown['touchpoints']}: touchpoint '{tid}'", data), tid)
         for tid, data in raw["touchpoints"].items()
     }
-    kpis = {kid: _kpi(_Entry(problems, f"{shown['kpis']}: kpi '{kid}'", data), kid) for kid, data in raw["kpis"].items()}
+    kpis = {
+        kid: _kpi(_Entry(problems, f"{shown['kpis']}: kpi '{kid}'", data), kid) for kid, data in raw["kpis"].items()
+    }
     types = {
         tid: _type(_Entry(problems, f"{shown['relationship_types']}: type '{tid}'", data), tid, touchpoints, kpis)
         for tid, data in raw["relationship_types"].items()
@@ -321,14 +338,22 @@ def _load(directory: Path) -> Knowledge:
     interview = _interview(problems, shown["interview"], raw["interview"], touchpoints, answer_words, shown["answers"])
 
     vocabulary = {
-        "relationship_type": _matcher(problems, shown["relationship_types"], "type",
-                                      {t.id: [t.name, *t.synonyms] for t in types.values()}),
-        "touchpoint": _matcher(problems, shown["touchpoints"], "touchpoint",
-                               {t.id: [t.label, *t.synonyms, *t.answer_only] for t in touchpoints.values()}),
-        IN_PASSING_TOUCHPOINT: _matcher([], shown["touchpoints"], "touchpoint",
-                                        {t.id: [t.label, *t.synonyms] for t in touchpoints.values()}),
-        **{entity: _matcher(problems, shown["answers"], f"'{entity}' answer", values, with_ids=False)
-           for entity, values in answer_words.items()},
+        "relationship_type": _matcher(
+            problems, shown["relationship_types"], "type", {t.id: [t.name, *t.synonyms] for t in types.values()}
+        ),
+        "touchpoint": _matcher(
+            problems,
+            shown["touchpoints"],
+            "touchpoint",
+            {t.id: [t.label, *t.synonyms, *t.answer_only] for t in touchpoints.values()},
+        ),
+        IN_PASSING_TOUCHPOINT: _matcher(
+            [], shown["touchpoints"], "touchpoint", {t.id: [t.label, *t.synonyms] for t in touchpoints.values()}
+        ),
+        **{
+            entity: _matcher(problems, shown["answers"], f"'{entity}' answer", values, with_ids=False)
+            for entity, values in answer_words.items()
+        },
     }
     _matcher(problems, shown["kpis"], "kpi", {k.id: [k.name, *k.synonyms] for k in kpis.values()})  # no synonym twice
     if problems:
@@ -459,17 +484,43 @@ class _Entry:
 
 def _touchpoint(e: _Entry, tid: str) -> Touchpoint:
     e.only("label", "kind", "meeting_place", "synonyms", "answer_only", "sources")
-    return Touchpoint(tid, e.text("label"), e.choice("kind", TOUCHPOINT_KINDS), e.texts("synonyms"), e.flag("meeting_place"),
-                      e.sources(), e.texts("answer_only", required=False))
+    return Touchpoint(
+        tid,
+        e.text("label"),
+        e.choice("kind", TOUCHPOINT_KINDS),
+        e.texts("synonyms"),
+        e.flag("meeting_place"),
+        e.sources(),
+        e.texts("answer_only", required=False),
+    )
 
 
 def _kpi(e: _Entry, kid: str) -> Kpi:
     e.only("name", "synonyms", "definition", "how_to_compute", "sources")
-    return Kpi(kid, e.text("name"), e.texts("synonyms", required=False), e.text("definition"), e.text("how_to_compute"), e.sources())
+    return Kpi(
+        kid,
+        e.text("name"),
+        e.texts("synonyms", required=False),
+        e.text("definition"),
+        e.text("how_to_compute"),
+        e.sources(),
+    )
 
 
 def _type(e: _Entry, tid: str, touchpoints: Dict[str, Touchpoint], kpis: Dict[str, Kpi]) -> RelationshipType:
-    e.only("name", "synonyms", "definition", "dimensions", "cost_to_serve", "touchpoints", "kpis", "examples", "tactics", "cost_caveat", "sources")
+    e.only(
+        "name",
+        "synonyms",
+        "definition",
+        "dimensions",
+        "cost_to_serve",
+        "touchpoints",
+        "kpis",
+        "examples",
+        "tactics",
+        "cost_caveat",
+        "sources",
+    )
     dims = e.child("dimensions")
     dims.only("link", "intimacy", "direction", "life_cycle")
     examples = []
@@ -572,7 +623,9 @@ def _rule(e: _Entry, rid: str, types: Dict[str, RelationshipType], touchpoints: 
     return Rule(rid, when, then, exclude, e.text("because"), e.sources())
 
 
-def _questions(problems: List[str], shown: str, raw: Dict[str, Any], touchpoints: Dict[str, Touchpoint]) -> Dict[str, Question]:
+def _questions(
+    problems: List[str], shown: str, raw: Dict[str, Any], touchpoints: Dict[str, Touchpoint]
+) -> Dict[str, Question]:
     questions = {}
     for name, data in raw.items():
         e = _Entry(problems, f"{shown}: question '{name}'", data)
@@ -609,11 +662,19 @@ def _message(e: _Entry, code: str) -> str:
         e.fail(f"message: {err}")
         return message
     for name in sorted(used - set(CHECK_PLACEHOLDERS[code])):
-        e.fail(f"message uses unknown placeholder '{{{name}}}' (use {', '.join('{' + p + '}' for p in CHECK_PLACEHOLDERS[code])})")
+        e.fail(
+            f"message uses unknown placeholder '{{{name}}}' (use {', '.join('{' + p + '}' for p in CHECK_PLACEHOLDERS[code])})"
+        )
     return message
 
 
-def _checks(problems: List[str], shown: str, raw: Dict[str, Any], types: Dict[str, RelationshipType], touchpoints: Dict[str, Touchpoint]) -> BlockChecks:
+def _checks(
+    problems: List[str],
+    shown: str,
+    raw: Dict[str, Any],
+    types: Dict[str, RelationshipType],
+    touchpoints: Dict[str, Touchpoint],
+) -> BlockChecks:
     for code in raw:
         if code not in CHECK_PLACEHOLDERS:
             problems.append(f"{shown}: unknown check '{code}' (use {', '.join(CHECK_PLACEHOLDERS)})")
@@ -681,7 +742,10 @@ def _playbook(problems: List[str], shown: str, raw: Dict[str, Any]) -> Dict[str,
         for n, data in enumerate(items, 1):
             e = _Entry(problems, f"{shown}: {section} {n}", data)
             e.only(*required, *optional, "sources")
-            item = {k: (e.texts(k, required=k in required) if k in _LIST_KEYS else e.text(k, required=k in required)) for k in required + optional}
+            item = {
+                k: (e.texts(k, required=k in required) if k in _LIST_KEYS else e.text(k, required=k in required))
+                for k in required + optional
+            }
             item["sources"] = e.sources()
             book[section].append(item)
     dims = _Entry(problems, f"{shown}: dimensions", raw.get("dimensions"))
@@ -701,8 +765,9 @@ def _playbook(problems: List[str], shown: str, raw: Dict[str, Any]) -> Dict[str,
     return book
 
 
-def _matcher(problems: List[str], shown: str, what: str, phrases_by_id: Dict[str, List[str]],
-             with_ids: bool = True) -> PhraseMatcher:
+def _matcher(
+    problems: List[str], shown: str, what: str, phrases_by_id: Dict[str, List[str]], with_ids: bool = True
+) -> PhraseMatcher:
     """Index every name and synonym (and id, unless with_ids is False); a phrase that
     points at two entries is a problem."""
     index: Dict[Tuple[str, ...], str] = {}
@@ -711,7 +776,9 @@ def _matcher(problems: List[str], shown: str, what: str, phrases_by_id: Dict[str
             for key in variants(phrase):
                 other = index.setdefault(key, entry_id)
                 if other != entry_id:
-                    problems.append(f"{shown}: {what} '{entry_id}': duplicate synonym '{phrase}' (also means '{other}')")
+                    problems.append(
+                        f"{shown}: {what} '{entry_id}': duplicate synonym '{phrase}' (also means '{other}')"
+                    )
     return PhraseMatcher(index)
 
 
@@ -731,8 +798,14 @@ def _answer_words(problems: List[str], shown: str, raw: Dict[str, Any]) -> Dict[
     return words
 
 
-def _interview(problems: List[str], shown: str, raw: Dict[str, Any], touchpoints: Dict[str, Touchpoint],
-               words: Dict[str, Dict[str, List[str]]], words_shown: str) -> Interview:
+def _interview(
+    problems: List[str],
+    shown: str,
+    raw: Dict[str, Any],
+    touchpoints: Dict[str, Touchpoint],
+    words: Dict[str, Dict[str, List[str]]],
+    words_shown: str,
+) -> Interview:
     """interview.yml: see its header for the keys each question takes."""
     for section in raw:
         if section not in ("venture", "segment"):
@@ -755,11 +828,14 @@ def _interview(problems: List[str], shown: str, raw: Dict[str, Any], touchpoints
     return Interview(sections["venture"], sections["segment"])
 
 
-def _interview_question(e: _Entry, slot: str, section: str, touchpoints: Dict[str, Touchpoint],
-                        words: Dict[str, Any], words_shown: str) -> InterviewQuestion:
+def _interview_question(
+    e: _Entry, slot: str, section: str, touchpoints: Dict[str, Touchpoint], words: Dict[str, Any], words_shown: str
+) -> InterviewQuestion:
     e.only("kind", "ask", "why", "ask_again", "fills", "entity", "answers", "not_sure", "off_topic", "export_label")
     kind = e.choice("kind", ("text",) if section == "venture" else QUESTION_KINDS[1:])
-    fills = tuple(e.texts("fills", FIELD_KINDS.keys() | {"name", "needs"}, "profile field", required=section == "segment"))
+    fills = tuple(
+        e.texts("fills", FIELD_KINDS.keys() | {"name", "needs"}, "profile field", required=section == "segment")
+    )
     if kind in KIND_FIELDS and fills and set(fills) != set(KIND_FIELDS[kind]):
         e.fail(f"a {kind} question fills {', '.join(KIND_FIELDS[kind])}, not {', '.join(fills)}")
     entity = e.text("entity", required=kind in ("choice", "touchpoints")) or None
@@ -794,13 +870,18 @@ def _interview_question(e: _Entry, slot: str, section: str, touchpoints: Dict[st
                 problem = _value_problem(name, FIELD_KINDS.get(name, ""), "equals", v, touchpoints)
                 if problem:
                     a.fail(f"'means': '{name}': {problem}")
-            answers[value] = InterviewAnswer(str(value), a.text("button"), dict(means), a.text("label", required=False),
-                                             a.texts("combines", raw_answers, "answer", required=False))
+            answers[value] = InterviewAnswer(
+                str(value),
+                a.text("button"),
+                dict(means),
+                a.text("label", required=False),
+                a.texts("combines", raw_answers, "answer", required=False),
+            )
         for value in vocabulary or {}:
             if value not in answers:
                 e.fail(f"{words_shown} has words for '{value}' under '{entity}', which is none of its answers")
         for n, first in enumerate(answers.values()):
-            for other in list(answers.values())[n + 1:]:
+            for other in list(answers.values())[n + 1 :]:
                 if first.means == other.means:
                     e.fail(f"answers '{first.value}' and '{other.value}' mean the same")
     export_label = e.text("export_label", required=False)
@@ -813,9 +894,19 @@ def _interview_question(e: _Entry, slot: str, section: str, touchpoints: Dict[st
         e.fail(f"ask: {err}")
         placeholders = set()
     for name in sorted(placeholders - {"venture_name", "segment"}):
-        e.fail(f"'ask' uses unknown placeholder '{{{name}}}' (use {{venture_name}}, or {{segment}} in an action's question)")
+        e.fail(
+            f"'ask' uses unknown placeholder '{{{name}}}' (use {{venture_name}}, or {{segment}} in an action's question)"
+        )
     return InterviewQuestion(
-        slot=slot, kind=kind, ask=ask, why=e.text("why"), ask_again=e.text("ask_again"), fills=fills, entity=entity,
-        answers=answers, not_sure=e.text("not_sure", required=False), off_topic=e.text("off_topic", required=False),
+        slot=slot,
+        kind=kind,
+        ask=ask,
+        why=e.text("why"),
+        ask_again=e.text("ask_again"),
+        fills=fills,
+        entity=entity,
+        answers=answers,
+        not_sure=e.text("not_sure", required=False),
+        off_topic=e.text("off_topic", required=False),
         export_label=export_label,
     )

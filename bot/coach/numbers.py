@@ -7,6 +7,7 @@ the vague ones no library reads ("a handful", "tens of thousands") are estimated
 here, and the reading then says it is approximate, so the coach can check it with
 the founder instead of guessing silently.
 """
+
 from __future__ import annotations
 
 import re
@@ -17,19 +18,45 @@ from text_to_num import alpha2digit
 
 # Vague quantities, as a rough middle of what people mean by them. Longest first.
 VAGUE_QUANTITIES: Tuple[Tuple[str, int], ...] = (
-    ("hundreds of thousands", 300_000), ("a few hundred thousand", 300_000), ("tens of thousands", 30_000),
-    ("a few thousand", 3_000), ("several thousand", 5_000), ("thousands", 5_000),
-    ("a few hundred", 300), ("several hundred", 500), ("hundreds", 500),
-    ("a few dozen", 36), ("dozens", 50), ("a dozen", 12),
-    ("a handful", 5), ("a couple", 2), ("a few", 3), ("several", 5),
-    ("a million", 1_000_000), ("millions", 2_000_000),
+    ("hundreds of thousands", 300_000),
+    ("a few hundred thousand", 300_000),
+    ("tens of thousands", 30_000),
+    ("a few thousand", 3_000),
+    ("several thousand", 5_000),
+    ("thousands", 5_000),
+    ("a few hundred", 300),
+    ("several hundred", 500),
+    ("hundreds", 500),
+    ("a few dozen", 36),
+    ("dozens", 50),
+    ("a dozen", 12),
+    ("a handful", 5),
+    ("a couple", 2),
+    ("a few", 3),
+    ("several", 5),
+    ("a million", 1_000_000),
+    ("millions", 2_000_000),
 )
 _VAGUE = re.compile(r"\b(" + "|".join(re.escape(p) for p, _ in VAGUE_QUANTITIES) + r")(?:\s+of\b)?", re.I)
 _VAGUE_VALUE = {p: v for p, v in VAGUE_QUANTITIES}
 
 _MULTIPLIERS = {"k": 1e3, "thousand": 1e3, "m": 1e6, "mn": 1e6, "million": 1e6, "b": 1e9, "bn": 1e9, "billion": 1e9}
-_CURRENCIES = {"€": "€", "eur": "€", "euro": "€", "euros": "€", "$": "$", "usd": "$", "dollar": "$", "dollars": "$",
-               "bucks": "$", "£": "£", "gbp": "£", "pound": "£", "pounds": "£", "chf": "CHF "}
+_CURRENCIES = {
+    "€": "€",
+    "eur": "€",
+    "euro": "€",
+    "euros": "€",
+    "$": "$",
+    "usd": "$",
+    "dollar": "$",
+    "dollars": "$",
+    "bucks": "$",
+    "£": "£",
+    "gbp": "£",
+    "pound": "£",
+    "pounds": "£",
+    "chf": "CHF ",
+}
 _CURRENCY = r"(?:[$€£]|usd|eur|euros?|dollars?|pounds?|gbp|chf|bucks)"
 _NUMBER = r"(?:\d{1,3}(?:,\d{3})+|\d{1,3}(?:\.\d{3})+(?!\d)|\d{1,3}(?:\s\d{3})+(?!\d)|\d+(?:\.\d+)?)"
 _MULT = r"(?:k|mn|m|bn|b|thousand|million|billion)"
@@ -50,11 +77,14 @@ _PERIODS = (
     (re.compile(r"^\s*(?:a|per|each|every|/)\s?day\b|^\s*daily\b", re.I), 365, "a day"),
     (re.compile(r"^\s*(?:a|per|each|every|/)\s?(?:year|yr|annum)\b|^\s*(?:yearly|annually)\b", re.I), 1, "a year"),
 )
-_PERIOD_BEFORE = ((re.compile(r"\bmonthly\b[^.,;]*$", re.I), 12, "a month"),
-                  (re.compile(r"\bweekly\b[^.,;]*$", re.I), 52, "a week"),
-                  (re.compile(r"\b(?:yearly|annual)\b[^.,;]*$", re.I), 1, "a year"))
-_PER_PURCHASE = re.compile(r"^\s*(?:a|per|each|every|/)\s?(?:order|purchase|visit|box|ticket|basket|booking|sale|pop|item)\b",
-                           re.I)
+_PERIOD_BEFORE = (
+    (re.compile(r"\bmonthly\b[^.,;]*$", re.I), 12, "a month"),
+    (re.compile(r"\bweekly\b[^.,;]*$", re.I), 52, "a week"),
+    (re.compile(r"\b(?:yearly|annual)\b[^.,;]*$", re.I), 1, "a year"),
+)
+_PER_PURCHASE = re.compile(
+    r"^\s*(?:a|per|each|every|/)\s?(?:order|purchase|visit|box|ticket|basket|booking|sale|pop|item)\b", re.I
+)
 # After a number: money or time, not a count of customers.
 _NOT_A_COUNT = re.compile(
     r"^\s*(?:%|percent|per\b|a\s+(?:year|month|week|day)\b|each\b|years?\b|months?\b|weeks?\b|days?\b|hours?\b|"
@@ -73,17 +103,54 @@ _VALUE_CUE = re.compile(
     re.I,
 )
 # After a number: it is money for each customer.
-_EACH_AFTER = re.compile(r"^\s*(?:a\s+\w+\s+)?(?:each|apiece|per\s+(?:customer|client|account|user|head|person|company|shop|store))\b",
-                         re.I)
+_EACH_AFTER = re.compile(
+    r"^\s*(?:a\s+\w+\s+)?(?:each|apiece|per\s+(?:customer|client|account|user|head|person|company|shop|store))\b", re.I
+)
 # Around a number: it is the segment's total, to be shared among its customers.
-_TOTAL = re.compile(r"(?:^[^.;\d]{0,30}\b(?:in\s+total|total|altogether|all\s+together|combined|overall|between\s+them)\b)",
-                    re.I)
-_TOTAL_BEFORE = re.compile(r"\b(?:total(?:\s+of)?|altogether|in\s+total|overall|combined)\s*(?:about|around|roughly|~)?\s*$", re.I)
+_TOTAL = re.compile(
+    r"(?:^[^.;\d]{0,30}\b(?:in\s+total|total|altogether|all\s+together|combined|overall|between\s+them)\b)", re.I
+)
+_TOTAL_BEFORE = re.compile(
+    r"\b(?:total(?:\s+of)?|altogether|in\s+total|overall|combined)\s*(?:about|around|roughly|~)?\s*$", re.I
+)
 _TOTAL_RIGHT_AFTER = re.compile(r"^\s*(?:in\s+total|total|altogether|all\s+together|combined|overall)\b", re.I)
 _COUNT_NOUN = re.compile(r"^\s*(?:of\s+)?([a-z][a-z'-]+(?:\s+[a-z][a-z'-]+)?)", re.I)
-_NOT_NOUNS = {"of", "them", "those", "these", "or", "and", "to", "at", "who", "that", "which", "we", "they", "in", "on",
-              "with", "for", "but", "so", "maybe", "about", "around", "roughly", "per", "each", "a", "an", "the", "big",
-              "small", "large", "our", "are", "is"}
+_NOT_NOUNS = {
+    "of",
+    "them",
+    "those",
+    "these",
+    "or",
+    "and",
+    "to",
+    "at",
+    "who",
+    "that",
+    "which",
+    "we",
+    "they",
+    "in",
+    "on",
+    "with",
+    "for",
+    "but",
+    "so",
+    "maybe",
+    "about",
+    "around",
+    "roughly",
+    "per",
+    "each",
+    "a",
+    "an",
+    "the",
+    "big",
+    "small",
+    "large",
+    "our",
+    "are",
+    "is",
+}
 
 
 @dataclass(frozen=True)
@@ -177,15 +244,21 @@ def read_scale(text: str) -> Scale:
     per_purchase = False
     for match in _AMOUNT.finditer(text):
         number = _number(match.group("num"), match.group("mult"))
-        before, after = text[: match.start()], text[match.end():]
+        before, after = text[: match.start()], text[match.end() :]
         named = match.group("cur1") or match.group("cur2")
         cue = bool(_VALUE_CUE.search(before))
         period = _period(after, before)
         each = bool(_EACH_AFTER.match(after))
         # "600k in total": a big round sum of the whole segment is money, not customers.
         big_total = bool(match.group("mult")) and bool(_TOTAL_RIGHT_AFTER.match(after))
-        is_money = bool(named or cue or big_total or (period and not _NOT_A_COUNT_BEFORE.search(before)) or each
-                        or _PER_PURCHASE.match(after))
+        is_money = bool(
+            named
+            or cue
+            or big_total
+            or (period and not _NOT_A_COUNT_BEFORE.search(before))
+            or each
+            or _PER_PURCHASE.match(after)
+        )
         if is_money:
             factor = period[0] if period else 1
             is_total = not each and (bool(_TOTAL_BEFORE.search(before)) or bool(_TOTAL.match(after)))
@@ -198,8 +271,11 @@ def read_scale(text: str) -> Scale:
                 approximate = True  # a second value: the first one stands, to be checked
             if named and not currency:
                 currency = _CURRENCIES.get(named.strip().lower(), "")
-        elif (_NOT_A_COUNT.match(after) or _NOT_A_COUNT_BEFORE.search(before)
-              or (1900 <= number <= 2100 and _YEAR_BEFORE.search(before))):
+        elif (
+            _NOT_A_COUNT.match(after)
+            or _NOT_A_COUNT_BEFORE.search(before)
+            or (1900 <= number <= 2100 and _YEAR_BEFORE.search(before))
+        ):
             continue
         elif count is None:
             count = int(number)
@@ -226,7 +302,7 @@ def _period(after: str, before: str) -> Optional[Tuple[int, str]]:
     tail = after[:40]
     for pattern, factor, words in _PERIODS:  # "30k each a year", "€9 per user per month"
         skipped = re.match(r"^\s*(?:each|apiece|per\s+\w+)", tail, re.I)
-        if skipped and pattern.search(tail[skipped.end():]):
+        if skipped and pattern.search(tail[skipped.end() :]):
             return factor, words
     for pattern, factor, words in _PERIOD_BEFORE:  # "a monthly fee of 9 €"
         if pattern.search(before[-40:]):

@@ -7,6 +7,7 @@ that touchpoint ("fair" -> events, "websit" -> website), and moves on instead of
 asking again. The same goes for numbers it is unsure of: it says in one line what
 it understood and lets the founder correct it.
 """
+
 from __future__ import annotations
 
 import difflib
@@ -19,11 +20,38 @@ from bot.coach.phrases import tokens
 
 MAX_PHRASE_CHARS = 60
 # Words of touchpoint phrases that say nothing about the place.
-_FILLER = {"the", "our", "your", "their", "and", "with", "for", "from", "via", "through", "online", "phone",
-           "call", "line", "group", "site", "page", "center", "centre", "point", "sale", "store", "shop", "tell"}
+_FILLER = {
+    "the",
+    "our",
+    "your",
+    "their",
+    "and",
+    "with",
+    "for",
+    "from",
+    "via",
+    "through",
+    "online",
+    "phone",
+    "call",
+    "line",
+    "group",
+    "site",
+    "page",
+    "center",
+    "centre",
+    "point",
+    "sale",
+    "store",
+    "shop",
+    "tell",
+}
 _SPLIT = re.compile(r"\s*(?:,|;|/|\band\b|\bor\b|\bplus\b|&)\s*", re.I)
-_LEAD = re.compile(r"^(?:mostly|mainly|only|just|usually|also|we meet them|they (?:find|meet|see|reach) us|"
-                   r"at|in|on|through|via|by|from|over|during|the|our|a|an|\s)+\b", re.I)
+_LEAD = re.compile(
+    r"^(?:mostly|mainly|only|just|usually|also|we meet them|they (?:find|meet|see|reach) us|"
+    r"at|in|on|through|via|by|from|over|during|the|our|a|an|\s)+\b",
+    re.I,
+)
 
 
 _INDEXES: Dict[int, Dict[str, str]] = {}  # id(knowledge) -> its word index

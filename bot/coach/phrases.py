@@ -5,6 +5,7 @@ KPIs, the answers to closed questions): case-, hyphen-, space- and
 plural-tolerant, longest phrase first, so "dedicated personal assistance" is not
 also read as "personal assistance", and "Co-Creations" is "co creation".
 """
+
 from __future__ import annotations
 
 import re

@@ -7,6 +7,7 @@ its Markdown), which the web widget draws as a card and other channels render
 their own way; the recommendations for a segment carry the `advice` payload, kept
 in the conversation's record for the review dashboard and drawn by no channel.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -51,8 +52,16 @@ def advice_payload(index: int, profile: SegmentProfile, advice: Advice) -> Dict[
         "segment_index": index,
         "segment_name": profile.name or f"Segment {index + 1}",
         "profile": profile.to_dict(),
-        "recommendations": [{"type_id": r.type_id, "name": r.name, "score": r.score, "reasons": list(r.reasons),
-                             "rules": [dict(rule) for rule in r.rules]} for r in advice.recommendations],
+        "recommendations": [
+            {
+                "type_id": r.type_id,
+                "name": r.name,
+                "score": r.score,
+                "reasons": list(r.reasons),
+                "rules": [dict(rule) for rule in r.rules],
+            }
+            for r in advice.recommendations
+        ],
         "missing": missing.field if missing else None,
     }
 
@@ -70,7 +79,9 @@ def render_advice(index: int, profile: SegmentProfile, advice: Advice, knowledge
             lines.append(f"   - Get: {rec.tactics.get('acquire', ['-'])[0]}")
             lines.append(f"   - Keep: {rec.tactics.get('keep', ['-'])[0]}")
             lines.append(f"   - Grow: {rec.tactics.get('grow', ['-'])[0]}")
-            lines.append(f"   - Where: {touchpoint_labels(rec.touchpoints[:3], knowledge)}; watch {', '.join(rec.kpis[:3])}")
+            lines.append(
+                f"   - Where: {touchpoint_labels(rec.touchpoints[:3], knowledge)}; watch {', '.join(rec.kpis[:3])}"
+            )
         if rec.cost_caveat and rank == 1:
             lines.append(f"   - Cost: {rec.cost_caveat}")
         if rec.cautions:  # the strongest rule that spoke against it
@@ -80,7 +91,9 @@ def render_advice(index: int, profile: SegmentProfile, advice: Advice, knowledge
     return "\n".join(lines)
 
 
-def advice_message(index: int, profile: SegmentProfile, advice: Advice, knowledge: Optional[Knowledge] = None) -> Message:
+def advice_message(
+    index: int, profile: SegmentProfile, advice: Advice, knowledge: Optional[Knowledge] = None
+) -> Message:
     """The chat message that presents one segment's recommendations, with their record."""
     return Message(render_advice(index, profile, advice, knowledge), advice=advice_payload(index, profile, advice))
 
@@ -97,7 +110,10 @@ def render_block(block: CanvasBlock) -> str:
     """The whole block, compact, for the confirmation step."""
     lines = [f"**{block.venture_name}**" + (f": {block.venture_offer}" if block.venture_offer else "")]
     for i, segment in enumerate(block.segments, start=1):
-        names = ", ".join(c.name + (" (added)" if c.origin == "added" else "") for c in segment.choices) or "nothing chosen yet"
+        names = (
+            ", ".join(c.name + (" (added)" if c.origin == "added" else "") for c in segment.choices)
+            or "nothing chosen yet"
+        )
         lines.append(f"{i}. {segment.profile.name or 'Customers'}: {names}")
     return "\n".join(lines)
 

@@ -3,6 +3,7 @@
 Every answer may be unknown (None, or an empty touchpoint list): the selection
 engine still recommends, and says which missing answer matters most.
 """
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields
@@ -73,8 +74,7 @@ class SegmentProfile:
         return [
             f.name
             for f in fields(self)
-            if f.name not in ("name", "needs")
-            and (getattr(self, f.name) is None or getattr(self, f.name) == [])
+            if f.name not in ("name", "needs") and (getattr(self, f.name) is None or getattr(self, f.name) == [])
         ]
 
     @property

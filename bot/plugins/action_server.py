@@ -15,6 +15,7 @@ the same server (rasa_sdk.endpoint.create_app, with the actions in actions/):
 
 /health stays open: it says nothing about anyone.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -95,15 +96,18 @@ def _is_json(request: Request) -> bool:
 def main(argv: Optional[list] = None) -> None:
     parser = argparse.ArgumentParser(description="The coach's action server (rasa-sdk), for the Rasa server only.")
     parser.add_argument("--port", type=int, default=int(os.environ.get("ACTIONS_PORT") or DEFAULT_PORT))
-    parser.add_argument("--host", default=os.environ.get("ACTIONS_HOST") or DEFAULT_HOST,
-                        help="address to listen on (ACTIONS_HOST); loopback unless the Rasa server is elsewhere")
+    parser.add_argument(
+        "--host",
+        default=os.environ.get("ACTIONS_HOST") or DEFAULT_HOST,
+        help="address to listen on (ACTIONS_HOST); loopback unless the Rasa server is elsewhere",
+    )
     parser.add_argument("--actions", default="actions", help="the package of rasa-sdk actions")
     args = parser.parse_args(argv)
     try:
         token = token_from_environment()
     except SettingsError as problem:
         print(f"action server: {problem}", file=sys.stderr)
-        raise SystemExit(2)
+        raise SystemExit(2) from None
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     app = create_app(token, args.actions)
     logger.info("Action server on http://%s:%s (calls need the Rasa server's token)", args.host, args.port)

@@ -26,6 +26,7 @@ Name it in endpoints.yml:
       url: 127.0.0.1
       port: 6379
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -35,12 +36,12 @@ from contextlib import asynccontextmanager
 from typing import Any, AsyncGenerator, Optional, Text
 
 import redis.asyncio as aioredis
-from redis.backoff import NoBackoff
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.retry import Retry
 from rasa.core.lock import TicketLock
 from rasa.core.lock_store import LockError, LockStore
 from rasa.utils.endpoints import EndpointConfig
+from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.retry import Retry
 
 logger = logging.getLogger(__name__)
 
@@ -50,23 +51,32 @@ _NOW = "local t = redis.call('TIME'); local now = tonumber(t[1]) * 1000 + math.f
 _KEEP = "for _, key in ipairs(KEYS) do redis.call('PEXPIRE', key, 2 * tonumber(ARGV[2])) end\n"
 
 # KEYS: n, q, exp. ARGV: -, lease ms. Returns the new ticket.
-ISSUE = _NOW + """
+ISSUE = (
+    _NOW
+    + """
 local ticket = redis.call('INCR', KEYS[1])
 redis.call('ZADD', KEYS[2], ticket, ticket)
 redis.call('HSET', KEYS[3], ticket, now + tonumber(ARGV[2]))
-""" + _KEEP + "return ticket"
+"""
+    + _KEEP
+    + "return ticket"
+)
 
 # KEYS: n, q, exp. ARGV: ticket, lease ms. Renews the ticket's lease, drops the
 # expired tickets ahead of it, and returns 1 if it holds the lock, 0 if it waits,
 # -1 if its own lease had run out (its place in the queue is lost).
-TRY_ACQUIRE = _NOW + """
+TRY_ACQUIRE = (
+    _NOW
+    + """
 local mine = redis.call('HGET', KEYS[3], ARGV[1])
 if (not mine) or tonumber(mine) < now then
   redis.call('ZREM', KEYS[2], ARGV[1]); redis.call('HDEL', KEYS[3], ARGV[1])
   return -1
 end
 redis.call('HSET', KEYS[3], ARGV[1], now + tonumber(ARGV[2]))
-""" + _KEEP + """
+"""
+    + _KEEP
+    + """
 while true do
   local head = redis.call('ZRANGE', KEYS[2], 0, 0)[1]
   if not head then return -1 end
@@ -76,6 +86,7 @@ while true do
   redis.call('ZREM', KEYS[2], head); redis.call('HDEL', KEYS[3], head)
 end
 """
+)
 
 # KEYS: n, q, exp. ARGV: ticket. Gives the ticket back; the last one out deletes the lock.
 RELEASE = """
@@ -107,10 +118,17 @@ class AtomicRedisLockStore(LockStore):
         # fails once. Without it a ticket whose give-back met a dead connection stayed
         # queued, and its conversation waited a whole lease (10 s) for it.
         self.red = aioredis.Redis(
-            host=host, port=int(settings.pop("port", 6379)), db=int(settings.pop("db", 1)),
-            username=settings.pop("username", None), password=settings.pop("password", None),
-            ssl=bool(settings.pop("use_ssl", False)), socket_timeout=timeout, socket_connect_timeout=timeout,
-            retry_on_error=[RedisConnectionError], retry=Retry(NoBackoff(), 1))
+            host=host,
+            port=int(settings.pop("port", 6379)),
+            db=int(settings.pop("db", 1)),
+            username=settings.pop("username", None),
+            password=settings.pop("password", None),
+            ssl=bool(settings.pop("use_ssl", False)),
+            socket_timeout=timeout,
+            socket_connect_timeout=timeout,
+            retry_on_error=[RedisConnectionError],
+            retry=Retry(NoBackoff(), 1),
+        )
         for name in ("ssl_certfile", "ssl_keyfile", "ssl_ca_certs"):
             settings.pop(name, None)
         if settings:
@@ -138,8 +156,9 @@ class AtomicRedisLockStore(LockStore):
         return int(self.lease_seconds * 1000)
 
     @asynccontextmanager
-    async def lock(self, conversation_id: Text, lock_lifetime: float = 0,
-                   wait_time_in_seconds: float = 0) -> AsyncGenerator[TicketLock, None]:
+    async def lock(
+        self, conversation_id: Text, lock_lifetime: float = 0, wait_time_in_seconds: float = 0
+    ) -> AsyncGenerator[TicketLock, None]:
         """Holds the conversation's lock for the body of the `async with`.
 
         Rasa's lock_lifetime and wait_time_in_seconds are not used: the lease is

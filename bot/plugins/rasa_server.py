@@ -36,6 +36,7 @@ The patches:
 `--enable-api` is refused without `--auth-token` or `--jwt-secret`: the HTTP API
 can read and rewrite every conversation.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -88,8 +89,9 @@ def answer_validators() -> Tuple[Any, Dict[str, Any]]:
     envelope = {**answer, "properties": {**answer["properties"], "events": {"type": "array"}}}
     event_schema = answer["properties"]["events"]["items"]
     shared = {key: value for key, value in event_schema.items() if key != "oneOf"}
-    by_type = {one["properties"]["event"]["const"]: _compiled({**shared, "allOf": [one]})
-               for one in event_schema["oneOf"]}
+    by_type = {
+        one["properties"]["event"]["const"]: _compiled({**shared, "allOf": [one]}) for one in event_schema["oneOf"]
+    }
     return _compiled(envelope), by_type
 
 
@@ -122,8 +124,11 @@ def carried_slots(tracker: Any) -> List[Any]:
     from rasa.shared.core.constants import REQUESTED_SLOT
     from rasa.shared.core.events import SlotSet
 
-    return [SlotSet(slot.name, slot.value) for slot in tracker.slots.values()
-            if slot.name != REQUESTED_SLOT and slot.value is not None and slot.value != slot.initial_value]
+    return [
+        SlotSet(slot.name, slot.value)
+        for slot in tracker.slots.values()
+        if slot.name != REQUESTED_SLOT and slot.value is not None and slot.value != slot.initial_value
+    ]
 
 
 # ---------------------------------------------------------------- 3. actions run here
@@ -154,22 +159,43 @@ def patches() -> Sequence[Patch]:
     from bot.plugins import scaleout
 
     return (
-        Patch(RemoteAction, "_validate_action_result",
-              "f8cdb4be6812396167ced74161b2ccd65c5ea676ad86d7d359d8c322d9d8dc42",
-              lambda: validate_action_answer, "the action server's answers checked with a compiled schema"),
-        Patch(ActionSessionStart, "_slot_set_events_from_tracker",
-              "d023605fda20a739d5ddb1d253c34c824f6c793bebdd312a9a7748b13e1e7fbd",
-              lambda: staticmethod(carried_slots), "each slot carried into a new session once"),
-        Patch(rasa_actions, "action_for_name_or_text",
-              "a63fb2d066efa0bc5a116dc4932299c77736aad3b6b8a85170e0dcafe615bf52",
-              lambda: in_process_action_lookup(rasa_actions.action_for_name_or_text),
-              "the confirmed delete runs in the Rasa server"),
+        Patch(
+            RemoteAction,
+            "_validate_action_result",
+            "f8cdb4be6812396167ced74161b2ccd65c5ea676ad86d7d359d8c322d9d8dc42",
+            lambda: validate_action_answer,
+            "the action server's answers checked with a compiled schema",
+        ),
+        Patch(
+            ActionSessionStart,
+            "_slot_set_events_from_tracker",
+            "d023605fda20a739d5ddb1d253c34c824f6c793bebdd312a9a7748b13e1e7fbd",
+            lambda: staticmethod(carried_slots),
+            "each slot carried into a new session once",
+        ),
+        Patch(
+            rasa_actions,
+            "action_for_name_or_text",
+            "a63fb2d066efa0bc5a116dc4932299c77736aad3b6b8a85170e0dcafe615bf52",
+            lambda: in_process_action_lookup(rasa_actions.action_for_name_or_text),
+            "the confirmed delete runs in the Rasa server",
+        ),
         # Not replaced, but CoachTrackerStore (tracker_store.py) overrides the second, which
         # the first calls: if either changed, a forgotten founder's words could be saved again.
-        Patch(SQLTrackerStore, "save", "57165e46eab3de0866e77f03df0bf7fd5eac2c1de617ed431b934c9a4edfeef6", None,
-              "a turn's save writes only the events _additional_events gives"),
-        Patch(SQLTrackerStore, "_additional_events", "d22f99eb863acb07afee63d9fe3a04ca8464251e67a43eb7d36c2d65ffc1653f",
-              None, "overridden by CoachTrackerStore to keep forgotten events out"),
+        Patch(
+            SQLTrackerStore,
+            "save",
+            "57165e46eab3de0866e77f03df0bf7fd5eac2c1de617ed431b934c9a4edfeef6",
+            None,
+            "a turn's save writes only the events _additional_events gives",
+        ),
+        Patch(
+            SQLTrackerStore,
+            "_additional_events",
+            "d22f99eb863acb07afee63d9fe3a04ca8464251e67a43eb7d36c2d65ffc1653f",
+            None,
+            "overridden by CoachTrackerStore to keep forgotten events out",
+        ),
         *scaleout.patches(),
     )
 
@@ -212,8 +238,11 @@ def install() -> None:
     found = patches()
     trouble = problems(found, rasa.__version__)
     if trouble:
-        raise PatchError("The coach's patches of Rasa do not fit this Rasa; the server will not start:\n- "
-                         + "\n- ".join(trouble) + "\nSee bot/plugins/rasa_server.py.")
+        raise PatchError(
+            "The coach's patches of Rasa do not fit this Rasa; the server will not start:\n- "
+            + "\n- ".join(trouble)
+            + "\nSee bot/plugins/rasa_server.py."
+        )
     for patch in found:
         saved_as = _originals_attribute(patch)
         if patch.replacement is None or saved_as in patch.owner.__dict__:
@@ -231,10 +260,13 @@ def refuse_open_api(argv: Sequence[str]) -> Optional[str]:
         args, _ = create_argument_parser().parse_known_args(list(argv))
     except SystemExit:
         return None  # Rasa itself will say what is wrong with them
-    if getattr(args, "enable_api", False) and not (getattr(args, "auth_token", None)
-                                                    or getattr(args, "jwt_secret", None)):
-        return ("--enable-api opens Rasa's HTTP API, which reads and rewrites every conversation: "
-                "start it with --auth-token (or --jwt-secret) as well.")
+    if getattr(args, "enable_api", False) and not (
+        getattr(args, "auth_token", None) or getattr(args, "jwt_secret", None)
+    ):
+        return (
+            "--enable-api opens Rasa's HTTP API, which reads and rewrites every conversation: "
+            "start it with --auth-token (or --jwt-secret) as well."
+        )
     return None
 
 
@@ -247,7 +279,7 @@ def main() -> None:
         install()
     except PatchError as error:
         print(error, file=sys.stderr)
-        raise SystemExit(3)
+        raise SystemExit(3) from None
     from rasa.__main__ import main as rasa_main
 
     sys.argv[0] = "rasa"

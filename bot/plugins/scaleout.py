@@ -28,6 +28,7 @@ the source of each member replaced) and installs at start-up:
   MAX_MESSAGE_CHARS + 1 characters, still over the limit; the tracker keeps
   the whole text.
 """
+
 from __future__ import annotations
 
 import copy
@@ -93,14 +94,23 @@ def _stored_replies_sql(store: SQLTrackerStore, sender_id: Text, message_id: Tex
     events = store.SQLEvent.__table__
     with store.engine.connect() as connection:
         first = connection.execute(
-            sa.select(events.c.id).where(events.c.sender_id == sender_id, events.c.type_name == UserUttered.type_name,
-                                         events.c.data.like(_like_pattern(message_id), escape="\\"))
-            .order_by(events.c.id).limit(1)).scalar()
+            sa.select(events.c.id)
+            .where(
+                events.c.sender_id == sender_id,
+                events.c.type_name == UserUttered.type_name,
+                events.c.data.like(_like_pattern(message_id), escape="\\"),
+            )
+            .order_by(events.c.id)
+            .limit(1)
+        ).scalar()
         if first is None:
             return None
         rows = connection.execute(
-            sa.select(events.c.type_name, events.c.data).where(events.c.sender_id == sender_id, events.c.id > first)
-            .order_by(events.c.id).limit(REPLAY_LIMIT)).all()
+            sa.select(events.c.type_name, events.c.data)
+            .where(events.c.sender_id == sender_id, events.c.id > first)
+            .order_by(events.c.id)
+            .limit(REPLAY_LIMIT)
+        ).all()
     replies = []
     for type_name, data in rows:
         if type_name == UserUttered.type_name:
@@ -152,8 +162,9 @@ def _once(handle_message: Callable) -> Callable:
     return handle_message_once
 
 
-def client_message(text: Text, output_channel: Any, sender_id: Text, message_id: Optional[Text],
-                   **kwargs: Any) -> UserMessage:
+def client_message(
+    text: Text, output_channel: Any, sender_id: Text, message_id: Optional[Text], **kwargs: Any
+) -> UserMessage:
     """A UserMessage carrying the client's id, marked so that it is checked once.
     (Without one, Rasa gives the message a fresh uuid that needs no check.)"""
     message = UserMessage(text, output_channel, sender_id, message_id=message_id, **kwargs)
@@ -167,8 +178,10 @@ def client_message(text: Text, output_channel: Any, sender_id: Text, message_id:
 
 
 # The same words as the Slack channel's own TROUBLE message, which it sends when a turn has no reply.
-ACTIONS_FAILED = ("Sorry, I couldn't answer that just now: part of the coach is not responding. "
-                  "What you wrote is kept. Please send it again in a minute.")
+ACTIONS_FAILED = (
+    "Sorry, I couldn't answer that just now: part of the coach is not responding. "
+    "What you wrote is kept. Please send it again in a minute."
+)
 # Set by a custom action that failed, in the turn's own context (actions run one after another).
 _action_failed: ContextVar[bool] = ContextVar("rapport_action_failed", default=False)
 
@@ -188,8 +201,9 @@ def _flag_failure(run: Callable) -> Callable:
 
 
 def _end_turn_on_failure(run_action: Callable) -> Callable:
-    async def run_action_or_say_so(self: MessageProcessor, action: Any, tracker: Any, output_channel: Any,
-                                   nlg: Any, prediction: Any) -> bool:
+    async def run_action_or_say_so(
+        self: MessageProcessor, action: Any, tracker: Any, output_channel: Any, nlg: Any, prediction: Any
+    ) -> bool:
         _action_failed.set(False)
         predict_another = await run_action(self, action, tracker, output_channel, nlg, prediction)
         if not _action_failed.get():
@@ -216,7 +230,7 @@ def _parse_by_start(parse: Callable) -> Callable:
         if not isinstance(text, str) or len(text) <= MAX_MESSAGE_CHARS + 1:
             return parse(self, message, *args, **kwargs)
         start = copy.copy(message)
-        start.text = text[:MAX_MESSAGE_CHARS + 1]
+        start.text = text[: MAX_MESSAGE_CHARS + 1]
         parse_data = parse(self, start, *args, **kwargs)
         parse_data["text"] = text
         return parse_data
@@ -232,18 +246,39 @@ def patches() -> Sequence[Any]:
     from bot.plugins.rasa_server import Patch
 
     return (
-        Patch(Agent, "_create_tracker_store", "97499b594b45581b2c6d8ff7adb9083af24eba85654995a40350de65633ca574",
-              lambda: staticmethod(_tracker_store_as_configured),
-              "no FailSafeTrackerStore: a turn that cannot be stored fails visibly"),
-        Patch(MessageProcessor, "handle_message", "0c41d4780d2d46769ef2ae2b3f450b88d2602e916590e8be9975aa474db9f7f4",
-              lambda: _once(MessageProcessor.handle_message), "a client's message id processed at most once"),
-        Patch(RemoteAction, "run", "ccabf6f1160d527a157fad5bd285ce69e8221b1bcad23f8a61499b4360a1c17e",
-              lambda: _flag_failure(RemoteAction.run), "a failed custom action is noted for the turn"),
-        Patch(MessageProcessor, "_run_action", "6d383d0179ef1187639887289168959a5a82f94e6949e4e27bb83b2165094995",
-              lambda: _end_turn_on_failure(MessageProcessor._run_action),
-              "a failed custom action ends the turn with a clear reply"),
-        Patch(MessageProcessor, "_parse_message_with_graph",
-              "0bd50a53b5c013af8458cbefe5dbcbd5c02c82a671a841b1947b3e8964e5c3d1",
-              lambda: _parse_by_start(MessageProcessor._parse_message_with_graph),
-              "the NLU reads only the start of an over-long message"),
+        Patch(
+            Agent,
+            "_create_tracker_store",
+            "97499b594b45581b2c6d8ff7adb9083af24eba85654995a40350de65633ca574",
+            lambda: staticmethod(_tracker_store_as_configured),
+            "no FailSafeTrackerStore: a turn that cannot be stored fails visibly",
+        ),
+        Patch(
+            MessageProcessor,
+            "handle_message",
+            "0c41d4780d2d46769ef2ae2b3f450b88d2602e916590e8be9975aa474db9f7f4",
+            lambda: _once(MessageProcessor.handle_message),
+            "a client's message id processed at most once",
+        ),
+        Patch(
+            RemoteAction,
+            "run",
+            "ccabf6f1160d527a157fad5bd285ce69e8221b1bcad23f8a61499b4360a1c17e",
+            lambda: _flag_failure(RemoteAction.run),
+            "a failed custom action is noted for the turn",
+        ),
+        Patch(
+            MessageProcessor,
+            "_run_action",
+            "6d383d0179ef1187639887289168959a5a82f94e6949e4e27bb83b2165094995",
+            lambda: _end_turn_on_failure(MessageProcessor._run_action),
+            "a failed custom action ends the turn with a clear reply",
+        ),
+        Patch(
+            MessageProcessor,
+            "_parse_message_with_graph",
+            "0bd50a53b5c013af8458cbefe5dbcbd5c02c82a671a841b1947b3e8964e5c3d1",
+            lambda: _parse_by_start(MessageProcessor._parse_message_with_graph),
+            "the NLU reads only the start of an over-long message",
+        ),
     )

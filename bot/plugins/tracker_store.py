@@ -34,6 +34,7 @@ CoachTrackerStore overrides SQLTrackerStore._additional_events, a private member
 bot/plugins/rasa_server.py checks at start-up that it and the save() that calls
 it are still the code this was written against.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -43,8 +44,8 @@ from datetime import datetime, timezone
 from functools import lru_cache
 from typing import Any, Callable, Dict, Iterator, List, Optional, Text
 
-from rasa.core.actions.action import Action
 import sqlalchemy as sa
+from rasa.core.actions.action import Action
 from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
 from rasa.shared.core.events import ActionExecuted, BotUttered, Event, Restarted, SlotSet, UserUttered
 from sqlalchemy.exc import SQLAlchemyError
@@ -87,8 +88,9 @@ class CoachTrackerStore(SQLTrackerStore):
         turn on each dead pooled connection failed."""
         url = self.engine.url
         self.engine.dispose()
-        self.engine = sa.create_engine(url, hide_parameters=True, pool_pre_ping=url.get_backend_name() != "sqlite",
-                                       **create_engine_kwargs(url))
+        self.engine = sa.create_engine(
+            url, hide_parameters=True, pool_pre_ping=url.get_backend_name() != "sqlite", **create_engine_kwargs(url)
+        )
         if self.engine.dialect.name == "sqlite":
             sa.event.listen(self.engine, "connect", _overwrite_deleted_rows)
         self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
@@ -106,12 +108,19 @@ class CoachTrackerStore(SQLTrackerStore):
         try:
             if self.engine.dialect.name == "sqlite":
                 session.execute(sa.text("BEGIN EXCLUSIVE"))  # waits out readers now, not at the commit
-            session.query(self.SQLEvent).filter(self.SQLEvent.sender_id == sender_id).delete(
-                synchronize_session=False)
+            session.query(self.SQLEvent).filter(self.SQLEvent.sender_id == sender_id).delete(synchronize_session=False)
             delete_elsewhere()
             restart = Restarted()
-            session.add(self.SQLEvent(sender_id=sender_id, type_name=restart.type_name, timestamp=restart.timestamp,
-                                      intent_name=None, action_name=None, data=json.dumps(restart.as_dict())))
+            session.add(
+                self.SQLEvent(
+                    sender_id=sender_id,
+                    type_name=restart.type_name,
+                    timestamp=restart.timestamp,
+                    intent_name=None,
+                    action_name=None,
+                    data=json.dumps(restart.as_dict()),
+                )
+            )
             session.commit()
         except (SQLAlchemyError, StoreError) as error:
             session.rollback()
@@ -134,8 +143,9 @@ class CoachTrackerStore(SQLTrackerStore):
 
 def _is_the_delete(tracker: Any, index: int) -> bool:
     events = tracker.events
-    return index < len(events) and isinstance(events[index], ActionExecuted) and \
-        events[index].action_name == FORGET_ACTION
+    return (
+        index < len(events) and isinstance(events[index], ActionExecuted) and events[index].action_name == FORGET_ACTION
+    )
 
 
 def _overwrite_deleted_rows(dbapi_connection: Any, _record: Any) -> None:
@@ -171,12 +181,15 @@ class ActionDeleteData(Action):
         # Everything the tracker holds up to here, this turn's "yes" included, is forgotten.
         store.forget_turn(sender_id, len(tracker.events))
         # data_deleted: channels that keep a copy (the widget's local storage) drop it.
-        return [BotUttered(coach.DELETED), BotUttered(data={"custom": {"type": "data_deleted"}}),
-                *forgotten_slots(tracker, domain)]
+        return [
+            BotUttered(coach.DELETED),
+            BotUttered(data={"custom": {"type": "data_deleted"}}),
+            *forgotten_slots(tracker, domain),
+        ]
 
 
 class ActionExportData(Action):
-    """"Send me everything you have about me": the founder's record and blocks from the
+    """ "Send me everything you have about me": the founder's record and blocks from the
     canvas store, and the whole conversation from the tracker store, as files. It runs
     here because only the Rasa server holds every session of the conversation; the
     action server is sent the current one only."""
@@ -210,24 +223,35 @@ def conversation_of(events: List[Event]) -> List[Dict[str, Any]]:
     lines = []
     for event in events:
         if isinstance(event, (UserUttered, BotUttered)) and event.text:
-            lines.append({"from": "founder" if isinstance(event, UserUttered) else "coach",
-                          "at": datetime.fromtimestamp(event.timestamp, timezone.utc).isoformat(timespec="seconds"),
-                          "text": event.text})
+            lines.append(
+                {
+                    "from": "founder" if isinstance(event, UserUttered) else "coach",
+                    "at": datetime.fromtimestamp(event.timestamp, timezone.utc).isoformat(timespec="seconds"),
+                    "text": event.text,
+                }
+            )
     return lines
 
 
 def said(result: TurnResult, tracker: Any) -> List[Event]:
     """A coach turn's messages as the Rasa server's own bot events, then the pending question."""
-    events: List[Event] = [BotUttered(m.text, data={"buttons": m.buttons or None, "custom": m.data})
-                           for m in result.messages]
+    events: List[Event] = [
+        BotUttered(m.text, data={"buttons": m.buttons or None, "custom": m.data}) for m in result.messages
+    ]
     if result.then_prompt and not tracker.active_loop_name:  # a form asks its own question next
-        text, buttons = coach.pending_prompt(tracker.get_slot("stage"), tracker.get_slot("paused_form"),
-                                             confirming_delete=bool(tracker.get_slot("confirming_delete")))
+        text, buttons = coach.pending_prompt(
+            tracker.get_slot("stage"),
+            tracker.get_slot("paused_form"),
+            confirming_delete=bool(tracker.get_slot("confirming_delete")),
+        )
         events.append(BotUttered(text, data={"buttons": buttons or None}))
     return events
 
 
 def forgotten_slots(tracker: Any, domain: Any) -> List[SlotSet]:
     """Every slot back at its initial value: no answer survives the delete."""
-    return [SlotSet(slot.name, slot.initial_value) for slot in domain.slots
-            if tracker.get_slot(slot.name) != slot.initial_value]
+    return [
+        SlotSet(slot.name, slot.initial_value)
+        for slot in domain.slots
+        if tracker.get_slot(slot.name) != slot.initial_value
+    ]

@@ -9,6 +9,7 @@
   from one address (many names tried; an office behind one address keeps
   working), further attempts get "too many" until the window passes.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -116,8 +117,9 @@ class Users:
 
     # --- managing users --------------------------------------------------------
 
-    def add(self, username: str, password: str, role: str, cohorts: Iterable[str] = (),
-            slack_user: Optional[str] = None) -> Account:
+    def add(
+        self, username: str, password: str, role: str, cohorts: Iterable[str] = (), slack_user: Optional[str] = None
+    ) -> Account:
         name = clean_username(username)
         if role not in ROLES:
             raise AuthError(f"role is one of {', '.join(ROLES)}")
@@ -130,9 +132,11 @@ class Users:
             if conn.execute(select(User.id).where(User.username == name)).first():
                 raise AuthError(f"there is already a user {name!r}")
             self._check_slack_user_free(conn, slack_id, None)
-            user_id = conn.execute(insert(User).values(username=name, password_hash=hashed, role=role,
-                                                       slack_user_id=slack_id,
-                                                       created_at=time.time())).inserted_primary_key[0]
+            user_id = conn.execute(
+                insert(User).values(
+                    username=name, password_hash=hashed, role=role, slack_user_id=slack_id, created_at=time.time()
+                )
+            ).inserted_primary_key[0]
             for cohort in codes:
                 conn.execute(insert(UserCohort).values(user_id=user_id, cohort=cohort))
         return Account(user_id, name, role, frozenset(codes), slack_user_id=slack_id)
@@ -178,11 +182,16 @@ class Users:
 
     def list(self) -> List[Account]:
         with self.db.read() as conn:
-            users = conn.execute(select(User.id, User.username, User.role, User.slack_user_id)
-                                 .order_by(User.username)).all()
+            users = conn.execute(
+                select(User.id, User.username, User.role, User.slack_user_id).order_by(User.username)
+            ).all()
             cohorts = conn.execute(select(UserCohort.user_id, UserCohort.cohort)).all()
-        return [Account(u.id, u.username, u.role, frozenset(c for i, c in cohorts if i == u.id),
-                        slack_user_id=u.slack_user_id) for u in users]
+        return [
+            Account(
+                u.id, u.username, u.role, frozenset(c for i, c in cohorts if i == u.id), slack_user_id=u.slack_user_id
+            )
+            for u in users
+        ]
 
     def count(self) -> int:
         with self.db.read() as conn:
@@ -219,9 +228,15 @@ class Users:
         with self.db.begin() as conn:
             conn.execute(delete(FailedLogin).where(FailedLogin.username == name))
             conn.execute(delete(LoginSession).where(LoginSession.expires_at < now))
-            conn.execute(insert(LoginSession).values(token_hash=_digest(token), user_id=user.id,
-                                                     csrf_token=secrets.token_urlsafe(32), created_at=now,
-                                                     expires_at=now + self.session_s))
+            conn.execute(
+                insert(LoginSession).values(
+                    token_hash=_digest(token),
+                    user_id=user.id,
+                    csrf_token=secrets.token_urlsafe(32),
+                    created_at=now,
+                    expires_at=now + self.session_s,
+                )
+            )
             if _hasher.check_needs_rehash(user.password_hash):
                 conn.execute(update(User).where(User.id == user.id).values(password_hash=_hasher.hash(password)))
         return self._cookies.dumps(token)

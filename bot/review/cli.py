@@ -14,6 +14,7 @@
 A password can also come from the REVIEW_PASSWORD environment variable (for
 scripts); it is never taken from the command line, where `ps` would show it.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -40,13 +41,19 @@ def _password() -> str:
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot", description="Rapport's command line")
     groups = parser.add_subparsers(dest="group", required=True)
-    users = groups.add_parser("users", help="the review dashboard's users").add_subparsers(dest="command", required=True)
+    users = groups.add_parser("users", help="the review dashboard's users").add_subparsers(
+        dest="command", required=True
+    )
     add = users.add_parser("add", help="add a user (asks for the password)")
     add.add_argument("username")
     add.add_argument("--role", choices=ROLES, default="coordinator")
     add.add_argument("--cohort", action="append", default=[], help="a cohort code (repeat for several)")
-    add.add_argument("--slack-user", default=None, help="a mentor's Slack member id (U...): the Slack app's "
-                                                        "/canvas and Home tab then give them their cohorts' founders")
+    add.add_argument(
+        "--slack-user",
+        default=None,
+        help="a mentor's Slack member id (U...): the Slack app's "
+        "/canvas and Home tab then give them their cohorts' founders",
+    )
     users.add_parser("list", help="list the users")
     password = users.add_parser("password", help="set a user's password (ends their sessions)")
     password.add_argument("username")
@@ -59,7 +66,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     remove = users.add_parser("remove", help="remove a user")
     remove.add_argument("username")
     review = groups.add_parser("review", help="the review dashboard's read model").add_subparsers(
-        dest="command", required=True)
+        dest="command", required=True
+    )
     review.add_parser("update", help="read new tracker events into the read model")
     review.add_parser("rebuild", help="rebuild the read model from the whole tracker")
     forget = review.add_parser("forget", help="remove a founder from the read model and the dashboard")
@@ -74,12 +82,16 @@ def main(argv: Optional[List[str]] = None) -> int:
             if args.command == "add":
                 account = accounts.add(args.username, _password(), args.role, args.cohort, args.slack_user)
                 slack_user = f", Slack {account.slack_user_id}" if account.slack_user_id else ""
-                print(f"added {account.username} ({account.role}"
-                      f"{': ' + ', '.join(sorted(account.cohorts)) if account.cohorts else ''}{slack_user})")
+                print(
+                    f"added {account.username} ({account.role}"
+                    f"{': ' + ', '.join(sorted(account.cohorts)) if account.cohorts else ''}{slack_user})"
+                )
             elif args.command == "list":
                 for account in accounts.list():
-                    print(f"{account.username}\t{account.role}\t{','.join(sorted(account.cohorts)) or '-'}"
-                          f"\t{account.slack_user_id or '-'}")
+                    print(
+                        f"{account.username}\t{account.role}\t{','.join(sorted(account.cohorts)) or '-'}"
+                        f"\t{account.slack_user_id or '-'}"
+                    )
             elif args.command == "password":
                 accounts.set_password(args.username, _password())
                 print(f"password of {args.username} changed; their sessions ended")

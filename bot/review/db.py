@@ -4,6 +4,7 @@ REVIEW_DB_URL (default sqlite:///var/review.db) is any SQLAlchemy URL; the
 tables have their own Alembic history (migrations/, version table
 review_alembic_version), so they may also share a database with the canvas store.
 """
+
 from __future__ import annotations
 
 import os
@@ -57,8 +58,12 @@ class ReviewDB:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 url_obj = url_obj.set(database=str(path))
                 # Connections are kept (SQLAlchemy 1.4 opens a new one per use for SQLite files).
-                args.update(poolclass=QueuePool, pool_size=5, max_overflow=10,
-                            connect_args={"timeout": busy_timeout_s, "check_same_thread": False})
+                args.update(
+                    poolclass=QueuePool,
+                    pool_size=5,
+                    max_overflow=10,
+                    connect_args={"timeout": busy_timeout_s, "check_same_thread": False},
+                )
         self.url = url_obj.render_as_string(hide_password=True)
         self.engine: Engine = create_engine(url_obj, **args)
         if self.sqlite:

@@ -9,6 +9,7 @@ A review database that does not exist yet, is not migrated this far, or cannot b
 read reads as "no mentors" (logged), so the Slack app keeps working on its own
 setting (SLACK_MENTORS) alone.
 """
+
 from __future__ import annotations
 
 import logging
@@ -57,9 +58,11 @@ class DashboardMentors:
     def _read(self, slack_user: Optional[str]) -> Dict[str, FrozenSet[str]]:
         if self._engine is None or (self._missing_file is not None and not self._missing_file.exists()):
             return {}
-        query = (select(User.slack_user_id, UserCohort.cohort)
-                 .outerjoin(UserCohort, UserCohort.user_id == User.id)
-                 .where(User.role == "mentor", User.slack_user_id.is_not(None)))
+        query = (
+            select(User.slack_user_id, UserCohort.cohort)
+            .outerjoin(UserCohort, UserCohort.user_id == User.id)
+            .where(User.role == "mentor", User.slack_user_id.is_not(None))
+        )
         if slack_user is not None:
             query = query.where(User.slack_user_id == slack_user)
         try:
@@ -67,8 +70,10 @@ class DashboardMentors:
                 rows = conn.execute(query).all()
         except SQLAlchemyError as error:
             if not self._warned:  # once, not on every lookup; the URL (maybe with a password) is not logged
-                logger.warning("The review dashboard's mentors could not be read (%s); using SLACK_MENTORS only.",
-                               type(error).__name__)
+                logger.warning(
+                    "The review dashboard's mentors could not be read (%s); using SLACK_MENTORS only.",
+                    type(error).__name__,
+                )
                 self._warned = True
             return {}
         self._warned = False

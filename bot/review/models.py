@@ -11,6 +11,7 @@ Two kinds of table:
 
 Times are seconds since the epoch (float), as Rasa's events carry them.
 """
+
 from __future__ import annotations
 
 from sqlalchemy import (

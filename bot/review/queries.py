@@ -4,6 +4,7 @@ keyset paging), search, a cohort's charts, and what coordinators record.
 Every function takes the signed-in Account and shows only its cohorts: a
 conversation of another cohort is NotFound, exactly like one that does not exist.
 """
+
 from __future__ import annotations
 
 import base64
@@ -14,7 +15,6 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Dict, List, Mapping, Optional, Tuple
-
 from urllib.parse import urlencode
 
 from markupsafe import Markup, escape
@@ -31,16 +31,29 @@ PAGE_SIZE = 50
 SEARCH_LIMIT = 50
 TAG = re.compile(r"^[\w -]{1,40}$")
 MAX_NOTE = 5000
-REACHED = {"segment": Conversation.segments >= 1, "recommended": Conversation.recommended.is_(True),
-           "saved": Conversation.saved.is_(True)}
+REACHED = {
+    "segment": Conversation.segments >= 1,
+    "recommended": Conversation.recommended.is_(True),
+    "saved": Conversation.saved.is_(True),
+}
 # What the coach waited for, in a coordinator's words (slot or stage -> label).
 QUESTIONS = {
-    None: "Greeting", "intro": "Greeting", "venture_name": "Venture's name", "venture_offer": "Venture's offer",
-    "segments": "First segment", "segment_who": "Who the segment is", "segment_scale": "How many, worth how much",
-    "segment_frequency": "How often they buy", "segment_support": "Expertise and personal touch",
-    "segment_community": "Help each other or co-create", "segment_touchpoints": "Touchpoints",
-    "segment_goal": "Acquire, keep or grow", "more_segments": "Another segment?", "review": "Recommendations review",
-    "confirm": "Confirm the block", "saved": "Saved",
+    None: "Greeting",
+    "intro": "Greeting",
+    "venture_name": "Venture's name",
+    "venture_offer": "Venture's offer",
+    "segments": "First segment",
+    "segment_who": "Who the segment is",
+    "segment_scale": "How many, worth how much",
+    "segment_frequency": "How often they buy",
+    "segment_support": "Expertise and personal touch",
+    "segment_community": "Help each other or co-create",
+    "segment_touchpoints": "Touchpoints",
+    "segment_goal": "Acquire, keep or grow",
+    "more_segments": "Another segment?",
+    "review": "Recommendations review",
+    "confirm": "Confirm the block",
+    "saved": "Saved",
 }
 TURN_BUCKETS = [(0, 10), (11, 20), (21, 30), (31, 50), (51, None)]
 MINUTE_BUCKETS = [(0, 5), (5, 15), (15, 30), (30, 60), (60, None)]
@@ -60,9 +73,29 @@ def question_label(value: Optional[str]) -> str:
 
 # --- filters -----------------------------------------------------------------------
 
-FILTER_FIELDS = ("cohort", "channel", "founder", "started_from", "started_to", "active_from", "active_to",
-                 "turns_min", "turns_max", "stage", "saved", "fallbacks_min", "tag", "reviewed", "reached",
-                 "stopped_at", "chose", "save_turns_min", "save_turns_max", "save_minutes_min", "save_minutes_max")
+FILTER_FIELDS = (
+    "cohort",
+    "channel",
+    "founder",
+    "started_from",
+    "started_to",
+    "active_from",
+    "active_to",
+    "turns_min",
+    "turns_max",
+    "stage",
+    "saved",
+    "fallbacks_min",
+    "tag",
+    "reviewed",
+    "reached",
+    "stopped_at",
+    "chose",
+    "save_turns_min",
+    "save_turns_max",
+    "save_minutes_min",
+    "save_minutes_max",
+)
 
 
 @dataclass
@@ -126,30 +159,41 @@ def _conditions(account: Account, filters: Filters) -> List[Any]:
         conditions.append(Conversation.channel == f.get("channel"))
     if f.get("founder"):
         needle = "%" + f.get("founder").replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        conditions.append(or_(Conversation.sender_id.like(needle, escape="\\"),
-                              Conversation.venture.like(needle, escape="\\")))
-    for name, column, end, compare in (("started_from", Conversation.started_at, False, "ge"),
-                                       ("started_to", Conversation.started_at, True, "lt"),
-                                       ("active_from", Conversation.last_active_at, False, "ge"),
-                                       ("active_to", Conversation.last_active_at, True, "lt")):
+        conditions.append(
+            or_(Conversation.sender_id.like(needle, escape="\\"), Conversation.venture.like(needle, escape="\\"))
+        )
+    for name, column, end, compare in (
+        ("started_from", Conversation.started_at, False, "ge"),
+        ("started_to", Conversation.started_at, True, "lt"),
+        ("active_from", Conversation.last_active_at, False, "ge"),
+        ("active_to", Conversation.last_active_at, True, "lt"),
+    ):
         moment = _day(f, name, end)
         if moment is not None:
             conditions.append(column >= moment if compare == "ge" else column < moment)
-    for name, column, scale, compare in (("turns_min", Conversation.turns, 1, "ge"),
-                                         ("turns_max", Conversation.turns, 1, "le"),
-                                         ("fallbacks_min", Conversation.fallbacks, 1, "ge"),
-                                         ("save_turns_min", Conversation.saved_turns, 1, "ge"),
-                                         ("save_turns_max", Conversation.saved_turns, 1, "le"),
-                                         ("save_minutes_min", Conversation.saved_after_s, 60, "ge"),
-                                         ("save_minutes_max", Conversation.saved_after_s, 60, "lt")):
+    for name, column, scale, compare in (
+        ("turns_min", Conversation.turns, 1, "ge"),
+        ("turns_max", Conversation.turns, 1, "le"),
+        ("fallbacks_min", Conversation.fallbacks, 1, "ge"),
+        ("save_turns_min", Conversation.saved_turns, 1, "ge"),
+        ("save_turns_max", Conversation.saved_turns, 1, "le"),
+        ("save_minutes_min", Conversation.saved_after_s, 60, "ge"),
+        ("save_minutes_max", Conversation.saved_after_s, 60, "lt"),
+    ):
         number = _number(f, name)
         if number is not None:
-            conditions.append(column >= number * scale if compare == "ge" else
-                              (column <= number * scale if compare == "le" else column < number * scale))
+            conditions.append(
+                column >= number * scale
+                if compare == "ge"
+                else (column <= number * scale if compare == "le" else column < number * scale)
+            )
     if f.get("stage"):
         stage = f.get("stage")
-        conditions.append(or_(Conversation.stage.is_(None), Conversation.stage == stage) if stage == "intro"
-                          else Conversation.stage == stage)
+        conditions.append(
+            or_(Conversation.stage.is_(None), Conversation.stage == stage)
+            if stage == "intro"
+            else Conversation.stage == stage
+        )
     if f.get("saved") in ("yes", "no"):
         conditions.append(Conversation.saved.is_(f.get("saved") == "yes"))
     if f.get("reached"):
@@ -158,8 +202,9 @@ def _conditions(account: Account, filters: Filters) -> List[Any]:
         conditions.append(REACHED[f.get("reached")])
     if f.get("stopped_at"):
         stopped = f.get("stopped_at")
-        conditions.append(Conversation.last_question.is_(None) if stopped == "intro"
-                          else Conversation.last_question == stopped)
+        conditions.append(
+            Conversation.last_question.is_(None) if stopped == "intro" else Conversation.last_question == stopped
+        )
     if f.get("chose"):
         chose = f.get("chose")
         pattern = f"% {chose} %" if ":" in chose else f"%:{chose} %"
@@ -191,8 +236,9 @@ def filtered(account: Account, filters: Filters) -> Select:
     return select(Conversation).where(and_(*_conditions(account, filters)))
 
 
-def conversation_page(db: ReviewDB, account: Account, filters: Filters, after: Optional[str] = None,
-                      size: int = PAGE_SIZE) -> Tuple[List[Dict[str, Any]], Optional[str]]:
+def conversation_page(
+    db: ReviewDB, account: Account, filters: Filters, after: Optional[str] = None, size: int = PAGE_SIZE
+) -> Tuple[List[Dict[str, Any]], Optional[str]]:
     """One page of the list, newest activity first; and the cursor of the next page (None at the end)."""
     query = filtered(account, filters)
     if after:
@@ -222,12 +268,14 @@ def _add_review_marks(conn: Any, rows: List[Dict[str, Any]]) -> None:
     tags: Dict[str, List[str]] = {}
     reviewed: Dict[str, Tuple[str, float]] = {}
     for start in range(0, len(senders), 500):
-        chunk = senders[start:start + 500]
-        for sender, tag in conn.execute(select(Tag.sender_id, Tag.tag).where(Tag.sender_id.in_(chunk))
-                                        .order_by(Tag.tag)):
+        chunk = senders[start : start + 500]
+        for sender, tag in conn.execute(
+            select(Tag.sender_id, Tag.tag).where(Tag.sender_id.in_(chunk)).order_by(Tag.tag)
+        ):
             tags.setdefault(sender, []).append(tag)
-        for sender, by, at in conn.execute(select(Review.sender_id, Review.reviewed_by, Review.reviewed_at)
-                                           .where(Review.sender_id.in_(chunk))):
+        for sender, by, at in conn.execute(
+            select(Review.sender_id, Review.reviewed_by, Review.reviewed_at).where(Review.sender_id.in_(chunk))
+        ):
             reviewed[sender] = (by, at)
     for row in rows:
         row["tags"] = tags.get(row["sender_id"], [])
@@ -237,10 +285,16 @@ def _add_review_marks(conn: Any, rows: List[Dict[str, Any]]) -> None:
 def cohorts_and_channels(db: ReviewDB, account: Account) -> Tuple[List[str], List[str]]:
     """The cohorts and channels the account's filters can offer."""
     with db.read() as conn:
-        cohorts = conn.execute(select(Conversation.cohort).where(visible(account)).distinct()
-                               .order_by(Conversation.cohort)).scalars().all()
-        channels = conn.execute(select(Conversation.channel).where(visible(account)).distinct()
-                                .order_by(Conversation.channel)).scalars().all()
+        cohorts = (
+            conn.execute(select(Conversation.cohort).where(visible(account)).distinct().order_by(Conversation.cohort))
+            .scalars()
+            .all()
+        )
+        channels = (
+            conn.execute(select(Conversation.channel).where(visible(account)).distinct().order_by(Conversation.channel))
+            .scalars()
+            .all()
+        )
     mine = sorted(set(cohorts) | (set() if account.is_admin else set(account.cohorts)))
     return mine, [c for c in channels if c]
 
@@ -254,8 +308,12 @@ def conversation(db: ReviewDB, account: Account, sender_id: str) -> Dict[str, An
         result = dict(row._mapping)
         _add_review_marks(conn, [result])
         result["flags"] = set(conn.execute(select(Flag.event_id).where(Flag.sender_id == sender_id)).scalars())
-        result["notes"] = [dict(n._mapping) for n in conn.execute(
-            select(Note.author, Note.text, Note.created_at).where(Note.sender_id == sender_id).order_by(Note.id))]
+        result["notes"] = [
+            dict(n._mapping)
+            for n in conn.execute(
+                select(Note.author, Note.text, Note.created_at).where(Note.sender_id == sender_id).order_by(Note.id)
+            )
+        ]
     return result
 
 
@@ -274,8 +332,9 @@ def highlight(snippet: str) -> Markup:
     return Markup(str(escape(snippet)).replace("\x02", "<mark>").replace("\x03", "</mark>"))
 
 
-def search(db: ReviewDB, account: Account, text: str, cohort: Optional[str] = None,
-           limit: int = SEARCH_LIMIT) -> List[Dict[str, Any]]:
+def search(
+    db: ReviewDB, account: Account, text: str, cohort: Optional[str] = None, limit: int = SEARCH_LIMIT
+) -> List[Dict[str, Any]]:
     """Messages matching every word of `text`, newest first, with highlighted snippets."""
     visible(account, cohort)  # NotFound for another cohort
     query = fts_query(text)
@@ -283,23 +342,37 @@ def search(db: ReviewDB, account: Account, text: str, cohort: Optional[str] = No
         return []
     where, params = _cohort_sql(account, cohort)
     if db.sqlite:
-        sql = ("SELECT m.sender_id, m.event_id, m.speaker, m.timestamp, c.cohort, c.venture, "
-               "snippet(messages_fts, 0, char(2), char(3), '…', 16) FROM messages_fts "
-               "JOIN rm_messages m ON m.id = messages_fts.rowid JOIN rm_conversations c ON c.sender_id = m.sender_id "
-               f"WHERE messages_fts MATCH :q {where} ORDER BY messages_fts.rowid DESC LIMIT :limit")
+        sql = (
+            "SELECT m.sender_id, m.event_id, m.speaker, m.timestamp, c.cohort, c.venture, "
+            "snippet(messages_fts, 0, char(2), char(3), '…', 16) FROM messages_fts "
+            "JOIN rm_messages m ON m.id = messages_fts.rowid JOIN rm_conversations c ON c.sender_id = m.sender_id "
+            f"WHERE messages_fts MATCH :q {where} ORDER BY messages_fts.rowid DESC LIMIT :limit"
+        )
         params.update(q=query, limit=limit)
     else:  # PostgreSQL's text search over the same copy of the text (its snippets leave out HTML-like tags)
-        sql = ("SELECT m.sender_id, m.event_id, m.speaker, m.timestamp, c.cohort, c.venture, "
-               "ts_headline('simple', m.text, plainto_tsquery('simple', :q), "
-               "'StartSel=\x02, StopSel=\x03, MaxFragments=1, MaxWords=16') FROM rm_messages m "
-               "JOIN rm_conversations c ON c.sender_id = m.sender_id "
-               "WHERE to_tsvector('simple', m.text) @@ plainto_tsquery('simple', :q) "
-               f"{where} ORDER BY m.id DESC LIMIT :limit")
+        sql = (
+            "SELECT m.sender_id, m.event_id, m.speaker, m.timestamp, c.cohort, c.venture, "
+            "ts_headline('simple', m.text, plainto_tsquery('simple', :q), "
+            "'StartSel=\x02, StopSel=\x03, MaxFragments=1, MaxWords=16') FROM rm_messages m "
+            "JOIN rm_conversations c ON c.sender_id = m.sender_id "
+            "WHERE to_tsvector('simple', m.text) @@ plainto_tsquery('simple', :q) "
+            f"{where} ORDER BY m.id DESC LIMIT :limit"
+        )
         params.update(q=" ".join(re.findall(r"\w+", text)), limit=limit)
     with db.read() as conn:
         rows = conn.execute(sql_text(sql), params).all()
-    return [dict(sender_id=r[0], event_id=r[1], speaker=r[2], timestamp=r[3], cohort=r[4], venture=r[5],
-                 snippet=highlight(r[6] or "")) for r in rows]
+    return [
+        dict(
+            sender_id=r[0],
+            event_id=r[1],
+            speaker=r[2],
+            timestamp=r[3],
+            cohort=r[4],
+            venture=r[5],
+            snippet=highlight(r[6] or ""),
+        )
+        for r in rows
+    ]
 
 
 def _cohort_sql(account: Account, cohort: Optional[str]) -> Tuple[str, Dict[str, Any]]:
@@ -322,48 +395,93 @@ def charts(db: ReviewDB, account: Account, cohort: str) -> Dict[str, Any]:
     condition = visible(account, cohort)
     with db.read() as conn:
         c = Conversation
-        funnel_row = conn.execute(select(
-            func.count(), func.sum(cast(c.segments >= 1, Integer)), func.sum(cast(c.recommended, Integer)),
-            func.sum(cast(c.saved, Integer))).where(condition)).one()
-        stopped = conn.execute(select(c.last_question, func.count()).where(condition, c.saved.is_(False))
-                               .group_by(c.last_question).order_by(func.count().desc(), c.last_question)).all()
+        funnel_row = conn.execute(
+            select(
+                func.count(),
+                func.sum(cast(c.segments >= 1, Integer)),
+                func.sum(cast(c.recommended, Integer)),
+                func.sum(cast(c.saved, Integer)),
+            ).where(condition)
+        ).one()
+        stopped = conn.execute(
+            select(c.last_question, func.count())
+            .where(condition, c.saved.is_(False))
+            .group_by(c.last_question)
+            .order_by(func.count().desc(), c.last_question)
+        ).all()
         choices = conn.execute(select(c.choices).where(condition, c.saved.is_(True))).scalars().all()
         saved = conn.execute(select(c.saved_turns, c.saved_after_s).where(condition, c.saved.is_(True))).all()
         trouble = conn.execute(
             select(func.lower(Message.text), func.count())
             .join(c, c.sender_id == Message.sender_id)
-            .where(condition, Message.speaker == "founder",
-                   or_(Message.intent == "nlu_fallback", Message.confidence < LOW_CONFIDENCE))
-            .group_by(func.lower(Message.text)).order_by(func.count().desc(), func.lower(Message.text)).limit(10)).all()
+            .where(
+                condition,
+                Message.speaker == "founder",
+                or_(Message.intent == "nlu_fallback", Message.confidence < LOW_CONFIDENCE),
+            )
+            .group_by(func.lower(Message.text))
+            .order_by(func.count().desc(), func.lower(Message.text))
+            .limit(10)
+        ).all()
 
     base = {"cohort": cohort}
-    funnel_steps = [("Started", None), ("Described a segment", "segment"), ("Saw recommendations", "recommended"),
-                    ("Saved a block", "saved")]
-    funnel = [dict(label=label, value=int(value or 0), filters=dict(base, reached=reached) if reached else base)
-              for (label, reached), value in zip(funnel_steps, funnel_row)]
-    stopped_bars = [dict(label=question_label(q), value=n, filters=dict(base, saved="no", stopped_at=q or "intro"))
-                    for q, n in stopped]
+    funnel_steps = [
+        ("Started", None),
+        ("Described a segment", "segment"),
+        ("Saw recommendations", "recommended"),
+        ("Saved a block", "saved"),
+    ]
+    funnel = [
+        dict(label=label, value=int(value or 0), filters=dict(base, reached=reached) if reached else base)
+        for (label, reached), value in zip(funnel_steps, funnel_row)
+    ]
+    stopped_bars = [
+        dict(label=question_label(q), value=n, filters=dict(base, saved="no", stopped_at=q or "intro"))
+        for q, n in stopped
+    ]
     kinds: Dict[str, Counter] = {}
     for words in choices:
         for word in (words or "").split():
             kind, _, type_id = word.partition(":")
             kinds.setdefault(kind, Counter())[type_id] += 1
     types = sorted({t for counter in kinds.values() for t in counter})
-    type_chart = dict(kinds=sorted(kinds), series=[
-        dict(type_id=t, label=t.replace("_", " ").capitalize(),
-             values=[kinds[k].get(t, 0) for k in sorted(kinds)],
-             filters=[dict(base, chose=f"{k}:{t}") for k in sorted(kinds)]) for t in types])
-    turn_bars = [dict(label=_bucket_label(lo, hi, "turns"), value=sum(1 for t, _ in saved if _inside(t, lo, hi)),
-                      filters=dict(base, saved="yes", save_turns_min=str(lo), **({"save_turns_max": str(hi)} if hi else {})))
-                 for lo, hi in TURN_BUCKETS]
-    minute_bars = [dict(label=_bucket_label(lo, hi, "min"),
-                        value=sum(1 for _, s in saved if s is not None and lo * 60 <= s and (hi is None or s < hi * 60)),
-                        filters=dict(base, saved="yes", save_minutes_min=str(lo),
-                                     **({"save_minutes_max": str(hi)} if hi else {})))
-                   for lo, hi in MINUTE_BUCKETS]
+    type_chart = dict(
+        kinds=sorted(kinds),
+        series=[
+            dict(
+                type_id=t,
+                label=t.replace("_", " ").capitalize(),
+                values=[kinds[k].get(t, 0) for k in sorted(kinds)],
+                filters=[dict(base, chose=f"{k}:{t}") for k in sorted(kinds)],
+            )
+            for t in types
+        ],
+    )
+    turn_bars = [
+        dict(
+            label=_bucket_label(lo, hi, "turns"),
+            value=sum(1 for t, _ in saved if _inside(t, lo, hi)),
+            filters=dict(base, saved="yes", save_turns_min=str(lo), **({"save_turns_max": str(hi)} if hi else {})),
+        )
+        for lo, hi in TURN_BUCKETS
+    ]
+    minute_bars = [
+        dict(
+            label=_bucket_label(lo, hi, "min"),
+            value=sum(1 for _, s in saved if s is not None and lo * 60 <= s and (hi is None or s < hi * 60)),
+            filters=dict(base, saved="yes", save_minutes_min=str(lo), **({"save_minutes_max": str(hi)} if hi else {})),
+        )
+        for lo, hi in MINUTE_BUCKETS
+    ]
     trouble_bars = [dict(label=text[:60], value=n, search=dict(q=text[:200], cohort=cohort)) for text, n in trouble]
-    return dict(funnel=funnel, stopped=stopped_bars, types=type_chart, turns=turn_bars, minutes=minute_bars,
-                trouble=trouble_bars)
+    return dict(
+        funnel=funnel,
+        stopped=stopped_bars,
+        types=type_chart,
+        turns=turn_bars,
+        minutes=minute_bars,
+        trouble=trouble_bars,
+    )
 
 
 def _inside(value: Optional[int], lo: int, hi: Optional[int]) -> bool:
@@ -382,8 +500,9 @@ def set_reviewed(db: ReviewDB, account: Account, sender_id: str, reviewed: bool)
     with db.begin() as conn:
         conn.execute(delete(Review).where(Review.sender_id == sender_id))
         if reviewed:
-            conn.execute(insert(Review).values(sender_id=sender_id, reviewed_by=account.username,
-                                               reviewed_at=time.time()))
+            conn.execute(
+                insert(Review).values(sender_id=sender_id, reviewed_by=account.username, reviewed_at=time.time())
+            )
 
 
 def set_flag(db: ReviewDB, account: Account, sender_id: str, event_id: int, flagged: bool) -> None:
@@ -391,8 +510,11 @@ def set_flag(db: ReviewDB, account: Account, sender_id: str, event_id: int, flag
     with db.begin() as conn:
         conn.execute(delete(Flag).where(Flag.sender_id == sender_id, Flag.event_id == event_id))
         if flagged:
-            conn.execute(insert(Flag).values(sender_id=sender_id, event_id=event_id, flagged_by=account.username,
-                                             flagged_at=time.time()))
+            conn.execute(
+                insert(Flag).values(
+                    sender_id=sender_id, event_id=event_id, flagged_by=account.username, flagged_at=time.time()
+                )
+            )
 
 
 def clean_tag(tag: str) -> str:
@@ -407,8 +529,9 @@ def add_tag(db: ReviewDB, account: Account, sender_id: str, tag: str) -> None:
     conversation(db, account, sender_id)
     with db.begin() as conn:
         if conn.execute(select(Tag.tag).where(Tag.sender_id == sender_id, Tag.tag == tag)).first() is None:
-            conn.execute(insert(Tag).values(sender_id=sender_id, tag=tag, added_by=account.username,
-                                            added_at=time.time()))
+            conn.execute(
+                insert(Tag).values(sender_id=sender_id, tag=tag, added_by=account.username, added_at=time.time())
+            )
 
 
 def remove_tag(db: ReviewDB, account: Account, sender_id: str, tag: str) -> None:
@@ -425,11 +548,21 @@ def add_note(db: ReviewDB, account: Account, sender_id: str, text: str) -> None:
         raise BadRequest(f"a note has at most {MAX_NOTE} characters")
     conversation(db, account, sender_id)
     with db.begin() as conn:
-        conn.execute(insert(Note).values(sender_id=sender_id, author=account.username, text=text,
-                                         created_at=time.time()))
+        conn.execute(
+            insert(Note).values(sender_id=sender_id, author=account.username, text=text, created_at=time.time())
+        )
 
 
 def tag_names(db: ReviewDB, account: Account) -> List[str]:
     with db.read() as conn:
-        return conn.execute(select(Tag.tag).join(Conversation, Conversation.sender_id == Tag.sender_id)
-                            .where(visible(account)).distinct().order_by(Tag.tag)).scalars().all()
+        return (
+            conn.execute(
+                select(Tag.tag)
+                .join(Conversation, Conversation.sender_id == Tag.sender_id)
+                .where(visible(account))
+                .distinct()
+                .order_by(Tag.tag)
+            )
+            .scalars()
+            .all()
+        )

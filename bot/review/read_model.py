@@ -15,6 +15,7 @@ copy of every message, kept in the review database.
 
 summarize() is a pure function of one sender's events, tested on its own.
 """
+
 from __future__ import annotations
 
 import json
@@ -74,7 +75,7 @@ def after_last_restart(events: Sequence[Sequence[Any]]) -> Sequence[Sequence[Any
     """The events after the last `restart`: what the founder's conversation still is."""
     for index in range(len(events) - 1, -1, -1):
         if events[index][2] == "restart":
-            return events[index + 1:]
+            return events[index + 1 :]
     return events
 
 
@@ -102,8 +103,13 @@ def summarize(sender_id: str, events: Sequence[Sequence[Any]]) -> Optional[Summa
     events = after_last_restart(events)
     if not events:
         return None
-    summary = Summary(sender_id, first_event_id=events[0][0], last_event_id=events[-1][0],
-                      started_at=events[0][3] or 0.0, last_active_at=events[-1][3] or 0.0)
+    summary = Summary(
+        sender_id,
+        first_event_id=events[0][0],
+        last_event_id=events[-1][0],
+        started_at=events[0][3] or 0.0,
+        last_active_at=events[-1][3] or 0.0,
+    )
     requested: Optional[str] = None
     session_cohort = ""
     saved_segments: List[Dict[str, Any]] = []
@@ -122,15 +128,31 @@ def summarize(sender_id: str, events: Sequence[Sequence[Any]]) -> Optional[Summa
             if isinstance(confidence, (int, float)) and confidence < LOW_CONFIDENCE:
                 summary.low_confidence += 1
             if data.get("text"):
-                summary.messages.append(dict(event_id=event_id, speaker="founder", text=str(data["text"]),
-                                             intent=intent_name, confidence=confidence, timestamp=timestamp or 0.0))
+                summary.messages.append(
+                    dict(
+                        event_id=event_id,
+                        speaker="founder",
+                        text=str(data["text"]),
+                        intent=intent_name,
+                        confidence=confidence,
+                        timestamp=timestamp or 0.0,
+                    )
+                )
         elif type_name == "bot":
             data = event_data(raw)
             if isinstance((data.get("metadata") or {}).get("advice"), dict):
                 summary.recommended = True
             if data.get("text"):
-                summary.messages.append(dict(event_id=event_id, speaker="coach", text=str(data["text"]),
-                                             intent=None, confidence=None, timestamp=timestamp or 0.0))
+                summary.messages.append(
+                    dict(
+                        event_id=event_id,
+                        speaker="coach",
+                        text=str(data["text"]),
+                        intent=None,
+                        confidence=None,
+                        timestamp=timestamp or 0.0,
+                    )
+                )
         elif type_name == "action":
             if action_name == "action_recommend":
                 summary.recommended = True
@@ -159,8 +181,11 @@ def summarize(sender_id: str, events: Sequence[Sequence[Any]]) -> Optional[Summa
     summary.last_question = requested or summary.stage
     summary.choices = " ".join(
         f"{segment_kind(segment.get('profile') or {})}:{choice.get('type_id')}"
-        for segment in saved_segments if isinstance(segment, dict)
-        for choice in segment.get("choices") or [] if isinstance(choice, dict) and choice.get("type_id"))
+        for segment in saved_segments
+        if isinstance(segment, dict)
+        for choice in segment.get("choices") or []
+        if isinstance(choice, dict) and choice.get("type_id")
+    )
     if summary.choices:
         summary.choices = f" {summary.choices} "
     return summary
@@ -286,15 +311,18 @@ class ReadModel:
             self.forget(sender_id)
             return
         with self.db.begin() as conn:
-            before = conn.execute(select(Conversation.first_event_id)
-                                  .where(Conversation.sender_id == sender_id)).scalar()
+            before = conn.execute(
+                select(Conversation.first_event_id).where(Conversation.sender_id == sender_id)
+            ).scalar()
             if before is not None and before != summary.first_event_id:  # a restart since: a new conversation
                 self._forget_records(conn, sender_id)
             self._drop(conn, sender_id)
             self._insert(conn, [summary])
             if self.db.sqlite:
-                conn.exec_driver_sql("INSERT INTO messages_fts(rowid, text) SELECT id, text FROM rm_messages "
-                                     "WHERE sender_id = ?", (sender_id,))
+                conn.exec_driver_sql(
+                    "INSERT INTO messages_fts(rowid, text) SELECT id, text FROM rm_messages WHERE sender_id = ?",
+                    (sender_id,),
+                )
 
     def forget(self, sender_id: str) -> None:
         """Removes a founder from the read model, the search index and the
@@ -321,8 +349,9 @@ class ReadModel:
         if sender_id is None:
             conn.exec_driver_sql("DELETE FROM messages_fts")
         else:
-            conn.exec_driver_sql("DELETE FROM messages_fts WHERE rowid IN "
-                                 "(SELECT id FROM rm_messages WHERE sender_id = ?)", (sender_id,))
+            conn.exec_driver_sql(
+                "DELETE FROM messages_fts WHERE rowid IN (SELECT id FROM rm_messages WHERE sender_id = ?)", (sender_id,)
+            )
 
     @staticmethod
     def _insert(conn: Any, summaries: List[Summary]) -> int:

@@ -4,6 +4,7 @@ TRACKER_DB_URL (any SQLAlchemy URL, e.g. PostgreSQL's) wins; else TRACKER_DB
 (default var/tracker.db), an SQLite file opened read-only. A file the Rasa
 server has not created yet reads as an empty store.
 """
+
 from __future__ import annotations
 
 import os
@@ -34,8 +35,12 @@ class TrackerEvents:
         args: Dict[str, Any] = {"future": True}
         if self.dialect == "sqlite":
             # A short wait for the Rasa server's writers (a delete locks the file for milliseconds).
-            args.update(poolclass=QueuePool, pool_size=5, max_overflow=10,
-                        connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_S})
+            args.update(
+                poolclass=QueuePool,
+                pool_size=5,
+                max_overflow=10,
+                connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_S},
+            )
         self.engine: Engine = create_engine(self.url_obj, **args)
 
     def close(self) -> None:
@@ -78,7 +83,8 @@ class TrackerEvents:
         try:
             with self.engine.connect() as conn:
                 result = conn.execution_options(stream_results=True).execute(
-                    text(f"SELECT {COLUMNS} FROM events ORDER BY sender_id, id"))
+                    text(f"SELECT {COLUMNS} FROM events ORDER BY sender_id, id")
+                )
                 yield from result
         except OperationalError as exc:
             if not _not_there_yet(exc):

@@ -2,6 +2,7 @@
 them: founder and coach messages in order, the founder's intent and confidence,
 the rules behind each recommendation, and everything else (actions, slot
 changes, session starts) grouped between messages, to be folded."""
+
 from __future__ import annotations
 
 import json
@@ -40,17 +41,35 @@ def entries(events: Sequence[Sequence[Any]]) -> List[Entry]:
         if type_name == "user":
             intent = (data.get("parse_data") or {}).get("intent") or {}
             confidence = intent.get("confidence")
-            result.append(Entry("founder", event_id, timestamp or 0.0, str(data.get("text") or ""),
-                                intent_name or intent.get("name"),
-                                float(confidence) if isinstance(confidence, (int, float)) else None))
+            result.append(
+                Entry(
+                    "founder",
+                    event_id,
+                    timestamp or 0.0,
+                    str(data.get("text") or ""),
+                    intent_name or intent.get("name"),
+                    float(confidence) if isinstance(confidence, (int, float)) else None,
+                )
+            )
         elif type_name == "bot":
             advice = (data.get("metadata") or {}).get("advice")
             payload = data.get("data") or {}
             buttons = [b.get("title", "") for b in (payload.get("buttons") or []) if isinstance(b, dict)]
             text = str(data.get("text") or "") or (
-                f"({(payload.get('custom') or {}).get('type') or 'custom'} card)" if isinstance(payload.get("custom"), dict) else "")
-            result.append(Entry("coach", event_id, timestamp or 0.0, text,
-                                advice=advice if isinstance(advice, dict) else None, buttons=buttons))
+                f"({(payload.get('custom') or {}).get('type') or 'custom'} card)"
+                if isinstance(payload.get("custom"), dict)
+                else ""
+            )
+            result.append(
+                Entry(
+                    "coach",
+                    event_id,
+                    timestamp or 0.0,
+                    text,
+                    advice=advice if isinstance(advice, dict) else None,
+                    buttons=buttons,
+                )
+            )
         else:
             step = _step(type_name, action_name, data)
             if step is None:
@@ -82,8 +101,9 @@ class Page:
     earlier: Optional[int]  # the `before` id of the previous page; None at the start
 
 
-def page(tracker: TrackerEvents, sender_id: str, first_event_id: int, before: Optional[int] = None,
-         size: int = PAGE_EVENTS) -> Page:
+def page(
+    tracker: TrackerEvents, sender_id: str, first_event_id: int, before: Optional[int] = None, size: int = PAGE_EVENTS
+) -> Page:
     """The latest `size` events of the conversation (before `before`), oldest first."""
     rows = tracker.page_of(sender_id, first_event_id - 1, before, size + 1)
     more = len(rows) > size
@@ -95,9 +115,15 @@ def page(tracker: TrackerEvents, sender_id: str, first_event_id: int, before: Op
 def to_markdown(summary: Dict[str, Any], events: Sequence[Sequence[Any]]) -> str:
     """The whole conversation as Markdown: who said what, when; the founder's words quoted as text."""
     title = summary.get("venture") or summary["sender_id"]
-    out = [f"# Conversation: {_line(title)}", "",
-           f"- Founder: `{_line(summary['sender_id'])}`", f"- Cohort: {_line(summary.get('cohort') or '(none)')}",
-           f"- Channel: {_line(summary.get('channel') or '')}", f"- Turns: {summary.get('turns')}", ""]
+    out = [
+        f"# Conversation: {_line(title)}",
+        "",
+        f"- Founder: `{_line(summary['sender_id'])}`",
+        f"- Cohort: {_line(summary.get('cohort') or '(none)')}",
+        f"- Channel: {_line(summary.get('channel') or '')}",
+        f"- Turns: {summary.get('turns')}",
+        "",
+    ]
     for entry in entries(after_last_restart(events)):
         if entry.kind == "steps":
             continue
@@ -120,8 +146,10 @@ def _rule_lines(advice: Optional[Dict[str, Any]]) -> List[str]:
     lines = ["", f"_Rules that fired for {_line(str(advice.get('segment_name') or 'the segment'))}:_"]
     for rec in advice.get("recommendations") or []:
         for rule in rec.get("rules") or []:
-            lines.append(f"- {_line(str(rec.get('name') or rec.get('type_id')))}: `{_line(str(rule.get('id')))}` "
-                         f"{_line(str(rule.get('because') or ''))}")
+            lines.append(
+                f"- {_line(str(rec.get('name') or rec.get('type_id')))}: `{_line(str(rule.get('id')))}` "
+                f"{_line(str(rule.get('because') or ''))}"
+            )
     return lines
 
 
@@ -135,4 +163,3 @@ def _escape_markdown(text: str) -> str:
 
 def _line(text: Any) -> str:
     return " ".join(str(text).split())
-

@@ -1,4 +1,5 @@
 """python -m bot.web: the web app on WEB_PORT (default 8000)."""
+
 import os
 
 from bot.web.app import create_app

@@ -9,6 +9,7 @@ here: the widget talks to the Rasa server's socket.io channel directly.
     /health            {"status": "ok"}
     /review/...        the coordinators' review dashboard (bot/web/review.py), behind a sign-in
 """
+
 from __future__ import annotations
 
 import os
@@ -54,9 +55,11 @@ class WebSettings:
 
     @classmethod
     def from_env(cls) -> "WebSettings":
-        return cls(rasa_port=int(os.environ.get("RASA_PORT") or 5005),
-                   socket_url=os.environ.get("RASA_SOCKET_URL", "").strip(),
-                   origins=allowed_origins())
+        return cls(
+            rasa_port=int(os.environ.get("RASA_PORT") or 5005),
+            socket_url=os.environ.get("RASA_SOCKET_URL", "").strip(),
+            origins=allowed_origins(),
+        )
 
 
 def clean_cohort(value: Optional[str]) -> str:
@@ -71,8 +74,12 @@ def create_app(settings: Optional[WebSettings] = None, review: Optional[ReviewSe
         raise RuntimeError(f"the widget's npm packages are missing ({', '.join(missing)}): run `make widget`")
 
     app = Sanic("rapport_web")
-    templates = Environment(loader=FileSystemLoader(HERE / "templates"),
-                            autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
+    templates = Environment(
+        loader=FileSystemLoader(HERE / "templates"),
+        autoescape=select_autoescape(["html"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
 
     @app.get("/")
     async def landing(request: Request):
@@ -83,10 +90,14 @@ def create_app(settings: Optional[WebSettings] = None, review: Optional[ReviewSe
     @app.get("/widget.js")
     async def widget_loader(request: Request):
         script = templates.get_template("widget.js").render(
-            config={"rasaPort": settings.rasa_port, "socketUrl": settings.socket_url})
+            config={"rasaPort": settings.rasa_port, "socketUrl": settings.socket_url}
+        )
         # Short cache: site owners' pages pick up a new widget soon after a deploy.
-        return response.text(script, content_type="application/javascript; charset=utf-8",
-                             headers={"Cache-Control": "public, max-age=300"})
+        return response.text(
+            script,
+            content_type="application/javascript; charset=utf-8",
+            headers={"Cache-Control": "public, max-age=300"},
+        )
 
     @app.get("/health")
     async def health(request: Request):
@@ -95,16 +106,21 @@ def create_app(settings: Optional[WebSettings] = None, review: Optional[ReviewSe
     app.static("/static", str(HERE / "static"), name="widget_static")
     # Read once at start-up (after a new `npm ci`, restart): served from memory,
     # without the remote font import.
-    vendored = {url: SOURCE_MAP.sub("", REMOTE_CSS_IMPORT.sub("", path.read_text(encoding="utf-8")))
-                for url, path in VENDOR_FILES.items()}
+    vendored = {
+        url: SOURCE_MAP.sub("", REMOTE_CSS_IMPORT.sub("", path.read_text(encoding="utf-8")))
+        for url, path in VENDOR_FILES.items()
+    }
 
     @app.get("/vendor/<name>")
     async def vendor(request: Request, name: str):
         body = vendored.get(f"/vendor/{name}")
         if body is None:
             return response.text("not found", status=404)
-        return response.text(body, content_type="application/javascript; charset=utf-8",
-                             headers={"Cache-Control": "public, max-age=3600"})
+        return response.text(
+            body,
+            content_type="application/javascript; charset=utf-8",
+            headers={"Cache-Control": "public, max-age=3600"},
+        )
 
     app.blueprint(review_blueprint(review))
 

@@ -5,6 +5,7 @@ read the same list from here, so they can never disagree.
 
     python -m bot.web.origins    # prints the list, space-separated, for `rasa run --cors`
 """
+
 from __future__ import annotations
 
 import os

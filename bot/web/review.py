@@ -10,6 +10,7 @@ Settings: REVIEW_DB_URL, REVIEW_SECRET_KEY, REVIEW_ADMIN_USER and
 REVIEW_ADMIN_PASSWORD (the first admin), REVIEW_SESSION_HOURS, REVIEW_ORIGIN,
 REVIEW_COOKIE_SECURE; TRACKER_DB / TRACKER_DB_URL and CANVAS_DB_URL to read.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -46,7 +47,7 @@ LOGIN_COOKIE = "rapport_review_login"
 SECURITY_HEADERS = {
     # Scripts only from this app (no inline script: the founder's text can never run).
     "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-                               "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'",
+    "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'",
     "X-Frame-Options": "DENY",
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
@@ -70,11 +71,15 @@ class ReviewSettings:
     def from_env(cls) -> "ReviewSettings":
         env = os.environ
         secure = (env.get("REVIEW_COOKIE_SECURE") or "").strip().lower()
-        return cls(db_url=env.get("REVIEW_DB_URL") or None, secret_key=env.get("REVIEW_SECRET_KEY") or "",
-                   session_hours=float(env.get("REVIEW_SESSION_HOURS") or 12),
-                   origins=tuple(o.strip().rstrip("/") for o in (env.get("REVIEW_ORIGIN") or "").split(",") if o.strip()),
-                   cookie_secure=None if not secure else secure in ("1", "true", "yes"),
-                   admin_user=env.get("REVIEW_ADMIN_USER") or "", admin_password=env.get("REVIEW_ADMIN_PASSWORD") or "")
+        return cls(
+            db_url=env.get("REVIEW_DB_URL") or None,
+            secret_key=env.get("REVIEW_SECRET_KEY") or "",
+            session_hours=float(env.get("REVIEW_SESSION_HOURS") or 12),
+            origins=tuple(o.strip().rstrip("/") for o in (env.get("REVIEW_ORIGIN") or "").split(",") if o.strip()),
+            cookie_secure=None if not secure else secure in ("1", "true", "yes"),
+            admin_user=env.get("REVIEW_ADMIN_USER") or "",
+            admin_password=env.get("REVIEW_ADMIN_PASSWORD") or "",
+        )
 
 
 class Dashboard:
@@ -85,8 +90,10 @@ class Dashboard:
         secret = settings.secret_key
         if not secret:
             secret = secrets.token_urlsafe(48)
-            log.warning("REVIEW_SECRET_KEY is not set: sessions are signed with a random key and end when the web "
-                        "app restarts (set it, the same for every web app process)")
+            log.warning(
+                "REVIEW_SECRET_KEY is not set: sessions are signed with a random key and end when the web "
+                "app restarts (set it, the same for every web app process)"
+            )
         self.db = ReviewDB(settings.db_url)
         self.users = Users(self.db, secret, settings.session_hours)
         self.tracker = TrackerEvents(settings.tracker_url)
@@ -115,10 +122,19 @@ def when(timestamp: Optional[float], seconds: bool = False) -> str:
 def review_blueprint(settings: Optional[ReviewSettings] = None) -> Blueprint:
     dash = Dashboard(settings or ReviewSettings.from_env())
     bp = Blueprint("review", url_prefix="/review")
-    templates = Environment(loader=FileSystemLoader(HERE / "templates" / "review"),
-                            autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
-    templates.globals.update(when=when, question=queries.question_label, quote=lambda s: quote(str(s), safe=""),
-                             urlencode=urlencode, low_confidence=transcript.LOW_CONFIDENCE)
+    templates = Environment(
+        loader=FileSystemLoader(HERE / "templates" / "review"),
+        autoescape=select_autoescape(["html"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    templates.globals.update(
+        when=when,
+        question=queries.question_label,
+        quote=lambda s: quote(str(s), safe=""),
+        urlencode=urlencode,
+        low_confidence=transcript.LOW_CONFIDENCE,
+    )
 
     def render(request: Request, name: str, status: int = 200, **context: Any):
         account = getattr(request.ctx, "account", None)
@@ -131,8 +147,11 @@ def review_blueprint(settings: Optional[ReviewSettings] = None) -> Blueprint:
 
     def refuse_unsigned(request: Request):
         if wants_html(request) and request.method == "GET":
-            return response.redirect("/review/login?" + urlencode({"next": request.path + (
-                "?" + request.query_string if request.query_string else "")}), status=303)
+            return response.redirect(
+                "/review/login?"
+                + urlencode({"next": request.path + ("?" + request.query_string if request.query_string else "")}),
+                status=303,
+            )
         headers = {"HX-Redirect": "/review/login"} if request.headers.get("hx-request") else {}
         return response.json({"error": "sign in first"}, status=401, headers=headers)
 
@@ -167,7 +186,9 @@ def review_blueprint(settings: Optional[ReviewSettings] = None) -> Blueprint:
                 if request.method == "POST":
                     if not origin_ok(request):
                         return problem(request, 403, "this request did not come from the dashboard's own page")
-                    token = request.headers.get("x-csrf-token") or (request.form.get("csrf_token") if request.form else None)
+                    token = request.headers.get("x-csrf-token") or (
+                        request.form.get("csrf_token") if request.form else None
+                    )
                     if not csrf_matches(account.csrf_token, token):
                         return problem(request, 403, "the form's security token is missing or old: reload the page")
                 if admin and not account.is_admin:
@@ -180,7 +201,9 @@ def review_blueprint(settings: Optional[ReviewSettings] = None) -> Blueprint:
                     return problem(request, 400, str(exc))
                 except (OperationalError, StoreUnavailable):
                     return busy(request)
+
             return wrapper
+
         return decorate
 
     @bp.listener("after_server_start")
@@ -232,13 +255,25 @@ def review_blueprint(settings: Optional[ReviewSettings] = None) -> Blueprint:
         except OperationalError:
             return busy(request)
         except TooManyAttempts:
-            resp = render(request, "login.html", status=429, csrf_token=form.get("csrf_token"), next="",
-                          error="Too many failed sign-ins: wait 15 minutes and try again.")
+            resp = render(
+                request,
+                "login.html",
+                status=429,
+                csrf_token=form.get("csrf_token"),
+                next="",
+                error="Too many failed sign-ins: wait 15 minutes and try again.",
+            )
             resp.headers["Retry-After"] = str(FAILURE_WINDOW_S)
             return resp
         if cookie is None:
-            return render(request, "login.html", status=401, csrf_token=form.get("csrf_token"),
-                          next=safe_next(form.get("next")), error="Wrong user name or password.")
+            return render(
+                request,
+                "login.html",
+                status=401,
+                csrf_token=form.get("csrf_token"),
+                next=safe_next(form.get("next")),
+                error="Wrong user name or password.",
+            )
         resp = response.redirect(safe_next(form.get("next")) or "/review/conversations", status=303)
         set_cookie(request, resp, COOKIE, cookie, int(dash.settings.session_hours * 3600))
         return resp
@@ -268,9 +303,18 @@ def review_blueprint(settings: Optional[ReviewSettings] = None) -> Blueprint:
         tags = await blocking(queries.tag_names, dash.db, account)
         if "application/json" in (request.headers.get("accept") or ""):
             return response.json({"conversations": [public_row(r) for r in rows], "next": cursor})
-        return render(request, "list.html", rows=rows, cursor=cursor, filters=filters, cohorts=cohorts,
-                      channels=channels, tags=tags, stages=[s for s in queries.QUESTIONS if s],
-                      first_page=not request.args.get("after"))
+        return render(
+            request,
+            "list.html",
+            rows=rows,
+            cursor=cursor,
+            filters=filters,
+            cohorts=cohorts,
+            channels=channels,
+            tags=tags,
+            stages=[s for s in queries.QUESTIONS if s],
+            first_page=not request.args.get("after"),
+        )
 
     @bp.get("/search")
     @signed_in()
@@ -291,11 +335,17 @@ def review_blueprint(settings: Optional[ReviewSettings] = None) -> Blueprint:
         sender = request.args.get("sender") or ""
         summary = await blocking(queries.conversation, dash.db, account, sender)
         before = request.args.get("before")
-        page = await blocking(transcript.page, dash.tracker, sender, summary["first_event_id"],
-                              int(before) if before and before.isdigit() else None)
+        page = await blocking(
+            transcript.page,
+            dash.tracker,
+            sender,
+            summary["first_event_id"],
+            int(before) if before and before.isdigit() else None,
+        )
         versions = await blocking(dash.canvas.block_versions, summary["channel"] or "rest", sender)
-        return render(request, "transcript.html", c=summary, page=page, versions=versions,
-                      block_markdown=block_markdown)
+        return render(
+            request, "transcript.html", c=summary, page=page, versions=versions, block_markdown=block_markdown
+        )
 
     @bp.get("/conversation.md")
     @signed_in()
@@ -304,8 +354,11 @@ def review_blueprint(settings: Optional[ReviewSettings] = None) -> Blueprint:
         summary = await blocking(queries.conversation, dash.db, account, sender)
         events = await blocking(dash.tracker.events_of, sender)
         text = transcript.to_markdown(summary, events)
-        return response.text(text, content_type="text/markdown; charset=utf-8", headers={
-            "Content-Disposition": f"attachment; filename=\"conversation-{file_part(sender)}.md\""})
+        return response.text(
+            text,
+            content_type="text/markdown; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="conversation-{file_part(sender)}.md"'},
+        )
 
     # --- review actions -----------------------------------------------------------------
 
@@ -353,8 +406,11 @@ def review_blueprint(settings: Optional[ReviewSettings] = None) -> Blueprint:
             return problem(request, 400, "event_id must be a number")
         flagged = request.form.get("flagged") == "yes"
         await blocking(queries.set_flag, dash.db, account, sender, int(event_id), flagged)
-        return await after_action(request, sender, lambda: render(
-            request, "_flag.html", sender=sender, event_id=int(event_id), flagged=flagged))
+        return await after_action(
+            request,
+            sender,
+            lambda: render(request, "_flag.html", sender=sender, event_id=int(event_id), flagged=flagged),
+        )
 
     # --- charts and exports -------------------------------------------------------------
 
@@ -382,11 +438,15 @@ def review_blueprint(settings: Optional[ReviewSettings] = None) -> Blueprint:
     async def send_export(request: Request, account: Account, kind: str):
         filters = Filters.from_args(request.args)
         rows = await export_rows(account, filters)
-        body, content_type = ((exports.to_csv(rows), "text/csv") if kind == "csv"
-                              else (exports.to_json(rows), "application/json"))
+        body, content_type = (
+            (exports.to_csv(rows), "text/csv") if kind == "csv" else (exports.to_json(rows), "application/json")
+        )
         name = f"blocks-{file_part(filters.get('cohort') or 'all')}.{kind}"
-        return response.text(body, content_type=f"{content_type}; charset=utf-8",
-                             headers={"Content-Disposition": f'attachment; filename="{name}"'})
+        return response.text(
+            body,
+            content_type=f"{content_type}; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        )
 
     @bp.get("/export.csv")
     @signed_in()
@@ -421,8 +481,14 @@ def review_blueprint(settings: Optional[ReviewSettings] = None) -> Blueprint:
         cohorts = (form.get("cohorts") or "").split(",")
         try:
             if action == "add":
-                await blocking(dash.users.add, name, form.get("password") or "", form.get("role") or "", cohorts,
-                               form.get("slack_user") or None)
+                await blocking(
+                    dash.users.add,
+                    name,
+                    form.get("password") or "",
+                    form.get("role") or "",
+                    cohorts,
+                    form.get("slack_user") or None,
+                )
             elif action == "cohorts":
                 await blocking(dash.users.set_cohorts, name, cohorts)
                 if form.get("mentor_row"):  # a mentor's row also carries their Slack user id (blank clears it:
@@ -433,8 +499,9 @@ def review_blueprint(settings: Optional[ReviewSettings] = None) -> Blueprint:
             else:
                 raise AuthError("unknown action (an admin cannot remove themselves)")
         except AuthError as exc:
-            return render(request, "users.html", status=400, users=await blocking(dash.users.list), roles=ROLES,
-                          error=str(exc))
+            return render(
+                request, "users.html", status=400, users=await blocking(dash.users.list), roles=ROLES, error=str(exc)
+            )
         return response.redirect("/review/users", status=303)
 
     bp.ctx.dashboard = dash

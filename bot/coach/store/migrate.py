@@ -6,6 +6,7 @@
 
 (``alembic -c bot/coach/store/alembic.ini ...`` works too, with CANVAS_DB_URL set.)
 """
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -6,6 +6,7 @@ Schema changes go through an Alembic migration in ``migrations/versions/``;
 Timestamps are naive UTC (SQLite keeps no time zone); the store hands them
 out as aware UTC datetimes.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -55,9 +56,7 @@ class Founder(Base):
 
     # The database cascades deletes (ON DELETE CASCADE); passive_deletes stops
     # the ORM from loading every child row just to delete it.
-    ventures = relationship(
-        "Venture", back_populates="founder", cascade="all, delete-orphan", passive_deletes=True
-    )
+    ventures = relationship("Venture", back_populates="founder", cascade="all, delete-orphan", passive_deletes=True)
 
     __table_args__ = (UniqueConstraint("channel", "sender_id", name="uq_founders_channel_sender"),)
 
@@ -158,9 +157,7 @@ class SegmentRow(Base):
     __table_args__ = (
         UniqueConstraint("version_id", "position", name="uq_segments_version_position"),
         CheckConstraint("customer_count IS NULL OR customer_count >= 0", name="customer_count_not_negative"),
-        CheckConstraint(
-            "value_per_customer IS NULL OR value_per_customer >= 0", name="value_not_negative"
-        ),
+        CheckConstraint("value_per_customer IS NULL OR value_per_customer >= 0", name="value_not_negative"),
     )
 
 
@@ -180,6 +177,4 @@ class ChoiceRow(Base):
 
     segment = relationship("SegmentRow", back_populates="choices")
 
-    __table_args__ = (
-        UniqueConstraint("segment_id", "position", name="uq_relationship_choices_segment_position"),
-    )
+    __table_args__ = (UniqueConstraint("segment_id", "position", name="uq_relationship_choices_segment_position"),)

@@ -8,6 +8,7 @@ Versions are numbered per venture. Finals are 1..n and never change; a venture
 has at most one draft, numbered as the next final would be. Saving a draft
 replaces that draft; saving a final consumes it.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -133,9 +134,7 @@ class CanvasStore:
 
     # --- writing --------------------------------------------------------------
 
-    def save_block(
-        self, channel: str, sender_id: str, block: CanvasBlock, cohort: Optional[str] = None
-    ) -> CanvasBlock:
+    def save_block(self, channel: str, sender_id: str, block: CanvasBlock, cohort: Optional[str] = None) -> CanvasBlock:
         """Save `block` for the founder: a final becomes a new version, a draft replaces the draft.
 
         Returns a copy with version and created_at set. Creates the founder and
@@ -232,8 +231,12 @@ class CanvasStore:
             ).scalar_one_or_none()
             if founder is None:
                 return None
-            return {"channel": founder.channel, "sender_id": founder.sender_id, "cohort": founder.cohort,
-                    "created_at": _aware(founder.created_at).isoformat()}
+            return {
+                "channel": founder.channel,
+                "sender_id": founder.sender_id,
+                "cohort": founder.cohort,
+                "created_at": _aware(founder.created_at).isoformat(),
+            }
 
     def latest_blocks(self, sender_ids: Iterable[str], status: str = "final") -> Dict[str, CanvasBlock]:
         """sender_id -> the founder's most recently saved block of `status` (any
@@ -247,30 +250,43 @@ class CanvasStore:
                     select(Founder.sender_id, func.max(BlockVersion.id).label("version_id"))
                     .join(Venture, Venture.founder_id == Founder.id)
                     .join(BlockVersion, BlockVersion.venture_id == Venture.id)
-                    .where(Founder.sender_id.in_(wanted[start:start + 500]), BlockVersion.status == status)
+                    .where(Founder.sender_id.in_(wanted[start : start + 500]), BlockVersion.status == status)
                     .group_by(Founder.sender_id)
                     .subquery()
                 )
                 versions = session.execute(
-                    select(newest.c.sender_id, BlockVersion.id, BlockVersion.version, BlockVersion.status,
-                           BlockVersion.offer, BlockVersion.created_at, Venture.name)
+                    select(
+                        newest.c.sender_id,
+                        BlockVersion.id,
+                        BlockVersion.version,
+                        BlockVersion.status,
+                        BlockVersion.offer,
+                        BlockVersion.created_at,
+                        Venture.name,
+                    )
                     .join(BlockVersion, BlockVersion.id == newest.c.version_id)
                     .join(Venture, Venture.id == BlockVersion.venture_id)
                 ).all()
                 version_ids = [v.id for v in versions]
                 segments: Dict[int, List[Any]] = {}
-                for row in session.execute(select(SegmentRow.__table__).where(SegmentRow.version_id.in_(version_ids))
-                                           .order_by(SegmentRow.version_id, SegmentRow.position)):
+                for row in session.execute(
+                    select(SegmentRow.__table__)
+                    .where(SegmentRow.version_id.in_(version_ids))
+                    .order_by(SegmentRow.version_id, SegmentRow.position)
+                ):
                     segments.setdefault(row.version_id, []).append(row)
                 choices: Dict[int, List[Any]] = {}
                 for row in session.execute(
-                    select(ChoiceRow.__table__).join(SegmentRow, SegmentRow.id == ChoiceRow.segment_id)
-                    .where(SegmentRow.version_id.in_(version_ids)).order_by(ChoiceRow.segment_id, ChoiceRow.position)
+                    select(ChoiceRow.__table__)
+                    .join(SegmentRow, SegmentRow.id == ChoiceRow.segment_id)
+                    .where(SegmentRow.version_id.in_(version_ids))
+                    .order_by(ChoiceRow.segment_id, ChoiceRow.position)
                 ):
                     choices.setdefault(row.segment_id, []).append(row)
                 for v in versions:
-                    result[v.sender_id] = _block(v, v.name, [(seg, choices.get(seg.id, []))
-                                                             for seg in segments.get(v.id, [])])
+                    result[v.sender_id] = _block(
+                        v, v.name, [(seg, choices.get(seg.id, [])) for seg in segments.get(v.id, [])]
+                    )
         return result
 
     def founders(self, cohort: Optional[str] = None) -> List[Dict[str, Any]]:

@@ -26,6 +26,7 @@ local nginx). With REST_TOKEN set, a caller from anywhere must send
 `Authorization: Bearer <REST_TOKEN>`; the token is compared in constant time and
 never logged.
 """
+
 from __future__ import annotations
 
 import hmac
@@ -47,8 +48,9 @@ from bot.plugins.scaleout import client_message, valid_message_id
 logger = logging.getLogger(__name__)
 
 MAX_SENDER = 128
-SAVE_FAILED = ("The coach could not store this message, so it was not answered. "
-               "Please send it again (with the same message_id).")
+SAVE_FAILED = (
+    "The coach could not store this message, so it was not answered. Please send it again (with the same message_id)."
+)
 BUSY = "This conversation is busy or the lock store is unreachable; please send the message again."
 
 
@@ -57,25 +59,26 @@ def read_request(body: bytes) -> Tuple[Optional[Dict[str, Any]], Optional[str]]:
     try:
         data = json.loads(body.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
-        return None, "The body must be JSON in UTF-8: {\"sender\": \"...\", \"message\": \"...\"}."
+        return None, 'The body must be JSON in UTF-8: {"sender": "...", "message": "..."}.'
     if not isinstance(data, dict):
-        return None, "The body must be a JSON object: {\"sender\": \"...\", \"message\": \"...\"}."
+        return None, 'The body must be a JSON object: {"sender": "...", "message": "..."}.'
     sender, message = data.get("sender"), data.get("message")
     if not isinstance(sender, str) or not 0 < len(sender) <= MAX_SENDER:
-        return None, f"\"sender\" must be a string of 1 to {MAX_SENDER} characters."
+        return None, f'"sender" must be a string of 1 to {MAX_SENDER} characters.'
     if not isinstance(message, str):
-        return None, "\"message\" must be a string (it may be empty)."
+        return None, '"message" must be a string (it may be empty).'
     message_id = data.get("message_id")
     if message_id is not None and not valid_message_id(message_id):
-        return None, "\"message_id\" must be 1 to 128 of the characters A-Z a-z 0-9 _ . : -"
+        return None, '"message_id" must be 1 to 128 of the characters A-Z a-z 0-9 _ . : -'
     metadata = data.get("metadata")
     if metadata is not None and not isinstance(metadata, dict):
-        return None, "\"metadata\" must be a JSON object."
+        return None, '"metadata" must be a JSON object.'
     return {"sender": sender, "message": message, "message_id": message_id, "metadata": metadata or None}, None
 
 
-def caller_refusal(peer: Optional[str], forwarded_for: Optional[str], authorization: Optional[str],
-                   token: Optional[str]) -> Optional[Tuple[int, str]]:
+def caller_refusal(
+    peer: Optional[str], forwarded_for: Optional[str], authorization: Optional[str], token: Optional[str]
+) -> Optional[Tuple[int, str]]:
     """(status, reason) when the caller may not use the channel, else None."""
     if token:
         given = (authorization or "").removeprefix("Bearer ").strip()
@@ -111,16 +114,26 @@ class RestInput(StockRestInput):
 
         @webhook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
-            refusal = caller_refusal(request.ip, request.headers.get("x-forwarded-for"),
-                                     request.headers.get("authorization"), os.environ.get("REST_TOKEN"))
+            refusal = caller_refusal(
+                request.ip,
+                request.headers.get("x-forwarded-for"),
+                request.headers.get("authorization"),
+                os.environ.get("REST_TOKEN"),
+            )
             if refusal:
                 return response.json({"error": refusal[1]}, status=refusal[0])
             fields, problem = read_request(request.body or b"")
             if problem:
                 return response.json({"error": problem}, status=400)
             collector = CollectingOutputChannel()
-            message = client_message(fields["message"], collector, fields["sender"], fields["message_id"],
-                                     input_channel=self.name(), metadata=fields["metadata"])
+            message = client_message(
+                fields["message"],
+                collector,
+                fields["sender"],
+                fields["message_id"],
+                input_channel=self.name(),
+                metadata=fields["metadata"],
+            )
             try:
                 await on_new_message(message)
             except LockError as error:

@@ -22,6 +22,7 @@ stock channel, in Rasa 3.6:
 
 Founders still appear as channel "socketio" in the tracker and the canvas store.
 """
+
 from __future__ import annotations
 
 import json
@@ -47,8 +48,9 @@ class WebchatOutput(SocketIOOutput):
     async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
         await self._send_message(recipient_id, {"text": text})
 
-    async def send_text_with_buttons(self, recipient_id: Text, text: Text, buttons: List[Dict[Text, Any]],
-                                     **kwargs: Any) -> None:
+    async def send_text_with_buttons(
+        self, recipient_id: Text, text: Text, buttons: List[Dict[Text, Any]], **kwargs: Any
+    ) -> None:
         quick_replies = [{"content_type": "text", "title": b["title"], "payload": b["payload"]} for b in buttons]
         await self._send_message(recipient_id, {"text": text, "quick_replies": quick_replies})
 
@@ -74,8 +76,7 @@ class HeldWebchatOutput(WebchatOutput):
         self.held = []
 
 
-SAVE_FAILED = ("Sorry, I could not save your last message, so I have not answered it. "
-               "Please send it again in a moment.")
+SAVE_FAILED = "Sorry, I could not save your last message, so I have not answered it. Please send it again in a moment."
 
 
 class WebchatInput(SocketIOInput):
@@ -158,8 +159,9 @@ class WebchatInput(SocketIOInput):
                 message_id = None
             output = HeldWebchatOutput(sio, self.bot_message_evt)
             try:
-                await on_new_message(client_message(text, output, sender_id, message_id,
-                                                    input_channel=self.name(), metadata=metadata))
+                await on_new_message(
+                    client_message(text, output, sender_id, message_id, input_channel=self.name(), metadata=metadata)
+                )
             except Exception as error:
                 if not isinstance(error, LockError):
                     logger.exception("A web widget message could not be processed and stored.")

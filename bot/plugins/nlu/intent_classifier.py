@@ -7,6 +7,7 @@ over the coach's length limit gets an arbitrary intent ("You're welcome!" for
 marks them nlu_fallback: the coach's fallback asks to sum a long message up, and
 a form's validation does the same, so no action reads them as a command.
 """
+
 from __future__ import annotations
 
 from typing import List

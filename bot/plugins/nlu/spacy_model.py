@@ -7,6 +7,7 @@ To use a pretrained pipeline instead, set `model: en_core_web_md` in config.yml.
 
     python -m bot.plugins.nlu.spacy_model var/spacy/rapport_en
 """
+
 import sys
 from pathlib import Path
 

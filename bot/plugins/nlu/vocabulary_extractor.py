@@ -5,6 +5,7 @@ from the data files in bot/knowledge, the same ones the coach reasons with, so
 a synonym a mentor adds there is understood everywhere at once. Values are
 canonical ids ("co_creation", "social_media"), ready for slots.
 """
+
 from __future__ import annotations
 
 from typing import Any, Dict, List, Text
@@ -24,8 +25,13 @@ from bot.coach.extract import find_mentions
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=False)
 class VocabularyEntityExtractor(GraphComponent, EntityExtractorMixin):
     @classmethod
-    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-               execution_context: ExecutionContext) -> "VocabularyEntityExtractor":
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "VocabularyEntityExtractor":
         return cls()
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:

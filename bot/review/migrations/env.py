@@ -3,6 +3,7 @@
 ReviewDB passes its own connection; the alembic CLI uses sqlalchemy.url or REVIEW_DB_URL.
 messages_fts (FTS5, SQLite only) is made by the migration and has no model.
 """
+
 from alembic import context
 from sqlalchemy import create_engine
 
@@ -13,9 +14,14 @@ config = context.config
 
 
 def _configure(connection) -> None:
-    context.configure(connection=connection, target_metadata=Base.metadata, version_table=VERSION_TABLE,
-                      render_as_batch=connection.dialect.name == "sqlite", compare_type=True,
-                      include_object=include_object)
+    context.configure(
+        connection=connection,
+        target_metadata=Base.metadata,
+        version_table=VERSION_TABLE,
+        render_as_batch=connection.dialect.name == "sqlite",
+        compare_type=True,
+        include_object=include_object,
+    )
 
 
 def run_migrations_online() -> None:

@@ -4,6 +4,7 @@ CanvasStore passes its own connection (config.attributes["connection"]); the
 alembic CLI gets a URL from sqlalchemy.url or CANVAS_DB_URL instead. Logging is
 left alone: the bot configures it.
 """
+
 import os
 
 from alembic import context

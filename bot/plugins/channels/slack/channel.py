@@ -12,6 +12,7 @@ lines over slack_sdk here, while what the coach needs (one conversation per thre
 dedupe of retries of any reason and of message/app_mention, a Rasa turn after the ack)
 Bolt does not do, and it would be a second framework to bridge into this blueprint.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -75,8 +76,10 @@ OWNER_ONLY = "Only <@{owner}> can ask me to delete or export their data."
 AWAITING_OWNER = "I'm waiting for <@{owner}>'s answer about deleting their data."
 
 ONE_MOMENT = "_One moment, I'm thinking…_"
-TROUBLE = ("Sorry, I couldn't answer that just now: part of the coach is not responding. "
-           "What you wrote is kept. Please send it again in a minute.")
+TROUBLE = (
+    "Sorry, I couldn't answer that just now: part of the coach is not responding. "
+    "What you wrote is kept. Please send it again in a minute."
+)
 STORE_BUSY = "The canvas store is busy right now; please try again in a moment."
 BLOCK_GONE = "That block is no longer stored (it may have been deleted), so there is nothing to export."
 
@@ -103,11 +106,13 @@ class SlackApi:
 
     async def upload(self, channel: str, thread_ts: Optional[str], files: list, comment: Optional[str]) -> bool:
         """files_upload_v2 (files.getUploadURLExternal, the upload, files.completeUploadExternal)."""
-        uploads = [{"filename": f["filename"], "content": f["content"].encode("utf-8"), "title": f["filename"]}
-                   for f in files]
+        uploads = [
+            {"filename": f["filename"], "content": f["content"].encode("utf-8"), "title": f["filename"]} for f in files
+        ]
         try:
-            await self.client.files_upload_v2(file_uploads=uploads, channel=channel, thread_ts=thread_ts,
-                                              initial_comment=comment)
+            await self.client.files_upload_v2(
+                file_uploads=uploads, channel=channel, thread_ts=thread_ts, initial_comment=comment
+            )
             return True
         except (SlackApiError, SlackClientError, asyncio.TimeoutError, OSError) as error:
             logger.error("Slack file upload failed: %s", _slack_error(error))
@@ -164,17 +169,24 @@ class SlackInput(InputChannel):
         self.api = SlackApi(settings) if settings else None
         self.verifier = SignatureVerifier(settings.signing_secret) if settings else None
         self.seen = routing.SeenRecently()
-        self.shared_seen = (routing.SharedSeen(settings.dedupe_redis_url, local=self.seen)
-                            if settings and settings.dedupe_redis_url else None)
+        self.shared_seen = (
+            routing.SharedSeen(settings.dedupe_redis_url, local=self.seen)
+            if settings and settings.dedupe_redis_url
+            else None
+        )
         self._tasks: Set[asyncio.Task] = set()
         self._store: Optional[CanvasStore] = None
         self._bot_user: Optional[str] = None
         self._thread_owners: Dict[Tuple[str, str], str] = {}
         self.mentors = lookup.Mentors(settings.mentors, DashboardMentors()) if settings else None
         if settings:
-            logger.info("Slack is on: %d mentors in SLACK_MENTORS (and the review dashboard's), %d channels mapped to cohorts, API %s, dedupe %s",
-                        len(settings.mentors), len(settings.channel_cohorts), settings.api_url,
-                        "shared in Redis" if self.shared_seen else "in this process")
+            logger.info(
+                "Slack is on: %d mentors in SLACK_MENTORS (and the review dashboard's), %d channels mapped to cohorts, API %s, dedupe %s",
+                len(settings.mentors),
+                len(settings.channel_cohorts),
+                settings.api_url,
+                "shared in Redis" if self.shared_seen else "in this process",
+            )
         else:
             logger.info("Slack is off: SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET are not both set.")
 
@@ -190,8 +202,9 @@ class SlackInput(InputChannel):
         @slack.route("/webhook", methods=["POST"])
         async def webhook(request: Request) -> HTTPResponse:
             if self.settings is None:
-                return response.json({"error": "Slack is not set up: SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET"},
-                                     status=404)
+                return response.json(
+                    {"error": "Slack is not set up: SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET"}, status=404
+                )
             body = request.body or b""
             if len(body) > MAX_BODY_BYTES:
                 return response.json({"error": "request too large"}, status=413)
@@ -252,13 +265,19 @@ class SlackInput(InputChannel):
         # Exactly once: by event_id (a retry, whatever its X-Slack-Retry-Reason), and by the
         # message itself (its mention comes both as `message` and as `app_mention`).
         # (A subtype, such as an edit, is not the message itself and is ignored anyway.)
-        message_key = (f"message:{event.get('channel')}:{event.get('ts')}"
-                       if event.get("type") in ("message", "app_mention") and event.get("ts")
-                       and not event.get("subtype") else None)
-        if not await self._first_time(f"event:{envelope.get('event_id')}" if envelope.get("event_id") else None,
-                                      message_key):
-            logger.info("Slack event %s seen before (retry %s): ignored.", envelope.get("event_id"),
-                        request.headers.get("X-Slack-Retry-Num", "-"))
+        message_key = (
+            f"message:{event.get('channel')}:{event.get('ts')}"
+            if event.get("type") in ("message", "app_mention") and event.get("ts") and not event.get("subtype")
+            else None
+        )
+        if not await self._first_time(
+            f"event:{envelope.get('event_id')}" if envelope.get("event_id") else None, message_key
+        ):
+            logger.info(
+                "Slack event %s seen before (retry %s): ignored.",
+                envelope.get("event_id"),
+                request.headers.get("X-Slack-Retry-Num", "-"),
+            )
             return response.json({"ok": True})
         if event.get("type") in ("message", "app_mention"):
             self._later(self._on_message(envelope, on_new_message, agent))
@@ -281,8 +300,9 @@ class SlackInput(InputChannel):
             return message.parent_user
         key = (message.channel, message.thread_ts)
         if key not in self._thread_owners:
-            result = await self.api.call("conversations.replies", channel=message.channel, ts=message.thread_ts,
-                                         limit=1)
+            result = await self.api.call(
+                "conversations.replies", channel=message.channel, ts=message.thread_ts, limit=1
+            )
             first = ((result or {}).get("messages") or [{}])[0]
             if not first.get("user"):
                 return None
@@ -303,8 +323,9 @@ class SlackInput(InputChannel):
         else:
             owner = message.user if message.thread_ts is None else await self._thread_owner(message)
             if owner is None:
-                logger.warning("A message in thread %s was ignored: who started the thread is unknown.",
-                               message.thread_ts)
+                logger.warning(
+                    "A message in thread %s was ignored: who started the thread is unknown.", message.thread_ts
+                )
                 return
             role = routing.role_in_thread(message, owner)
             if role == routing.SIDE_TALK:
@@ -330,37 +351,64 @@ class SlackInput(InputChannel):
             intent, tracker = None, None
             refusal = OWNER_ONLY
         else:
-            refusal = (OWNER_ONLY if intent in OWNER_ONLY_INTENTS else
-                       AWAITING_OWNER if tracker is not None and tracker.get_slot("confirming_delete") else None)
+            refusal = (
+                OWNER_ONLY
+                if intent in OWNER_ONLY_INTENTS
+                else AWAITING_OWNER
+                if tracker is not None and tracker.get_slot("confirming_delete")
+                else None
+            )
         if refusal is None:
             return False
-        await self.api.call("chat.postEphemeral", channel=channel, user=user, thread_ts=place.thread_ts,
-                            text=refusal.format(owner=place.owner))
+        await self.api.call(
+            "chat.postEphemeral",
+            channel=channel,
+            user=user,
+            thread_ts=place.thread_ts,
+            text=refusal.format(owner=place.owner),
+        )
         return True
 
     def _metadata(self, place: routing.Place, user: str, channel: Optional[str], **extra: Any) -> Dict[str, Any]:
         """What every UserMessage carries: the cohort (actions/common.py founder(), the review
         dashboard) and where in Slack it came from. A DM has the default cohort; a thread, its channel's."""
-        return {"cohort": self.settings.cohort_of(place.channel),
-                "slack": {"team": place.team, "user": user, "channel": channel, "thread_ts": place.thread_ts,
-                          "owner": place.owner, "mentor": bool(self.mentors.cohorts_of(user)),
-                          **{k: v for k, v in extra.items() if v is not None}}}
+        return {
+            "cohort": self.settings.cohort_of(place.channel),
+            "slack": {
+                "team": place.team,
+                "user": user,
+                "channel": channel,
+                "thread_ts": place.thread_ts,
+                "owner": place.owner,
+                "mentor": bool(self.mentors.cohorts_of(user)),
+                **{k: v for k, v in extra.items() if v is not None},
+            },
+        }
 
     # --- one turn --------------------------------------------------------------------------
 
-    async def _run_turn(self, place: routing.Place, channel: str, text: str, metadata: Dict[str, Any],
-                        on_new_message, message_id: Optional[str] = None) -> None:
+    async def _run_turn(
+        self,
+        place: routing.Place,
+        channel: str,
+        text: str,
+        metadata: Dict[str, Any],
+        on_new_message,
+        message_id: Optional[str] = None,
+    ) -> None:
         """The coach's turn, then its messages posted as one (a "one moment" message first
         when it takes long, updated with the answer)."""
         collector = CollectingOutputChannel()
-        user_message = UserMessage(text, collector, place.key, input_channel=self.name(), metadata=metadata,
-                                   message_id=message_id)
+        user_message = UserMessage(
+            text, collector, place.key, input_channel=self.name(), metadata=metadata, message_id=message_id
+        )
         turn_task = asyncio.ensure_future(on_new_message(user_message))
         done, _ = await asyncio.wait({turn_task}, timeout=PATIENCE_S)
         pending_ts: Optional[str] = None
         if not done:
-            posted = await self.api.call("chat.postMessage", channel=channel, thread_ts=place.thread_ts,
-                                         text=ONE_MOMENT)
+            posted = await self.api.call(
+                "chat.postMessage", channel=channel, thread_ts=place.thread_ts, text=ONE_MOMENT
+            )
             if posted:
                 channel, pending_ts = posted.get("channel") or channel, posted.get("ts")
         try:
@@ -377,8 +425,14 @@ class SlackInput(InputChannel):
                 await self.api.call("chat.update", channel=channel, ts=pending_ts, text=post.text, blocks=post.blocks)
                 pending_ts = None
                 continue
-            posted = await self.api.call("chat.postMessage", channel=channel, thread_ts=place.thread_ts,
-                                         text=post.text, blocks=post.blocks, unfurl_links=False)
+            posted = await self.api.call(
+                "chat.postMessage",
+                channel=channel,
+                thread_ts=place.thread_ts,
+                text=post.text,
+                blocks=post.blocks,
+                unfurl_links=False,
+            )
             channel = (posted or {}).get("channel") or channel  # a user id becomes their DM's id
         if turn.uploads:
             await self.api.upload(channel, place.thread_ts, turn.uploads, "Your data, as you asked.")
@@ -412,13 +466,34 @@ class SlackInput(InputChannel):
                 self._later(self._export(place, channel, user, action.get("value")))
             else:
                 title = ((action.get("text") or {}).get("text")) or action.get("value") or ""
-                self._later(self._clicked(payload, place, channel, message_ts, user, title,
-                                          str(action.get("value") or ""), on_new_message, agent))
+                self._later(
+                    self._clicked(
+                        payload,
+                        place,
+                        channel,
+                        message_ts,
+                        user,
+                        title,
+                        str(action.get("value") or ""),
+                        on_new_message,
+                        agent,
+                    )
+                )
             break
         return response.json({"ok": True})
 
-    async def _clicked(self, payload: Dict[str, Any], place: routing.Place, channel: str, message_ts: str,
-                       user: str, title: str, value: str, on_new_message, agent: Any) -> None:
+    async def _clicked(
+        self,
+        payload: Dict[str, Any],
+        place: routing.Place,
+        channel: str,
+        message_ts: str,
+        user: str,
+        title: str,
+        value: str,
+        on_new_message,
+        agent: Any,
+    ) -> None:
         if user != place.owner and await self._refused(agent, place, channel, user, value):
             return
         if not await self._first_time(f"click:{channel}:{message_ts}"):
@@ -427,8 +502,10 @@ class SlackInput(InputChannel):
             return
         blocks = render.after_click((payload.get("message") or {}).get("blocks") or [], user, title)
         text = (payload.get("message") or {}).get("text") or title
-        if not (payload.get("response_url") and await self.api.respond(
-                payload["response_url"], replace_original=True, text=text, blocks=blocks)):
+        if not (
+            payload.get("response_url")
+            and await self.api.respond(payload["response_url"], replace_original=True, text=text, blocks=blocks)
+        ):
             await self.api.call("chat.update", channel=channel, ts=message_ts, text=text, blocks=blocks)
         metadata = self._metadata(place, user, channel, button=title)
         await self._run_turn(place, channel, value, metadata, on_new_message)
@@ -444,18 +521,26 @@ class SlackInput(InputChannel):
             versions = await self._in_thread(lambda store: store.block_versions(lookup.CHANNEL, place.key, venture))
             block = next((b for b in versions if b.version == version and b.status == "final"), None)
         except (StoreError, asyncio.TimeoutError):
-            await self.api.call("chat.postEphemeral", channel=channel, user=user, text=STORE_BUSY,
-                                thread_ts=place.thread_ts)
+            await self.api.call(
+                "chat.postEphemeral", channel=channel, user=user, text=STORE_BUSY, thread_ts=place.thread_ts
+            )
             return
         if block is None:
-            await self.api.call("chat.postEphemeral", channel=channel, user=user, text=BLOCK_GONE,
-                                thread_ts=place.thread_ts)
+            await self.api.call(
+                "chat.postEphemeral", channel=channel, user=user, text=BLOCK_GONE, thread_ts=place.thread_ts
+            )
             return
         name = export_basename(block.venture_name, block.version)
-        files = [{"filename": f"{name}.md", "content": to_markdown(block)},
-                 {"filename": f"{name}.json", "content": block_json(block)}]
-        await self.api.upload(channel, place.thread_ts, files, f"The block of *{render.escape(block.venture_name)}*, "
-                                                               f"version {block.version}: Markdown and JSON.")
+        files = [
+            {"filename": f"{name}.md", "content": to_markdown(block)},
+            {"filename": f"{name}.json", "content": block_json(block)},
+        ]
+        await self.api.upload(
+            channel,
+            place.thread_ts,
+            files,
+            f"The block of *{render.escape(block.venture_name)}*, version {block.version}: Markdown and JSON.",
+        )
 
     # --- /canvas and App Home --------------------------------------------------------------
 
@@ -464,8 +549,10 @@ class SlackInput(InputChannel):
             return response.json({"response_type": "ephemeral", "text": f"Unknown command {form.get('command')}."})
         user, team = form.get("user_id") or "", form.get("team_id") or ""
         try:
-            answer = await self._in_thread(partial(_canvas_answer, team=team, user=user, text=form.get("text") or "",
-                                                   mentors=self.mentors), timeout=LOOKUP_TIMEOUT_S)
+            answer = await self._in_thread(
+                partial(_canvas_answer, team=team, user=user, text=form.get("text") or "", mentors=self.mentors),
+                timeout=LOOKUP_TIMEOUT_S,
+            )
         except (StoreError, asyncio.TimeoutError):
             answer = render.SlackPost(STORE_BUSY, render.sections(STORE_BUSY))
         # Answered in the ack itself: ephemeral, within Slack's 3 seconds.

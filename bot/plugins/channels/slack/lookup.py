@@ -5,6 +5,7 @@ A founder sees their own blocks; a mentor (Mentors: the review dashboard's, else
 SLACK_MENTORS) also sees the blocks of the founders in the cohorts they mentor, from
 any channel (Slack or the web widget).
 """
+
 from __future__ import annotations
 
 import re
@@ -13,7 +14,12 @@ from typing import Any, Dict, FrozenSet, List, Mapping, Optional, Tuple
 from bot.coach.canvas import CanvasBlock
 from bot.coach.store import CanvasStore
 from bot.plugins.channels.slack.render import (
-    HOME_START_ACTION, SECTION_CHARS, SlackPost, canvas_blocks, clip, escape,
+    HOME_START_ACTION,
+    SECTION_CHARS,
+    SlackPost,
+    canvas_blocks,
+    clip,
+    escape,
 )
 from bot.plugins.channels.slack.routing import keys_of_user, place_of
 from bot.review.mentors import DashboardMentors
@@ -29,9 +35,9 @@ HELP = (
     "• `/canvas` shows your saved block (only to you).\n"
     "• Mentors: `/canvas Venture name` or `/canvas @founder` shows a founder's block from your cohorts.\n"
     "• The *Home* tab shows your block, and mentors their founders.\n"
-    "• Say \"delete my data\" in our conversation to delete your blocks and answers."
+    '• Say "delete my data" in our conversation to delete your blocks and answers.'
 )
-NO_BLOCK_YET = "You have no saved block yet. Send me a direct message (\"hi\") to start."
+NO_BLOCK_YET = 'You have no saved block yet. Send me a direct message ("hi") to start.'
 NOT_ALLOWED = "You may only look up your own block: only mentors can see other founders' blocks."
 
 
@@ -97,18 +103,22 @@ def canvas_command(store: CanvasStore, team: str, user: str, text: str, mentored
         return _text(NOT_ALLOWED)
     founders = [f for cohort in sorted(mentored) for f in store.founders(cohort)]
     if mention:
-        matches = [f for f in founders
-                   if f["channel"] == CHANNEL and keys_of_user(team, mention.group(1), f["sender_id"])]
+        matches = [
+            f for f in founders if f["channel"] == CHANNEL and keys_of_user(team, mention.group(1), f["sender_id"])
+        ]
         wanted = f"<@{mention.group(1)}>"
     else:
         name = query.lower()
-        matches = ([f for f in founders if (f["venture_name"] or "").lower() == name]
-                   or [f for f in founders if name in (f["venture_name"] or "").lower()])
+        matches = [f for f in founders if (f["venture_name"] or "").lower() == name] or [
+            f for f in founders if name in (f["venture_name"] or "").lower()
+        ]
         wanted = f"*{escape(query)}*"
     matches = [f for f in matches if f["latest_version"] is not None]
     if not matches:
-        return _text(f"No founder in your cohorts ({escape(', '.join(sorted(mentored)))}) has a saved block "
-                     f"matching {wanted}. (Another cohort's founders are not shown to you.)")
+        return _text(
+            f"No founder in your cohorts ({escape(', '.join(sorted(mentored)))}) has a saved block "
+            f"matching {wanted}. (Another cohort's founders are not shown to you.)"
+        )
     founder = matches[0]  # founders() is most recently active first
     block = store.latest_block(founder["channel"], founder["sender_id"], venture_name=founder["venture_name"])
     if block is None:
@@ -116,8 +126,12 @@ def canvas_command(store: CanvasStore, team: str, user: str, text: str, mentored
     answer = _show(block, f"{founder_label(founder)}'s")
     if len(matches) > 1:
         others = ", ".join(f"{escape(f['venture_name'] or '')}" for f in matches[1:6])
-        answer.blocks.append({"type": "context", "elements": [
-            {"type": "mrkdwn", "text": clip(f"Also matching: {others}", SECTION_CHARS)}]})
+        answer.blocks.append(
+            {
+                "type": "context",
+                "elements": [{"type": "mrkdwn", "text": clip(f"Also matching: {others}", SECTION_CHARS)}],
+            }
+        )
     return answer
 
 
@@ -136,29 +150,64 @@ def home_view(store: CanvasStore, team: str, user: str, mentored: FrozenSet[str]
     block = latest_own_block(store, team, user)
     blocks: List[Dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": "Rapport: your Customer Relationships coach"}},
-        {"type": "section", "text": {"type": "mrkdwn", "text": (
-            "I help you write the *Customer Relationships* block of your Business Model Canvas, segment by segment. "
-            "Talk to me in the *Messages* tab, or @mention me in a channel.")}},
-        {"type": "actions", "elements": [{
-            "type": "button", "action_id": HOME_START_ACTION, "style": "primary",
-            "text": {"type": "plain_text", "text": "Continue coaching" if started else "Start coaching"}}]},
+        {
+            "type": "section",
+            "text": {
+                "type": "mrkdwn",
+                "text": (
+                    "I help you write the *Customer Relationships* block of your Business Model Canvas, segment by segment. "
+                    "Talk to me in the *Messages* tab, or @mention me in a channel."
+                ),
+            },
+        },
+        {
+            "type": "actions",
+            "elements": [
+                {
+                    "type": "button",
+                    "action_id": HOME_START_ACTION,
+                    "style": "primary",
+                    "text": {"type": "plain_text", "text": "Continue coaching" if started else "Start coaching"},
+                }
+            ],
+        },
     ]
-    blocks += canvas_blocks(block.to_dict()) if block else [
-        {"type": "section", "text": {"type": "mrkdwn", "text": "_You have no saved block yet._"}}]
+    blocks += (
+        canvas_blocks(block.to_dict())
+        if block
+        else [{"type": "section", "text": {"type": "mrkdwn", "text": "_You have no saved block yet._"}}]
+    )
     for cohort, founders in mentor_founders(store, mentored):
-        blocks += [{"type": "divider"},
-                   {"type": "header", "text": {"type": "plain_text", "text": clip(f"Your founders: {cohort}", 150)}}]
+        blocks += [
+            {"type": "divider"},
+            {"type": "header", "text": {"type": "plain_text", "text": clip(f"Your founders: {cohort}", 150)}},
+        ]
         lines = []
         for founder in founders[:FOUNDERS_SHOWN]:
-            status = {"final": f"saved a block (version {founder['latest_version']})",
-                      "draft": "started, no final block yet"}.get(founder["latest_status"] or "", "started")
+            status = {
+                "final": f"saved a block (version {founder['latest_version']})",
+                "draft": "started, no final block yet",
+            }.get(founder["latest_status"] or "", "started")
             venture = f" · *{escape(founder['venture_name'])}*" if founder["venture_name"] else ""
             lines.append(f"• {founder_label(founder)}{venture}: {status}")
         if len(founders) > FOUNDERS_SHOWN:
             lines.append(f"…and {len(founders) - FOUNDERS_SHOWN} more: `/canvas Venture name` looks one up.")
-        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": clip(
-            "\n".join(lines) or "_No founder of this cohort has started yet._", SECTION_CHARS)}})
+        blocks.append(
+            {
+                "type": "section",
+                "text": {
+                    "type": "mrkdwn",
+                    "text": clip("\n".join(lines) or "_No founder of this cohort has started yet._", SECTION_CHARS),
+                },
+            }
+        )
     if len(blocks) > VIEW_BLOCKS:
-        blocks = blocks[:VIEW_BLOCKS - 1] + [{"type": "context", "elements": [
-            {"type": "mrkdwn", "text": "More founders than fit here: `/canvas Venture name` looks one up."}]}]
+        blocks = blocks[: VIEW_BLOCKS - 1] + [
+            {
+                "type": "context",
+                "elements": [
+                    {"type": "mrkdwn", "text": "More founders than fit here: `/canvas Venture name` looks one up."}
+                ],
+            }
+        ]
     return {"type": "home", "blocks": blocks}

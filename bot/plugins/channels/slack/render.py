@@ -7,6 +7,7 @@ quick reply as a button at the end. Block Kit's limits are kept: 3,000 character
 section, 50 blocks a message (more makes a second message), 25 buttons an actions
 block, 75 characters a button label, 2,000 a button value.
 """
+
 from __future__ import annotations
 
 import json
@@ -116,20 +117,32 @@ def button_blocks(buttons: Sequence[Dict[str, Any]], conversation: str) -> List[
         payload, title = str(button.get("payload") or ""), str(button.get("title") or button.get("payload") or "")
         if not payload or len(payload) > BUTTON_VALUE_CHARS:
             continue
-        elements.append({"type": "button", "action_id": f"choice-{len(elements)}",
-                         "text": {"type": "plain_text", "text": clip(title, BUTTON_LABEL_CHARS), "emoji": True},
-                         "value": payload})
-    return [{"type": "actions", "block_id": f"{CHOICES_BLOCK}|{conversation}|{n}",
-             "elements": elements[start:start + BUTTONS_PER_BLOCK]}
-            for n, start in enumerate(range(0, len(elements), BUTTONS_PER_BLOCK))]
+        elements.append(
+            {
+                "type": "button",
+                "action_id": f"choice-{len(elements)}",
+                "text": {"type": "plain_text", "text": clip(title, BUTTON_LABEL_CHARS), "emoji": True},
+                "value": payload,
+            }
+        )
+    return [
+        {
+            "type": "actions",
+            "block_id": f"{CHOICES_BLOCK}|{conversation}|{n}",
+            "elements": elements[start : start + BUTTONS_PER_BLOCK],
+        }
+        for n, start in enumerate(range(0, len(elements), BUTTONS_PER_BLOCK))
+    ]
 
 
 def after_click(blocks: Iterable[Dict[str, Any]], user: str, title: str) -> List[Dict[str, Any]]:
     """The clicked message as it should then look: the same, without its choice buttons,
     and a line saying who chose what."""
     kept = [b for b in blocks or [] if not str(b.get("block_id") or "").startswith(CHOICES_BLOCK + "|")]
-    chosen = {"type": "context", "elements": [
-        {"type": "mrkdwn", "text": clip(f"<@{user}> chose *{escape(title)}*", SECTION_CHARS)}]}
+    chosen = {
+        "type": "context",
+        "elements": [{"type": "mrkdwn", "text": clip(f"<@{user}> chose *{escape(title)}*", SECTION_CHARS)}],
+    }
     return (kept + [chosen])[-BLOCKS_PER_MESSAGE:]
 
 
@@ -146,8 +159,16 @@ def canvas_blocks(block: Dict[str, Any]) -> List[Dict[str, Any]]:
     """The block (CanvasBlock.to_dict(), as the coach saved it) in Block Kit: a header,
     what the venture offers, then one section per segment with its relationship types."""
     venture = " ".join(str(block.get("venture_name") or "My venture").split())
-    out: List[Dict[str, Any]] = [{"type": "header", "text": {
-        "type": "plain_text", "text": clip(f"Customer Relationships: {venture}", HEADER_CHARS), "emoji": True}}]
+    out: List[Dict[str, Any]] = [
+        {
+            "type": "header",
+            "text": {
+                "type": "plain_text",
+                "text": clip(f"Customer Relationships: {venture}", HEADER_CHARS),
+                "emoji": True,
+            },
+        }
+    ]
     about = []
     if block.get("venture_offer"):
         about.append(f"_{escape(' '.join(str(block['venture_offer']).split()))}_")
@@ -180,9 +201,18 @@ def canvas_blocks(block: Dict[str, Any]) -> List[Dict[str, Any]]:
 def export_button(block: Dict[str, Any], conversation: str) -> Dict[str, Any]:
     """The Export button under a saved block: its value names the saved version."""
     value = json.dumps({"venture": block.get("venture_name"), "version": block.get("version")})
-    return {"type": "actions", "block_id": f"{EXPORT_BLOCK}|{conversation}", "elements": [
-        {"type": "button", "action_id": EXPORT_ACTION, "value": value[:BUTTON_VALUE_CHARS],
-         "text": {"type": "plain_text", "text": "Export (Markdown and JSON)", "emoji": True}}]}
+    return {
+        "type": "actions",
+        "block_id": f"{EXPORT_BLOCK}|{conversation}",
+        "elements": [
+            {
+                "type": "button",
+                "action_id": EXPORT_ACTION,
+                "value": value[:BUTTON_VALUE_CHARS],
+                "text": {"type": "plain_text", "text": "Export (Markdown and JSON)", "emoji": True},
+            }
+        ],
+    }
 
 
 # --- one turn --------------------------------------------------------------------------
@@ -194,8 +224,11 @@ def render_turn(messages: Sequence[Dict[str, Any]], conversation: str) -> Turn:
     body: List[Dict[str, Any]] = []
     texts: List[str] = []
     buttons: List[Dict[str, Any]] = []
-    saved_markdown = {str(m["custom"].get("markdown") or "").strip() for m in messages
-                      if isinstance(m.get("custom"), dict) and m["custom"].get("type") == "canvas_block"}
+    saved_markdown = {
+        str(m["custom"].get("markdown") or "").strip()
+        for m in messages
+        if isinstance(m.get("custom"), dict) and m["custom"].get("type") == "canvas_block"
+    }
     for message in messages:
         text = message.get("text")
         if isinstance(text, str) and text.strip() and text.strip() not in saved_markdown:
@@ -228,5 +261,9 @@ def render_turn(messages: Sequence[Dict[str, Any]], conversation: str) -> Turn:
 
 
 def _valid_file(item: Any) -> bool:
-    return (isinstance(item, dict) and isinstance(item.get("filename"), str) and item["filename"].strip() != ""
-            and isinstance(item.get("content"), str))
+    return (
+        isinstance(item, dict)
+        and isinstance(item.get("filename"), str)
+        and item["filename"].strip() != ""
+        and isinstance(item.get("content"), str)
+    )

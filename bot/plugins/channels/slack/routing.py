@@ -13,6 +13,7 @@ founders whose sender id is their DM key or starts with it and a colon. A key al
 says where to answer (the DM, or the channel and thread), so it is all an output
 needs.
 """
+
 from __future__ import annotations
 
 import logging
@@ -104,7 +105,12 @@ def read_message_event(event: Dict, team: str, bot_user: Optional[str]) -> Optio
     is_dm = event.get("channel_type") == "im" or (event.get("type") == "message" and channel.startswith("D"))
     thread_ts = event.get("thread_ts") if event.get("thread_ts") != ts else None
     return Incoming(
-        team=team, user=user, channel=channel, ts=ts, text=text, is_dm=is_dm,
+        team=team,
+        user=user,
+        channel=channel,
+        ts=ts,
+        text=text,
+        is_dm=is_dm,
         mentions_bot=event.get("type") == "app_mention" or bool(bot_user and f"<@{bot_user}" in text),
         thread_ts=thread_ts if isinstance(thread_ts, str) else None,
         parent_user=event.get("parent_user_id") if isinstance(event.get("parent_user_id"), str) else None,

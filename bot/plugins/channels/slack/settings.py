@@ -8,6 +8,7 @@ in a .env file: entries separated by ";", each "ID:VALUE[,VALUE...]":
 
 The token and the signing secret are never logged: __repr__ hides them.
 """
+
 from __future__ import annotations
 
 import os
@@ -34,8 +35,10 @@ def parse_id_map(variable: str, text: Optional[str]) -> Dict[str, Tuple[str, ...
         slack_id = slack_id.strip().lstrip("@#")
         cohorts = tuple(v.strip() for v in values.split(",") if v.strip())
         if not sep or not _SLACK_ID.match(slack_id) or not cohorts:
-            raise SettingsError(f"{variable}: {entry!r} is not 'SLACK_ID:COHORT[,COHORT...]' "
-                                f"(entries separated by ';', e.g. U01ABC:SPRING-25,FALL-25)")
+            raise SettingsError(
+                f"{variable}: {entry!r} is not 'SLACK_ID:COHORT[,COHORT...]' "
+                f"(entries separated by ';', e.g. U01ABC:SPRING-25,FALL-25)"
+            )
         result[slack_id] = result.get(slack_id, ()) + tuple(c for c in cohorts if c not in result.get(slack_id, ()))
     return result
 
