@@ -42,7 +42,7 @@ import json
 import logging
 from datetime import datetime, timezone
 from functools import lru_cache
-from typing import Any, Callable, Dict, Iterator, List, Optional, Text
+from typing import Any, Callable, Dict, Iterator, List, Optional, Text, Tuple
 
 import sqlalchemy as sa
 from rasa.core.actions.action import Action
@@ -158,22 +158,27 @@ def canvas_store() -> CanvasStore:
     return CanvasStore()
 
 
-class ActionDeleteData(Action):
-    """The confirmed "delete my data": both stores, or neither."""
+class FounderDataAction(Action):
+    """An action of the Rasa server on one founder's data in both stores."""
 
     def __init__(self, tracker_store: Optional[CoachTrackerStore] = None, canvas: Optional[CanvasStore] = None) -> None:
         self._tracker_store = tracker_store  # by default the Rasa server's own
         self._canvas = canvas
 
+    def stores(self) -> Tuple[CoachTrackerStore, CanvasStore]:
+        return self._tracker_store or CoachTrackerStore.active(), self._canvas or canvas_store()
+
+
+class ActionDeleteData(FounderDataAction):
+    """The confirmed "delete my data": both stores, or neither."""
+
     def name(self) -> Text:
         return FORGET_ACTION
 
     async def run(self, output_channel: Any, nlg: Any, tracker: Any, domain: Any) -> List[Event]:
-        channel = founder_channel(tracker.get_latest_input_channel())
-        sender_id = tracker.sender_id
+        channel, sender_id = founder_channel(tracker.get_latest_input_channel()), tracker.sender_id
         try:
-            store = self._tracker_store or CoachTrackerStore.active()
-            canvas = self._canvas or canvas_store()
+            store, canvas = self.stores()
             store.forget(sender_id, lambda: canvas.delete_founder(channel, sender_id))
         except (ForgetFailed, StoreError) as error:
             logger.warning("delete of %s's data did not happen: %s", sender_id, error)
@@ -188,25 +193,19 @@ class ActionDeleteData(Action):
         ]
 
 
-class ActionExportData(Action):
+class ActionExportData(FounderDataAction):
     """ "Send me everything you have about me": the founder's record and blocks from the
     canvas store, and the whole conversation from the tracker store, as files. It runs
     here because only the Rasa server holds every session of the conversation; the
     action server is sent the current one only."""
 
-    def __init__(self, tracker_store: Optional[CoachTrackerStore] = None, canvas: Optional[CanvasStore] = None) -> None:
-        self._tracker_store = tracker_store  # by default the Rasa server's own
-        self._canvas = canvas
-
     def name(self) -> Text:
         return EXPORT_ACTION
 
     async def run(self, output_channel: Any, nlg: Any, tracker: Any, domain: Any) -> List[Event]:
-        channel = founder_channel(tracker.get_latest_input_channel())
-        sender_id = tracker.sender_id
+        channel, sender_id = founder_channel(tracker.get_latest_input_channel()), tracker.sender_id
         try:
-            store = self._tracker_store or CoachTrackerStore.active()
-            canvas = self._canvas or canvas_store()
+            store, canvas = self.stores()
             blocks = canvas.founder_blocks(channel, sender_id)
             founder = canvas.founder_record(channel, sender_id)
             stored = await store.retrieve_full_tracker(sender_id)
