@@ -6,14 +6,12 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-import subprocess
-import time
 
 import pytest
 
 from bot.plugins.channels.slack.routing import SharedSeen
 from bot.plugins.channels.slack.settings import SlackSettings
-from tests.coach_servers import free_port
+from deploy.services import Redis, free_port
 
 REDIS = shutil.which("redis-server")
 
@@ -22,33 +20,10 @@ REDIS = shutil.which("redis-server")
 def redis_url(tmp_path_factory):
     if REDIS is None:
         pytest.skip("redis-server is not installed (apt-get install redis-server)")
-    port = free_port()
-    process = subprocess.Popen(
-        [
-            REDIS,
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            str(tmp_path_factory.mktemp("redis")),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 30
-    while (
-        subprocess.run(["redis-cli", "-p", str(port), "ping"], capture_output=True, text=True).stdout.strip() != "PONG"
-    ):
-        assert time.monotonic() < deadline and process.poll() is None, "redis-server did not start"
-        time.sleep(0.2)
-    yield f"redis://127.0.0.1:{port}/0"
-    process.terminate()
-    process.wait(10)
+    server = Redis(tmp_path_factory.mktemp("redis"))  # the scaled set-up's own private redis-server
+    server.start()
+    yield f"redis://127.0.0.1:{server.port}/0"
+    server.stop()
 
 
 def test_two_servers_share_what_they_have_seen(redis_url):

@@ -492,6 +492,11 @@ SAVE_FAILED = (
     "I couldn't save your block just now: the database is busy. Nothing is lost, your answers are all "
     "still here. Shall I try again?"
 )
+# When the action server cannot be reached: every channel says the same.
+ACTIONS_UNREACHABLE = (
+    "Sorry, I couldn't answer that just now: part of the coach is not responding. "
+    "What you wrote is kept. Please send it again in a minute."
+)
 STORE_BUSY = (
     "The database is busy right now, so I can't do that this minute. Nothing is lost: please try again shortly."
 )

@@ -48,6 +48,8 @@ from rasa.shared.core.constants import ACTION_LISTEN_NAME
 from rasa.shared.core.events import ActionExecuted, BotUttered, Event, UserUttered
 from rasa.shared.exceptions import RasaException
 
+from bot.coach.conversation import ACTIONS_UNREACHABLE
+
 logger = logging.getLogger(__name__)
 
 # A client's message id: what the channels accept (anything else is refused with
@@ -177,11 +179,8 @@ def client_message(
 # ---------------------------------------------------------------- failed actions
 
 
-# The same words as the Slack channel's own TROUBLE message, which it sends when a turn has no reply.
-ACTIONS_FAILED = (
-    "Sorry, I couldn't answer that just now: part of the coach is not responding. "
-    "What you wrote is kept. Please send it again in a minute."
-)
+# The coach's own words for it, which the Slack channel also sends when a turn has no reply.
+ACTIONS_FAILED = ACTIONS_UNREACHABLE
 # Set by a custom action that failed, in the turn's own context (actions run one after another).
 _action_failed: ContextVar[bool] = ContextVar("rapport_action_failed", default=False)
 

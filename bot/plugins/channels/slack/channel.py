@@ -31,6 +31,7 @@ from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
+from bot.coach.conversation import ACTIONS_UNREACHABLE
 from bot.coach.export import export_dict, to_markdown
 from bot.coach.store import CanvasStore, StoreError
 from bot.plugins.channels.slack import lookup, render, routing
@@ -76,10 +77,7 @@ OWNER_ONLY = "Only <@{owner}> can ask me to delete or export their data."
 AWAITING_OWNER = "I'm waiting for <@{owner}>'s answer about deleting their data."
 
 ONE_MOMENT = "_One moment, I'm thinking…_"
-TROUBLE = (
-    "Sorry, I couldn't answer that just now: part of the coach is not responding. "
-    "What you wrote is kept. Please send it again in a minute."
-)
+TROUBLE = ACTIONS_UNREACHABLE  # a turn with no reply: the coach's own words for it
 STORE_BUSY = "The canvas store is busy right now; please try again in a moment."
 BLOCK_GONE = "That block is no longer stored (it may have been deleted), so there is nothing to export."
 
