@@ -25,29 +25,16 @@ import requests
 from playwright.sync_api import expect
 
 from deploy.launchers import ROOT, VENV_BIN, running_coach
-from tests.conftest import sqlite_locked
+from tests.conftest import SAVE_A_BLOCK, save_a_block, sqlite_locked
 from tests.slack_fake import TEAM, SlackUser
 from tests.test_slack_app import MENTOR, STRANGER, SlackCoachServers, fake, talk_to_saved_block  # noqa: F401
-from tests.test_web_widget import Visit, browser, screenshot  # noqa: F401 (the same browser)
+from tests.test_web_widget import Visit, screenshot
 from tests.web_helpers import REVIEW_ADMIN, WebCoachServers
 
 SPRING, FALL = "SPRING-26", "FALL-26"
 CORA = ("cora", "cora's password 1")  # coordinator of SPRING-26
 SLACK_FOUNDER = "U0SAM"  # coaches in a Slack DM: cohort FALL-26 (SLACK_DEFAULT_COHORT)
 XSS = "<script>alert(1)</script>"
-SAVE_A_BLOCK = [
-    "hi",
-    "yes, let's go",
-    "It's called Brewbox, we deliver fresh coffee beans to offices",
-    "about 20 big banks at 200k a year, they renew every year",
-    '/inform{"support_level": "expert"}',
-    '/inform{"community_role": "neither"}',
-    "face to face meetings, email and phone",
-    '/inform{"goal": "keep"}',
-    "no, that's all",
-    "looks good",
-    "yes, save it",
-]
 # Every route of bot/web/review.py, with the method; checked against the file below.
 ROUTES = [
     ("GET", "/review/"),
@@ -90,8 +77,7 @@ def founders(servers, browser, fake, tmp_path_factory) -> Dict[str, str]:
     """Real conversations: over REST (a saved block, an unfinished one, a hostile
     one), one through the widget and one in a Slack DM (a saved block, signed
     requests through the fake Slack); a coordinator added with the command line."""
-    for text in SAVE_A_BLOCK:
-        servers.say("ada", text, {"cohort": SPRING})
+    save_a_block(servers, "ada", {"cohort": SPRING})
     for text in ["hi", XSS, "qwerty zxcv"]:
         servers.say("eve", text, {"cohort": SPRING})
     for text in ["hi", "yes, let's go", "Fallco, we sell autumn leaves to zebra farms"]:

@@ -24,10 +24,11 @@ from urllib.parse import urlparse
 
 import pytest
 import websockets
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from deploy.launchers import ROOT, free_port
-from tests.web_helpers import SitePage, WebCoachServers, launch_chromium, rows
+from tests.conftest import rows
+from tests.web_helpers import SitePage, WebCoachServers
 
 COHORT = "SPRING-24"
 VENTURE = "Brewbox, we deliver fresh coffee beans to offices"
@@ -54,14 +55,6 @@ def servers(tmp_path_factory) -> Iterator[WebCoachServers]:
         yield coach
     finally:
         coach.stop()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = launch_chromium(playwright)
-        yield chromium
-        chromium.close()
 
 
 class Visit:
