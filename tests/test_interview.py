@@ -32,6 +32,7 @@ from tests.conftest import banks, entity, form_tracker, run_action, shops
 pytestmark = pytest.mark.usefixtures("canvas_url")
 
 MARKET_QUESTION = {  # the question a mentor adds in the test below
+    "label": "Businesses or consumers",
     "kind": "choice",
     "fills": ["market"],
     "entity": "market",

@@ -10,7 +10,7 @@ import pytest
 from bot.coach import conversation as coach
 from bot.coach import presentation
 from bot.coach.engine import recommend
-from bot.coach.export import to_markdown
+from bot.coach.export import file_stem, to_markdown
 from bot.coach.knowledge import load_knowledge
 from bot.coach.profile import SegmentProfile
 from tests.conftest import banks, block, segment, shops, turn_texts
@@ -124,7 +124,12 @@ def test_a_saved_block_is_one_payload_rendered_as_markdown_and_as_the_card():
     result = coach.block_saved(saved)
     markdown, card, done = result.messages
     assert markdown.text == to_markdown(saved)
-    assert card.data == {"type": "canvas_block", "block": saved.to_dict(), "markdown": markdown.text}
+    assert card.data == {
+        "type": "canvas_block",
+        "block": saved.to_dict(),
+        "markdown": markdown.text,
+        "file_name": f"{file_stem(saved.venture_name)}-customer-relationships-v2",
+    }
     assert done.text == coach.saved_message(2)
     assert result.slots == {"stage": "saved"}
 

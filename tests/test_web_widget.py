@@ -241,7 +241,7 @@ def test_a_founder_talks_a_segment_through_saves_and_takes_the_card(servers, vis
     assert markdown.startswith("# Customer Relationships: Brewbox")
     assert "## Segment: Office managers" in markdown and all(f"### {name}" in markdown for name in types)
     png = visit.download("png")
-    assert png.name == "brewbox-customer-relationships.png"
+    assert png.name == "brewbox-customer-relationships-v1.png"  # bot/coach/export.py names it
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 20_000
 
     # A user's HTML is text, not markup: shown as typed, and nothing runs.

@@ -57,7 +57,7 @@ SECURITY_HEADERS = {
 
 @dataclass
 class ReviewSettings:
-    db_url: Optional[str] = None  # REVIEW_DB_URL (default sqlite:///var/review.db)
+    db_url: Optional[str] = None  # REVIEW_DB_URL (default: bot.review.db.DEFAULT_URL)
     secret_key: str = ""
     session_hours: float = 12.0
     origins: tuple = ()  # extra origins this dashboard is reached at (behind a proxy)
@@ -312,7 +312,7 @@ def review_blueprint(settings: Optional[ReviewSettings] = None) -> Blueprint:
             cohorts=cohorts,
             channels=channels,
             tags=tags,
-            stages=[s for s in queries.QUESTIONS if s],
+            stages=queries.waiting_places(),
             first_page=not request.args.get("after"),
         )
 
