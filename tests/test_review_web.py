@@ -35,7 +35,7 @@ SPRING, FALL = "SPRING-26", "FALL-26"
 CORA = ("cora", "cora's password 1")  # coordinator of SPRING-26
 SLACK_FOUNDER = "U0SAM"  # coaches in a Slack DM: cohort FALL-26 (SLACK_DEFAULT_COHORT)
 XSS = "<script>alert(1)</script>"
-# Every route of bot/web/review.py, with the method; checked against the file below.
+# Every route of the dashboard (bot/web/review/, one module per page), with the method; checked below.
 ROUTES = [
     ("GET", "/review/"),
     ("GET", "/review/conversations"),
@@ -215,7 +215,7 @@ def test_the_transcript_shows_intents_steps_the_saved_block_and_the_rules_that_f
 
 
 def test_the_route_list_of_this_test_is_every_route_of_the_dashboard():
-    source = (ROOT / "bot" / "web" / "review.py").read_text()
+    source = "".join(path.read_text() for path in sorted((ROOT / "bot" / "web" / "review").glob("*.py")))
     declared = {(m.upper(), "/review" + p) for m, p in re.findall(r'@bp\.(get|post)\("([^"]*)"\)', source)}
     sign_in = {("GET", "/review/login"), ("POST", "/review/login")}  # open to all, by design
     assert declared == {(m, r.split("?")[0]) for m, r in ROUTES} | sign_in
