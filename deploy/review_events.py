@@ -39,7 +39,9 @@ def user(
     confidence: float = 0.98,
     cohort: Optional[str] = None,
     channel: str = "rest",
+    ranking: Sequence[Sequence[Any]] = (),
 ) -> Row:
+    """A founder's message; ranking: the runner-up intents, (name, confidence) pairs."""
     metadata = {"cohort": cohort} if cohort else {}
     data = {
         "event": "user",
@@ -48,6 +50,8 @@ def user(
         "text": text,
         "parse_data": {
             "intent": {"name": intent, "confidence": confidence},
+            "intent_ranking": [{"name": intent, "confidence": confidence}]
+            + [{"name": n, "confidence": c} for n, c in ranking],
             "entities": [],
             "text": text,
             "metadata": metadata,

@@ -65,6 +65,11 @@ class Account:
     def is_admin(self) -> bool:
         return self.role == "admin"
 
+    @property
+    def may_correct(self) -> bool:
+        """Admins and coordinators correct the inbox; mentors read it."""
+        return self.role in ("admin", "coordinator")
+
     def may_see(self, cohort: Optional[str]) -> bool:
         return self.is_admin or (cohort or "") in self.cohorts
 

@@ -10,6 +10,8 @@
     python -m bot review update      read new events from the tracker into the read model
     python -m bot review rebuild     throw the read model away and read the whole tracker again
     python -m bot review forget SENDER_ID
+    python -m bot nlu export [--out data/nlu/reviewed.yml]
+                                   the inbox's corrections as Rasa training data (bot/review/nlu_export.py)
 
 A password can also come from the REVIEW_PASSWORD environment variable (for
 scripts); it is never taken from the command line, where `ps` would show it.
@@ -22,6 +24,7 @@ import getpass
 import os
 import sys
 import time
+from pathlib import Path
 from typing import List, Optional
 
 from bot.review.auth import AuthError, Users
@@ -72,6 +75,11 @@ def main(argv: Optional[List[str]] = None) -> int:
     review.add_parser("rebuild", help="rebuild the read model from the whole tracker")
     forget = review.add_parser("forget", help="remove a founder from the read model and the dashboard")
     forget.add_argument("sender_id")
+    nlu = groups.add_parser("nlu", help="training data from the review dashboard's inbox").add_subparsers(
+        dest="command", required=True
+    )
+    export = nlu.add_parser("export", help="write the inbox's corrections to data/nlu/reviewed.yml")
+    export.add_argument("--out", type=Path, default=None, help="where to write (default data/nlu/reviewed.yml)")
     args = parser.parse_args(argv)
 
     db = ReviewDB()
@@ -104,6 +112,21 @@ def main(argv: Optional[List[str]] = None) -> int:
             elif args.command == "remove":
                 accounts.remove(args.username)
                 print(f"removed {args.username}")
+        elif args.group == "nlu":
+            from bot.review.nlu_data import REVIEWED
+            from bot.review.nlu_export import export as export_corrections
+            from bot.review.read_model import ReadModel
+            from bot.review.tracker import TrackerEvents
+
+            # Founders who deleted their data leave the read model first: their words are never written.
+            tracker = TrackerEvents()
+            try:
+                ReadModel(db, tracker).update(sweep=True)
+            finally:
+                tracker.close()
+            out = args.out or REVIEWED
+            for line in export_corrections(db, out).lines(out):
+                print(line)
         else:
             from bot.review.read_model import ReadModel
             from bot.review.tracker import TrackerEvents

@@ -127,6 +127,25 @@ class Note(Base):
     created_at = Column(Float, nullable=False)
 
 
+class Correction(Base):
+    """A founder message a reviewer labelled in the inbox (bot/review/inbox.py): the
+    right intent and entities, or "not a training example" (intent None). It is the
+    founder's words, so it goes with them (the read model forgets it with the founder).
+    `text` starts as what the founder typed and may be edited before export (a name,
+    a number); `key` is the original text normalised, which groups identical messages."""
+
+    __tablename__ = "review_corrections"
+
+    sender_id = Column(String(255), primary_key=True)
+    event_id = Column(Integer, primary_key=True)
+    key = Column(String(255), nullable=False, index=True)
+    text = Column(Text, nullable=False)
+    intent = Column(String(255), nullable=True)  # None: not a training example
+    entities = Column(Text, nullable=False, default="[]")  # JSON [{"entity", "value", "start", "end"}]
+    corrected_by = Column(String(64), nullable=False)
+    corrected_at = Column(Float, nullable=False)
+
+
 # --- the read model -------------------------------------------------------------
 
 
@@ -176,6 +195,8 @@ class Message(Base):
     text = Column(Text, nullable=False)
     intent = Column(String(255), nullable=True)
     confidence = Column(Float, nullable=True)
+    # The runner-up intents the NLU read, as JSON [[name, confidence], ...] (founder messages).
+    ranking = Column(Text, nullable=True)
     timestamp = Column(Float, nullable=False)
 
 

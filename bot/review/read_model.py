@@ -29,7 +29,7 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import OperationalError
 
 from bot.review.db import ReviewDB
-from bot.review.models import Conversation, Flag, Message, Note, ReadModelState, Review, Tag
+from bot.review.models import Conversation, Correction, Flag, Message, Note, ReadModelState, Review, Tag
 from bot.review.tracker import TrackerEvents
 
 log = logging.getLogger(__name__)
@@ -37,6 +37,9 @@ LOW_CONFIDENCE = 0.7  # a founder message whose intent scored below this is high
 FEW_CUSTOMERS = 1000  # a segment of at most this many customers is "few"
 RECENT_WINDOW = 1000  # ids re-read on PostgreSQL, where ids can commit out of order
 SWEEP_EVERY_S = 30.0  # how often update() looks for founders whose events were deleted
+# What the dashboard records about a founder, which goes with them; the inbox's
+# corrections are their words, so they go too.
+RECORDS = (Review, Tag, Flag, Note, Correction)
 WATCHED_SLOTS = {"stage", "requested_slot", "venture_name", "segments", "session_started_metadata"}
 
 
@@ -122,7 +125,8 @@ def summarize(sender_id: str, events: Sequence[Sequence[Any]]) -> Optional[Summa
             if cohort:
                 summary.cohort = cohort
             summary.channel = data.get("input_channel") or summary.channel
-            confidence = ((data.get("parse_data") or {}).get("intent") or {}).get("confidence")
+            parse = data.get("parse_data") or {}
+            confidence = (parse.get("intent") or {}).get("confidence")
             if intent_name == "nlu_fallback":
                 summary.fallbacks += 1
             if isinstance(confidence, (int, float)) and confidence < LOW_CONFIDENCE:
@@ -135,6 +139,7 @@ def summarize(sender_id: str, events: Sequence[Sequence[Any]]) -> Optional[Summa
                         text=str(data["text"]),
                         intent=intent_name,
                         confidence=confidence,
+                        ranking=runner_ups(parse, intent_name),
                         timestamp=timestamp or 0.0,
                     )
                 )
@@ -150,6 +155,7 @@ def summarize(sender_id: str, events: Sequence[Sequence[Any]]) -> Optional[Summa
                         text=str(data["text"]),
                         intent=None,
                         confidence=None,
+                        ranking=None,
                         timestamp=timestamp or 0.0,
                     )
                 )
@@ -189,6 +195,19 @@ def summarize(sender_id: str, events: Sequence[Sequence[Any]]) -> Optional[Summa
     if summary.choices:
         summary.choices = f" {summary.choices} "
     return summary
+
+
+def runner_ups(parse_data: Dict[str, Any], intent_name: Optional[str], count: int = 3) -> Optional[str]:
+    """The next intents the NLU ranked after the one it read, as JSON [[name, confidence], ...]."""
+    ranking = parse_data.get("intent_ranking")
+    if not isinstance(ranking, list):
+        return None
+    others = [
+        [str(r["name"]), round(float(r.get("confidence") or 0.0), 4)]
+        for r in ranking
+        if isinstance(r, dict) and r.get("name") and r.get("name") != intent_name
+    ]
+    return json.dumps(others[:count])
 
 
 def event_data(raw: Any) -> Dict[str, Any]:
@@ -248,7 +267,7 @@ class ReadModel:
         """What coordinators recorded about founders no longer in the tracker goes too."""
         with self.db.begin() as conn:
             recorded = set()
-            for table in (Review, Tag, Flag, Note):
+            for table in RECORDS:
                 recorded |= set(conn.execute(select(table.sender_id).distinct()).scalars())
             for sender in recorded - in_tracker:
                 self._forget_records(conn, sender)
@@ -333,7 +352,7 @@ class ReadModel:
 
     @staticmethod
     def _forget_records(conn: Any, sender_id: str) -> None:
-        for table in (Review, Tag, Flag, Note):
+        for table in RECORDS:
             conn.execute(delete(table).where(table.sender_id == sender_id))
 
     # --- storage -----------------------------------------------------------------
