@@ -53,6 +53,11 @@ ROUTES = [
     ("GET", "/review/users"),
     ("POST", "/review/users"),
     ("POST", "/review/logout"),
+    ("GET", "/review/inbox"),
+    ("POST", "/review/inbox/correct"),
+    ("POST", "/review/inbox/ignore"),
+    ("POST", "/review/inbox/undo"),
+    ("POST", "/review/inbox/text"),
 ]
 
 

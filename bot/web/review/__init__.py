@@ -1,6 +1,6 @@
 """The coordinators' review dashboard at /review: a Sanic blueprint over
 bot.review (users and sessions, the read model, queries, exports), one module per
-page (login, conversation_list, search, conversation, charts, exports, users), each
+page (login, conversation_list, search, conversation, charts, exports, users, inbox), each
 adding its routes; site.py holds what they share.
 
 Every route but the sign-in page needs a session: a browser is sent to sign in,
@@ -22,11 +22,11 @@ from sanic import Blueprint
 from sanic.request import Request
 
 from bot.review.read_model import SWEEP_EVERY_S
-from bot.web.review import charts, conversation, conversation_list, exports, login, search, users
+from bot.web.review import charts, conversation, conversation_list, exports, inbox, login, search, users
 from bot.web.review.site import SECURITY_HEADERS, ReviewSettings, Site, blocking, log
 
 __all__ = ["ReviewSettings", "review_blueprint"]
-PAGES = (login, conversation_list, search, conversation, charts, exports, users)
+PAGES = (login, conversation_list, search, conversation, charts, exports, users, inbox)
 
 
 def review_blueprint(settings: Optional[ReviewSettings] = None) -> Blueprint:
