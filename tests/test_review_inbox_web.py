@@ -20,6 +20,7 @@ from tests.web_helpers import REVIEW_ADMIN, WebCoachServers
 CORA = ("cora", "cora's password 1")  # coordinator of SPRING
 FRED = ("fred", "fred's password 1")  # coordinator of FALL
 MO = ("mo", "mo's password 12")  # mentor of SPRING
+COACH_MARKDOWN = "**Segment 1: Big banks**\n1. *Advisory* <script>alert(1)</script> [x](javascript:alert(1))"
 QUESTION = "what blunders do founders make with their clients"
 
 
@@ -49,7 +50,7 @@ def servers(tmp_path_factory):
         rows += [
             ev.slot(sender, 1000.0 + i, "session_started_metadata", {"cohort": cohort}),
             ev.user(sender, 1001.0 + i, text, "nlu_fallback", 0.3, cohort, ranking=[("ask_advice", 0.25)]),
-            ev.bot(sender, 1002.0 + i, "Sorry, I did not get that."),
+            ev.bot(sender, 1002.0 + i, COACH_MARKDOWN),
         ]
     ev.insert(servers.tracker_db, rows)
     try:
@@ -188,3 +189,15 @@ def test_a_reviewer_corrects_a_group_in_chromium_and_undoes_it(servers, browser)
     assert done[KEY]["corrected_intent"] == "ask_advice" and len(done[KEY]["messages"]) == 2
     assert done[KEY]["corrected_by"] == "cora"
     assert post(cora, servers, "undo", key=KEY).json() == {"ok": True, "messages": 2}
+
+
+def test_the_transcript_renders_the_coachs_markdown_sanitised_and_the_founders_text_as_text(servers):
+    cora = signed_in(servers, CORA)
+    page = cora.get(servers.web_url + "/review/conversation?sender=s3", headers={"Accept": "text/html"})
+    assert page.status_code == 200
+    coach = page.text.split('class="text md">', 1)[1].split("</div>", 1)[0]
+    assert "<strong>Segment 1: Big banks</strong>" in coach and "<li><em>Advisory</em>" in coach
+    assert "<script" not in coach and 'href="javascript' not in coach
+    assert "&lt;script&gt;" in coach  # shown, never run
+    assert "we sell to &lt;b&gt;banks&lt;/b&gt;" in page.text  # the founder's text stays text
+    assert "script-src 'self'" in page.headers["Content-Security-Policy"]

@@ -10,9 +10,20 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Dict, List, Optional, Sequence
 
+import nh3
+from markdown_it import MarkdownIt
+from markupsafe import Markup
+
 from bot.review.read_model import LOW_CONFIDENCE, after_last_restart, event_data
 from bot.review.tracker import TrackerEvents
 
+# What the coach's Markdown may become (rasa-webchat renders the same Markdown in
+# the widget); anything else, a <script> or an onclick included, is dropped by nh3.
+SAFE_TAGS = {"p", "br", "strong", "em", "b", "i", "ul", "ol", "li", "code", "pre", "blockquote", "hr", "a"}
+SAFE_TAGS |= {"h1", "h2", "h3", "h4", "table", "thead", "tbody", "tr", "th", "td"}
+# CommonMark (rasa-webchat's react-markdown reads the same), with a line break where the coach wrote one;
+# html off: the coach's text never carries HTML of its own.
+COMMONMARK = MarkdownIt("commonmark", {"breaks": True, "html": False}).enable("table")
 PAGE_EVENTS = 400  # events per transcript page (about 60 turns of the coach)
 
 
@@ -29,8 +40,26 @@ class Entry:
     steps: List[str] = field(default_factory=list)  # for kind == steps
 
     @property
+    def html(self) -> Markup:
+        """The coach's text as the widget shows it: Markdown, sanitised."""
+        return render_markdown(self.text)
+
+    @property
     def low_confidence(self) -> bool:
         return self.confidence is not None and self.confidence < LOW_CONFIDENCE
+
+
+def render_markdown(text: str) -> Markup:
+    html = COMMONMARK.render(text or "")
+    return Markup(
+        nh3.clean(
+            html,
+            tags=SAFE_TAGS,
+            attributes={"a": {"href", "title"}},
+            url_schemes={"http", "https", "mailto"},
+            link_rel="noopener noreferrer nofollow",
+        )
+    )
 
 
 def entries(events: Sequence[Sequence[Any]]) -> List[Entry]:

@@ -1,0 +1,138 @@
+"""The whole loop, for real: a founder's message the coach misreads over REST; a
+coordinator signs in to the dashboard in Chromium, opens the inbox and labels the
+group; `python -m bot nlu export` writes it; `make train` retrains (in a copy of
+the project's training inputs, so the repository's model and data stay as they
+are); the Rasa server restarted on the new model reads the same message right.
+
+One training run, the slowest step of this test (about a minute on 2 cores)."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import sqlite3
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+from playwright.sync_api import expect
+
+from deploy.launchers import MODEL, PYTHON, ROOT
+from tests.web_helpers import WebCoachServers
+
+CORA = ("cora", "cora's password 1")
+MISREAD = "display my board"  # read as nlu_fallback by the model trained on data/nlu
+RIGHT = "show_canvas"
+LINKED = [
+    "config.yml",
+    "domain.yml",
+    "credentials.yml",
+    "endpoints.yml",
+    "Makefile",
+    "requirements.lock",
+    "scripts",
+    "bot",
+]
+
+
+class RetrainedCoach(WebCoachServers):
+    """The servers, with the Rasa server started on `model` when it is set."""
+
+    model = None
+
+    def rasa_command(self, *extra: str):
+        command = super().rasa_command(*extra)
+        return [str(self.model) if part == str(MODEL) and self.model else part for part in command]
+
+
+def last_intent(tracker_db: Path, sender: str, text: str) -> str:
+    with sqlite3.connect(tracker_db) as conn:
+        rows = conn.execute(
+            "SELECT intent_name FROM events WHERE sender_id = ? AND type_name = 'user' "
+            "AND json_extract(data, '$.text') = ? ORDER BY id DESC LIMIT 1",
+            (sender, text),
+        ).fetchall()
+    assert rows, f"no message {text!r} of {sender} in the tracker"
+    return rows[0][0]
+
+
+def project_copy(folder: Path) -> Path:
+    """What `make train` reads, with data/ copied (the export writes into it) and the rest linked."""
+    folder.mkdir()
+    shutil.copytree(ROOT / "data", folder / "data")
+    for name in LINKED:
+        (folder / name).symlink_to(ROOT / name)
+    (folder / ".venv").symlink_to(ROOT / ".venv")
+    (folder / "var").mkdir()
+    (folder / "var" / "spacy").symlink_to(ROOT / "var" / "spacy")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def servers(tmp_path_factory):
+    servers = RetrainedCoach(tmp_path_factory.mktemp("inbox-loop"))
+    try:
+        servers.start_actions()
+        servers.start_rasa()
+        servers.start_web()
+        subprocess.run(
+            [PYTHON, "-m", "bot", "users", "add", CORA[0], "--cohort", "SPRING"],
+            cwd=ROOT,
+            env={**servers.env, "REVIEW_PASSWORD": CORA[1]},
+            check=True,
+            capture_output=True,
+        )
+        yield servers
+    finally:
+        servers.stop()
+
+
+def test_a_correction_in_the_inbox_teaches_the_coach_after_make_train(servers, browser, tmp_path):
+    servers.say("loop-founder", "hi", {"cohort": "SPRING"})
+    servers.say("loop-founder", MISREAD, {"cohort": "SPRING"})
+    assert last_intent(servers.tracker_db, "loop-founder", MISREAD) == "nlu_fallback", "pick another misread text"
+
+    context = browser.new_context()
+    page = context.new_page()
+    try:
+        page.goto(servers.web_url + "/review/login")
+        page.fill("input[name=username]", CORA[0])
+        page.fill("input[name=password]", CORA[1])
+        page.click("button[type=submit]")
+        page.get_by_role("link", name="Inbox").click()
+        group = page.locator("li.group", has_text=MISREAD)
+        expect(group).to_contain_text("read as nlu_fallback")
+        group.get_by_label("Right intent").fill(RIGHT)
+        group.get_by_role("button", name=re.compile("Label all")).click()
+        expect(page.get_by_role("status")).to_have_text("The group is labelled.")
+    finally:
+        context.close()
+
+    project = project_copy(tmp_path / "project")
+    reviewed = project / "data" / "nlu" / "reviewed.yml"
+    export = subprocess.run(
+        [PYTHON, "-m", "bot", "nlu", "export", "--out", str(reviewed)],
+        cwd=ROOT,
+        env=servers.env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "wrote 1 example(s)" in export.stdout, export.stdout + export.stderr
+    data = yaml.safe_load(reviewed.read_text())
+    assert data["nlu"] == [{"intent": RIGHT, "examples": f"- {MISREAD}\n"}]
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MAKE")}
+    train = subprocess.run(["make", "train"], cwd=project, env=env, capture_output=True, text=True, timeout=1800)
+    assert train.returncode == 0, (train.stdout + train.stderr)[-3000:]
+    model = project / "models" / "rapport.tar.gz"
+    assert model.exists()
+
+    servers.stop_rasa()
+    servers.model = model
+    servers.start_rasa()
+    servers.say("loop-founder-2", "hi", {"cohort": "SPRING"})
+    servers.say("loop-founder-2", MISREAD, {"cohort": "SPRING"})
+    assert last_intent(servers.tracker_db, "loop-founder-2", MISREAD) == RIGHT
