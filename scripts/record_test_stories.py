@@ -21,12 +21,11 @@ from typing import Dict, List
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from rasa.core.tracker_store import SQLTrackerStore  # noqa: E402
-from rasa.shared.core.constants import ACTION_LISTEN_NAME, ACTION_SESSION_START_NAME  # noqa: E402
 from rasa.shared.core.domain import Domain  # noqa: E402
-from rasa.shared.core.events import ActionExecuted, Event, UserUttered  # noqa: E402
 from rasa.shared.core.training_data.story_writer.yaml_story_writer import YAMLStoryWriter  # noqa: E402
 from rasa.shared.core.training_data.structures import Story  # noqa: E402
 
+from bot.plugins.test_stories import story_events  # noqa: E402
 from deploy.launchers import ROOT, CoachServers  # noqa: E402
 
 START = ["hi", "yes, let's go", "It's called Brewbox, we deliver fresh coffee beans to offices"]
@@ -140,31 +139,6 @@ CONVERSATIONS: Dict[str, Dict[str, List[str]]] = {
         "delete my data, cancelled": [*START, "dentists", "delete my data", "/deny", "about 50 practices"],
     },
 }
-
-
-class SessionStartStep(ActionExecuted):
-    """`- action: action_session_start` in the middle of a story. Rasa's story writer
-    leaves that action out (it runs by itself when a conversation begins), but the
-    coach's rules start a new session after each segment's interview."""
-
-
-def story_events(events: List[Event]) -> List[Event]:
-    """The conversation with each later session start written as a step, without the
-    SessionStarted and the carried slots that follow it: they restate the slots the
-    story already set."""
-    kept: List[Event] = []
-    carrying = False
-    for event in events:
-        if isinstance(event, ActionExecuted) and event.action_name == ACTION_SESSION_START_NAME:
-            if any(isinstance(e, UserUttered) for e in kept):
-                kept.append(SessionStartStep(ACTION_SESSION_START_NAME))
-                carrying = True
-                continue
-        if carrying:
-            carrying = not (isinstance(event, ActionExecuted) and event.action_name == ACTION_LISTEN_NAME)
-            continue
-        kept.append(event)
-    return kept
 
 
 async def export(servers: CoachServers, domain: Domain, senders: Dict[str, str]) -> str:

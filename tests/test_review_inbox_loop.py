@@ -1,10 +1,12 @@
 """The whole loop, for real: a founder's message the coach misreads over REST; a
-coordinator signs in to the dashboard in Chromium, opens the inbox and labels the
-group; `python -m bot nlu export` writes it; `make train` retrains (in a copy of
+coordinator signs in to the dashboard in Chromium, opens the inbox, labels the
+group, follows its link to the conversation and saves it as a test;
+`python -m bot nlu export` writes the label; `make train` retrains (in a copy of
 the project's training inputs, so the repository's model and data stay as they
-are); the Rasa server restarted on the new model reads the same message right.
+are); the Rasa server restarted on the new model reads the same message right,
+and the saved test story passes `rasa test` on the new model and fails on the old.
 
-One training run, the slowest step of this test (about a minute on 2 cores)."""
+One training run, the slowest step of this test (a few minutes on a busy 2-core machine)."""
 
 from __future__ import annotations
 
@@ -73,6 +75,7 @@ def project_copy(folder: Path) -> Path:
 @pytest.fixture(scope="module")
 def servers(tmp_path_factory):
     servers = RetrainedCoach(tmp_path_factory.mktemp("inbox-loop"))
+    servers.env["REVIEW_TEST_STORIES"] = str(servers.workdir / "stories")
     try:
         servers.start_actions()
         servers.start_rasa()
@@ -107,6 +110,12 @@ def test_a_correction_in_the_inbox_teaches_the_coach_after_make_train(servers, b
         group.get_by_label("Right intent").fill(RIGHT)
         group.get_by_role("button", name=re.compile("Label all")).click()
         expect(page.get_by_role("status")).to_have_text("The group is labelled.")
+        page.get_by_role("link", name="Corrected").click()
+        page.locator("li.group", has_text=MISREAD).locator("summary").click()
+        page.locator("li.group", has_text=MISREAD).get_by_role("link", name="loop-founder").click()
+        expect(page).to_have_url(re.compile(r"sender=loop-founder#e\d+$"))
+        page.get_by_role("button", name="Save as test").click()
+        expect(page.get_by_role("status")).to_contain_text("reviewed_loop-founder.yml", timeout=300_000)
     finally:
         context.close()
 
@@ -136,3 +145,34 @@ def test_a_correction_in_the_inbox_teaches_the_coach_after_make_train(servers, b
     servers.say("loop-founder-2", "hi", {"cohort": "SPRING"})
     servers.say("loop-founder-2", MISREAD, {"cohort": "SPRING"})
     assert last_intent(servers.tracker_db, "loop-founder-2", MISREAD) == RIGHT
+
+    # The saved story: the founder's words with the corrected intent, ending at the corrected message
+    # (the coach's next steps followed the misreading).
+    stories = servers.workdir / "stories"
+    story = yaml.safe_load((stories / "reviewed_loop-founder.yml").read_text())["stories"][0]["steps"]
+    assert story[-1] == {"user": MISREAD, "intent": RIGHT}
+    assert {"user": "hi", "intent": "greet"} in story
+
+    def rasa_test(model: Path, out: Path, *flags: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [str(Path(PYTHON).parent / "rasa"), "test", "core", "--model", str(model), "--stories", str(stories)]
+            + [
+                "--out",
+                str(out),
+                "--no-plot",
+                *flags,
+            ],
+            cwd=ROOT,
+            env={**env, "TF_CPP_MIN_LOG_LEVEL": "2"},
+            capture_output=True,
+            text=True,
+            timeout=900,
+        )
+
+    passed = rasa_test(model, tmp_path / "after", "--fail-on-prediction-errors")
+    assert passed.returncode == 0, (passed.stdout + passed.stderr)[-3000:]
+    assert "None of the test stories failed" in (tmp_path / "after" / "failed_test_stories.yml").read_text()
+    # the model from before the correction still misreads it: the story fails there
+    rasa_test(MODEL, tmp_path / "before")
+    failed = (tmp_path / "before" / "failed_test_stories.yml").read_text()
+    assert MISREAD in failed and "predicted: nlu_fallback" in failed, failed

@@ -282,9 +282,10 @@ def training_examples(db: ReviewDB) -> List[Example]:
     return sorted(examples.values(), key=lambda e: (e.intent, e.text.casefold(), e.text))
 
 
-def corrected_intents(db: ReviewDB, sender_id: str) -> Dict[int, Optional[str]]:
-    """event id -> the corrected intent (None: not a training example), for one conversation."""
+def corrections_of(db: ReviewDB, sender_id: str) -> Dict[int, Tuple[Optional[str], List[Dict[str, Any]]]]:
+    """event id -> (the corrected intent or None for "not a training example", its entities), for one conversation."""
     with db.read() as conn:
-        return dict(
-            conn.execute(select(Correction.event_id, Correction.intent).where(Correction.sender_id == sender_id)).all()
-        )
+        rows = conn.execute(
+            select(Correction.event_id, Correction.intent, Correction.entities).where(Correction.sender_id == sender_id)
+        ).all()
+    return {event_id: (intent, json.loads(entities or "[]")) for event_id, intent, entities in rows}

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import inspect
+import os
+import sys
+from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import urlencode
 
@@ -12,7 +16,15 @@ from sanic.request import Request
 from bot.coach.export import to_markdown as block_markdown
 from bot.review import queries, transcript
 from bot.review.auth import Account
-from bot.web.review.site import Site, blocking, file_part
+from bot.web.review.site import Site, blocking, file_part, log
+
+ROOT = Path(__file__).resolve().parents[3]
+SAVE_TEST_TIMEOUT_S = 300  # loading Rasa's story writer takes a while on a busy machine
+
+
+def test_stories_dir() -> Path:
+    """Where "Save as test" writes (REVIEW_TEST_STORIES, default tests/stories/ of the project)."""
+    return Path(os.environ.get("REVIEW_TEST_STORIES") or ROOT / "tests" / "stories")
 
 
 def add_routes(bp: Blueprint, site: Site) -> None:
@@ -37,7 +49,13 @@ def add_routes(bp: Blueprint, site: Site) -> None:
         )
         versions = await blocking(dash.canvas.block_versions, summary["channel"] or "rest", sender)
         return render(
-            request, "transcript.html", c=summary, page=page, versions=versions, block_markdown=block_markdown
+            request,
+            "transcript.html",
+            c=summary,
+            page=page,
+            versions=versions,
+            block_markdown=block_markdown,
+            saved_test=request.args.get("saved_test") or "",
         )
 
     @bp.get("/conversation.md")
@@ -103,4 +121,42 @@ def add_routes(bp: Blueprint, site: Site) -> None:
             request,
             sender,
             lambda: render(request, "_flag.html", sender=sender, event_id=int(event_id), flagged=flagged),
+        )
+
+    @bp.post("/conversation/test-story")
+    @signed_in()
+    async def save_as_test(request: Request, account: Account):
+        """The conversation, with the corrected intents, as a Rasa test story (bot/plugins/test_stories.py,
+        in a process of its own so the web app never loads Rasa)."""
+        sender = request.form.get("sender") or ""
+        await blocking(queries.conversation, dash.db, account, sender)  # 404 for another cohort's
+        if not account.may_correct:
+            return problem(request, 403, "mentors read conversations; admins and coordinators save tests")
+        out = test_stories_dir() / f"reviewed_{file_part(sender)}.yml"
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot.plugins.test_stories",
+            sender,
+            str(out),
+            "--name",
+            f"reviewed: {sender}",
+            cwd=str(ROOT),
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+        )
+        try:
+            output, _ = await asyncio.wait_for(process.communicate(), SAVE_TEST_TIMEOUT_S)
+        except asyncio.TimeoutError:
+            process.kill()
+            return problem(request, 503, "saving the test took too long: try again")
+        if process.returncode != 0:
+            log.error(
+                "review dashboard: saving %s as a test failed: %s", sender, output.decode(errors="replace")[-2000:]
+            )
+            return problem(request, 500, "the conversation could not be saved as a test (see the web app's log)")
+        if "application/json" in (request.headers.get("accept") or ""):
+            return response.json({"file": str(out)})
+        return response.redirect(
+            "/review/conversation?" + urlencode({"sender": sender, "saved_test": out.name}), status=303
         )
