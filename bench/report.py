@@ -1235,11 +1235,11 @@ def write(results: Dict[str, Any], out: Path) -> List[Path]:
     results["bounds"] = bounds(results)
     picture = plot_by_position(results, out)
     (out / "benchmarks.json").write_text(json.dumps(results, indent=1, default=str))
-    # The review dashboard's section (bench/review.py writes it) stays.
-    from bench.review import keep_section
+    # The review dashboard's and the inbox loop's sections (bench/review.py, bench/inbox_loop.py write them) stay.
+    from bench import inbox_loop, review
 
     old = (out / "benchmarks.md").read_text() if (out / "benchmarks.md").exists() else ""
-    kept = keep_section(old)
+    kept = review.keep_section(old) + inbox_loop.keep_section(old)
     (out / "benchmarks.md").write_text(markdown(results, picture) + ("\n" + kept if kept else ""))
     paths = [out / "benchmarks.json", out / "benchmarks.md"]
     return paths + ([out / picture] if picture else [])
