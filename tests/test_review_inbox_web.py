@@ -6,20 +6,29 @@ checks, bad input, and correcting, undoing and editing a group on the page."""
 
 from __future__ import annotations
 
+import json
 import re
+import sqlite3
 import subprocess
+import time
 
 import pytest
 import requests
 from playwright.sync_api import expect
 
+from bot.coach.store import CanvasStore
 from deploy import review_events as ev
 from deploy.launchers import PYTHON, ROOT
+from tests.conftest import ledgerly_block
+from tests.slack_fake import TOKEN, FakeSlack
 from tests.web_helpers import REVIEW_ADMIN, WebCoachServers
 
 CORA = ("cora", "cora's password 1")  # coordinator of SPRING
 FRED = ("fred", "fred's password 1")  # coordinator of FALL
-MO = ("mo", "mo's password 12")  # mentor of SPRING
+MO = ("mo", "mo's password 12")  # mentor of SPRING, in Slack
+MIA = ("mia", "mia's password 12")  # mentor of SPRING, in Slack, who turned the DM off
+OTTO = ("otto", "otto's password 1")  # mentor of FALL, in Slack
+ORIGIN = "https://review.example.org"
 COACH_MARKDOWN = "**Segment 1: Big banks**\n1. *Advisory* <script>alert(1)</script> [x](javascript:alert(1))"
 QUESTION = "what blunders do founders make with their clients"
 
@@ -35,8 +44,17 @@ def add_user(servers, user, *args):
 
 
 @pytest.fixture(scope="module")
-def servers(tmp_path_factory):
+def slack():
+    fake = FakeSlack().start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture(scope="module")
+def servers(tmp_path_factory, slack):
     servers = WebCoachServers(tmp_path_factory.mktemp("inbox-web"))
+    # The web app tells mentors in Slack of saved blocks (bot/review/notify.py), here through the fake.
+    servers.env.update({"SLACK_BOT_TOKEN": TOKEN, "SLACK_API_URL": slack.api_url, "REVIEW_ORIGIN": ORIGIN})
     ev.create_tracker(servers.tracker_db)
     rows = []
     for i, (sender, cohort, text) in enumerate(
@@ -57,7 +75,11 @@ def servers(tmp_path_factory):
         servers.start_web()  # makes the review database and the first admin
         add_user(servers, CORA, "--cohort", "SPRING")
         add_user(servers, FRED, "--cohort", "FALL")
-        add_user(servers, MO, "--role", "mentor", "--cohort", "SPRING")
+        add_user(servers, MO, "--role", "mentor", "--cohort", "SPRING", "--slack-user", "U0MO")
+        add_user(servers, MIA, "--role", "mentor", "--cohort", "SPRING", "--slack-user", "U0MIA")
+        add_user(servers, OTTO, "--role", "mentor", "--cohort", "FALL", "--slack-user", "U0OTTO")
+        with sqlite3.connect(servers.review_db) as conn:  # as her switch on App Home does
+            conn.execute("UPDATE review_users SET slack_notify = 0 WHERE username = 'mia'")
         yield servers
     finally:
         servers.stop()
@@ -201,3 +223,28 @@ def test_the_transcript_renders_the_coachs_markdown_sanitised_and_the_founders_t
     assert "&lt;script&gt;" in coach  # shown, never run
     assert "we sell to &lt;b&gt;banks&lt;/b&gt;" in page.text  # the founder's text stays text
     assert "script-src 'self'" in page.headers["Content-Security-Policy"]
+
+
+def test_the_cohorts_mentors_in_slack_get_a_dm_when_a_founder_saves_a_block(servers, slack):
+    store = CanvasStore(f"sqlite:///{servers.canvas_db}")
+    try:
+        store.save_block("rest", "saver", ledgerly_block(venture="Brewbox"), cohort="SPRING")
+    finally:
+        store.close()
+    now = time.time()
+    ev.insert(servers.tracker_db, ev.conversation("saver", now - 200, "SPRING", saved=True))
+    ev.insert(servers.tracker_db, ev.conversation("saved-long-ago", 1000.0, "SPRING", saved=True))
+    mark = slack.mark()
+    cora = signed_in(servers, CORA)
+    cora.get(servers.web_url + "/review/conversations")  # the read model catches up on a request
+    (dm,) = slack.wait_for(lambda: slack.calls_since(mark, "chat.postMessage"), "the mentor's DM")
+    assert dm.args["channel"] == "U0MO"
+    assert "Brewbox (SPRING) saved their Customer Relationships block" in dm.args["text"]
+    blocks = json.dumps(dm.args["blocks"])
+    assert "Customer Relationships: Brewbox" in blocks  # the card, as the Slack app shows it
+    assert f"{ORIGIN}/review/conversation?sender=saver" in blocks
+    # once: not again at the next update, nor for Mia (turned off), Otto (FALL) or a save of long ago
+    time.sleep(1.5)
+    cora.get(servers.web_url + "/review/conversations")
+    time.sleep(1.5)
+    assert [c.args["channel"] for c in slack.calls_since(mark, "chat.postMessage")] == ["U0MO"]

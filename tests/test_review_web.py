@@ -18,6 +18,7 @@ import re
 import sqlite3
 import subprocess
 import time
+import urllib.parse
 from typing import Dict
 
 import pytest
@@ -25,7 +26,7 @@ import requests
 from playwright.sync_api import expect
 
 from deploy.launchers import ROOT, VENV_BIN, running_coach
-from tests.conftest import SAVE_A_BLOCK, save_a_block, sqlite_locked
+from tests.conftest import SAVE_A_BLOCK, rows, save_a_block, sqlite_locked
 from tests.slack_fake import TEAM, SlackUser
 from tests.test_slack_app import MENTOR, STRANGER, SlackCoachServers, fake, talk_to_saved_block  # noqa: F401
 from tests.test_web_widget import Visit, screenshot
@@ -511,6 +512,23 @@ def test_an_admin_makes_a_slack_user_a_mentor_of_a_cohort_and_the_slack_app_foll
     )
     view = json.dumps(fake.wait_for(lambda: fake.calls_since(mark, "views.publish"), "views.publish")[0].args["view"])
     assert f"Your founders: {FALL}" in view and f"Your founders: {SPRING}" not in view and "Slackbrew" in view
+    # Her switch for the DM about saved blocks (bot/review/notify.py): on, and she turns it off there.
+    assert "saves a block: *on*" in view and '"action_id": "mentor_notify"' in view
+    mark = fake.mark()
+    payload = {
+        "type": "block_actions",
+        "team": {"id": TEAM},
+        "user": {"id": MENTOR, "team_id": TEAM},
+        "container": {"type": "view", "view_id": "V1"},
+        "actions": [{"type": "button", "action_id": "mentor_notify", "block_id": "b", "value": "off"}],
+    }
+    clicked = slack.post(
+        urllib.parse.urlencode({"payload": json.dumps(payload)}).encode(), "application/x-www-form-urlencoded"
+    )
+    assert clicked.status == 200
+    view = json.dumps(fake.wait_for(lambda: fake.calls_since(mark, "views.publish"), "views.publish")[0].args["view"])
+    assert "saves a block: *off*" in view and "Turn them on" in view
+    assert rows(servers.review_db, "SELECT slack_notify FROM review_users WHERE slack_user_id = ?", MENTOR) == [(0,)]
 
     # The command line does the same; the admin clears a Slack id on the Users page.
     otto = subprocess.run(

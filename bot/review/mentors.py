@@ -5,6 +5,9 @@ review database (REVIEW_DB_URL) through this, read-only, on every lookup, so a
 mentor an admin adds or changes in the dashboard counts at once. Only users with
 the mentor role and a Slack user id are mentors here.
 
+One write: a mentor turning the DM about saved blocks off or on, from the app's
+Home tab (set_notify), through an engine of its own.
+
 A review database that does not exist yet, is not migrated this far, or cannot be
 read reads as "no mentors" (logged), so the Slack app keeps working on its own
 setting (SLACK_MENTORS) alone.
@@ -16,7 +19,7 @@ import logging
 from pathlib import Path
 from typing import Dict, FrozenSet, Optional
 
-from sqlalchemy import create_engine, select
+from sqlalchemy import create_engine, select, update
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -30,6 +33,8 @@ READ_TIMEOUT_S = 2.0  # how long a lookup waits for a SQLite writer before givin
 class DashboardMentors:
     def __init__(self, url: Optional[str] = None) -> None:
         url_obj = make_url(url or review_db_url())
+        self._write_url = url_obj
+        self._write_engine: Optional[Engine] = None
         self._missing_file: Optional[Path] = None
         self._warned = False
         if url_obj.get_backend_name() == "sqlite":
@@ -84,6 +89,42 @@ class DashboardMentors:
                 mentors[slack_id].add(cohort)
         return {slack_id: frozenset(cohorts) for slack_id, cohorts in mentors.items()}
 
+    def notify_of(self, slack_user: Optional[str]) -> Optional[bool]:
+        """Whether this dashboard mentor wants a DM when a founder of theirs saves a block; None if not one."""
+        if (
+            not slack_user
+            or self._engine is None
+            or (self._missing_file is not None and not self._missing_file.exists())
+        ):
+            return None
+        try:
+            with self._engine.connect() as conn:
+                return conn.execute(
+                    select(User.slack_notify).where(User.role == "mentor", User.slack_user_id == slack_user)
+                ).scalar()
+        except SQLAlchemyError as error:
+            logger.warning("A mentor's Slack DM setting could not be read (%s).", type(error).__name__)
+            return None
+
+    def set_notify(self, slack_user: str, on: bool) -> bool:
+        """Turns the DM off or on for this dashboard mentor; False if there is none or the database is away."""
+        if self._engine is None:
+            return False
+        try:
+            if self._write_engine is None:
+                self._write_engine = create_engine(self._write_url, future=True, pool_pre_ping=True)
+            with self._write_engine.begin() as conn:
+                done = conn.execute(
+                    update(User)
+                    .where(User.role == "mentor", User.slack_user_id == slack_user)
+                    .values(slack_notify=bool(on))
+                )
+            return done.rowcount > 0
+        except SQLAlchemyError as error:
+            logger.warning("A mentor's Slack DM setting could not be saved (%s).", type(error).__name__)
+            return False
+
     def close(self) -> None:
-        if self._engine is not None:
-            self._engine.dispose()
+        for engine in (self._engine, self._write_engine):
+            if engine is not None:
+                engine.dispose()

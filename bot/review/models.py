@@ -27,6 +27,7 @@ from sqlalchemy import (
     Text,
 )
 from sqlalchemy.orm import declarative_base
+from sqlalchemy.sql.expression import true
 
 from bot.coach.store.models import NAMING_CONVENTION  # the same constraint names as the canvas store's
 
@@ -48,6 +49,9 @@ class User(Base):
     # A mentor's Slack user id (U...): the Slack app's /canvas and App Home take
     # mentors from here (bot/review/mentors.py). Unique: one dashboard user per Slack user.
     slack_user_id = Column(String(32), nullable=True, unique=True, index=True)
+    # A mentor in Slack gets a DM when a founder of their cohort saves a block
+    # (bot/review/notify.py); they turn it off and on on the app's Home tab.
+    slack_notify = Column(Boolean, nullable=False, default=True, server_default=true())
 
     __table_args__ = (CheckConstraint("role IN ('admin', 'coordinator', 'mentor')", name="role"),)
 
@@ -144,6 +148,17 @@ class Correction(Base):
     entities = Column(Text, nullable=False, default="[]")  # JSON [{"entity", "value", "start", "end"}]
     corrected_by = Column(String(64), nullable=False)
     corrected_at = Column(Float, nullable=False)
+
+
+class BlockNotice(Base):
+    """A saved block the cohort's mentors were sent a Slack DM about (by the event that
+    saved it), claimed before sending so that two web app processes send it once."""
+
+    __tablename__ = "review_block_notices"
+
+    sender_id = Column(String(255), primary_key=True)
+    event_id = Column(Integer, primary_key=True)
+    notified_at = Column(Float, nullable=False)
 
 
 # --- the read model -------------------------------------------------------------

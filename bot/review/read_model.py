@@ -23,7 +23,7 @@ import logging
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any, Dict, Iterable, List, Optional, Sequence
+from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import OperationalError
@@ -67,10 +67,12 @@ class Summary:
     first_event_id: int = 0
     last_event_id: int = 0
     messages: List[Dict[str, Any]] = field(default_factory=list)
+    saves: List[Tuple[int, float]] = field(default_factory=list)  # (event id, time) of each save of a block
 
     def row(self) -> Dict[str, Any]:
         values = dict(self.__dict__)
         values.pop("messages")
+        values.pop("saves")
         return values
 
 
@@ -169,6 +171,8 @@ def summarize(sender_id: str, events: Sequence[Sequence[Any]]) -> Optional[Summa
             elif action_name == "stage" and isinstance(value, str):
                 summary.stage = value
                 requested = None
+                if value == "saved":
+                    summary.saves.append((event_id, timestamp or 0.0))
                 if value == "saved" and not summary.saved:
                     summary.saved = True
                     summary.saved_turns = summary.turns
@@ -224,6 +228,9 @@ class ReadModel:
         self.tracker = tracker
         self._lock = threading.Lock()
         self._last_check = 0.0
+        # Called with a conversation read again that has saved a block (the web app's
+        # Slack DM to mentors, bot/review/notify.py); not on rebuild(), which reads history.
+        self.on_saved: Optional[Callable[[Summary], None]] = None
 
     # --- keeping up --------------------------------------------------------------
 
@@ -342,6 +349,11 @@ class ReadModel:
                     "INSERT INTO messages_fts(rowid, text) SELECT id, text FROM rm_messages WHERE sender_id = ?",
                     (sender_id,),
                 )
+        if self.on_saved is not None and summary.saves:
+            try:
+                self.on_saved(summary)
+            except Exception:  # noqa: BLE001 - a failed notice never stops the read model
+                log.exception("review dashboard: the notice of a saved block failed")
 
     def forget(self, sender_id: str) -> None:
         """Removes a founder from the read model, the search index and the

@@ -24,6 +24,7 @@ from bot.coach.store import CanvasStore, StoreUnavailable
 from bot.review import queries, transcript
 from bot.review.auth import AuthError, Users, csrf_matches
 from bot.review.db import ReviewDB
+from bot.review.notify import SavedBlockNotifier
 from bot.review.queries import BadRequest, NotFound
 from bot.review.read_model import ReadModel
 from bot.review.tracker import TrackerEvents
@@ -87,6 +88,8 @@ class Dashboard:
         self.tracker = TrackerEvents(settings.tracker_url)
         self.read_model = ReadModel(self.db, self.tracker)
         self.canvas = CanvasStore(settings.canvas_url)
+        # Mentors in Slack hear of a saved block (when SLACK_BOT_TOKEN is set).
+        self.read_model.on_saved = SavedBlockNotifier.from_env(self.db, self.canvas)
         if settings.admin_user and settings.admin_password and self.users.count() == 0:
             self.users.add(settings.admin_user, settings.admin_password, "admin")
             log.info("review dashboard: first admin %r added from REVIEW_ADMIN_USER", settings.admin_user)

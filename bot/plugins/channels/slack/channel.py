@@ -446,6 +446,9 @@ class SlackInput(InputChannel):
         if not isinstance(action, dict) or not user or not team:
             return response.json({"ok": True})
         container = payload.get("container") or {}
+        if action.get("action_id") == render.MENTOR_NOTIFY_ACTION and self.mentors.dashboard:
+            self._later(self._set_notify(team, user, action.get("value") == "on"))
+            return response.json({"ok": True})
         if action.get("action_id") == render.HOME_START_ACTION:
             place = routing.Place(team, user, None, None)
             self._later(self._run_turn(place, user, "/greet", self._metadata(place, user, None), on_new_message))
@@ -564,6 +567,12 @@ class SlackInput(InputChannel):
             return
         await self.api.call("views.publish", user_id=user, view=view)
 
+    async def _set_notify(self, team: str, user: str, on: bool) -> None:
+        """A mentor's switch on App Home: saved in the dashboard's users, the tab shown again."""
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(None, self.mentors.dashboard.set_notify, user, on)
+        await self._publish_home(team, user)
+
     async def _republish_homes(self, place: routing.Place, cohort: Optional[str]) -> None:
         """After a save: the founder's Home tab, and those of the cohort's mentors."""
         await self._publish_home(place.team, place.owner)
@@ -589,7 +598,8 @@ def _canvas_answer(store: CanvasStore, *, team: str, user: str, text: str, mento
 
 
 def _home_view(store: CanvasStore, *, team: str, user: str, mentors: lookup.Mentors) -> Dict[str, Any]:
-    return lookup.home_view(store, team, user, mentors.cohorts_of(user))
+    notify = mentors.dashboard.notify_of(user) if mentors.dashboard else None
+    return lookup.home_view(store, team, user, mentors.cohorts_of(user), notify)
 
 
 def block_json(block: Any) -> str:

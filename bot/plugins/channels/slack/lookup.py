@@ -15,6 +15,7 @@ from bot.coach.canvas import CanvasBlock
 from bot.coach.store import CanvasStore
 from bot.plugins.channels.slack.render import (
     HOME_START_ACTION,
+    MENTOR_NOTIFY_ACTION,
     SECTION_CHARS,
     SlackPost,
     canvas_blocks,
@@ -144,8 +145,32 @@ VIEW_BLOCKS = 100  # Block Kit's limit for a Home tab
 FOUNDERS_SHOWN = 40  # per cohort on a mentor's Home tab
 
 
-def home_view(store: CanvasStore, team: str, user: str, mentored: FrozenSet[str]) -> Dict[str, Any]:
-    """The user's App Home tab: their saved block and a button to coach; for a mentor, their founders."""
+def notify_blocks(notify: bool) -> List[Dict[str, Any]]:
+    """A dashboard mentor's switch for the DM about their founders' saved blocks."""
+    state = "on" if notify else "off"
+    return [
+        {"type": "divider"},
+        {
+            "type": "section",
+            "text": {
+                "type": "mrkdwn",
+                "text": f"A direct message when a founder of your cohorts saves a block: *{state}*.",
+            },
+            "accessory": {
+                "type": "button",
+                "action_id": MENTOR_NOTIFY_ACTION,
+                "value": "off" if notify else "on",
+                "text": {"type": "plain_text", "text": "Turn these messages off" if notify else "Turn them on"},
+            },
+        },
+    ]
+
+
+def home_view(
+    store: CanvasStore, team: str, user: str, mentored: FrozenSet[str], notify: Optional[bool] = None
+) -> Dict[str, Any]:
+    """The user's App Home tab: their saved block and a button to coach; for a mentor, their
+    founders (and, for a dashboard mentor, the switch for the DM about saved blocks)."""
     started = bool(own_founders(store, team, user))
     block = latest_own_block(store, team, user)
     blocks: List[Dict[str, Any]] = [
@@ -177,6 +202,8 @@ def home_view(store: CanvasStore, team: str, user: str, mentored: FrozenSet[str]
         if block
         else [{"type": "section", "text": {"type": "mrkdwn", "text": "_You have no saved block yet._"}}]
     )
+    if notify is not None:
+        blocks += notify_blocks(notify)
     for cohort, founders in mentor_founders(store, mentored):
         blocks += [
             {"type": "divider"},

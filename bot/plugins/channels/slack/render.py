@@ -30,6 +30,7 @@ CHOICES_BLOCK = "rapport-choices"
 EXPORT_BLOCK = "rapport-export"
 EXPORT_ACTION = "export"
 HOME_START_ACTION = "home-start"
+MENTOR_NOTIFY_ACTION = "mentor_notify"  # App Home: a mentor turns the DM about saved blocks off or on
 
 
 @dataclass
