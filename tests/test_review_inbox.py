@@ -5,6 +5,7 @@ them, and `python -m bot nlu export` with its duplicate, conflict and leak repor
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import textwrap
 
@@ -311,3 +312,34 @@ def test_the_command_line_exports_and_reports(tracker_path, db, tmp_path, monkey
     assert main(["nlu", "export", "--out", str(out)]) == 0
     assert "wrote 1 example(s)" in capsys.readouterr().out
     assert "- zebra startups need help" in out.read_text()
+
+
+def test_a_saved_test_story_carries_the_corrected_intents_and_ends_at_the_first_misreading():
+    from bot.plugins.test_stories import corrected_events, story_yaml
+
+    def data(row):
+        return json.loads(row[5])
+
+    rows = [
+        ev.action("t", 1.0, "action_session_start"),
+        ev.action("t", 1.0, "action_listen"),
+        ev.user("t", 2.0, "hello there", "greet", 0.99),
+        ev.action("t", 2.1, "action_greet"),
+        ev.action("t", 2.2, "action_listen"),
+        ev.user("t", 3.0, "what do founders get wrong", "ask_advice", 0.5),
+        ev.action("t", 3.1, "action_advice"),
+        ev.action("t", 3.2, "action_listen"),
+        ev.user("t", 4.0, "display my board", "nlu_fallback", 0.4),
+        ev.action("t", 4.1, "action_coach_fallback"),
+    ]
+    events = [(i, data(row)) for i, row in enumerate(rows, start=1)]
+    # the second message: confirmed as read; the third: read wrongly
+    story = yaml.safe_load(story_yaml(corrected_events(events, {6: ("ask_advice", []), 9: ("show_canvas", [])}), "t"))
+    steps = story["stories"][0]["steps"]
+    assert {"user": "hello there", "intent": "greet"} in steps
+    assert {"user": "what do founders get wrong", "intent": "ask_advice"} in steps
+    assert {"action": "action_advice"} in steps
+    assert steps[-1] == {"user": "display my board", "intent": "show_canvas"}  # the fallback after it is not kept
+    # not a training example: the message stays as it was read
+    kept = corrected_events(events, {9: (None, [])})
+    assert kept[-1].as_dict()["name"] == "action_coach_fallback"
