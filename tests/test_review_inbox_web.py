@@ -21,6 +21,7 @@ from deploy import review_events as ev
 from deploy.launchers import PYTHON, ROOT
 from tests.conftest import ledgerly_block
 from tests.slack_fake import TOKEN, FakeSlack
+from tests.test_web_widget import screenshot
 from tests.web_helpers import REVIEW_ADMIN, WebCoachServers
 
 CORA = ("cora", "cora's password 1")  # coordinator of SPRING
@@ -169,8 +170,8 @@ def test_a_correction_needs_the_csrf_token_the_origin_and_a_domain_intent(server
     assert KEY in groups(cora, servers)
 
 
-def test_a_reviewer_corrects_a_group_in_chromium_and_undoes_it(servers, browser):
-    context = browser.new_context()
+def test_a_reviewer_corrects_a_group_in_chromium_and_undoes_it(servers, browser, tmp_path):
+    context = browser.new_context(viewport={"width": 1200, "height": 900})
     page = context.new_page()
     try:
         page.goto(servers.web_url + "/review/inbox")
@@ -180,6 +181,8 @@ def test_a_reviewer_corrects_a_group_in_chromium_and_undoes_it(servers, browser)
         expect(page).to_have_url(re.compile(r"/review/inbox$"))
         group = page.locator("li.group", has_text="we sell to <b>banks</b>")  # founder text stays text
         expect(group).to_be_visible()
+        page.locator("li.group details.where").first.click()
+        screenshot(page, "review-inbox.png", tmp_path)  # UPDATE_SCREENSHOTS=1: into docs/
         group.get_by_label("Right intent").fill("inform")
         group.locator("summary", has_text="Mark entities").click()
         group.get_by_label("Entity 1").select_option("market")
