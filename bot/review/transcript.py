@@ -20,7 +20,8 @@ from bot.review.tracker import TrackerEvents
 # What the coach's Markdown may become (rasa-webchat renders the same Markdown in
 # the widget); anything else, a <script> or an onclick included, is dropped by nh3.
 SAFE_TAGS = {"p", "br", "strong", "em", "b", "i", "ul", "ol", "li", "code", "pre", "blockquote", "hr", "a"}
-SAFE_TAGS |= {"h1", "h2", "h3", "h4", "table", "thead", "tbody", "tr", "th", "td"}
+SAFE_TAGS |= {"h3", "h4", "h5", "h6", "table", "thead", "tbody", "tr", "th", "td"}
+HEADING_SHIFT = 2  # the coach's "# ..." is a heading inside a message (h3), under the page's h1 and h2
 # CommonMark (rasa-webchat's react-markdown reads the same), with a line break where the coach wrote one;
 # html off: the coach's text never carries HTML of its own.
 COMMONMARK = MarkdownIt("commonmark", {"breaks": True, "html": False}).enable("table")
@@ -50,7 +51,11 @@ class Entry:
 
 
 def render_markdown(text: str) -> Markup:
-    html = COMMONMARK.render(text or "")
+    tokens = COMMONMARK.parse(text or "")
+    for token in tokens:
+        if token.type in ("heading_open", "heading_close"):
+            token.tag = f"h{min(6, int(token.tag[1]) + HEADING_SHIFT)}"
+    html = COMMONMARK.renderer.render(tokens, COMMONMARK.options, {})
     return Markup(
         nh3.clean(
             html,
