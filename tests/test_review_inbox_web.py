@@ -148,6 +148,10 @@ def test_mentors_read_the_inbox_and_may_not_correct_it(servers):
     for action, form in [("correct", {"intent": "ask_advice"}), ("ignore", {}), ("undo", {}), ("text", {"text": "x"})]:
         assert post(mo, servers, action, key=KEY, **form).status_code == 403
     assert KEY in groups(mo, servers)
+    # nor save a conversation as a test; another cohort's is a 404
+    assert mo.post(servers.web_url + "/review/conversation/test-story", data={"sender": "s1"}).status_code == 403
+    fred = signed_in(servers, FRED)
+    assert fred.post(servers.web_url + "/review/conversation/test-story", data={"sender": "s1"}).status_code == 404
 
 
 def test_a_correction_needs_the_csrf_token_the_origin_and_a_domain_intent(servers):

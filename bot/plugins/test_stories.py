@@ -9,7 +9,10 @@ TRACKER_DB_URL), puts in the intents and entities reviewers corrected in the
 inbox (REVIEW_DB_URL), and writes it as a test story with the founder's words,
 so that `rasa test` checks that the NLU reads each message as corrected and the
 coach takes the same steps. The coach's steps after a message it misread were
-taken on the misreading, so the story ends at the first corrected message.
+taken on the misreading, and a Rasa story cannot end on a founder's message (the
+test then expects the coach to listen), so the story ends before the first
+misread message; once the retrained coach answers it right, save the
+conversation it then has (a new one) and the fixed reading is in the test.
 The dashboard runs this in a process of its own: the web app never loads Rasa.
 """
 
@@ -29,6 +32,13 @@ HEADER = (
     '# Saved as a test from the review dashboard ("Save as test" on a transcript), with the\n'
     "# intents reviewers corrected; `rasa test` checks it with the recorded stories.\n"
 )
+
+
+NOTHING_TO_SAVE = 3  # the exit status when there is no story to write
+
+
+class NothingToSave(Exception):
+    pass
 
 
 class SessionStartStep(ActionExecuted):
@@ -61,7 +71,7 @@ def corrected_events(
     corrections: Dict[int, Tuple[Optional[str], List[Dict[str, Any]]]],
 ) -> List[Event]:
     """Tracker rows (event id, event data) as Rasa events, with the corrected intents
-    and entities; cut after the first message whose intent was corrected to another."""
+    and entities; cut before the first message whose intent was corrected to another."""
     events: List[Event] = []
     for event_id, data in rows:
         event = Event.from_parameters(data)
@@ -70,7 +80,8 @@ def corrected_events(
         correction = corrections.get(event_id)
         if isinstance(event, UserUttered) and correction and correction[0]:
             intent, entities = correction
-            misread = event.intent_name != intent
+            if event.intent_name != intent:
+                break
             marked = [{k: e[k] for k in ("entity", "value", "start", "end")} for e in entities]
             event = UserUttered(
                 event.text,
@@ -80,8 +91,6 @@ def corrected_events(
                 input_channel=event.input_channel,
             )
             events.append(event)
-            if misread:
-                break
             continue
         events.append(event)
     return events
@@ -112,7 +121,13 @@ def save(sender_id: str, out: Path, name: Optional[str] = None) -> Path:
         tracker.close()
         db.close()
     parsed = [(row[0], json.loads(row[6]) if isinstance(row[6], (str, bytes)) else row[6]) for row in rows]
-    text = story_yaml(corrected_events(parsed, corrections), name or f"reviewed conversation {sender_id}")
+    events = corrected_events(parsed, corrections)
+    if not any(isinstance(e, UserUttered) for e in events):
+        raise NothingToSave(
+            "the coach misread the founder's first message: there is nothing before it to test yet "
+            "(retrain, and save the conversation the coach then has)"
+        )
+    text = story_yaml(events, name or f"reviewed conversation {sender_id}")
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_suffix(".tmp")
     tmp.write_text(HEADER + text, encoding="utf-8")
@@ -126,7 +141,11 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("out", type=Path)
     parser.add_argument("--name", default=None)
     args = parser.parse_args(argv)
-    print(f"wrote {save(args.sender_id, args.out, args.name)}")
+    try:
+        print(f"wrote {save(args.sender_id, args.out, args.name)}")
+    except NothingToSave as error:
+        print(error)
+        return NOTHING_TO_SAVE
     return 0
 
 

@@ -19,6 +19,7 @@ from bot.review.auth import Account
 from bot.web.review.site import Site, blocking, file_part, log
 
 ROOT = Path(__file__).resolve().parents[3]
+NOTHING_TO_SAVE = 3  # bot.plugins.test_stories's exit status when there is no story yet (the web app loads no Rasa)
 SAVE_TEST_TIMEOUT_S = 300  # loading Rasa's story writer takes a while on a busy machine
 
 
@@ -150,6 +151,8 @@ def add_routes(bp: Blueprint, site: Site) -> None:
         except asyncio.TimeoutError:
             process.kill()
             return problem(request, 503, "saving the test took too long: try again")
+        if process.returncode == NOTHING_TO_SAVE:
+            return problem(request, 400, output.decode(errors="replace").strip()[:500])
         if process.returncode != 0:
             log.error(
                 "review dashboard: saving %s as a test failed: %s", sender, output.decode(errors="replace")[-2000:]
