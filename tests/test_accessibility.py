@@ -30,7 +30,7 @@ from typing import Callable, Dict, Iterator, List, Optional
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
-from tests.coach_servers import ROOT, VENV_BIN, free_port
+from deploy.launchers import ROOT, VENV_BIN, free_port
 from tests.test_review_web import SAVE_A_BLOCK
 from tests.test_web_widget import browser, screenshot  # noqa: F401 (the same browser)
 from tests.web_helpers import REVIEW_ADMIN, SitePage, WebCoachServers, rows
