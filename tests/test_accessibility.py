@@ -265,7 +265,7 @@ def test_the_chart_pages_numbers_are_text_too(servers, tab_in):
 
 @pytest.mark.parametrize("width", [320, 390, 768])
 def test_the_landing_page_never_scrolls_sideways_and_puts_the_chat_first(servers, tab_in, tmp_path, width):
-    tab = tab_in({"width": width, "height": 740 if width < 400 else 1024})
+    tab = tab_in({"width": width, "height": {320: 568, 390: PHONE["height"]}.get(width, 1024)})
     page = tab.page
     landing(page, servers)
     assert page.evaluate("() => document.documentElement.scrollWidth") <= width

@@ -359,9 +359,18 @@
       root.setAttribute("aria-label", "Chat with Rapport, your coach");
     }
 
-    // The connection's state, for the styles (a "reconnecting" note) and for tests.
+    // The connection's state, for the styles (a "reconnecting" note) and for tests,
+    // and said to screen readers when it is lost and when it comes back.
+    var status = el("p", "rapport-status");
+    status.setAttribute("role", "status");
+    root.insertAdjacentElement("afterend", status);
     function connection(state) {
-      return function () { root.setAttribute("data-rapport-connection", state); };
+      return function () {
+        var was = root.getAttribute("data-rapport-connection");
+        root.setAttribute("data-rapport-connection", state);
+        if (state === "disconnected" && was !== "disconnected") status.textContent = "Reconnecting to the coach…";
+        if (state === "connected" && was === "disconnected") status.textContent = "Connected to the coach again.";
+      };
     }
     // Links in the coach's messages go to http(s) and mail only, never javascript:.
     root.addEventListener("click", function (event) {
