@@ -354,6 +354,31 @@ def test_on_a_phone_the_widget_opens_full_screen_closes_and_keeps_the_page_where
     assert tab.errors == []
 
 
+def test_on_a_desktop_the_floating_chat_goes_full_screen_and_closes_by_keyboard(servers, partner, tab_in):
+    tab = tab_in(DESKTOP)
+    page = tab.page
+    page.goto(partner.url)
+    launcher = page.locator(".rw-launcher")
+    launcher.focus()
+    page.keyboard.press("Enter")
+    wait_for_coach(page)
+    expect(page.locator("textarea.rw-new-message")).to_be_focused()
+    expect(launcher).to_have_attribute("aria-expanded", "true")
+    expect(launcher).to_have_accessible_name("Close the chat with the coach")
+    toggle = page.locator(".rw-toggle-fullscreen-button")
+    expect(toggle).to_have_accessible_name("Full screen")
+    toggle.focus()
+    page.keyboard.press("Enter")
+    expect(toggle).to_have_accessible_name("Leave full screen")
+    box = page.locator(".rw-conversation-container").bounding_box()
+    assert (box["width"], box["height"]) == (DESKTOP["width"], DESKTOP["height"]), box
+    page.keyboard.press("Escape")
+    expect(page.locator(".rw-conversation-container")).to_have_count(0)
+    expect(launcher).to_be_focused()
+    expect(launcher).to_have_attribute("aria-expanded", "false")
+    assert tab.errors == []
+
+
 # ------------------------------------------------------------------ a founder, by keyboard, on a phone
 
 

@@ -237,7 +237,6 @@
   var NAMES = {
     ".rw-send": "Send",
     ".rw-close-button": "Close the chat",
-    ".rw-toggle-fullscreen-button": "Full screen",
     ".rw-new-message": "Your answer to the coach"
   };
 
@@ -265,6 +264,10 @@
       launcher.setAttribute("aria-label", open ? "Close the chat with the coach" : "Chat with Rapport, your coach");
       launcher.setAttribute("aria-expanded", open ? "true" : "false");
     }
+    var fullScreen = Boolean(root.querySelector(".rw-full-screen"));
+    root.querySelectorAll(".rw-toggle-fullscreen-button").forEach(function (toggle) {
+      toggle.setAttribute("aria-label", fullScreen ? "Leave full screen" : "Full screen");
+    });
     // rasa-webchat's title is an h4 under a page's h1: one level below it.
     root.querySelectorAll("h4.rw-title").forEach(function (title) { title.setAttribute("aria-level", "2"); });
     root.querySelectorAll(".rw-messages-container").forEach(function (list) {
@@ -298,7 +301,8 @@
         if (document.activeElement === document.body || !document.activeElement) input.focus();
       }
     }
-    new MutationObserver(update).observe(root, { childList: true, subtree: true });
+    // New elements, and class changes (open, full screen) that redraw nothing.
+    new MutationObserver(update).observe(root, { childList: true, subtree: true, attributes: true, attributeFilter: ["class"] });
     update();
 
     // Floating chat: Escape closes it. Full screen (a phone), Tab stays inside the chat,
