@@ -292,14 +292,20 @@
 
   function makeAccessible(root, options) {
     var focusedOnce = false;
+    var lastFocused = null;
+    root.addEventListener("focusin", function (event) { lastFocused = event.target; });
     function update() {
       describeWidget(root);
       var input = inputOf(root);
+      var lost = !document.activeElement || document.activeElement === document.body;
       // The landing page: the founder can type at once (once, and only if nothing else has focus).
       if (options.autofocus && !focusedOnce && input) {
         focusedOnce = true;
-        if (document.activeElement === document.body || !document.activeElement) input.focus();
+        if (lost) input.focus();
       }
+      // rasa-webchat redraws: the element that had the focus may be gone (a quick reply
+      // once chosen, the input redrawn when the connection comes). The input takes it.
+      if (lastFocused && !lastFocused.isConnected && lost && input) input.focus();
     }
     // New elements, and class changes (open, full screen) that redraw nothing.
     new MutationObserver(update).observe(root, { childList: true, subtree: true, attributes: true, attributeFilter: ["class"] });
