@@ -31,9 +31,9 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from deploy.launchers import ROOT, VENV_BIN, free_port
-from tests.test_review_web import SAVE_A_BLOCK
-from tests.test_web_widget import browser, screenshot  # noqa: F401 (the same browser)
-from tests.web_helpers import REVIEW_ADMIN, SitePage, WebCoachServers, rows
+from tests.conftest import SAVE_A_BLOCK, rows, save_a_block
+from tests.test_web_widget import screenshot
+from tests.web_helpers import REVIEW_ADMIN, SitePage, WebCoachServers
 
 AXE = ROOT / "widget" / "node_modules" / "axe-core" / "axe.min.js"
 # What fails a page: axe-core's two highest impacts.
@@ -79,8 +79,7 @@ def servers(tmp_path_factory) -> Iterator[WebCoachServers]:
         coach.start_actions()
         coach.start_rasa()
         coach.start_web()
-        for text in SAVE_A_BLOCK:
-            coach.say("ada", text, {"cohort": COHORT})
+        save_a_block(coach, "ada", {"cohort": COHORT})
         for text in SAVE_A_BLOCK[:3]:
             coach.say("kim", text.replace("Brewbox", "Kimchi Club"), {"cohort": COHORT})
         added = subprocess.run(
@@ -118,7 +117,7 @@ def partner(servers) -> Iterator[SitePage]:
 class Tab:
     """A browser tab in a viewport, recording what went wrong on its pages."""
 
-    def __init__(self, browser: Browser, viewport: Dict[str, int]):  # noqa: F811 - the fixture's type
+    def __init__(self, browser: Browser, viewport: Dict[str, int]):
         phone = viewport["width"] < 800
         self.context: BrowserContext = browser.new_context(
             viewport=viewport, is_mobile=phone, has_touch=phone, accept_downloads=True
@@ -136,7 +135,7 @@ class Tab:
 
 
 @pytest.fixture
-def tab_in(browser) -> Iterator[Callable[[Dict[str, int]], Tab]]:  # noqa: F811
+def tab_in(browser: Browser) -> Iterator[Callable[[Dict[str, int]], Tab]]:
     tabs: List[Tab] = []
 
     def open_tab(viewport: Dict[str, int]) -> Tab:
