@@ -246,6 +246,20 @@ def test_axe_finds_nothing_serious_on_any_page(servers, partner, tab_in, name, v
     assert tab.errors == []
 
 
+def test_the_axe_check_fails_on_what_the_issue_found(tab_in):
+    """The check itself can fail: a button without a name (critical) and grey text
+    on white (serious), as the widget and the transcript had them."""
+    tab = tab_in(PHONE)
+    tab.page.set_content(
+        '<!doctype html><html lang="en"><head><title>Check</title></head><body><main><h1>Check</h1>'
+        '<button type="button"><svg width="20" height="20"></svg></button>'
+        '<p style="color:#aab4c0; background:#fff">a time stamp</p></main></body></html>'
+    )
+    with pytest.raises(AssertionError) as failed:
+        assert_accessible(tab.page, "a page with the issue's faults")
+    assert "critical button-name" in str(failed.value) and "serious color-contrast" in str(failed.value)
+
+
 def test_the_chart_pages_numbers_are_text_too(servers, tab_in):
     tab = tab_in(DESKTOP)
     sign_in(tab.page, servers)
