@@ -172,8 +172,9 @@ def main() -> None:
                     senders[sender] = name
                 text = asyncio.run(export(servers, domain, senders))
                 header = "# Recorded by scripts/record_test_stories.py from real conversations; re-record, don't hand-edit.\n"
-                (out / f"{file}.yml").write_text(header + text)
-                print(f"wrote tests/stories/{file}.yml ({len(stories)} stories)")
+                # test_*: Rasa's conversation tests (`rasa test --e2e` reads only those)
+                (out / f"test_{file}.yml").write_text(header + text)
+                print(f"wrote tests/stories/test_{file}.yml ({len(stories)} stories)")
         finally:
             servers.stop()
 

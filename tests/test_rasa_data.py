@@ -1,5 +1,7 @@
 """Rasa's own checks of the assistant: the training data validates, and the
-trained model takes every step of the recorded conversations in tests/stories."""
+trained model takes every step of the recorded conversations in tests/stories,
+and of those saved from the review dashboard ("Save as test"), reading their
+founders' words as the stories say (--e2e: conversation tests, test_*.yml)."""
 
 from __future__ import annotations
 
@@ -34,7 +36,7 @@ def test_training_data_validates_clean():
 
 
 def test_recorded_conversations_are_predicted_without_errors(tmp_path):
-    stories = sorted((ROOT / "tests" / "stories").glob("*.yml"))
+    stories = sorted((ROOT / "tests" / "stories").glob("test_*.yml"))
     assert len(stories) >= 5, "happy path, edits, digressions, fallbacks and session stories"
     result = run(
         "test",
@@ -47,6 +49,7 @@ def test_recorded_conversations_are_predicted_without_errors(tmp_path):
         str(tmp_path),
         "--fail-on-prediction-errors",
         "--no-plot",
+        "--e2e",
     )
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-5000:]

@@ -1,6 +1,7 @@
 """Rasa test stories from real conversations: what scripts/record_test_stories.py
 records, and what the review dashboard's "Save as test" writes (under
-tests/stories/, checked by the same `rasa test` run as the recorded ones).
+tests/stories/test_*.yml, checked by the same `rasa test --e2e` run as the recorded
+ones: --e2e makes Rasa read the founder's words through the NLU, and reads only test_ files).
 
     python -m bot.plugins.test_stories SENDER_ID OUT.yml [--name NAME]
 

@@ -133,7 +133,7 @@ def add_routes(bp: Blueprint, site: Site) -> None:
         await blocking(queries.conversation, dash.db, account, sender)  # 404 for another cohort's
         if not account.may_correct:
             return problem(request, 403, "mentors read conversations; admins and coordinators save tests")
-        out = test_stories_dir() / f"reviewed_{file_part(sender)}.yml"
+        out = test_stories_dir() / f"test_reviewed_{file_part(sender)}.yml"  # test_*: read by rasa test --e2e
         process = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
