@@ -112,13 +112,13 @@ def test_a_correction_in_the_inbox_teaches_the_coach_after_make_train(servers, b
         expect(group).to_contain_text("read as nlu_fallback")
         group.get_by_label("Right intent").fill(RIGHT)
         group.get_by_role("button", name=re.compile("Label all")).click()
-        expect(page.get_by_role("status")).to_have_text("The group is labelled.")
+        expect(page.locator("p.notice")).to_have_text("The group is labelled.")
         page.get_by_role("link", name="Corrected").click()
         page.locator("li.group", has_text=MISREAD).locator("summary").click()
         page.locator("li.group", has_text=MISREAD).get_by_role("link", name="loop-founder").click()
         expect(page).to_have_url(re.compile(r"sender=loop-founder#e\d+$"))
         page.get_by_role("button", name="Save as test").click()
-        expect(page.get_by_role("status")).to_contain_text("test_reviewed_loop-founder.yml", timeout=300_000)
+        expect(page.locator("p.notice")).to_contain_text("test_reviewed_loop-founder.yml", timeout=300_000)
     finally:
         context.close()
 
