@@ -190,6 +190,44 @@
     setTimeout(function () { window.location.reload(); }, 2500);
   }
 
+  // --- the session: issued and signed by the Rasa server ------------------------------
+
+  // The server gives each new conversation "web:<id>.<proof>" (bot/plugins/channels/identity.py);
+  // rasa-webchat keeps it as its session_id and sends it back with every request. The
+  // proof is this browser's secret: it leaves the browser only towards the Rasa server.
+  var SIGNED_SESSION = /^web:[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}$/;
+
+  function storedSession() {
+    try {
+      var stored = JSON.parse(window.localStorage.getItem(SESSION_KEY) || "null");
+      return stored && typeof stored.session_id === "string" ? stored.session_id : null;
+    } catch (e) { return null; }
+  }
+
+  // A conversation kept from before signed sessions (or anything else unsigned) cannot be
+  // continued: the server would start a new one, so the old history is not shown beside it.
+  function dropUnsignedSession() {
+    var session = storedSession();
+    if (session !== null && !SIGNED_SESSION.test(session)) {
+      try { window.localStorage.removeItem(SESSION_KEY); } catch (e) { /* storage off */ }
+    }
+  }
+
+  // The server confirmed another session than the one kept (its proof no longer checks
+  // out, e.g. a new WIDGET_SECRET): what this browser shows belongs to a conversation the
+  // server will not continue, so it starts afresh, as after a delete.
+  function onSessionConfirm(root) {
+    return function (confirmed) {
+      var session = confirmed && confirmed.session_id ? confirmed.session_id : confirmed;
+      var kept = storedSession();
+      if (kept && session && kept !== session) {
+        try { window.localStorage.removeItem(SESSION_KEY); } catch (e) { /* storage off */ }
+        root.setAttribute("data-rapport-session", "renewed");
+        setTimeout(function () { window.location.reload(); }, 500);
+      }
+    };
+  }
+
   var CUSTOM_MESSAGES = { canvas_block: renderCard, data_export: renderDataExport, data_deleted: forgetInThisBrowser };
 
   function customMessageComponent(assetsUrl) {
@@ -248,6 +286,7 @@
       if (link && !/^(https?:|mailto:)/i.test(link.getAttribute("href"))) event.preventDefault();
     }, true);
 
+    dropUnsignedSession();
     window.WebChat.default({
       socketUrl: options.socketUrl,
       socketPath: "/socket.io/",
@@ -274,7 +313,8 @@
       onSocketEvent: {
         connect: connection("connected"),
         disconnect: connection("disconnected"),
-        connect_error: connection("disconnected") // socket.io-client goes on trying by itself
+        connect_error: connection("disconnected"), // socket.io-client goes on trying by itself
+        session_confirm: onSessionConfirm(root)
       }
     }, root);
   }
