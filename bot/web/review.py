@@ -31,7 +31,7 @@ from sanic.request import Request
 from sqlalchemy.exc import OperationalError
 
 from bot.coach.export import to_markdown as block_markdown
-from bot.coach.store import CanvasStore, StoreUnavailable
+from bot.coach.store import CanvasStore, StoreUnavailable, founder_channel
 from bot.review import exports, queries, transcript
 from bot.review.auth import FAILURE_WINDOW_S, Account, AuthError, TooManyAttempts, Users, csrf_matches
 from bot.review.db import ReviewDB
@@ -414,6 +414,18 @@ def review_blueprint(settings: Optional[ReviewSettings] = None) -> Blueprint:
             sender,
             lambda: render(request, "_flag.html", sender=sender, event_id=int(event_id), flagged=flagged),
         )
+
+    @bp.post("/conversation/cohort")
+    @signed_in(admin=True)
+    async def move_cohort(request: Request, account: Account):
+        """An admin moves a conversation to another cohort (recorded); the coach's own
+        record follows, so the founder's next messages and saves keep it."""
+        sender = request.form.get("sender") or ""
+        before = await blocking(queries.move_cohort, dash.db, account, sender, request.form.get("cohort") or "")
+        moved_to = (await blocking(queries.conversation, dash.db, account, sender))["cohort"]
+        await blocking(dash.canvas.set_cohort, founder_channel(before["channel"] or None), sender, moved_to)
+        log.info("review dashboard: %s moved a conversation to another cohort", account.username)
+        return response.redirect("/review/conversation?" + urlencode({"sender": sender}), status=303)
 
     # --- charts and exports -------------------------------------------------------------
 
