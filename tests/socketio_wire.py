@@ -71,10 +71,10 @@ class WidgetSocket:
         assert len(confirmed) == before + 1, confirmed
         return confirmed[-1]
 
+    def answers(self) -> List[Dict[str, Any]]:
+        return self.of("bot_uttered")
+
 
 def sender_of(session: str) -> str:
     """The conversation a signed widget session names (its proof stays with the client)."""
     return session.partition(".")[0]
-
-    def answers(self) -> List[Dict[str, Any]]:
-        return self.of("bot_uttered")

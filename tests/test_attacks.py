@@ -541,3 +541,14 @@ def test_the_stores_files_are_the_owners_only_under_make_run(tmp_path):
     )
     assert recipe.returncode == 0, recipe.stderr
     assert oct(var.stat().st_mode & 0o777) == "0o711" and oct((var / "tracker.db").stat().st_mode & 0o777) == "0o600"
+
+
+def test_rasa_sends_the_action_servers_token_in_a_header_never_in_the_url(monkeypatch):
+    from rasa.utils.endpoints import read_endpoint_config
+
+    monkeypatch.setenv("ACTIONS_TOKEN", "t" * 40)
+    monkeypatch.setenv("ACTIONS_URL", "http://127.0.0.1:5055/webhook")
+    monkeypatch.setenv("TRACKER_DB", "unused.db")
+    endpoint = read_endpoint_config(str(ROOT / "endpoints.yml"), "action_endpoint")
+    assert endpoint.headers == {"Authorization": "Bearer " + "t" * 40}
+    assert endpoint.token is None and "t" * 40 not in json.dumps(endpoint.combine_parameters())

@@ -518,6 +518,33 @@ def test_after_delete_my_data_the_browser_keeps_no_copy_either(servers, visit):
     assert visit.errors == []
 
 
+def test_a_session_saved_before_signed_sessions_starts_anew(servers, visit):
+    """A browser that kept the widget's own uuid (before the server issued and signed
+    sessions) gets a new signed session, and the old history is not shown beside it."""
+    page = visit.page
+    page.goto(servers.web_url + "/")
+    visit.coach_says("Ready?")
+    page.wait_for_function("() => (JSON.parse(localStorage.getItem('chat_session') || '{}')).session_id")
+    page.evaluate(
+        """() => {
+          const kept = JSON.parse(localStorage.getItem('chat_session'));
+          kept.session_id = '0123456789abcdef0123456789abcdef';
+          kept.conversation = kept.conversation.map(m => Object.assign({}, m, {text: 'Oldventure secret plans'}));
+          localStorage.setItem('chat_session', JSON.stringify(kept));
+        }"""
+    )
+    page.reload()
+    visit.coach_says("Ready?")
+    page.wait_for_function(
+        "() => /^web:/.test((JSON.parse(localStorage.getItem('chat_session') || '{}')).session_id || '')"
+    )
+    assert re.fullmatch(r"web:[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}", visit.session())
+    expect(page.locator(".rw-message", has_text="Oldventure")).to_have_count(0)
+    visit.click("I'm ready")
+    visit.coach_says("What's your venture called?")
+    assert visit.errors == []
+
+
 # ------------------------------------------------------------------ a server restart (last: it restarts Rasa)
 
 
