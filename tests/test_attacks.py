@@ -471,20 +471,23 @@ def unreadable(db: Path):
 
 
 def test_a_founders_markdown_stays_text_in_slack_and_in_the_dashboards_export(servers, slack, fake):
-    venture = "It's called [Claim](https://example.com) <b>x</b>, we deliver fresh coffee beans to offices"
+    # A name of more than five words before its first colon is taken whole (bot.coach.extract).
+    venture = "The very best claim company ever [Claim](https://example.com) <b>x</b>"
+    offer = "we deliver fresh coffee beans to offices"
     # As Slack sends what a user typed: its three escapes, and a URL wrapped as a link.
     typed = (
         venture.replace("<", "&lt;").replace(">", "&gt;").replace("(https://example.com)", "(<https://example.com>)")
     )
-    dm(slack, fake, "U0LINKER", "hi")
-    dm(slack, fake, "U0LINKER", "yes, let's go")
-    answer = dm(slack, fake, "U0LINKER", typed)
+    for text in ["hi", "yes, let's go", typed]:
+        dm(slack, fake, "U0LINKER", text)
+    answer = dm(slack, fake, "U0LINKER", offer)
     shown = answer.all_text
-    assert "[Claim](https://example.com)" in shown, shown
+    assert "segments of The very best claim company ever" in shown, shown
+    assert "[Claim](https://example.com)" in shown
     assert "<https://example.com|" not in shown, "no link disguised by the founder's label"
     assert "&lt;b&gt;x&lt;/b&gt;" in shown and "<b>" not in shown
 
-    for text in ["hi", "yes, let's go", venture]:
+    for text in ["hi", "yes, let's go", venture, offer]:
         servers.say("md-founder", text)
     admin = Dashboard(servers).sign_in(*REVIEW_ADMIN)
     markdown = admin.get("/review/conversation.md?sender=md-founder")
