@@ -21,7 +21,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 import pytest
 
-from tests.coach_servers import ROOT, VENV_BIN, running_coach
+from deploy.launchers import ROOT, VENV_BIN, running_coach
 from tests.slack_fake import TEAM, SlackUser
 from tests.socketio_wire import WidgetSocket, sender_of
 from tests.test_slack_app import (  # noqa: F401 (the fake fixture)

@@ -27,7 +27,7 @@ import pytest
 import websockets
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from tests.coach_servers import ROOT, free_port
+from deploy.launchers import ROOT, free_port
 from tests.socketio_wire import sender_of
 from tests.web_helpers import SitePage, WebCoachServers, launch_chromium, rows
 

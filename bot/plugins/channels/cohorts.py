@@ -64,7 +64,7 @@ def _first_message_cohort(sender_id: Text) -> Optional[tuple]:
 
 
 def conversation_cohort(input_channel: Text, sender_id: Text, offered: Optional[str]) -> Optional[str]:
-    from bot.plugins.tracker_store import canvas_store
+    from bot.plugins.founder_data import canvas_store
 
     record = canvas_store().founder_record(founder_channel(input_channel), sender_id)
     if record is not None:

@@ -18,7 +18,7 @@ stock channel, in Rasa 3.6:
   from the client. Here the replies wait until the turn is stored (or the
   founder gets a clear error instead), and the widget's message id
   (`message_id`, in the message or in its customData) is processed at most
-  once per conversation (bot/plugins/scaleout.py);
+  once per conversation (bot/plugins/patches/message_ids.py);
 - takes the session id a client sends as the conversation's id, unchecked, so any
   script could name another founder's conversation (a Slack DM's key, a REST id,
   another widget's) and read, delete or move it. Here the server issues every
@@ -41,8 +41,8 @@ from sanic import Blueprint
 from socketio.exceptions import ConnectionRefusedError
 
 from bot.plugins.channels import identity
+from bot.plugins.channels.client_messages import client_message, valid_message_id
 from bot.plugins.channels.cohorts import fixed_metadata_off_loop
-from bot.plugins.scaleout import client_message, valid_message_id
 from bot.request_limits import install_on_rasa_server, limit_socketio
 from bot.web.origins import allowed_origins
 

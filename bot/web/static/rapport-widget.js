@@ -250,7 +250,7 @@
 
   // rasa-webchat sends the same customData object with every message. Its message_id
   // is read when socket.io serialises the message, so each message gets its own id:
-  // the coach processes an id at most once per conversation (bot/plugins/scaleout.py),
+  // the coach processes an id at most once per conversation (bot/plugins/patches/message_ids.py),
   // so a message delivered twice is answered twice with the same replies, stored once.
   var messageCount = 0;
   function newMessageId() {
