@@ -12,6 +12,9 @@ its `cohort` becomes the conversation's own, which is, in order,
    delete restarts it), as the tracker store holds it;
 3. else, for the first message itself, the one it carries.
 
+A message that carries no cohort is left as it is (it moves nothing, and costs no
+lookup); one that does costs two indexed reads, one in each store.
+
 So the tracker, the canvas store and the dashboard's read model all agree.
 """
 
@@ -79,6 +82,9 @@ def fixed_metadata(input_channel: Text, sender_id: Text, metadata: Optional[Dict
     """The message's metadata with the conversation's cohort in place of the one it carried."""
     metadata = dict(metadata or {})
     offered = metadata.get("cohort")
+    if offered is None:
+        # Nothing to move it with: no lookup (a save without a cohort keeps the one on record).
+        return metadata
     try:
         cohort = conversation_cohort(input_channel, sender_id, offered if isinstance(offered, str) else None)
     except (StoreError, SQLAlchemyError) as error:
