@@ -48,6 +48,7 @@ ROUTES = [
     ("POST", "/review/conversation/notes"),
     ("POST", "/review/conversation/flag"),
     ("POST", "/review/conversation/test-story"),
+    ("POST", "/review/conversation/cohort"),
     ("GET", "/review/charts"),
     ("GET", "/review/export.csv"),
     ("GET", "/review/export.json"),

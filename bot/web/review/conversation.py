@@ -1,9 +1,11 @@
-"""One conversation: its transcript, its Markdown, and the review actions on its page (reviewed, tags, notes, flags)."""
+"""One conversation: its transcript, its Markdown, and the review actions on its page (reviewed, tags, notes,
+flags, and an admin's cohort move)."""
 
 from __future__ import annotations
 
 import asyncio
 import inspect
+import logging
 import os
 import sys
 from pathlib import Path
@@ -14,9 +16,10 @@ from sanic import Blueprint, response
 from sanic.request import Request
 
 from bot.coach.export import to_markdown as block_markdown
+from bot.coach.store import founder_channel
 from bot.review import queries, transcript
 from bot.review.auth import Account
-from bot.web.review.site import Site, blocking, file_part, log
+from bot.web.review.site import Site, blocking, file_part
 
 ROOT = Path(__file__).resolve().parents[3]
 NOTHING_TO_SAVE = 3  # bot.plugins.test_stories's exit status when there is no story yet (the web app loads no Rasa)
@@ -26,6 +29,9 @@ SAVE_TEST_TIMEOUT_S = 300  # loading Rasa's story writer takes a while on a busy
 def test_stories_dir() -> Path:
     """Where "Save as test" writes (REVIEW_TEST_STORIES, default tests/stories/ of the project)."""
     return Path(os.environ.get("REVIEW_TEST_STORIES") or ROOT / "tests" / "stories")
+
+
+log = logging.getLogger(__name__)
 
 
 def add_routes(bp: Blueprint, site: Site) -> None:
@@ -163,3 +169,15 @@ def add_routes(bp: Blueprint, site: Site) -> None:
         return response.redirect(
             "/review/conversation?" + urlencode({"sender": sender, "saved_test": out.name}), status=303
         )
+
+    @bp.post("/conversation/cohort")
+    @signed_in(admin=True)
+    async def move_cohort(request: Request, account: Account):
+        """An admin moves a conversation to another cohort (recorded); the coach's own
+        record follows, so the founder's next messages and saves keep it."""
+        sender = request.form.get("sender") or ""
+        before = await blocking(queries.move_cohort, dash.db, account, sender, request.form.get("cohort") or "")
+        moved_to = (await blocking(queries.conversation, dash.db, account, sender))["cohort"]
+        await blocking(dash.canvas.set_cohort, founder_channel(before["channel"] or None), sender, moved_to)
+        log.info("review dashboard: %s moved a conversation to another cohort", account.username)
+        return response.redirect("/review/conversation?" + urlencode({"sender": sender}), status=303)

@@ -4,16 +4,16 @@ from the start (its state reset) so that messages read before have their runner-
 And the mentors' Slack DM about saved blocks: whether they want it, and which
 saves were sent.
 
-Revision ID: r0003
-Revises: r0002
+Revision ID: r0004
+Revises: r0003
 Create Date: 2026-12-02 14:20:00
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "r0003"
-down_revision = "r0002"
+revision = "r0004"
+down_revision = "r0003"
 branch_labels = None
 depends_on = None
 
