@@ -212,6 +212,10 @@ class BlockChecks:
     meeting_fix: str  # one sentence: how to give them a place to meet
     retention_suggestions: List[str]
     retention_message: str
+    # check code -> the weight of a type's own rule from which a failing type keeps its
+    # rank (None: a failing type is always demoted)
+    keeps_rank_at: Dict[str, Optional[float]] = field(default_factory=dict)
+    meeting_fix_touchpoints: List[str] = field(default_factory=list)  # offered with the meeting fix
 
 
 @dataclass
@@ -684,8 +688,8 @@ def _checks(
             problems.append(f"{shown}: check '{code}' is missing")
         entries[code] = _Entry(problems, f"{shown}: check '{code}'", raw.get(code, {}))
     cost, meet, keep = entries["cost_vs_value"], entries["no_meeting_place"], entries["no_retention"]
-    cost.only("costs", "cannot_carry_when", "message", "fix", "sources")
-    meet.only("types", "message", "fix", "sources")
+    cost.only("costs", "cannot_carry_when", "message", "fix", "keeps_rank_at", "sources")
+    meet.only("types", "message", "fix", "keeps_rank_at", "fix_touchpoints", "sources")
     keep.only("suggestions", "message", "sources")
     cannot_carry = []
     raw_cases = cost.get("cannot_carry_when")
@@ -697,6 +701,13 @@ def _checks(
         cost.fail("'cannot_carry_when' must be a list of {why, when}")
     for e in entries.values():
         e.sources()
+    keeps_rank_at: Dict[str, Optional[float]] = {}
+    for code, e in (("cost_vs_value", cost), ("no_meeting_place", meet)):
+        weight = e.get("keeps_rank_at", required=False)
+        if weight is not None and (isinstance(weight, bool) or not isinstance(weight, (int, float)) or weight <= 0):
+            e.fail(f"'keeps_rank_at' must be a weight above 0, not {weight!r}")
+            weight = None
+        keeps_rank_at[code] = float(weight) if weight is not None else None
     return BlockChecks(
         costs=cost.texts("costs", COSTS, "cost level"),
         cannot_carry=cannot_carry,
@@ -707,6 +718,8 @@ def _checks(
         meeting_fix=meet.text("fix"),
         retention_suggestions=keep.texts("suggestions", types, "relationship type"),
         retention_message=_message(keep, "no_retention"),
+        keeps_rank_at=keeps_rank_at,
+        meeting_fix_touchpoints=meet.texts("fix_touchpoints", touchpoints, "touchpoint", required=False),
     )
 
 
