@@ -82,6 +82,8 @@ KIND_FIELDS: Dict[str, Tuple[str, ...]] = {
     "touchpoints": ("touchpoints",),
 }
 UNKNOWN = "unknown"  # the answer "not sure", to any question
+# What an answer mentioned in passing does to its question (interview.yml's in_passing).
+IN_PASSING = ("fill", "confirm")
 
 
 class KnowledgeError(Exception):
@@ -240,6 +242,8 @@ class InterviewQuestion:
     not_sure: str = ""  # the title of the "not sure" button
     off_topic: str = ""
     export_label: str = ""
+    in_passing: str = "fill"  # fill | confirm: see interview.yml
+    confirm: str = ""  # the question as asked to confirm an answer heard in passing ({heard})
 
     def buttons(self) -> List[Dict[str, str]]:
         """The question's buttons, with the payloads Rasa sends back when a founder taps one."""
@@ -844,7 +848,20 @@ def _interview(
 def _interview_question(
     e: _Entry, slot: str, section: str, touchpoints: Dict[str, Touchpoint], words: Dict[str, Any], words_shown: str
 ) -> InterviewQuestion:
-    e.only("kind", "ask", "why", "ask_again", "fills", "entity", "answers", "not_sure", "off_topic", "export_label")
+    e.only(
+        "kind",
+        "ask",
+        "why",
+        "ask_again",
+        "fills",
+        "entity",
+        "answers",
+        "not_sure",
+        "off_topic",
+        "export_label",
+        "in_passing",
+        "confirm",
+    )
     kind = e.choice("kind", ("text",) if section == "venture" else QUESTION_KINDS[1:])
     fills = tuple(
         e.texts("fills", FIELD_KINDS.keys() | {"name", "needs"}, "profile field", required=section == "segment")
@@ -910,7 +927,24 @@ def _interview_question(
         e.fail(
             f"'ask' uses unknown placeholder '{{{name}}}' (use {{venture_name}}, or {{segment}} in an action's question)"
         )
+    in_passing, confirm = "fill", ""
+    if section == "segment" and kind != "description":
+        in_passing = e.choice("in_passing", IN_PASSING) or "fill"
+        confirm = e.text("confirm", required=in_passing == "confirm")
+        try:
+            used = {f for _, f, _, _ in string.Formatter().parse(confirm) if f is not None}
+        except ValueError as err:
+            e.fail(f"confirm: {err}")
+            used = set()
+        if in_passing == "confirm" and "heard" not in used:
+            e.fail("'confirm' must name what was heard: {heard}")
+        for name in sorted(used - {"heard"}):
+            e.fail(f"'confirm' uses unknown placeholder '{{{name}}}' (use {{heard}})")
+    elif "in_passing" in e.data or "confirm" in e.data:
+        e.fail("only a segment question (not the description) has 'in_passing' and 'confirm'")
     return InterviewQuestion(
+        in_passing=in_passing,
+        confirm=confirm,
         slot=slot,
         kind=kind,
         ask=ask,

@@ -88,7 +88,7 @@ class PhraseMatcher:
         match reads ("quik help", "reguarly"): each run of the text's words as long as a
         phrase is compared with it, spaces ignored. Only the best match counts; two values
         equally close mean the text is ambiguous, and nothing is returned."""
-        words = tokens(text)
+        words = [w for w in tokens(text) if len(w) > 1]  # the "s" of "that's" is no word to match
         best, values = cutoff, set()
         for phrase, value in self.phrases.items():
             glued = "".join(phrase)
