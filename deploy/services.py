@@ -17,7 +17,6 @@ import shutil
 import signal
 import socket
 import subprocess
-import sys
 import tempfile
 import time
 import urllib.error
@@ -26,21 +25,14 @@ from pathlib import Path
 from string import Template
 from typing import Callable, Dict, List, Optional
 
-ROOT = Path(__file__).resolve().parent.parent
-MODEL = ROOT / "models" / "rapport.tar.gz"
-PYTHON = str(Path(sys.executable))
+from deploy.launchers import MODEL, ROOT, actions_command, free_port, rasa_command, web_command
+
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 DEBIAN_PACKAGES = {"postgres": "postgresql", "redis-server": "redis-server", "nginx": "nginx"}
 
 
 class ServiceError(RuntimeError):
     pass
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def wait_until(
@@ -389,7 +381,7 @@ class ScaledSetup:
             f"actions{i + 1}",
             self.workdir,
             {**self.env, "ACTIONS_PORT": str(port)},
-            [PYTHON, "-m", "bot.plugins.action_server", "--port", str(port)],
+            actions_command(port),
             f"http://127.0.0.1:{port}/health",
         )
 
@@ -401,22 +393,7 @@ class ScaledSetup:
             f"rasa{i + 1}",
             self.workdir,
             env,
-            [
-                PYTHON,
-                "-m",
-                "bot.plugins.rasa_server",
-                "run",
-                "--model",
-                str(MODEL),
-                "--endpoints",
-                "deploy/endpoints.scaled.yml",
-                "--credentials",
-                "credentials.yml",
-                "--port",
-                str(port),
-                "--interface",
-                "127.0.0.1",
-            ],
+            rasa_command(port, "--interface", "127.0.0.1", endpoints="deploy/endpoints.scaled.yml"),
             f"http://127.0.0.1:{port}/",
         )
 
@@ -425,7 +402,7 @@ class ScaledSetup:
             "web",
             self.workdir,
             {**self.env, "WEB_HOST": "127.0.0.1"},
-            [PYTHON, "-m", "bot.web"],
+            web_command(),
             f"http://127.0.0.1:{self.web_port}/",
         )
 
