@@ -332,7 +332,7 @@ def read_segment_message(
         heard = heard_in_passing(slot, facts, knowledge)  # what its question named, if anything
         reading = read_answer(slot, typed, values, off_topic, knowledge, heard)
         if reading.problem and misses.get(slot, 0) + 1 >= MAX_ASKS:
-            reading = _move_on(question, number, typed, off_topic, knowledge)  # asked twice: no third time
+            reading = _move_on(question, number, typed, off_topic, knowledge, heard)  # asked twice: no third time
         if reading.problem:
             misses[slot] = misses.get(slot, 0) + 1
             if correction is None:  # a correction is no failed answer: the question simply comes again
@@ -368,8 +368,23 @@ def read_segment_message(
     return result
 
 
-def _move_on(question: Any, number: int, text: str, off_topic: bool, knowledge: Optional[Knowledge]) -> Reading:
-    """What the coach keeps when it could not read an answer to a question asked twice, and what it says."""
+def _move_on(
+    question: Any,
+    number: int,
+    text: str,
+    off_topic: bool,
+    knowledge: Optional[Knowledge],
+    heard: Optional[Tuple[Any, Dict[str, Any], str]] = None,
+) -> Reading:
+    """What the coach keeps when it could not read an answer to a question asked twice, and
+    what it says: what the founder said in passing, if anything, stands."""
+    if question.kind == "touchpoints" and heard and not off_topic:
+        kept = list(dict.fromkeys([*heard[0], *touchpoints_in_own_words(text, knowledge)]))
+        said = [k for k in kept if k not in (knowledge or load_knowledge()).touchpoints]
+        note = KEPT_AS_SAID.format(places=", ".join(f'"{p}"' for p in said)) if said else None
+        return Reading(value=kept, facts={"touchpoints": kept}, note=note)
+    if heard:
+        return Reading(value=heard[0], facts=dict(heard[1]))
     if question.kind == "description":
         name = segment_label("")
         return Reading(value=UNKNOWN, facts={"name": name}, note=NO_DESCRIPTION.format(name=name, number=number))
