@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Sequence
 
 from bench.common import MODEL, RASA, run_logged
-from bench.nlu import HELDOUT, read_reports
+from bench.nlu import HELDOUT, overlap, read_reports
 from bench.servers import BenchCoach
 from deploy.seed_conversations import load_cases, play, sender_of, stored_top3
 
@@ -149,8 +149,11 @@ def heldout_f1(work: Path) -> Dict[str, Any]:
         "exit_code": code,
         "seconds": round(seconds, 1),
         "macro_f1": intent.get("macro_f1"),
+        "min_intent_f1": intent.get("min_intent_f1"),
         "examples": intent.get("examples"),
         "worst": intent.get("worst"),
+        # the held-out set against the training data: both counts must be 0 (tests/test_heldout_disjoint.py)
+        "overlap": overlap(),
     }
 
 

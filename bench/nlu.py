@@ -132,6 +132,8 @@ def read_reports(out: Path) -> Dict[str, Any]:
                 ({"intent": k, "f1": round(v["f1-score"], 3), "support": v["support"]} for k, v in per_intent.items()),
                 key=lambda x: x["f1"],
             )[:5],
+            # the weakest intent's F1, against the per-intent target
+            "min_intent_f1": round(min(v["f1-score"] for v in per_intent.values()), 4) if per_intent else None,
         }
     errors_path = out / "intent_errors.json"
     if errors_path.exists():
