@@ -270,7 +270,9 @@ def test_description_fills_who_and_keeps_what_it_says_to_confirm(validate, act):
         "high",
     )
     asked = act("action_ask_segment_frequency", DESCRIPTION, "inform", slots={"segment_facts": facts})
-    assert asked.texts == ["You mentioned they buy regularly (recurring): is that right? How often do they buy from you?"]
+    assert asked.texts == [
+        "You mentioned they buy regularly (recurring): is that right? How often do they buy from you?"
+    ]
     assert asked.messages[0]["buttons"][0] == {
         "title": "Yes: regularly (recurring)",
         "payload": button("inform", purchase_frequency="recurring"),
@@ -584,7 +586,7 @@ def test_recommend_keeps_the_type_the_answers_call_for_with_its_fix(act):
     out = act("action_recommend", "no", "deny", slots={"venture_name": "Brewbox", "segments": segment_dicts(*bare)})
     assert [c["type_id"] for c in out.slots["segments"][0]["choices"]][0] == "communities"
     fix = load_knowledge().checks.meeting_fix
-    assert f"1. **Communities**: " in out.texts[0] and f"To make it work: {fix}" in out.texts[0]
+    assert "1. **Communities**: " in out.texts[0] and f"To make it work: {fix}" in out.texts[0]
     assert [t for t in out.texts if t.startswith("⚠️ ")]
     assert out.texts[-1] == prompt_of("review")["text"]
     assert '/add_relationship{"touchpoint": "forum"}' in last_message(out)["payloads"]

@@ -173,4 +173,6 @@ def test_the_passing_mention_of_issue_19_is_confirmed_not_assumed():
     result = interview.read_segment_message({"segment_who": text}, text, [], "inform", {}, {})
     assert "segment_touchpoints" not in result.slots
     asked = interview.ask_question("segment_touchpoints", result.slots["segment_facts"], KB)
-    assert asked.messages[0].text.startswith("You mentioned website, online shop: where else do they meet your business?")
+    assert asked.messages[0].text.startswith(
+        "You mentioned website, online shop: where else do they meet your business?"
+    )

@@ -33,9 +33,15 @@ def rows(db, sql, *args):
 def test_two_segments_talked_through_and_saved(coach):
     sender = "founder-two-segments"
     start_segment(coach, sender)
-    # Segment 1: the description already says how many, their value and how often they buy.
+    # Segment 1: the description already says how many, their value and how often they buy:
+    # each is confirmed in one line, and "yes" keeps it.
     reply = coach.say(sender, "about 20 big banks at 200k a year, they renew every year")
-    assert "expertise and personal touch" in texts(reply), "scale and frequency were given: not asked again"
+    assert "You mentioned about 20 customers, each worth about 200,000 a year: is that right?" in texts(reply)
+    reply = coach.say(sender, "yes")
+    assert "You mentioned they buy regularly (recurring): is that right?" in texts(reply)
+    assert "Yes: regularly (recurring)" in buttons(reply)
+    reply = coach.say(sender, "yes")
+    assert "expertise and personal touch" in texts(reply)
     assert "Expert one-to-one advice" in buttons(reply)
     coach.say(sender, '/inform{"support_level": "expert"}')
     coach.say(sender, '/inform{"community_role": "neither"}')
@@ -153,6 +159,8 @@ def test_recommendations_are_recorded_with_the_rules_that_fired(coach):
     sender = "founder-advice-record"
     start_segment(coach, sender)
     coach.say(sender, "about 20 big banks at 200k a year, they renew every year")
+    coach.say(sender, "yes")  # the numbers heard
+    coach.say(sender, "yes")  # how often they buy, heard
     coach.say(sender, '/inform{"support_level": "expert"}')
     coach.say(sender, '/inform{"community_role": "neither"}')
     coach.say(sender, "face to face meetings, email and phone")
