@@ -174,15 +174,21 @@ def test_recommendations_are_recorded_with_the_rules_that_fired(coach):
     presented = next(e["text"] for e in events if "advice" in (e.get("metadata") or {}))
     assert presented.startswith("**Segment 1: Big banks**")
     top = advice["recommendations"][0]
-    assert set(top) == {"type_id", "name", "score", "reasons", "rules"}
+    assert set(top) == {"type_id", "name", "score", "reasons", "shown", "rules", "check"}
     assert top["type_id"] == "dedicated_personal_assistance" and top["name"] in presented
     rule_ids = {rule.id for rule in load_knowledge().rules}
     for recommendation in advice["recommendations"]:
         assert recommendation["rules"], recommendation["type_id"]
         for rule in recommendation["rules"]:
-            assert set(rule) == {"id", "because", "weight"} and rule["id"] in rule_ids and rule["weight"] != 0
+            assert set(rule) == {"id", "because", "weight", "own", "shown"}
+            assert rule["id"] in rule_ids and rule["weight"] != 0
         raised = [r["because"] for r in recommendation["rules"] if r["weight"] > 0]
         assert set(recommendation["reasons"]) == set(raised)
+        # the rules marked as read are what the founder read under the type, word for word
+        for rule in recommendation["rules"]:
+            if rule["shown"]:
+                assert rule["because"] in recommendation["shown"] and rule["because"] in presented
+        assert recommendation["shown"][0] in presented
         assert round(sum(r["weight"] for r in recommendation["rules"]), 3) == recommendation["score"]
 
 

@@ -88,6 +88,7 @@ def test_start_over_keeps_the_saved_block_and_asks_afresh(coach):
         sender,
         (
             "dog owners in cities, about 5000 of them paying 20 euros a month",
+            "yes",  # the numbers heard in passing, confirmed
             "every month",
             "they serve themselves",
             "they share tips with each other",
