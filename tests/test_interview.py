@@ -302,6 +302,21 @@ def test_the_same_slot_in_both_interviews(broken):
     assert "interview.yml: question 'segment_goal': also a question of section 'venture'" in broken.error()
 
 
+def test_a_segment_question_says_what_a_passing_mention_does(broken):
+    broken.change("interview.yml", lambda d: d["segment"]["segment_goal"].update(in_passing="maybe"))
+    assert "interview.yml: question 'segment_goal': 'in_passing' is 'maybe'; allowed: fill, confirm" in broken.error()
+
+
+def test_a_confirming_question_names_what_was_heard(broken):
+    broken.change("interview.yml", lambda d: d["segment"]["segment_goal"].update(confirm="Is that right?"))
+    assert "interview.yml: question 'segment_goal': 'confirm' must name what was heard: {heard}" in broken.error()
+
+
+def test_a_check_keeps_rank_only_from_a_positive_weight(broken):
+    broken.change("checks.yml", lambda d: d["no_meeting_place"].update(keeps_rank_at="always"))
+    assert "'keeps_rank_at' must be a weight above 0, not 'always'" in broken.error()
+
+
 # ---------------------------------------------------------------- turns
 
 
