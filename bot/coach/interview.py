@@ -27,6 +27,7 @@ from bot.coach.conversation import (
 )
 from bot.coach.extract import extract_facts, names_people, parse_scale, segment_label, split_venture, values_of
 from bot.coach.knowledge import UNKNOWN, Interview, Knowledge, load_knowledge
+from bot.coach.markdown import literal
 from bot.coach.numbers import Scale, read_scale
 from bot.coach.own_words import scale_check, touchpoints_in_own_words
 from bot.coach.presentation import TurnResult, advice_message
@@ -381,7 +382,7 @@ def _move_on(
     if question.kind == "touchpoints" and heard and not off_topic:
         kept = list(dict.fromkeys([*heard[0], *touchpoints_in_own_words(text, knowledge)]))
         said = [k for k in kept if k not in (knowledge or load_knowledge()).touchpoints]
-        note = KEPT_AS_SAID.format(places=", ".join(f'"{p}"' for p in said)) if said else None
+        note = KEPT_AS_SAID.format(places=", ".join(f'"{literal(p)}"' for p in said)) if said else None
         return Reading(value=kept, facts={"touchpoints": kept}, note=note)
     if heard:
         return Reading(value=heard[0], facts=dict(heard[1]))
@@ -397,7 +398,7 @@ def _move_on(
             return Reading(
                 value=kept,
                 facts={"touchpoints": kept},
-                note=KEPT_AS_SAID.format(places=", ".join(f'"{p}"' for p in said)) if said else None,
+                note=KEPT_AS_SAID.format(places=", ".join(f'"{literal(p)}"' for p in said)) if said else None,
             )
     return Reading(value=UNKNOWN, note=NUMBERS_LEFT_OPEN if question.kind == "scale" else LEFT_OPEN)
 
