@@ -13,6 +13,8 @@ and the channels are named by module path in endpoints.yml and credentials.yml.
 - session_start.py: each slot carried into a new session once;
 - in_process_actions.py: the founder's data actions (bot/plugins/founder_data.py)
   run in the Rasa server;
+- local_actions.py: the rasa-sdk actions run in the Rasa server too, unless
+  ACTIONS_URL names an action server;
 - tracker_store_override.py: the members CoachTrackerStore relies on (checked only);
 - no_failsafe.py, message_ids.py, failed_actions.py, long_messages.py: reliability
   with several Rasa servers on one database, and against hostile input.
