@@ -3,7 +3,8 @@
 - what every channel says when something outside the conversation goes wrong:
   bot/knowledge/texts.yml (read through bot.coach.knowledge.load_texts);
 - the stages of a conversation and the coordinator's labels of the stages and the
-  questions: bot/knowledge/interview.yml (domain.yml's `stage` slot held equal);
+  questions: bot/knowledge/interview.yml (domain.yml's `stage` slot held equal, and
+  the code may name no stage the file does not list);
 - the default database URLs: the store that opens them;
 - an export's file name: bot/coach/export.py (the widget is sent it).
 
@@ -12,6 +13,7 @@ Documentation (README, docs/, .env.example) may quote them; code and data may no
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Dict, Iterable, List
 
@@ -79,6 +81,25 @@ def test_domain_yml_knows_the_same_stages_as_the_interview():
     stages = list(load_knowledge().interview.stages)
     assert stage["values"] == stages, "domain.yml's stage slot: values must be interview.yml's stages, in order"
     assert stage["initial_value"] == stages[0]
+
+
+# Where code names a stage: compares a stage, sets the slot, or asks for a stage's prompt.
+STAGE_USES = re.compile(
+    r"""(?:\bstage"?\s*(?:==|!=|=|:)\s*"([a-z_]+)"|\bstage\s+(?:not\s+)?in\s+\(([^)]*)\)|pending_prompt\(\s*"([a-z_]+)")"""
+)
+
+
+def test_the_code_names_only_the_interviews_stages():
+    stages = set(load_knowledge().interview.stages)
+    used = {}
+    for path in [*sorted((ROOT / "bot").rglob("*.py")), *sorted((ROOT / "actions").rglob("*.py"))]:
+        for match in STAGE_USES.finditer(path.read_text(encoding="utf-8")):
+            compared, listed, prompted = match.groups()
+            for name in [compared, prompted, *re.findall(r'"([a-z_]+)"', listed or "")]:
+                if name:
+                    used.setdefault(name, str(path.relative_to(ROOT)))
+    assert {"segments", "review", "saved"} <= set(used), "the pattern finds the code's stages"
+    assert {name: where for name, where in used.items() if name not in stages} == {}
 
 
 def test_the_review_dashboard_labels_from_the_interview():
