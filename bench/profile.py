@@ -83,10 +83,12 @@ def instrument() -> None:
     install()
     from rasa.core.actions.action import RemoteAction
     from rasa.core.processor import MessageProcessor
-    from rasa.core.tracker_store import SQLTrackerStore
     from rasa.engine.graph import GraphNode
     from rasa.shared.core.trackers import DialogueStateTracker
     from rasa.utils.endpoints import EndpointConfig
+
+    from bot.plugins.patches.local_actions import InProcessActionEndpoint
+    from bot.plugins.tracker_store import CoachTrackerStore
 
     MessageProcessor._parse_message_with_graph = _timed_sync(
         lambda *a, **k: "nlu", MessageProcessor._parse_message_with_graph
@@ -97,8 +99,9 @@ def instrument() -> None:
     GraphNode.__call__ = _timed_sync(
         lambda self, *a, **k: "node:" + re.sub(r"\d+$", "", self._node_name), GraphNode.__call__
     )
-    SQLTrackerStore.retrieve = _timed_async(lambda *a, **k: "tracker_load", SQLTrackerStore.retrieve)
-    SQLTrackerStore.save = _timed_async(lambda *a, **k: "tracker_save", SQLTrackerStore.save)
+    # The coach's store (endpoints.yml) keeps trackers between turns: its own load and save are timed.
+    CoachTrackerStore.retrieve = _timed_async(lambda *a, **k: "tracker_load", CoachTrackerStore.retrieve)
+    CoachTrackerStore.save = _timed_async(lambda *a, **k: "tracker_save", CoachTrackerStore.save)
     from_dict = DialogueStateTracker.from_dict.__func__
     DialogueStateTracker.from_dict = classmethod(_timed_sync(lambda *a, **k: "tracker_rebuild", from_dict))
     RemoteAction.run = _timed_async(lambda *a, **k: "actions", RemoteAction.run)
@@ -123,29 +126,32 @@ def instrument() -> None:
             return logged.exception(*args, **kwargs)
 
     interpolator.structlogger = CountingLogger()
-    request = EndpointConfig.request
 
-    async def recorded_request(self, *args, **kwargs):
-        started = time.perf_counter()
-        response = None
-        try:
-            response = await request(self, *args, **kwargs)
-            return response
-        finally:
-            seconds = time.perf_counter() - started
-            _add("action_http", seconds)
-            body = kwargs.get("json")
-            if isinstance(body, dict) and _current is not None:
-                _requests.append(
-                    {
-                        "body": body,
-                        "seconds": seconds,
-                        "url": self.url,
-                        "response": json.loads(json.dumps(response)) if response else None,
-                    }
-                )
+    def recording(request: Callable) -> Callable:
+        async def recorded_request(self, *args, **kwargs):
+            started = time.perf_counter()
+            response = None
+            try:
+                response = await request(self, *args, **kwargs)
+                return response
+            finally:
+                seconds = time.perf_counter() - started
+                _add("action_http", seconds)  # in process: the executor's run, copies included
+                body = kwargs.get("json")
+                if isinstance(body, dict) and _current is not None:
+                    _requests.append(
+                        {
+                            "body": body,
+                            "seconds": seconds,
+                            "url": self.url,
+                            "response": json.loads(json.dumps(response)) if response else None,
+                        }
+                    )
 
-    EndpointConfig.request = recorded_request
+        return recorded_request
+
+    EndpointConfig.request = recording(EndpointConfig.request)
+    InProcessActionEndpoint.request = recording(InProcessActionEndpoint.request)
 
 
 def schema_check(responses: List[Dict[str, Any]]) -> Dict[str, Any]:
@@ -309,6 +315,8 @@ async def _run(args: argparse.Namespace, servers: CoachServers) -> Dict[str, Any
     for position, calls in calls_by_turn.items():
         replay[str(position)] = []
         for call in calls:
+            if not call["url"]:
+                continue  # the actions ran in the Rasa server: no action server to replay to
             times = []
             for _ in range(REPLAY_TIMES):
                 t0 = time.perf_counter()
@@ -324,7 +332,9 @@ async def _run(args: argparse.Namespace, servers: CoachServers) -> Dict[str, Any
                 }
             )
     return {
-        "how": "in-process Agent.handle_message, endpoints.yml (SQLite tracker store, real action server)",
+        "how": "in-process Agent.handle_message, endpoints.yml (SQLite tracker store; custom actions "
+        + ("in an action server" if os.environ.get("ACTIONS_URL") else "in the Rasa process")
+        + ")",
         "model_load_s": round(load_seconds, 1),
         "model_load_components": [
             {"node": k, "seconds": round(v, 2)}

@@ -13,6 +13,7 @@ from bot.plugins.patches import (
     in_process_actions,
     local_actions,
     long_messages,
+    long_sessions,
     message_ids,
     no_failsafe,
     session_start,
@@ -30,6 +31,7 @@ def patches() -> Sequence[Patch]:
     return (
         *answer_check.patches(),
         *session_start.patches(),
+        *long_sessions.patches(),
         *in_process_actions.patches(),
         *local_actions.patches(),
         *tracker_store_override.patches(),
