@@ -236,6 +236,9 @@ async def _run(args: argparse.Namespace, servers: CoachServers) -> Dict[str, Any
     from rasa.core.utils import AvailableEndpoints
     from rasa.engine.graph import GraphNode
 
+    from bot.plugins.patches.registry import install
+
+    install()  # before endpoints.yml is read: the actions run in process unless ACTIONS_URL is set
     rss = {"after_imports": _rss_mb()}
     endpoints = AvailableEndpoints.read_endpoints(str(ROOT / "endpoints.yml"))
     load_times: Dict[str, float] = {}

@@ -39,6 +39,7 @@ from rasa.core.utils import AvailableEndpoints
 from rasa.utils.endpoints import ClientResponseError, EndpointConfig
 
 from bot.plugins.patches import Patch
+from bot.plugins.patches.answer_check import answer_validators
 
 logger = logging.getLogger(__name__)
 
@@ -70,6 +71,7 @@ class InProcessActionEndpoint(EndpointConfig):
             registry_log.setLevel(level)
         if not self.executor.actions:
             raise RuntimeError(f"no rasa-sdk actions found in the package {self.package!r}")
+        answer_validators()  # compiled now, not in the first founder's turn (150 ms on a busy machine)
         logger.info("Custom actions run in the Rasa server (%s); no action server is called.", self.package)
 
     def __repr__(self) -> Text:
