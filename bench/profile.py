@@ -384,9 +384,12 @@ def main(argv: Optional[List[str]] = None) -> None:
     parser.add_argument("--runs", type=int, default=2)
     parser.add_argument("--turns", type=int, default=80)
     parser.add_argument("--model", type=Path, default=MODEL)
+    parser.add_argument(
+        "--remote-actions", action="store_true", help="the actions in an action server (ACTIONS_URL), to compare"
+    )
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="bench-profile-") as tmp:
-        servers = CoachServers(Path(tmp))
+        servers = CoachServers(Path(tmp), remote_actions=args.remote_actions)
         servers.env = {**bench_env(), **servers.env}  # its own ports and databases win over `make`'s
         try:
             servers.start_actions()
