@@ -324,7 +324,8 @@ async def _run(args: argparse.Namespace, servers: CoachServers) -> Dict[str, Any
             for _ in range(REPLAY_TIMES):
                 t0 = time.perf_counter()
                 # With the Rasa server's token, as it calls (never written into the results).
-                post_json(f"{call['url']}?token={os.environ.get('ACTIONS_TOKEN', '')}", call["body"])
+                token = os.environ.get("ACTIONS_TOKEN", "")
+                post_json(call["url"], call["body"], headers={"Authorization": f"Bearer {token}"})
                 times.append((time.perf_counter() - t0) * 1000)
             replay[str(position)].append(
                 {

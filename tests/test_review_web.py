@@ -46,6 +46,7 @@ ROUTES = [
     ("POST", "/review/conversation/tags"),
     ("POST", "/review/conversation/notes"),
     ("POST", "/review/conversation/flag"),
+    ("POST", "/review/conversation/cohort"),
     ("GET", "/review/charts"),
     ("GET", "/review/export.csv"),
     ("GET", "/review/export.json"),

@@ -356,9 +356,14 @@ def test_a_block_saved_in_a_thread_is_exported_there_and_the_cohorts_mentor_sees
     assert f"<@{founder}>" in json.dumps(homes[MENTOR].args["view"]) and "Threadly" in json.dumps(
         homes[MENTOR].args["view"]
     )
-    # Export, clicked by the mentor: into the same thread.
+    # Export is the founder's: the mentor who clicks it is told so, only them.
     mark = fake.mark()
     assert slack.click(saved, "Export (Markdown and JSON)", MENTOR).status == 200
+    [refusal] = fake.wait_for(lambda: fake.calls_since(mark, "chat.postEphemeral"), "the refusal")
+    assert refusal.args["user"] == MENTOR and f"Only <@{founder}>" in refusal.args["text"]
+    assert not fake.calls_since(mark, "files.completeUploadExternal"), "the refused click uploaded nothing"
+    # Clicked by the founder: into the same thread.
+    assert slack.click(saved, "Export (Markdown and JSON)", founder).status == 200
     fake.wait_for(lambda: fake.calls_since(mark, "files.completeUploadExternal"), "the upload into the thread")
     [upload] = [u for u in fake.uploads.values() if u["filename"] == "threadly-customer-relationships-v1.md"]
     assert upload["channel"] == SPRING and upload["thread_ts"] == thread_ts

@@ -18,6 +18,7 @@ from bot.coach.engine import Advice, recommend
 from bot.coach.export import founder_data_files, to_markdown
 from bot.coach.extract import values_of
 from bot.coach.knowledge import Knowledge, load_knowledge, load_texts
+from bot.coach.markdown import literal
 from bot.coach.phrases import tokens
 from bot.coach.presentation import (
     Message,
@@ -204,7 +205,7 @@ def apply_edit(
             holders = [i for i, s in enumerate(block.segments) if any(c.type_id in types for c in s.choices)]
             index = holders[0] if len(holders) == 1 else None
     if index is None:
-        names = "; ".join(f"{i + 1}. {s.profile.name}" for i, s in enumerate(block.segments))
+        names = "; ".join(f"{i + 1}. {literal(s.profile.name)}" for i, s in enumerate(block.segments))
         return EditResult(
             block,
             f'Which segment should I change? {names}. For example: "{_example_edit(intent)} for segment 1".',
@@ -212,7 +213,7 @@ def apply_edit(
         )
     segment = block.segments[index]
     held = [c.type_id for c in segment.choices]
-    label = segment.profile.name or f"segment {index + 1}"
+    label = literal(segment.profile.name) if segment.profile.name else f"segment {index + 1}"
     name = knowledge.type_name
     if intent == "add_relationship":
         if not types:
@@ -437,7 +438,8 @@ def _answer_why(types: Sequence[str], context: QuestionContext, knowledge: Knowl
         for choice in segment.choices:
             if not types or choice.type_id in types:
                 reasons = "\n".join(f"- {r}" for r in choice.reasons) or "- You chose it yourself."
-                return f"Why **{choice.name}** for {segment.profile.name or f'segment {index + 1}'}:\n{reasons}"
+                segment_name = literal(segment.profile.name) if segment.profile.name else f"segment {index + 1}"
+                return f"Why **{literal(choice.name)}** for {segment_name}:\n{reasons}"
     if types:
         rtype = knowledge.types[types[0]]
         return (
@@ -532,13 +534,13 @@ def yes_no_buttons(yes: str = "Yes", no: str = "No") -> List[Dict[str, str]]:
 
 def segments_intro(venture_name: Optional[str]) -> str:
     return (
-        f"Thanks! Now the customer segments of {venture_name or 'your venture'}, one at a time: "
+        f"Thanks! Now the customer segments of {literal(venture_name) if venture_name else 'your venture'}, one at a time: "
         "different segments often need different relationships."
     )
 
 
 def welcome_back(venture_name: Optional[str]) -> str:
-    return f"Welcome back! We're working on {venture_name}." if venture_name else "Welcome back!"
+    return f"Welcome back! We're working on {literal(venture_name)}." if venture_name else "Welcome back!"
 
 
 def saved_message(version: Optional[int]) -> str:
@@ -551,12 +553,12 @@ def saved_message(version: Optional[int]) -> str:
 def which_segment(segments: Sequence[Segment]) -> str:
     if not segments:
         return "We haven't described any segment yet. Let's get there first."
-    names = "; ".join(f"{i + 1}. {s.profile.name}" for i, s in enumerate(segments))
+    names = "; ".join(f"{i + 1}. {literal(s.profile.name)}" for i, s in enumerate(segments))
     return f'Which segment should we change? {names}. For example: "change segment 2".'
 
 
 def redo_segment(index: int, segment: Segment) -> str:
-    return f"Let's redo segment {index + 1} ({segment.profile.name}). I'll ask its questions again."
+    return f"Let's redo segment {index + 1} ({literal(segment.profile.name)}). I'll ask its questions again."
 
 
 def what_to_change() -> TurnResult:

@@ -26,6 +26,7 @@ from bot.coach.conversation import (
 )
 from bot.coach.extract import extract_facts, names_people, parse_scale, segment_label, split_venture, values_of
 from bot.coach.knowledge import UNKNOWN, Interview, Knowledge, load_knowledge
+from bot.coach.markdown import literal
 from bot.coach.numbers import read_scale
 from bot.coach.own_words import scale_check, touchpoints_in_own_words
 from bot.coach.presentation import TurnResult, advice_message
@@ -285,7 +286,7 @@ def _move_on(question: Any, number: int, text: str, off_topic: bool, knowledge: 
             return Reading(
                 value=kept,
                 facts={"touchpoints": kept},
-                note=KEPT_AS_SAID.format(places=", ".join(f'"{p}"' for p in said)) if said else None,
+                note=KEPT_AS_SAID.format(places=", ".join(f'"{literal(p)}"' for p in said)) if said else None,
             )
     return Reading(value=UNKNOWN, note=NUMBERS_LEFT_OPEN if question.kind == "scale" else LEFT_OPEN)
 

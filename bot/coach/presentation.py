@@ -17,6 +17,7 @@ from bot.coach.canvas import CanvasBlock, Segment
 from bot.coach.engine import Advice, check_block, fixes
 from bot.coach.export import block_file_name, to_markdown, touchpoint_labels
 from bot.coach.knowledge import Knowledge, load_knowledge
+from bot.coach.markdown import literal
 from bot.coach.profile import SegmentProfile
 
 
@@ -69,7 +70,7 @@ def advice_payload(index: int, profile: SegmentProfile, advice: Advice) -> Dict[
 def render_advice(index: int, profile: SegmentProfile, advice: Advice, knowledge: Optional[Knowledge] = None) -> str:
     """One short chat message with the recommendations for one segment."""
     knowledge = knowledge or load_knowledge()
-    lines = [f"**Segment {index + 1}: {profile.name or 'Customers'}**"]
+    lines = [f"**Segment {index + 1}: {literal(profile.name) if profile.name else 'Customers'}**"]
     to_fix = fixes(profile, [r.type_id for r in advice.recommendations], knowledge)
     for rank, rec in enumerate(advice.recommendations, start=1):
         lines.append(f"{rank}. **{rec.name}**: {rec.reasons[0] if rec.reasons else ''}".rstrip(": "))
@@ -113,13 +114,15 @@ def block_payload(block: CanvasBlock) -> Dict[str, Any]:
 
 def render_block(block: CanvasBlock) -> str:
     """The whole block, compact, for the confirmation step."""
-    lines = [f"**{block.venture_name}**" + (f": {block.venture_offer}" if block.venture_offer else "")]
+    lines = [
+        f"**{literal(block.venture_name)}**" + (f": {literal(block.venture_offer)}" if block.venture_offer else "")
+    ]
     for i, segment in enumerate(block.segments, start=1):
         names = (
-            ", ".join(c.name + (" (added)" if c.origin == "added" else "") for c in segment.choices)
+            ", ".join(literal(c.name) + (" (added)" if c.origin == "added" else "") for c in segment.choices)
             or "nothing chosen yet"
         )
-        lines.append(f"{i}. {segment.profile.name or 'Customers'}: {names}")
+        lines.append(f"{i}. {literal(segment.profile.name) if segment.profile.name else 'Customers'}: {names}")
     return "\n".join(lines)
 
 

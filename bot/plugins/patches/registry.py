@@ -10,6 +10,7 @@ from bot.plugins.patches import (
     Patch,
     answer_check,
     failed_actions,
+    founder_text,
     in_process_actions,
     local_actions,
     long_messages,
@@ -39,6 +40,7 @@ def patches() -> Sequence[Patch]:
         *message_ids.patches(),
         *failed_actions.patches(),
         *long_messages.patches(),
+        *founder_text.patches(),
     )
 
 
