@@ -184,7 +184,11 @@ def talk_to_saved_block(
     assert "Ready?" in say("hi").all_text
     assert "venture called" in say("yes, let's go").all_text
     assert "First segment" in say(f"It's called {venture}, we deliver fresh coffee beans to offices").all_text
-    support = say("about 20 big banks at 200k a year, they renew every year")
+    assert (
+        "You mentioned about 20 customers" in say("about 20 big banks at 200k a year, they renew every year").all_text
+    )
+    assert "You mentioned they buy regularly" in say("yes").all_text  # the numbers heard in passing, confirmed
+    support = say("yes")
     assert "expertise and personal touch" in support.all_text
     click_and_wait(slack, fake, support, "Expert one-to-one advice", user)
     say("neither")
@@ -280,7 +284,9 @@ def test_a_click_answers_updates_the_message_and_a_second_click_does_nothing(coa
     dm(slack, fake, founder, "hi")
     dm(slack, fake, founder, "yes, let's go")
     dm(slack, fake, founder, "It's called Glow Box, monthly beauty boxes")
-    support = dm(slack, fake, founder, "young women, about 5000 of them at 60 euros a year, a few times a year")
+    dm(slack, fake, founder, "young women, about 5000 of them at 60 euros a year, a few times a year")
+    dm(slack, fake, founder, "yes")  # the numbers heard in passing, confirmed
+    support = dm(slack, fake, founder, "yes")  # and how often they buy
     titles = [b["text"]["text"] for b in support.buttons]
     assert "Expert one-to-one advice" in titles and len(titles) >= 2
     as_posted = copy.deepcopy(support.blocks)

@@ -156,7 +156,7 @@ def _rule_lines(advice: Optional[Dict[str, Any]]) -> List[str]:
         for rule in rec.get("rules") or []:
             lines.append(
                 f"- {_line(str(rec.get('name') or rec.get('type_id')))}: `{_line(str(rule.get('id')))}` "
-                f"{_line(str(rule.get('because') or ''))}"
+                f"{_line(str(rule.get('because') or ''))}" + (" (shown to the founder)" if rule.get("shown") else "")
             )
     return lines
 
