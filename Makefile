@@ -29,13 +29,16 @@ export REVIEW_ADMIN_PASSWORD ?=
 export REVIEW_ORIGIN ?=
 export REVIEW_COOKIE_SECURE ?=
 export REVIEW_SESSION_HOURS ?=
-# The action server listens on loopback and takes calls only from the Rasa server,
+# The custom actions run inside the Rasa server unless ACTIONS_URL names a separate
+# action server (bot/plugins/patches/local_actions.py; the scaled set-up does). An
+# action server listens on loopback and takes calls only from the Rasa server,
 # which sends ACTIONS_TOKEN. Unless the environment or .env sets one, a random
 # token is made once into var/actions_token (git ignores var/), so `make run`
 # needs nothing by hand. Recursive (=) so that it is only made when a recipe runs.
 export ACTIONS_HOST ?= 127.0.0.1
-# Where the Rasa server reaches the action server (another machine: use https or a private network).
-export ACTIONS_URL ?= http://127.0.0.1:$(ACTIONS_PORT)/webhook
+# Empty: actions in the Rasa server. Else where it reaches the action server
+# (http://127.0.0.1:$(ACTIONS_PORT)/webhook; another machine: https or a private network).
+export ACTIONS_URL ?=
 ifeq ($(strip $(ACTIONS_TOKEN)),)
 export ACTIONS_TOKEN = $(shell umask 077 && mkdir -p var && { [ -s var/actions_token ] || \
 	head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > var/actions_token; } && cat var/actions_token)
@@ -98,7 +101,6 @@ run: setup train widget
 	@echo "  review:  http://localhost:$(WEB_PORT)/review   (first user: python -m bot users add NAME --role admin)"
 	@echo "  REST:    curl -s localhost:$(RASA_PORT)/webhooks/rest/webhook -d '{\"sender\": \"me\", \"message\": \"hi\"}'"
 	@echo "  shell:   make shell   (in another terminal)"
-	@echo "  actions: http://localhost:$(ACTIONS_PORT)/health"
 	@echo ""
 	umask 077 && $(VENV)/bin/honcho start -f Procfile
 
@@ -110,8 +112,8 @@ run-scaled: setup train widget
 	$(PY) -m deploy.run_scaled
 
 # The terminal chat: Rasa's shell runs the same patched server as `make run` on its
-# own loopback port (SHELL_PORT), beside the running one, and talks to the running
-# action server and the same stores (deploy/launchers.py).
+# own loopback port (SHELL_PORT), beside the running one, with the custom actions
+# inside it (or the action server ACTIONS_URL names) and the same stores (deploy/launchers.py).
 export SHELL_PORT ?= 5006
 shell: setup train
 	$(PY) -m deploy.launchers shell

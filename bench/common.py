@@ -220,8 +220,10 @@ def rest_turn(port: int, sender: str, message: str, timeout: float = REQUEST_TIM
         return json.load(response)
 
 
-def post_json(url: str, body: Any, timeout: float = REQUEST_TIMEOUT) -> Any:
-    request = urllib.request.Request(url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"})
+def post_json(url: str, body: Any, timeout: float = REQUEST_TIMEOUT, headers: Optional[Dict[str, str]] = None) -> Any:
+    request = urllib.request.Request(
+        url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json", **(headers or {})}
+    )
     with urllib.request.urlopen(request, timeout=timeout) as response:
         return json.load(response)
 

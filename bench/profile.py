@@ -83,10 +83,12 @@ def instrument() -> None:
     install()
     from rasa.core.actions.action import RemoteAction
     from rasa.core.processor import MessageProcessor
-    from rasa.core.tracker_store import SQLTrackerStore
     from rasa.engine.graph import GraphNode
     from rasa.shared.core.trackers import DialogueStateTracker
     from rasa.utils.endpoints import EndpointConfig
+
+    from bot.plugins.patches.local_actions import InProcessActionEndpoint
+    from bot.plugins.tracker_store import CoachTrackerStore
 
     MessageProcessor._parse_message_with_graph = _timed_sync(
         lambda *a, **k: "nlu", MessageProcessor._parse_message_with_graph
@@ -97,8 +99,9 @@ def instrument() -> None:
     GraphNode.__call__ = _timed_sync(
         lambda self, *a, **k: "node:" + re.sub(r"\d+$", "", self._node_name), GraphNode.__call__
     )
-    SQLTrackerStore.retrieve = _timed_async(lambda *a, **k: "tracker_load", SQLTrackerStore.retrieve)
-    SQLTrackerStore.save = _timed_async(lambda *a, **k: "tracker_save", SQLTrackerStore.save)
+    # The coach's store (endpoints.yml) keeps trackers between turns: its own load and save are timed.
+    CoachTrackerStore.retrieve = _timed_async(lambda *a, **k: "tracker_load", CoachTrackerStore.retrieve)
+    CoachTrackerStore.save = _timed_async(lambda *a, **k: "tracker_save", CoachTrackerStore.save)
     from_dict = DialogueStateTracker.from_dict.__func__
     DialogueStateTracker.from_dict = classmethod(_timed_sync(lambda *a, **k: "tracker_rebuild", from_dict))
     RemoteAction.run = _timed_async(lambda *a, **k: "actions", RemoteAction.run)
@@ -123,29 +126,32 @@ def instrument() -> None:
             return logged.exception(*args, **kwargs)
 
     interpolator.structlogger = CountingLogger()
-    request = EndpointConfig.request
 
-    async def recorded_request(self, *args, **kwargs):
-        started = time.perf_counter()
-        response = None
-        try:
-            response = await request(self, *args, **kwargs)
-            return response
-        finally:
-            seconds = time.perf_counter() - started
-            _add("action_http", seconds)
-            body = kwargs.get("json")
-            if isinstance(body, dict) and _current is not None:
-                _requests.append(
-                    {
-                        "body": body,
-                        "seconds": seconds,
-                        "url": self.url,
-                        "response": json.loads(json.dumps(response)) if response else None,
-                    }
-                )
+    def recording(request: Callable) -> Callable:
+        async def recorded_request(self, *args, **kwargs):
+            started = time.perf_counter()
+            response = None
+            try:
+                response = await request(self, *args, **kwargs)
+                return response
+            finally:
+                seconds = time.perf_counter() - started
+                _add("action_http", seconds)  # in process: the executor's run, copies included
+                body = kwargs.get("json")
+                if isinstance(body, dict) and _current is not None:
+                    _requests.append(
+                        {
+                            "body": body,
+                            "seconds": seconds,
+                            "url": self.url,
+                            "response": json.loads(json.dumps(response)) if response else None,
+                        }
+                    )
 
-    EndpointConfig.request = recorded_request
+        return recorded_request
+
+    EndpointConfig.request = recording(EndpointConfig.request)
+    InProcessActionEndpoint.request = recording(InProcessActionEndpoint.request)
 
 
 def schema_check(responses: List[Dict[str, Any]]) -> Dict[str, Any]:
@@ -230,6 +236,9 @@ async def _run(args: argparse.Namespace, servers: CoachServers) -> Dict[str, Any
     from rasa.core.utils import AvailableEndpoints
     from rasa.engine.graph import GraphNode
 
+    from bot.plugins.patches.registry import install
+
+    install()  # before endpoints.yml is read: the actions run in process unless ACTIONS_URL is set
     rss = {"after_imports": _rss_mb()}
     endpoints = AvailableEndpoints.read_endpoints(str(ROOT / "endpoints.yml"))
     load_times: Dict[str, float] = {}
@@ -309,10 +318,14 @@ async def _run(args: argparse.Namespace, servers: CoachServers) -> Dict[str, Any
     for position, calls in calls_by_turn.items():
         replay[str(position)] = []
         for call in calls:
+            if not call["url"]:
+                continue  # the actions ran in the Rasa server: no action server to replay to
             times = []
             for _ in range(REPLAY_TIMES):
                 t0 = time.perf_counter()
-                post_json(call["url"], call["body"])
+                # With the Rasa server's token, as it calls (never written into the results).
+                token = os.environ.get("ACTIONS_TOKEN", "")
+                post_json(call["url"], call["body"], headers={"Authorization": f"Bearer {token}"})
                 times.append((time.perf_counter() - t0) * 1000)
             replay[str(position)].append(
                 {
@@ -324,7 +337,9 @@ async def _run(args: argparse.Namespace, servers: CoachServers) -> Dict[str, Any
                 }
             )
     return {
-        "how": "in-process Agent.handle_message, endpoints.yml (SQLite tracker store, real action server)",
+        "how": "in-process Agent.handle_message, endpoints.yml (SQLite tracker store; custom actions "
+        + ("in an action server" if os.environ.get("ACTIONS_URL") else "in the Rasa process")
+        + ")",
         "model_load_s": round(load_seconds, 1),
         "model_load_components": [
             {"node": k, "seconds": round(v, 2)}
@@ -371,9 +386,12 @@ def main(argv: Optional[List[str]] = None) -> None:
     parser.add_argument("--runs", type=int, default=2)
     parser.add_argument("--turns", type=int, default=80)
     parser.add_argument("--model", type=Path, default=MODEL)
+    parser.add_argument(
+        "--remote-actions", action="store_true", help="the actions in an action server (ACTIONS_URL), to compare"
+    )
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="bench-profile-") as tmp:
-        servers = CoachServers(Path(tmp))
+        servers = CoachServers(Path(tmp), remote_actions=args.remote_actions)
         servers.env = {**bench_env(), **servers.env}  # its own ports and databases win over `make`'s
         try:
             servers.start_actions()

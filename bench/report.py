@@ -231,7 +231,12 @@ def bounds(r: Dict[str, Any]) -> Dict[str, str]:
         load_text = f" Loading the model in-process takes {prof['model_load_s']} s, of which {_loads(loads, 3)}."
     if cold:
         out["cold"] = (
-            f"Action server up after {fmt(cold.get('actions_up_s'), ' s')}, Rasa server up after "
+            (
+                f"Action server up after {fmt(cold.get('actions_up_s'), ' s')}, "
+                if cold.get("actions_up_s") is not None
+                else "No action server (the custom actions run in the Rasa server); "
+            )
+            + f"Rasa server up after "
             f"{fmt(cold.get('rasa_up_s'), ' s')} (polled every 0.5 s), first answer at "
             f"{fmt(cold.get('first_answer_s'), ' s')}. Importing Rasa (and with it TensorFlow) alone "
             f"takes {fmt(base.get('import_s'), ' s')}.{load_text} "

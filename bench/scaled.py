@@ -98,10 +98,10 @@ def one_server(work: Path, conversations: int) -> Dict[str, Any]:
         server.start_actions()
         server.start_rasa()
         _load(server.port, 1, "scaled-one-warmup", "one server: warm-up")
-        meter = CpuMeter({"rasa": [server.rasa.pid], "actions": [server.actions.pid]})
+        meter = CpuMeter({"rasa": [server.rasa.pid], **({"actions": [server.actions.pid]} if server.actions else {})})
         result = _load(server.port, conversations, "scaled-one", f"one Rasa server (SQLite): {conversations} at once")
         result["cpu"] = meter.result()
-        result["set_up"] = "one Rasa server and one action server, SQLite tracker and canvas stores (make run)"
+        result["set_up"] = "one Rasa server, its custom actions inside it, SQLite tracker and canvas stores (make run)"
         return result
     finally:
         server.stop()

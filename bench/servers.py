@@ -34,14 +34,15 @@ def _first_answer(port: int, alive, started: float, timeout: float = COLD_START_
 
 
 class BenchCoach(CoachServers):
-    """The coach's action server and Rasa server, started at once as honcho does."""
+    """The coach's Rasa server (the custom actions inside it), as `make run` starts it;
+    with `remote_actions`, an action server too, both started at once as honcho would."""
 
     label = "coach"
     tracker = "SQL (SQLite)"
 
-    def __init__(self, workdir: Path):
+    def __init__(self, workdir: Path, remote_actions: bool = False):
         workdir.mkdir(parents=True, exist_ok=True)
-        super().__init__(workdir)
+        super().__init__(workdir, remote_actions=remote_actions)
         # The benchmark's settings, under this coach's own ports and databases: `make bench`
         # exports the default RASA_PORT and ACTIONS_PORT, which must not win here.
         self.env = {**bench_env(), **self.env}
@@ -67,10 +68,9 @@ class BenchCoach(CoachServers):
             except BaseException as error:  # noqa: BLE001 - reported below
                 failures.append(error)
 
-        threads = [
-            threading.Thread(target=start, args=("actions_up_s", self.start_actions)),
-            threading.Thread(target=start, args=("rasa_up_s", self.start_rasa)),
-        ]
+        threads = [threading.Thread(target=start, args=("rasa_up_s", self.start_rasa))]
+        if self.remote_actions:
+            threads.append(threading.Thread(target=start, args=("actions_up_s", self.start_actions)))
         for thread in threads:
             thread.start()
         try:

@@ -69,7 +69,7 @@ def rasa_command(port: int, *extra: str, endpoints: str = "endpoints.yml") -> Li
 
 def shell_command(port: int) -> List[str]:
     """Rasa's terminal chat on the same patched server, on its own loopback port,
-    talking to the running action server and the same stores."""
+    with the same stores (and the custom actions inside it unless ACTIONS_URL is set)."""
     return [
         PYTHON,
         "-m",
@@ -112,10 +112,13 @@ def command_from_environment(name: str, environ: Optional[Dict[str, str]] = None
 
 
 class CoachServers:
-    """The action server and the Rasa server, as `make run` starts them."""
+    """The Rasa server as `make run` starts it, its custom actions inside it; with
+    `remote_actions`, a separate action server too, called over HTTP with the token
+    (ACTIONS_URL), as the scaled set-up runs them."""
 
-    def __init__(self, workdir: Path):
+    def __init__(self, workdir: Path, remote_actions: bool = False):
         self.workdir = workdir
+        self.remote_actions = remote_actions
         self.rasa_port = free_port()
         self.actions_port = free_port()
         self.canvas_db = workdir / "canvas.db"
@@ -132,7 +135,7 @@ class CoachServers:
             # The key that signs the widget's sessions, likewise (never var/widget_secret).
             "WIDGET_SECRET": secrets.token_urlsafe(32),
             "ACTIONS_HOST": "127.0.0.1",
-            "ACTIONS_URL": f"http://127.0.0.1:{self.actions_port}/webhook",
+            "ACTIONS_URL": f"http://127.0.0.1:{self.actions_port}/webhook" if remote_actions else "",
         }
         self.actions: Optional[subprocess.Popen] = None
         self.rasa: Optional[subprocess.Popen] = None
@@ -142,6 +145,9 @@ class CoachServers:
         return subprocess.Popen(args, cwd=ROOT, env=env or self.env, stdout=log, stderr=subprocess.STDOUT)
 
     def start_actions(self) -> None:
+        """Starts the action server when the actions are remote; else they run in the Rasa server."""
+        if not self.remote_actions:
+            return
         self.actions = self._spawn("actions", self.actions_command())
         self._wait(f"http://127.0.0.1:{self.actions_port}/health", self.actions, "action server")
 

@@ -478,15 +478,18 @@ def _uses(item: pytest.Item, name: str) -> bool:
 
 
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: List[pytest.Item]) -> None:
-    modules_using = {name: {item.module for item in items if _uses(item, name)} for name in ("coach", "browser")}
+    shared = ("coach", "remote_coach", "browser")
+    modules_using = {name: {item.module for item in items if _uses(item, name)} for name in shared}
 
     def group(item: pytest.Item) -> int:
         module = getattr(item, "module", None)
-        return 0 if module in modules_using["coach"] else 2 if module in modules_using["browser"] else 1
+        if module in modules_using["coach"]:
+            return 1 if module in modules_using["remote_coach"] else 0
+        return 2 if module in modules_using["remote_coach"] else 4 if module in modules_using["browser"] else 3
 
     items.sort(key=group)  # stable: the order within each group stays as collected
     for item in items:
-        for name in ("coach", "browser"):
+        for name in shared:
             if _uses(item, name):
                 _LAST_USER[name] = item.nodeid
 
@@ -501,17 +504,32 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem: Optional[pytest.Item]) 
 
 @pytest.fixture(scope="session")
 def coach(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    """The action server and the Rasa server, as `make run` starts them, for the whole run."""
+    """The Rasa server as `make run` starts it (the custom actions inside it), for the whole run."""
     from deploy.launchers import CoachServers
 
     servers = CoachServers(tmp_path_factory.mktemp("coach"))
     _SHARED_CLOSERS["coach"] = servers.stop
     try:
-        servers.start_actions()
         servers.start_rasa()
         yield servers
     finally:
         _SHARED_CLOSERS.pop("coach", servers.stop)()
+
+
+@pytest.fixture(scope="session")
+def remote_coach(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """The Rasa server with a separate action server (ACTIONS_URL, with ACTIONS_TOKEN), as
+    the scaled set-up runs them, for the modules that test that mode."""
+    from deploy.launchers import CoachServers
+
+    servers = CoachServers(tmp_path_factory.mktemp("remote-actions"), remote_actions=True)
+    _SHARED_CLOSERS["remote_coach"] = servers.stop
+    try:
+        servers.start_actions()
+        servers.start_rasa()
+        yield servers
+    finally:
+        _SHARED_CLOSERS.pop("remote_coach", servers.stop)()
 
 
 @pytest.fixture(scope="session")

@@ -25,9 +25,12 @@ SECRET_WORDS = ("Brewbox", "coffee beans", "big banks", "200k a year", "face to 
 
 
 @pytest.fixture
-def coach_servers(coach: CoachServers) -> CoachServers:
-    """The suite's shared coach (tests/conftest.py); `coach` here is the coach's words."""
-    return coach
+def coach_servers(remote_coach: CoachServers) -> CoachServers:
+    """The coach with a separate action server (tests/conftest.py), as the scaled set-up
+    runs it: this module tests the action server's doors, and the founder's data in that
+    mode (most of the suite runs the actions in the Rasa server). `coach` here is the
+    coach's words."""
+    return remote_coach
 
 
 def events_of(servers: CoachServers, sender: str) -> List[Dict[str, Any]]:

@@ -42,7 +42,7 @@ class SlackCoachServers(CoachServers):
     going through a gate that a test can hold or fail."""
 
     def __init__(self, workdir, fake: FakeSlack):
-        super().__init__(workdir)
+        super().__init__(workdir, remote_actions=True)
         self.fake = fake
         self.gate = ActionGate(f"http://127.0.0.1:{self.actions_port}").start()
 

@@ -10,12 +10,18 @@ pyparsing's deprecations are UserWarnings too.
 
 `--enable-api` is refused without `--auth-token` or `--jwt-secret`: the HTTP API
 can read and rewrite every conversation.
+
+The custom actions run in this process unless ACTIONS_URL names an action server
+(bot/plugins/patches/local_actions.py); endpoints.yml reads both settings, so they
+default to empty here, and an ACTIONS_URL without ACTIONS_TOKEN is refused: the
+action server would turn every call away.
 """
 
 from __future__ import annotations
 
+import os
 import sys
-from typing import Any, Optional, Sequence
+from typing import Any, MutableMapping, Optional, Sequence
 
 import pluggy
 
@@ -41,6 +47,20 @@ def refuse_open_api(argv: Sequence[str]) -> Optional[str]:
     return None
 
 
+def action_settings(environ: MutableMapping[str, str]) -> Optional[str]:
+    """Fills in the empty action settings endpoints.yml reads; why they cannot start a server, or None."""
+    url = (environ.get("ACTIONS_URL") or "").strip()
+    environ["ACTIONS_URL"] = url
+    environ.setdefault("ACTIONS_TOKEN", "")
+    if url and not environ["ACTIONS_TOKEN"].strip():
+        return (
+            f"ACTIONS_URL sends the custom actions to an action server ({url}), which takes calls only with "
+            "ACTIONS_TOKEN: set ACTIONS_TOKEN, the same for both servers, or unset ACTIONS_URL to run the "
+            "actions in the Rasa server."
+        )
+    return None
+
+
 class QuietAgainAfterRasa:
     """A hook of Rasa's plug-in manager that runs after Rasa set its warning filters."""
 
@@ -51,7 +71,7 @@ class QuietAgainAfterRasa:
 
 def main() -> None:
     quiet_known_warnings()
-    refusal = refuse_open_api(sys.argv[1:])
+    refusal = refuse_open_api(sys.argv[1:]) or action_settings(os.environ)
     if refusal:
         print(f"rasa server: {refusal}", file=sys.stderr)
         raise SystemExit(2)

@@ -22,6 +22,11 @@ log.
 CoachTrackerStore overrides SQLTrackerStore._additional_events, a private member:
 bot/plugins/patches/tracker_store_override.py checks at start-up that it and the
 save() that calls it are still the code this was written against.
+
+It also keeps recent conversations' trackers between turns, checked against the
+table with one cheap query before each use, and saves a turn's new events in one
+statement (bot/plugins/tracker_cache.py). TRACKER_CACHE_SIZE sets how many
+conversations it keeps (default 256; 0: none, every turn reads SQL as Rasa does).
 """
 
 from __future__ import annotations
@@ -29,15 +34,23 @@ from __future__ import annotations
 import itertools
 import json
 import logging
+import os
 from contextlib import contextmanager
-from typing import Any, Dict, Iterator, Optional, Text, Tuple
+from typing import Any, Dict, Iterator, List, Optional, Text, Tuple
 
 import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
-from rasa.shared.core.events import ActionExecuted, Restarted
+from rasa.shared.core.events import ActionExecuted, Restarted, SessionStarted
+from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.nlu.constants import INTENT_NAME_KEY
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.plugins.tracker_cache import Mark, TrackerCache
+
 logger = logging.getLogger(__name__)
+
+DEFAULT_CACHE_SIZE = 256
+ROWS_PER_INSERT = 150  # 6 values a row: under SQLite's oldest limit of 999 per statement
 
 
 class ForgetFailed(Exception):
@@ -58,6 +71,10 @@ class CoachTrackerStore(SQLTrackerStore):
             raise RuntimeError(f"the tracker store could not start: {error}") from error
         self._private_engine()
         self._forgotten_up_to: Dict[Text, Tuple[int, Text]] = {}
+        # With an event broker, Rasa's save() reads the stored tracker to find what is
+        # new: that must come from SQL, so no tracker is kept.
+        size = int(os.environ.get("TRACKER_CACHE_SIZE") or DEFAULT_CACHE_SIZE)
+        self.cache = TrackerCache(0 if self.event_broker else size)
         CoachTrackerStore._active = self
 
     def _private_engine(self) -> None:
@@ -68,8 +85,17 @@ class CoachTrackerStore(SQLTrackerStore):
         turn on each dead pooled connection failed."""
         url = self.engine.url
         self.engine.dispose()
+        pooled: Dict[str, Any] = {}
+        if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+            # SQLAlchemy 1.4 opens a new SQLite connection for every use (NullPool); a
+            # pool keeps a few open. Each is used by one caller at a time.
+            pooled = {"poolclass": sa.pool.QueuePool, "connect_args": {"check_same_thread": False}}
         self.engine = sa.create_engine(
-            url, hide_parameters=True, pool_pre_ping=url.get_backend_name() != "sqlite", **create_engine_kwargs(url)
+            url,
+            hide_parameters=True,
+            pool_pre_ping=url.get_backend_name() != "sqlite",
+            **pooled,
+            **create_engine_kwargs(url),
         )
         if self.engine.dialect.name == "sqlite":
             sa.event.listen(self.engine, "connect", _overwrite_deleted_rows)
@@ -86,6 +112,7 @@ class CoachTrackerStore(SQLTrackerStore):
         """Deletes every event of `sender_id` and leaves a `restart`, committed only
         if the block inside (the canvas store's delete) succeeds: both, or neither.
         Any error rolls back; a database error here is ForgetFailed."""
+        self.cache.drop(sender_id)
         session = self.sessionmaker()
         try:
             if self.engine.dialect.name == "sqlite":
@@ -118,6 +145,76 @@ class CoachTrackerStore(SQLTrackerStore):
         delete action `action_name`) were forgotten during this turn: its save must
         not write them back."""
         self._forgotten_up_to[sender_id] = (first_kept_event, action_name)
+        self.cache.drop(sender_id)
+
+    # ------------------------------------------------------------ the held trackers
+
+    def _mark(self, connection: Any, sender_id: Text) -> Mark:
+        """The sender's newest event id and row count, from the sender's index."""
+        events = self.SQLEvent.__table__
+        newest, count = connection.execute(
+            sa.select(sa.func.max(events.c.id), sa.func.count(events.c.id)).where(events.c.sender_id == sender_id)
+        ).one()
+        return newest, count
+
+    async def retrieve(self, sender_id: Text) -> Optional[DialogueStateTracker]:
+        """The current session's tracker: the one held since the last turn when the
+        table has nothing new for the sender, else read from SQL as Rasa does."""
+        with self.engine.connect() as connection:
+            mark = self._mark(connection, sender_id)
+        held = self.cache.lend(sender_id, mark)
+        if held is not None:
+            return held
+        # Read after the mark: a row written in between makes the mark stale, never the tracker.
+        tracker = await super().retrieve(sender_id)
+        if tracker is None:
+            self.cache.drop(sender_id)
+        else:
+            self.cache.hold(sender_id, tracker, len(tracker.events), mark)
+        return tracker
+
+    async def save(self, tracker: DialogueStateTracker) -> None:
+        """The turn's new events in one statement when the tracker is the one lent for
+        this turn and nothing else wrote to the conversation since; else Rasa's save."""
+        sender_id = tracker.sender_id
+        held = self.cache.lent(sender_id, tracker)
+        if held is None or sender_id in self._forgotten_up_to:
+            self.cache.drop(sender_id)
+            return await super().save(tracker)
+        new = list(itertools.islice(tracker.events, held.stored, None))
+        with self.engine.begin() as connection:
+            if self._mark(connection, sender_id) != held.mark:
+                written = False  # another server wrote: Rasa's own count decides (below)
+            else:
+                self._insert(connection, sender_id, new)
+                mark, written = self._mark(connection, sender_id), True
+        if not written:
+            self.cache.drop(sender_id)
+            return await super().save(tracker)
+        if any(isinstance(event, SessionStarted) for event in new):
+            self.cache.drop(sender_id)  # a new session: the next turn loads only that
+        else:
+            self.cache.give_back(sender_id, len(tracker.events), mark)
+
+    def _insert(self, connection: Any, sender_id: Text, events: List[Any]) -> None:
+        """The events as rows, as SQLTrackerStore.save writes them, in one INSERT (of up
+        to ROWS_PER_INSERT rows: a turn has a few dozen at most)."""
+        rows = []
+        for event in events:
+            data = event.as_dict()
+            rows.append(
+                {
+                    "sender_id": sender_id,
+                    "type_name": event.type_name,
+                    "timestamp": data.get("timestamp"),
+                    "intent_name": data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
+                    "action_name": data.get("name"),
+                    "data": json.dumps(data),
+                }
+            )
+        table = self.SQLEvent.__table__
+        for start in range(0, len(rows), ROWS_PER_INSERT):
+            connection.execute(table.insert().values(rows[start : start + ROWS_PER_INSERT]))
 
     def _additional_events(self, session: Any, tracker: Any) -> Iterator:
         mark = self._forgotten_up_to.pop(tracker.sender_id, None)

@@ -10,9 +10,12 @@ point for is done there instead: the tracker store (bot/plugins/tracker_store.py
 and the channels are named by module path in endpoints.yml and credentials.yml.
 
 - answer_check.py: the action server's answers checked with a schema compiled once;
-- session_start.py: each slot carried into a new session once;
+- session_start.py: each slot carried into a new session once, and an open form;
+- long_sessions.py: a long session starts afresh at the next turn;
 - in_process_actions.py: the founder's data actions (bot/plugins/founder_data.py)
   run in the Rasa server;
+- local_actions.py: the rasa-sdk actions run in the Rasa server too, unless
+  ACTIONS_URL names an action server;
 - tracker_store_override.py: the members CoachTrackerStore relies on (checked only);
 - no_failsafe.py, message_ids.py, failed_actions.py, long_messages.py: reliability
   with several Rasa servers on one database, and against hostile input;

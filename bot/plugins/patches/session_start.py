@@ -1,4 +1,4 @@
-"""Slots carried into a new session once each.
+"""Slots carried into a new session once each, and the open form with them.
 
 The coach starts a new Rasa session after each segment's interview
 (data/rules/coaching.yml), so that no turn loads, replays and sends the whole
@@ -8,6 +8,10 @@ SlotSet per slot, with its current value. A custom action_session_start in the
 action server would do the same through a public extension point, but it costs one
 more action-server call on every segment's last turn (bench/changes.md), so it
 stays here.
+
+A session can also start in the middle of a form (long_sessions.py): then the form
+is carried too, as it stands (an ActiveLoop and the question it asked), so that
+the next message answers it.
 """
 
 from __future__ import annotations
@@ -16,20 +20,24 @@ from typing import Any, List, Sequence
 
 from rasa.core.actions.action import ActionSessionStart
 from rasa.shared.core.constants import REQUESTED_SLOT
-from rasa.shared.core.events import SlotSet
+from rasa.shared.core.events import ActiveLoop, SlotSet
 
 from bot.plugins.patches import Patch
 
 
 def carried_slots(tracker: Any) -> List[Any]:
     """One SlotSet per slot whose value differs from its initial one: all the coach
-    remembers. requested_slot only matters while a form asks, and no form runs
-    across a session."""
-    return [
+    remembers. requested_slot only matters while a form asks: it is carried with
+    the open form, after it (the form's question, then the form)."""
+    form = tracker.active_loop_name
+    carried: List[Any] = [
         SlotSet(slot.name, slot.value)
         for slot in tracker.slots.values()
         if slot.name != REQUESTED_SLOT and slot.value is not None and slot.value != slot.initial_value
     ]
+    if form:
+        carried += [SlotSet(REQUESTED_SLOT, tracker.get_slot(REQUESTED_SLOT)), ActiveLoop(form)]
+    return carried
 
 
 def patches() -> Sequence[Patch]:
