@@ -503,6 +503,10 @@ class ScaledSetup:
             "WEB_PORT": str(self.web_port),
             "RASA_SOCKET_URL": f"http://127.0.0.1:{self.nginx.port}",
         }
+        # Slack's retries and a mention's twin may land on either Rasa server: their memory is
+        # shared in this Redis (bot/plugins/channels/slack/routing.py, SharedSeen).
+        if not (env.get("SLACK_DEDUPE_REDIS_URL") or "").strip():
+            env["SLACK_DEDUPE_REDIS_URL"] = self.redis.url(2)
         # The Rasa servers' key to the action servers (bot/plugins/action_server.py).
         if not (env.get("ACTIONS_TOKEN") or "").strip():
             env["ACTIONS_TOKEN"] = secrets.token_hex(24)

@@ -5,8 +5,9 @@ one hand-written POST to /webhook could delete or read any founder's block. Here
 the same server (rasa_sdk.endpoint.create_app, with the actions in actions/):
 
 - listens on ACTIONS_HOST, 127.0.0.1 unless a deployment puts it on another machine;
-- runs a call only when it carries ACTIONS_TOKEN, which Rasa sends as the `token`
-  query parameter of every call (endpoints.yml: `action_endpoint.token`). A call
+- runs a call only when it carries ACTIONS_TOKEN, which Rasa sends in an
+  `Authorization: Bearer` header (deploy/endpoints.scaled.yml: `action_endpoint.headers`)
+  or as the `token` query parameter (endpoints.yml: `action_endpoint.token`). A call
   without it gets 401, with a wrong one 403, and no action runs. The token is
   compared in constant time and never logged: the access log is off, because it
   would print the query string;
@@ -58,7 +59,12 @@ def caller_refusal(request: Request, token: str) -> Optional[HTTPResponse]:
     """None when the caller may go on, else the answer that turns it away."""
     if request.path in OPEN_PATHS:
         return None
-    given = request.args.get("token") or ""
+    # The token in an `Authorization: Bearer` header (the scaled set-up's endpoints), or as
+    # Rasa's `token` query parameter (endpoints.yml). A header stays out of URLs, and so
+    # out of any log that prints one.
+    authorization = request.headers.get("authorization") or ""
+    given = authorization[len("Bearer ") :].strip() if authorization.startswith("Bearer ") else ""
+    given = given or request.args.get("token") or ""
     if not given:
         return response.json({"error": "This server only takes calls from the coach's Rasa server."}, status=401)
     if not hmac.compare_digest(given.encode("utf-8"), token.encode("utf-8")):
