@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 MODEL = ROOT / "models" / "rapport.tar.gz"
 PYTHON = str(Path(sys.executable))
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
-DEBIAN_PACKAGES = {"postgres": "postgresql", "redis-server": "redis-server", "nginx": "nginx"}
+DEBIAN_PACKAGES = {"postgres": "postgresql", "redis-server": "redis-server", "nginx": "nginx", "pkill": "procps"}
 
 
 class ServiceError(RuntimeError):
@@ -87,6 +87,7 @@ def missing_packages() -> List[str]:
         "postgres": (PG_BIN / "postgres").exists(),
         "redis-server": shutil.which("redis-server"),
         "nginx": shutil.which("nginx") or Path("/usr/sbin/nginx").exists(),
+        "pkill": shutil.which("pkill"),  # clears a killed nginx master's workers (Nginx.command)
     }
     return [DEBIAN_PACKAGES[name] for name, there in found.items() if not there]
 
