@@ -109,13 +109,12 @@ run-scaled: setup train widget
 reliability: setup train widget
 	RELIABILITY=full RELIABILITY_REPORT=docs/reliability.json $(PY) -m pytest tests/test_run_scaled.py -p no:cacheprovider
 
-# The terminal chat: Rasa's shell runs the same patched server as `make run`
-# (bot.plugins.rasa_server) on its own loopback port, beside the running one, and
-# talks to the running action server and the same stores.
-SHELL_PORT ?= 5006
+# The terminal chat: Rasa's shell runs the same patched server as `make run` on its
+# own loopback port (SHELL_PORT), beside the running one, and talks to the running
+# action server and the same stores (deploy/launchers.py).
+export SHELL_PORT ?= 5006
 shell: setup train
-	$(PY) -m bot.plugins.rasa_server shell --model $(MODEL) --endpoints endpoints.yml \
-		--interface 127.0.0.1 --port $(SHELL_PORT)
+	$(PY) -m deploy.launchers shell
 
 validate: setup
 	$(RASA) data validate --fail-on-warnings

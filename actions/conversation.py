@@ -1,7 +1,7 @@
 """Greeting, questions, fallbacks, and the founder's own commands.
 
 The confirmed "delete my data" is not here: it runs in the Rasa server
-(bot/plugins/tracker_store.py), the one place that can delete the conversation too."""
+(bot/plugins/founder_data.py), the one place that can delete the conversation too."""
 
 from __future__ import annotations
 

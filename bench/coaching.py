@@ -18,7 +18,7 @@ from typing import Any, Dict, List, Sequence
 from bench.common import MODEL, RASA, run_logged
 from bench.nlu import HELDOUT, read_reports
 from bench.servers import BenchCoach
-from tests.seed_conversations import load_cases, play, sender_of, stored_top3
+from deploy.seed_conversations import load_cases, play, sender_of, stored_top3
 
 DIGRESSION_RUNS = 3
 # Questions a founder asks in the middle of the interview, instead of answering.

@@ -18,7 +18,7 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from tqdm import tqdm
 
-from tests.coach_servers import MODEL, ROOT, VENV_BIN, free_port  # noqa: F401  (re-exported)
+from deploy.launchers import MODEL, ROOT, VENV_BIN, free_port  # noqa: F401  (re-exported)
 
 RASA = str(VENV_BIN / "rasa")
 PYTHON = str(VENV_BIN / "python")

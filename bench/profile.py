@@ -3,7 +3,7 @@
 Runs in its own process (`python -m bench.profile --out profile.json`): loads the
 trained model in-process exactly as `rasa run` does (rasa.core.agent.load_agent
 with endpoints.yml: the SQLite tracker store and the real action server, started
-by tests/coach_servers.py), then talks the 80-turn conversation of
+by deploy/launchers.py), then talks the 80-turn conversation of
 bench/conversations.py through Agent.handle_message with timers around
 
   - NLU: MessageProcessor._parse_message_with_graph (and each graph node in it),
@@ -36,7 +36,7 @@ from tqdm import tqdm
 
 from bench.common import MODEL, ROOT, bench_env, memory_mb, percentile, post_json
 from bench.conversations import kinds_from_tracker, long_conversation
-from tests.coach_servers import CoachServers
+from deploy.launchers import CoachServers
 
 TOP = ["nlu", "policies", "tracker_load", "tracker_save", "actions"]
 NESTED = ["tracker_rebuild", "action_payload", "action_http", "action_response_check", "nlg", "interpolation_errors"]
@@ -78,7 +78,7 @@ def _timed_async(key: Callable[..., str], fn: Callable) -> Callable:
 def instrument() -> None:
     """Wraps Rasa's own methods with timers (this process only), after the fix that
     `python -m bot.plugins.rasa_server` installs, so the profile is of the coach as served."""
-    from bot.plugins.rasa_server import install
+    from bot.plugins.patches.registry import install
 
     install()
     from rasa.core.actions.action import RemoteAction
@@ -157,7 +157,9 @@ def schema_check(responses: List[Dict[str, Any]]) -> Dict[str, Any]:
     if not responses:
         return {}
     schema = RemoteAction.action_response_format_spec()
-    original = RemoteAction._rasa_validate_action_result  # Rasa 3.6's own check, which bot.plugins.rasa_server replaces
+    original = (
+        RemoteAction._rasa_validate_action_result
+    )  # Rasa 3.6's own check, which bot/plugins/patches/answer_check.py replaces
     action = RemoteAction("action_bench", None)
     cls = validator_for(schema)
     validator = cls(schema)

@@ -204,7 +204,7 @@ def bounds(r: Dict[str, Any]) -> Dict[str, str]:
             f"turn 80, and an action call sends {fmt(payload.get('turn_first'), ' KB')} at turn 5 and "
             f"{fmt(payload.get('turn_last'), ' KB')} at turn 80: the SQL store loads, Rasa replays, the rule policy "
             f"featurizes and the action server receives the current session only, and a new session starts after "
-            f"each segment's interview (data/rules/coaching.yml, bot/plugins/rasa_server.py). What still grows is the "
+            f"each segment's interview (data/rules/coaching.yml, bot/plugins/patches/session_start.py). What still grows is the "
             f"slots' size (the list of segments) and the SQL query, which looks for the session's start among all "
             f"the conversation's events. "
             f"The stock bot grows too: {fmt(get(stock, 'by_position', 'ratio_mean'), 'x', 2)} in memory, "
@@ -862,7 +862,7 @@ def markdown(r: Dict[str, Any], picture: Optional[str]) -> str:
         "- `make bench` = `make setup train` then `python -m bench $(BENCH_ARGS)`; `--quick` is a small run "
         "(results/bench/). Long steps show progress bars. Every request goes to 127.0.0.1, every loop is "
         "bounded in turns and time (120 s a turn, 45 min a phase).",
-        "- The servers are started by tests/coach_servers.py as `make run` starts them, on free ports with temp "
+        "- The servers are started by deploy/launchers.py as `make run` starts them, on free ports with temp "
         "SQLite files; the stock bot runs `rasa run` on its `rasa init` model.",
         "- Benchmarks are not tests: `make test` asserts no timings.",
         "",
@@ -1066,7 +1066,7 @@ def findings(r: Dict[str, Any]) -> List[str]:
             + f". Rasa loads, replays (`DialogueStateTracker.from_dict`: {fmt(e.get('tracker_rebuild'), ' ms')} → "
             f"{fmt(late.get('tracker_rebuild'), ' ms')}), featurizes for the rules and sends to the action server "
             f"the current session only, and the coach starts a new session after each segment's interview "
-            f"(data/rules/coaching.yml), carrying one SlotSet per slot (bot/plugins/rasa_server.py): the tracker has "
+            f"(data/rules/coaching.yml), carrying one SlotSet per slot (bot/plugins/patches/session_start.py): the tracker has "
             f"{fmt(ev.get('turn_first'), '', 0)} events at turn 5 and {fmt(ev.get('turn_last'), '', 0)} at turn 80. "
             f"What remains is the slots themselves (the list of segments grows with each one) and the SQL query, "
             f"which finds the session's start among all the conversation's events."

@@ -36,7 +36,8 @@ from bot.coach.store import CanvasStore
 from bot.review.db import ReviewDB
 from bot.review.read_model import ReadModel
 from bot.review.tracker import TrackerEvents
-from tests import review_events as ev
+from deploy import review_events as ev
+from deploy.launchers import web_command
 
 START, END = "<!-- review-dashboard:start -->", "<!-- review-dashboard:end -->"
 TARGETS = {"list_p95_ms": 100, "search_p95_ms": 300, "transcript_ms": 300, "csv_s": 5}
@@ -131,7 +132,7 @@ class WebApp:
         }
         self.log = open(work / "web.log", "ab")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "bot.web"], cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT
+            web_command(), cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT
         )
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:

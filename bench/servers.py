@@ -1,4 +1,4 @@
-"""The servers under test: the coach (tests/coach_servers.py, started as `make run`
+"""The servers under test: the coach (deploy/launchers.py, started as `make run`
 starts it) and the stock bot `rasa init` makes, each timed from spawn to first answer."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 from bench.common import LOCALHOST, RASA, bench_env, free_port, log_errors, memory_mb, rest_turn, url_up
-from tests.coach_servers import CoachServers
+from deploy.launchers import CoachServers
 
 COLD_START_TIMEOUT = 300.0  # seconds
 

@@ -21,7 +21,6 @@ import shutil
 import signal
 import socket
 import subprocess
-import sys
 import tempfile
 import time
 import urllib.error
@@ -31,21 +30,14 @@ from string import Template
 from typing import Callable, Dict, List, Optional, Tuple
 from urllib.parse import quote
 
-ROOT = Path(__file__).resolve().parent.parent
-MODEL = ROOT / "models" / "rapport.tar.gz"
-PYTHON = str(Path(sys.executable))
+from deploy.launchers import MODEL, ROOT, actions_command, free_port, rasa_command, web_command
+
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 DEBIAN_PACKAGES = {"postgres": "postgresql", "redis-server": "redis-server", "nginx": "nginx", "pkill": "procps"}
 
 
 class ServiceError(RuntimeError):
     pass
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def wait_until(
@@ -520,7 +512,7 @@ class ScaledSetup:
             f"actions{i + 1}",
             self.workdir,
             {**self.env, "ACTIONS_PORT": str(port)},
-            [PYTHON, "-m", "bot.plugins.action_server", "--port", str(port)],
+            actions_command(port),
             f"http://127.0.0.1:{port}/health",
         )
 
@@ -532,22 +524,7 @@ class ScaledSetup:
             f"rasa{i + 1}",
             self.workdir,
             env,
-            [
-                PYTHON,
-                "-m",
-                "bot.plugins.rasa_server",
-                "run",
-                "--model",
-                str(MODEL),
-                "--endpoints",
-                "deploy/endpoints.scaled.yml",
-                "--credentials",
-                "credentials.yml",
-                "--port",
-                str(port),
-                "--interface",
-                "127.0.0.1",
-            ],
+            rasa_command(port, "--interface", "127.0.0.1", endpoints="deploy/endpoints.scaled.yml"),
             f"http://127.0.0.1:{port}/",
         )
 
@@ -556,7 +533,7 @@ class ScaledSetup:
             "web",
             self.workdir,
             {**self.env, "WEB_HOST": "127.0.0.1"},
-            [PYTHON, "-m", "bot.web"],
+            web_command(),
             f"http://127.0.0.1:{self.web_port}/",
         )
 

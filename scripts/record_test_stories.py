@@ -27,7 +27,7 @@ from rasa.shared.core.events import ActionExecuted, Event, UserUttered  # noqa: 
 from rasa.shared.core.training_data.story_writer.yaml_story_writer import YAMLStoryWriter  # noqa: E402
 from rasa.shared.core.training_data.structures import Story  # noqa: E402
 
-from tests.coach_servers import ROOT, CoachServers  # noqa: E402
+from deploy.launchers import ROOT, CoachServers  # noqa: E402
 
 START = ["hi", "yes, let's go", "It's called Brewbox, we deliver fresh coffee beans to offices"]
 BANKS = [

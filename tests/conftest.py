@@ -367,3 +367,15 @@ def ledgerly_block(
             ),
         ],
     )
+
+
+# ---------------------------------------------------------------- a REST turn's replies
+
+
+def texts(replies: List[Dict[str, Any]]) -> str:
+    """All reply texts of one turn, joined, for assertions."""
+    return "\n".join(r.get("text") or "" for r in replies)
+
+
+def buttons(replies: List[Dict[str, Any]]) -> List[str]:
+    return [b["title"] for r in replies for b in r.get("buttons") or []]

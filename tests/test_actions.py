@@ -121,7 +121,7 @@ def busy_store(canvas_url, monkeypatch, tmp_path):
 
 
 def test_every_action_of_the_domain_is_here(domain):
-    # The founder's data actions run in the Rasa server (bot/plugins/tracker_store.py), never here.
+    # The founder's data actions run in the Rasa server (bot/plugins/founder_data.py), never here.
     assert sorted(domain["actions"]) == sorted([*ACTIONS, "action_delete_data", "action_export_data"])
 
 

@@ -22,7 +22,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.coach_servers import ROOT, CoachServers, running_coach
+from deploy.launchers import ROOT, CoachServers, running_coach
 from tests.socketio_wire import WidgetSocket
 
 EXAMPLES = settings(

@@ -8,7 +8,8 @@ import sqlite3
 
 import pytest
 
-from tests.coach_servers import CoachServers, buttons, running_coach, texts
+from deploy.launchers import CoachServers, running_coach
+from tests.conftest import buttons, texts
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,8 @@ from typing import List, Tuple
 
 import pytest
 
-from tests.coach_servers import CoachServers, buttons, running_coach, texts
+from deploy.launchers import CoachServers, running_coach
+from tests.conftest import buttons, texts
 
 WHO = "who are these customers"
 OFFICE_MANAGERS = (

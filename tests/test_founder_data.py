@@ -1,4 +1,4 @@
-"""The founder's data actions that run in the Rasa server (bot/plugins/tracker_store.py),
+"""The founder's data actions that run in the Rasa server (bot/plugins/founder_data.py),
 in process, on a real SQLite tracker store and a real canvas store: the delete
 (both stores, or neither) and the export (everything both stores hold)."""
 
@@ -16,7 +16,8 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from bot.coach import conversation as coach
 from bot.coach.export import from_export_dict
 from bot.coach.store import CanvasStore
-from bot.plugins.tracker_store import ActionDeleteData, ActionExportData, CoachTrackerStore
+from bot.plugins.founder_data import ActionDeleteData, ActionExportData
+from bot.plugins.tracker_store import CoachTrackerStore
 from tests.conftest import ROOT, banks, block, ledgerly_block, shops, sqlite_locked
 
 CHANNEL, SENDER = "socketio", "founder-1"

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from bench.nlu import HELDOUT, read_reports
-from tests.coach_servers import MODEL, ROOT
+from deploy.launchers import MODEL, ROOT
 
 MIN_HELDOUT_MACRO_F1 = 0.95
 RASA = Path(sys.executable).parent / "rasa"

@@ -7,7 +7,7 @@ import asyncio
 import pytest
 from rasa.core.agent import Agent
 
-from tests.coach_servers import MODEL
+from deploy.launchers import MODEL
 
 
 @pytest.fixture(scope="module")

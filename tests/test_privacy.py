@@ -8,7 +8,6 @@ import json
 import os
 import sqlite3
 import subprocess
-import sys
 import threading
 import time
 import urllib.error
@@ -19,8 +18,8 @@ from typing import Any, Dict, List, Optional
 import pytest
 
 from bot.coach import conversation as coach
-from tests.coach_servers import CoachServers, buttons, free_port, running_coach, texts
-from tests.conftest import sqlite_locked
+from deploy.launchers import CoachServers, actions_command, free_port, rasa_command, running_coach
+from tests.conftest import buttons, sqlite_locked, texts
 
 VENTURE = "It's called Brewbox, we deliver fresh coffee beans to offices"
 SECRET_WORDS = ("Brewbox", "coffee beans", "dentists", "appointment books", "3000 euros")
@@ -201,7 +200,7 @@ def test_the_action_server_listens_on_loopback_only(coach_servers):
 def test_the_action_server_will_not_start_without_a_token(tmp_path):
     env = {key: value for key, value in os.environ.items() if key != "ACTIONS_TOKEN"}
     result = subprocess.run(
-        [sys.executable, "-m", "bot.plugins.action_server", "--port", str(free_port())],
+        actions_command(free_port()),
         env=env,
         capture_output=True,
         text=True,
@@ -213,7 +212,7 @@ def test_the_action_server_will_not_start_without_a_token(tmp_path):
 
 def test_the_http_api_will_not_start_without_authentication():
     result = subprocess.run(
-        [sys.executable, "-m", "bot.plugins.rasa_server", "run", "--enable-api", "--port", str(free_port())],
+        rasa_command(free_port(), "--enable-api"),
         capture_output=True,
         text=True,
         timeout=60,

@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.coach_servers import MODEL, ROOT
+from deploy.launchers import MODEL, ROOT
 
 RASA = str(Path(sys.executable).parent / "rasa")
 ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}

@@ -1,11 +1,12 @@
-"""bot.plugins.rasa_server: the action server's answers are checked as strictly as Rasa
-3.6 checks them, with the schema compiled once."""
+"""bot/plugins/patches/: the patches of Rasa fit this Rasa and are installed once; the
+action server's answers are checked as strictly as Rasa 3.6 checks them, with the
+schema compiled once; the founder's data actions run in the Rasa server."""
 
 import pytest
 from jsonschema import ValidationError
 from rasa.core.actions.action import RemoteAction
 
-from bot.plugins import rasa_server
+from bot.plugins.patches import answer_check, registry
 
 GOOD = {
     "events": [
@@ -25,14 +26,14 @@ BAD = [
 
 @pytest.fixture(autouse=True)
 def installed():
-    rasa_server.install()
+    registry.install()
     yield
 
 
 def test_install_replaces_rasas_check_once():
-    rasa_server.install()  # twice: still one layer
-    assert RemoteAction._validate_action_result is rasa_server.validate_action_answer
-    assert RemoteAction._rasa_validate_action_result is not rasa_server.validate_action_answer
+    registry.install()  # twice: still one layer
+    assert RemoteAction._validate_action_result is answer_check.validate_action_answer
+    assert RemoteAction._rasa_validate_action_result is not answer_check.validate_action_answer
 
 
 def test_a_good_answer_passes():
@@ -60,7 +61,7 @@ def test_a_new_session_carries_each_slot_once_with_its_latest_value():
     from rasa.shared.core.events import ActionExecuted, SessionStarted, SlotSet, UserUttered
     from rasa.shared.core.trackers import DialogueStateTracker
 
-    from tests.coach_servers import ROOT
+    from deploy.launchers import ROOT
 
     domain = Domain.load(str(ROOT / "domain.yml"))
     history = [
@@ -125,13 +126,13 @@ def test_the_check_agrees_with_rasas_on_every_event_the_coach_sends():
             rasa_says = True
         except ValidationError:
             rasa_says = False
-        assert rasa_server.answer_is_valid(answer) == rasa_says, answer
+        assert answer_check.answer_is_valid(answer) == rasa_says, answer
 
 
 def test_the_patches_refuse_another_rasa_version(monkeypatch):
-    monkeypatch.setattr(rasa_server, "RASA_VERSION", "3.6.20")
-    with pytest.raises(rasa_server.PatchError, match="written for Rasa 3.6.20, this is Rasa 3.6.21"):
-        rasa_server.install()
+    monkeypatch.setattr(registry, "RASA_VERSION", "3.6.20")
+    with pytest.raises(registry.PatchError, match="written for Rasa 3.6.20, this is Rasa 3.6.21"):
+        registry.install()
 
 
 def test_the_patches_refuse_a_changed_member():
@@ -139,21 +140,21 @@ def test_the_patches_refuse_a_changed_member():
 
     changed = [
         dataclasses.replace(patch, source_sha256="0" * 64) if i == 1 else patch
-        for i, patch in enumerate(rasa_server.patches())
+        for i, patch in enumerate(registry.patches())
     ]
-    found = rasa_server.problems(changed, rasa_server.RASA_VERSION)
+    found = registry.problems(changed, registry.RASA_VERSION)
     assert found == ["ActionSessionStart._slot_set_events_from_tracker is not the code the patch was written against"]
     gone = [dataclasses.replace(changed[0], attribute="_no_such_member")]
-    assert rasa_server.problems(gone, rasa_server.RASA_VERSION) == ["RemoteAction._no_such_member no longer exists"]
-    assert rasa_server.problems(rasa_server.patches(), rasa_server.RASA_VERSION) == []
+    assert registry.problems(gone, registry.RASA_VERSION) == ["RemoteAction._no_such_member no longer exists"]
+    assert registry.problems(registry.patches(), registry.RASA_VERSION) == []
 
 
 def test_the_founders_data_actions_run_in_the_rasa_server_and_every_other_on_the_action_server():
     import rasa.core.actions.action as rasa_actions
     from rasa.shared.core.domain import Domain
 
-    from bot.plugins.tracker_store import ActionDeleteData, ActionExportData
-    from tests.coach_servers import ROOT
+    from bot.plugins.founder_data import ActionDeleteData, ActionExportData
+    from deploy.launchers import ROOT
 
     domain = Domain.load(str(ROOT / "domain.yml"))
     assert isinstance(rasa_actions.action_for_name_or_text("action_delete_data", domain, None), ActionDeleteData)

@@ -14,7 +14,8 @@ from typing import Any, Dict, List, Optional, Tuple
 
 import pytest
 
-from tests.coach_servers import CoachServers, running_coach, texts
+from deploy.launchers import CoachServers, running_coach
+from tests.conftest import texts
 
 TOKEN = "rest-" + uuid.uuid4().hex
 

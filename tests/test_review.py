@@ -24,7 +24,7 @@ from bot.review.models import Base
 from bot.review.queries import Filters, NotFound
 from bot.review.read_model import ReadModel, summarize
 from bot.review.tracker import TrackerEvents
-from tests import review_events as ev
+from deploy import review_events as ev
 
 SECRET = "s" * 40
 PASSWORD = "correct horse battery"

@@ -30,8 +30,8 @@ from bot.review.models import Base
 from bot.review.queries import Filters, NotFound
 from bot.review.read_model import ReadModel
 from bot.review.tracker import TrackerEvents
-from tests import review_events as ev
-from tests.coach_servers import free_port
+from deploy import review_events as ev
+from deploy.launchers import free_port
 
 INITDB = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
 pytestmark = [

@@ -24,7 +24,7 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
-from tests.coach_servers import ROOT, VENV_BIN, running_coach
+from deploy.launchers import ROOT, VENV_BIN, running_coach
 from tests.conftest import sqlite_locked
 from tests.slack_fake import TEAM, SlackUser
 from tests.test_slack_app import MENTOR, STRANGER, SlackCoachServers, fake, talk_to_saved_block  # noqa: F401
@@ -415,9 +415,9 @@ def test_bad_input_gets_a_clear_answer(servers, founders):
 
 def test_a_session_outlives_a_restart_of_the_web_app(servers, founders):
     cora = signed_in(servers)
-    from tests.coach_servers import _stop
+    from deploy.launchers import stop_process
 
-    _stop(servers.web)
+    stop_process(servers.web)
     servers.start_web()
     assert cora.get(servers.web_url + "/review/conversations").status_code == 200
 

@@ -334,7 +334,7 @@ def test_s5_postgresql_restarted_never_answers_a_turn_it_then_loses(scaled):
 
 
 def test_s6_action_servers_down_get_a_clear_reply_and_the_message_is_kept(scaled):
-    from bot.plugins.scaleout import ACTIONS_FAILED
+    from bot.coach.conversation import ACTIONS_UNREACHABLE as ACTIONS_FAILED
 
     sender = f"s6-{uuid.uuid4().hex[:6]}"
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 import pytest
 
 from bot.coach.knowledge import load_knowledge
-from tests.coach_servers import running_coach
-from tests.seed_conversations import MAX_ASKS, load_cases, play, sender_of, stored_top3
+from deploy.launchers import running_coach
+from deploy.seed_conversations import MAX_ASKS, load_cases, play, sender_of, stored_top3
 
 CASES = load_cases()
 

@@ -15,7 +15,7 @@ import pytest
 from bot.coach.export import from_export_dict, to_markdown
 from bot.coach.store import CanvasStore
 from bot.plugins.channels.slack.channel import ONE_MOMENT, TROUBLE, WEB_API_SCOPES, block_json
-from tests.coach_servers import CoachServers, running_coach
+from deploy.launchers import CoachServers, running_coach
 from tests.conftest import sqlite_locked
 from tests.slack_fake import (
     BOT_USER,

@@ -13,7 +13,7 @@ import urllib.request
 
 import pytest
 
-from tests.coach_servers import ROOT, free_port
+from deploy.launchers import ROOT, free_port
 
 SERVER = """
 import logging, sys

@@ -26,7 +26,7 @@ import pytest
 import websockets
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from tests.coach_servers import ROOT, free_port
+from deploy.launchers import ROOT, free_port
 from tests.web_helpers import SitePage, WebCoachServers, launch_chromium, rows
 
 COHORT = "SPRING-24"

@@ -1,6 +1,6 @@
 """The coach's three servers for browser tests, and a headless Chromium.
 
-WebCoachServers is tests.coach_servers.CoachServers plus the web app, with the
+WebCoachServers is deploy.launchers.CoachServers plus the web app, with the
 Rasa server started as the Procfile starts it (`--cors` with the allowed
 origins). Everything runs on free ports with its own SQLite files.
 """
@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, List, Sequence
 
 from bot.web.origins import allowed_origins
-from tests.coach_servers import MODEL, VENV_BIN, CoachServers, free_port
+from deploy.launchers import MODEL, CoachServers, free_port, web_command
 
 REVIEW_ADMIN = ("admin", "admin password 123")
 CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
@@ -72,13 +72,13 @@ class WebCoachServers(CoachServers):
         self._wait(f"http://127.0.0.1:{self.rasa_port}/", self.rasa, "Rasa server")
 
     def start_web(self) -> None:
-        self.web = self._spawn("web", [str(VENV_BIN / "python"), "-m", "bot.web"])
+        self.web = self._spawn("web", web_command())
         self._wait(f"{self.web_url}/health", self.web, "web app", timeout=60)
 
     def stop(self) -> None:
-        from tests.coach_servers import _stop
+        from deploy.launchers import stop_process
 
-        _stop(self.web)
+        stop_process(self.web)
         super().stop()
 
 

@@ -1,9 +1,7 @@
 """Which web pages may talk to the coach: the web app's own, plus WEB_ORIGINS.
 
-The Rasa server (its socket.io channel and `rasa run --cors`) and the web app
-read the same list from here, so they can never disagree.
-
-    python -m bot.web.origins    # prints the list, space-separated, for `rasa run --cors`
+The Rasa server (its socket.io channel, and `--cors` as deploy/launchers.py starts
+it) and the web app read the same list from here, so they can never disagree.
 """
 
 from __future__ import annotations
@@ -29,7 +27,3 @@ def allowed_origins(environ: Optional[Mapping[str, str]] = None) -> List[str]:
         if origin and origin not in origins:
             origins.append(origin)
     return origins
-
-
-if __name__ == "__main__":
-    print(" ".join(allowed_origins()))

@@ -11,10 +11,11 @@ channel, in Rasa 3.6:
 
 Here a request is a JSON object with `sender` (1-128 characters), `message` (a
 string, may be empty), and optionally `message_id` (1-128 of A-Z a-z 0-9 _ . : -,
-processed at most once per conversation: bot/plugins/scaleout.py) and
+processed at most once per conversation: bot/plugins/patches/message_ids.py) and
 `metadata` (an object). The id may also come in an `Idempotency-Key` header (the
 same id as the body's, if both): nginx then retries the request on the other Rasa
-server when the first dies mid-turn (deploy/nginx.conf). Anything else gets 400 with {"error": ...}. A turn that
+server when the first dies mid-turn (deploy/nginx.conf). Anything else gets 400
+with {"error": ...}. A turn that
 fails (database or lock store down, say) gets 503 with {"error": ...} and none
 of its replies: the client can send the message again, with the same id.
 Replies come all at once when the turn is stored (no `?stream=true`).
@@ -45,7 +46,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.plugins.scaleout import client_message, valid_message_id
+from bot.plugins.channels.client_messages import client_message, valid_message_id
 
 logger = logging.getLogger(__name__)
 

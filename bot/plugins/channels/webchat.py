@@ -18,7 +18,7 @@ stock channel, in Rasa 3.6:
   from the client. Here the replies wait until the turn is stored (or the
   founder gets a clear error instead), and the widget's message id
   (`message_id`, in the message or in its customData) is processed at most
-  once per conversation (bot/plugins/scaleout.py).
+  once per conversation (bot/plugins/patches/message_ids.py).
 
 Founders still appear as channel "socketio" in the tracker and the canvas store.
 """
@@ -36,7 +36,7 @@ from rasa.core.lock_store import LockError
 from sanic import Blueprint
 from socketio.exceptions import ConnectionRefusedError
 
-from bot.plugins.scaleout import client_message, valid_message_id
+from bot.plugins.channels.client_messages import client_message, valid_message_id
 from bot.web.origins import allowed_origins
 
 logger = logging.getLogger(__name__)

@@ -18,7 +18,7 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import yaml
 
-CASES_FILE = Path(__file__).resolve().parent / "seed_conversations.yml"
+CASES_FILE = Path(__file__).resolve().parent.parent / "tests" / "seed_conversations.yml"
 MAX_TURNS = 40  # a conversation still going after this many turns is stuck
 MAX_ASKS = 2  # a question asked more often than this is a dead end
 

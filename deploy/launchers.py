@@ -1,7 +1,16 @@
-"""Starts the real action server and Rasa server for end-to-end tests.
+"""How each of the coach's servers is started: one command line for each.
 
-Each run gets its own free ports and its own SQLite files, so tests never touch
-var/ and can run beside a `make run`.
+The Procfile (`make run`), `make shell`, the tests, the benchmark and the scaled
+set-up (deploy/services.py) all start the servers from here:
+
+    python -m deploy.launchers actions|rasa|web|shell
+
+runs one of them with the settings from the environment (RASA_PORT, ACTIONS_PORT,
+WEB_PORT, WEB_ORIGINS, SHELL_PORT, ...), as the Procfile and the Makefile do.
+
+CoachServers starts the action server and the Rasa server for a test or a
+benchmark: each run gets its own free ports and its own SQLite files, so it never
+touches var/ and can run beside a `make run`.
 """
 
 from __future__ import annotations
@@ -21,6 +30,7 @@ from typing import Any, Dict, Iterator, List, Optional
 
 ROOT = Path(__file__).resolve().parent.parent
 MODEL = ROOT / "models" / "rapport.tar.gz"
+PYTHON = str(Path(sys.executable))  # the venv's python, which every server runs on
 VENV_BIN = Path(sys.executable).parent
 
 
@@ -28,6 +38,77 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+# ---------------------------------------------------------------- the command lines
+
+
+def actions_command(port: int) -> List[str]:
+    """The action server (it takes ACTIONS_HOST and ACTIONS_TOKEN from the environment)."""
+    return [PYTHON, "-m", "bot.plugins.action_server", "--port", str(port)]
+
+
+def rasa_command(port: int, *extra: str, endpoints: str = "endpoints.yml") -> List[str]:
+    """The Rasa server: Rasa's command line with the project's patches (bot/plugins/rasa_server.py)."""
+    return [
+        PYTHON,
+        "-m",
+        "bot.plugins.rasa_server",
+        "run",
+        "--model",
+        str(MODEL),
+        "--endpoints",
+        endpoints,
+        "--credentials",
+        "credentials.yml",
+        "--port",
+        str(port),
+        *extra,
+    ]
+
+
+def shell_command(port: int) -> List[str]:
+    """Rasa's terminal chat on the same patched server, on its own loopback port,
+    talking to the running action server and the same stores."""
+    return [
+        PYTHON,
+        "-m",
+        "bot.plugins.rasa_server",
+        "shell",
+        "--model",
+        str(MODEL),
+        "--endpoints",
+        "endpoints.yml",
+        "--interface",
+        "127.0.0.1",
+        "--port",
+        str(port),
+    ]
+
+
+def web_command() -> List[str]:
+    """The web app: the widget page and the review dashboard (WEB_PORT)."""
+    return [PYTHON, "-m", "bot.web"]
+
+
+def command_from_environment(name: str, environ: Optional[Dict[str, str]] = None) -> List[str]:
+    """What `python -m deploy.launchers NAME` runs: the Procfile's and `make shell`'s servers."""
+    from bot.web.origins import allowed_origins
+
+    environ = dict(os.environ if environ is None else environ)
+    if name == "actions":
+        return actions_command(int(environ.get("ACTIONS_PORT") or 5055))
+    if name == "rasa":
+        # The pages allowed to open the widget, the same list the web app reads.
+        return rasa_command(int(environ.get("RASA_PORT") or 5005), "--cors", *allowed_origins(environ))
+    if name == "shell":
+        return shell_command(int(environ.get("SHELL_PORT") or 5006))
+    if name == "web":
+        return web_command()
+    raise SystemExit(f"unknown server {name!r}: use actions, rasa, web or shell")
+
+
+# ---------------------------------------------------------------- for tests and benchmarks
 
 
 class CoachServers:
@@ -63,8 +144,7 @@ class CoachServers:
         self._wait(f"http://127.0.0.1:{self.actions_port}/health", self.actions, "action server")
 
     def actions_command(self) -> List[str]:
-        """The action server as the Procfile starts it."""
-        return [str(VENV_BIN / "python"), "-m", "bot.plugins.action_server", "--port", str(self.actions_port)]
+        return actions_command(self.actions_port)
 
     def start_rasa(self) -> None:
         if not MODEL.exists():
@@ -77,22 +157,7 @@ class CoachServers:
         return self.env
 
     def rasa_command(self, *extra: str) -> List[str]:
-        """The Rasa server as the Procfile starts it."""
-        return [
-            str(VENV_BIN / "python"),
-            "-m",
-            "bot.plugins.rasa_server",
-            "run",
-            "--model",
-            str(MODEL),
-            "--endpoints",
-            "endpoints.yml",
-            "--credentials",
-            "credentials.yml",
-            "--port",
-            str(self.rasa_port),
-            *extra,
-        ]
+        return rasa_command(self.rasa_port, *extra)
 
     def _wait(self, url: str, process: subprocess.Popen, what: str, timeout: float = 240) -> None:
         deadline = time.monotonic() + timeout
@@ -107,12 +172,12 @@ class CoachServers:
         raise RuntimeError(f"the {what} did not come up within {timeout:.0f} s; see {self.workdir}")
 
     def stop_rasa(self) -> None:
-        _stop(self.rasa)
+        stop_process(self.rasa)
         self.rasa = None
 
     def stop(self) -> None:
-        _stop(self.rasa)
-        _stop(self.actions)
+        stop_process(self.rasa)
+        stop_process(self.actions)
 
     def log(self, name: str) -> str:
         path = self.workdir / f"{name}.log"
@@ -145,7 +210,7 @@ def running_coach(workdir: Path, servers: Optional[CoachServers] = None) -> Iter
         servers.stop()
 
 
-def _stop(process: Optional[subprocess.Popen]) -> None:
+def stop_process(process: Optional[subprocess.Popen]) -> None:
     if process and process.poll() is None:
         process.terminate()
         try:
@@ -155,10 +220,14 @@ def _stop(process: Optional[subprocess.Popen]) -> None:
             process.wait()
 
 
-def texts(replies: List[Dict[str, Any]]) -> str:
-    """All reply texts of one turn, joined, for assertions."""
-    return "\n".join(r.get("text") or "" for r in replies)
+def main(argv: Optional[List[str]] = None) -> None:
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 1:
+        raise SystemExit("usage: python -m deploy.launchers actions|rasa|web|shell")
+    command = command_from_environment(args[0])
+    os.chdir(ROOT)
+    os.execv(command[0], command)
 
 
-def buttons(replies: List[Dict[str, Any]]) -> List[str]:
-    return [b["title"] for r in replies for b in r.get("buttons") or []]
+if __name__ == "__main__":
+    main()
