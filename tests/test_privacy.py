@@ -132,26 +132,6 @@ def test_a_forged_call_to_the_action_server_is_refused_and_the_block_stays(coach
     assert "Brewbox" in texts(coach_servers.say(victim, "show my canvas"))
 
 
-@pytest.mark.parametrize(
-    "headers, args, refused",
-    [
-        ({"authorization": "Bearer s3cret-s3cret-s3cret"}, {}, None),  # the scaled set-up's endpoints
-        ({}, {"token": "s3cret-s3cret-s3cret"}, None),  # endpoints.yml's `token`
-        ({"authorization": "Bearer wrong-wrong-wrong"}, {}, 403),
-        ({"authorization": "Basic s3cret-s3cret-s3cret"}, {}, 401),
-        ({"authorization": "Bearer "}, {}, 401),
-        ({}, {}, 401),
-    ],
-)
-def test_the_action_server_takes_its_token_in_a_bearer_header_or_the_query(headers, args, refused):
-    from types import SimpleNamespace
-
-    from bot.plugins.action_server import caller_refusal
-
-    refusal = caller_refusal(SimpleNamespace(path="/webhook", headers=headers, args=args), "s3cret-s3cret-s3cret")
-    assert (refusal.status if refusal else None) == refused
-
-
 def test_a_failing_action_says_only_that_it_failed(coach_servers):
     """rasa-sdk would answer with the whole request, and Rasa would log the founder's words."""
     token = coach_servers.env["ACTIONS_TOKEN"]
