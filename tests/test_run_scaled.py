@@ -107,6 +107,22 @@ class RunScaled:
         text = self.supervisorctl("pid", name)
         return int(text) if text.isdigit() else 0
 
+    def start_again(self, name: str, timeout: float = 180) -> None:
+        """`supervisorctl start NAME`, until the process serves. supervisorctl itself waits for
+        supervisord's RUNNING state, a minute after the start (startsecs): it is not waited for."""
+        client = subprocess.Popen(
+            [SUPERVISORCTL, "-c", str(self.workdir / "supervisord.conf"), "start", name],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            deadline = time.monotonic() + timeout
+            while not self.serves(name) and time.monotonic() < deadline:
+                time.sleep(0.5)
+        finally:
+            client.terminate()
+            client.wait()
+
     def secret(self, name: str) -> str:
         return (self.workdir / name).read_text().strip()
 
@@ -422,7 +438,7 @@ def test_the_widget_says_not_stored_when_the_tracker_store_is_down(scaled):
                 await widget.emit("user_uttered", message)
                 during = await widget.wait_for("bot_uttered", 1, timeout=90)
             finally:
-                await asyncio.to_thread(scaled.supervisorctl, "start", "postgres")
+                await asyncio.to_thread(scaled.start_again, "postgres")
             # Sent again, same id, once PostgreSQL is back: answered, and kept once.
             await widget.emit("user_uttered", message)
             after = await widget.wait_for("bot_uttered", 2, timeout=90)
@@ -524,10 +540,7 @@ def test_a_crash_loop_is_given_up_with_a_clear_message_and_the_rest_keeps_servin
 
     assert asyncio.run(one_turn()).outcome == ACKNOWLEDGED, "the coach still answers"
     # Started again by hand, as the message says.
-    scaled.supervisorctl("start", "web")
-    deadline = time.monotonic() + 120
-    while not scaled.serves("web") and time.monotonic() < deadline:
-        time.sleep(1)
+    scaled.start_again("web")
     assert scaled.serves("web")
 
 
