@@ -17,12 +17,12 @@ export $(shell sed -n 's/^\([A-Z_][A-Z0-9_]*\)=.*/\1/p' .env 2>/dev/null)
 export RASA_PORT ?= 5005
 export ACTIONS_PORT ?= 5055
 export WEB_PORT ?= 8000
-export CANVAS_DB_URL ?= sqlite:///var/canvas.db
 export TRACKER_DB ?= var/tracker.db
 # Web pages besides the web app's own that may embed the coach (comma-separated origins).
 export WEB_ORIGINS ?=
-# The review dashboard at /review (see the README): its database, session key, first admin.
-export REVIEW_DB_URL ?= sqlite:///var/review.db
+# The review dashboard at /review (see the README): its session key, first admin. Its
+# database (REVIEW_DB_URL) and the canvas store's (CANVAS_DB_URL) default to var/ in the
+# code (bot/review/db.py, bot/coach/store/store.py), or come from .env.
 export REVIEW_SECRET_KEY ?=
 export REVIEW_ADMIN_USER ?=
 export REVIEW_ADMIN_PASSWORD ?=

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 from bench.conversations import KIND_LABELS, KINDS
 
@@ -347,12 +347,39 @@ def _met(value: Optional[bool]) -> str:
     return {True: "**met**", False: "**missed**", None: "n/a"}[value]
 
 
+BOT_NAMES = {"coach": "coach", "stock": "stock bot (in memory)", "stock_sql": "stock bot (SQLite)"}
+
+
+def _bots(r: Dict[str, Any]) -> List[Tuple[str, Dict[str, Any]]]:
+    """The serving measurements of the coach, the stock bot and the stock bot on SQLite, by key."""
+    return [(key, get(r, "serve", key, default={})) for key in BOT_NAMES]
+
+
 def markdown(r: Dict[str, Any], picture: Optional[str]) -> str:
+    """docs/benchmarks.md: one section after another."""
+    return "\n".join(
+        [
+            "# Benchmarks: the coach against the stock Rasa bot",
+            "",
+            *_machine_and_run(r),
+            *_targets(r),
+            *coaching_section(r.get("coaching")),
+            *_nlu(r),
+            *_latency(r),
+            *_by_position(r, picture),
+            *_throughput(r),
+            *_resources(r),
+            *_profile(r),
+            *_closing(r),
+        ]
+    )
+
+
+def _machine_and_run(r: Dict[str, Any]) -> List[str]:
+    """Where and how the run was measured, and what disturbed it."""
     meta = r.get("meta", {})
-    coach, stock, sql = (get(r, "serve", k, default={}) for k in ("coach", "stock", "stock_sql"))
-    bots = [("coach", coach), ("stock", stock), ("stock_sql", sql)]
-    bot_names = {"coach": "coach", "stock": "stock bot (in memory)", "stock_sql": "stock bot (SQLite)"}
-    L: List[str] = ["# Benchmarks: the coach against the stock Rasa bot", ""]
+    bots = _bots(r)
+    L: List[str] = []
     L += [
         f"Written by `make bench` (`python -m bench`, {meta.get('mode')} run, {meta.get('duration_min')} min) on "
         f"{meta.get('date')}. Everything measured is in [benchmarks.json](benchmarks.json). "
@@ -385,7 +412,7 @@ def markdown(r: Dict[str, Any], picture: Optional[str]) -> str:
             + ". While each bot was "
             "measured: "
             + "; ".join(
-                f"{bot_names[k]} {b.get('load_average_before', ['?'])[0]} → {b.get('load_average_after', ['?'])[0]}"
+                f"{BOT_NAMES[k]} {b.get('load_average_before', ['?'])[0]} → {b.get('load_average_after', ['?'])[0]}"
                 for k, b in bots
                 if b
             )
@@ -434,8 +461,12 @@ def markdown(r: Dict[str, Any], picture: Optional[str]) -> str:
             f"back to back, so their ratios are fairer than their absolute times.",
             "",
         ]
+    return L
 
-    # Targets
+
+def _targets(r: Dict[str, Any]) -> List[str]:
+    """Each target beside its measure, and what bounds each figure."""
+    L: List[str] = []
     rows = r.get("targets") or []
     L += ["## Targets", ""]
     L += _table(
@@ -463,10 +494,12 @@ def markdown(r: Dict[str, Any], picture: Optional[str]) -> str:
                     f"{why[t['key']]}"
                 ]
         L += [""]
+    return L
 
-    L += coaching_section(r.get("coaching"))
 
-    # NLU
+def _nlu(r: Dict[str, Any]) -> List[str]:
+    """The NLU: the held-out test and cross-validation, the coach's and the stock bot's."""
+    L: List[str] = []
     held = get(r, "nlu", "heldout") or {}
     cv = get(r, "nlu", "cv") or {}
     scv = get(r, "nlu", "stock_cv") or {}
@@ -529,8 +562,14 @@ def markdown(r: Dict[str, Any], picture: Optional[str]) -> str:
         cv_picture = get(r, "nlu", "cv", "confusion_matrix")
         if cv_picture:
             L += [f"The coach's cross-validation confusion matrix: [{cv_picture}]({cv_picture}).", ""]
+    return L
 
-    # Latency
+
+def _latency(r: Dict[str, Any]) -> List[str]:
+    """Turn latency over REST."""
+    bots = _bots(r)
+    coach, stock = (get(r, "serve", key, default={}) for key in ("coach", "stock"))
+    L: List[str] = []
     if coach.get("latency") or stock.get("latency"):
         L += [
             "## Turn latency over REST",
@@ -552,17 +591,22 @@ def markdown(r: Dict[str, Any], picture: Optional[str]) -> str:
         for key, b in bots:
             s = get(b, "latency", "all")
             if s and s.get("n"):
-                lrows.append([f"**{bot_names[key]}: all turns**", s["n"], s["p50"], s["p95"], s["p99"], s["mean"]])
+                lrows.append([f"**{BOT_NAMES[key]}: all turns**", s["n"], s["p50"], s["p95"], s["p99"], s["mean"]])
         L += _table(["turns", "n", "p50 ms", "p95 ms", "p99 ms", "mean ms"], lrows)
-        errs = [f"{bot_names[k]} {get(b, 'latency', 'errors')}" for k, b in bots if b.get("latency")]
+        errs = [f"{BOT_NAMES[k]} {get(b, 'latency', 'errors')}" for k, b in bots if b.get("latency")]
         L += [
             "Errors (HTTP, timeout or empty answer): " + ", ".join(errs) + ". An empty answer from the stock bot "
             "is its own dialogue (its TED policy sometimes listens without answering a moodbot message); the "
             "latency figures are over the turns that were answered.",
             "",
         ]
+    return L
 
-    # By position
+
+def _by_position(r: Dict[str, Any], picture: Optional[str]) -> List[str]:
+    """Latency by turn position, as a conversation grows."""
+    bots = _bots(r)
+    L: List[str] = []
     if any(get(b, "by_position") for _, b in bots):
         L += [
             "## Latency by position in the conversation",
@@ -581,7 +625,7 @@ def markdown(r: Dict[str, Any], picture: Optional[str]) -> str:
             if p:
                 prow.append(
                     [
-                        bot_names[key],
+                        BOT_NAMES[key],
                         p["runs"],
                         fmt(p["first_mean_ms"], " ms"),
                         fmt(p["last_mean_ms"], " ms"),
@@ -604,8 +648,13 @@ def markdown(r: Dict[str, Any], picture: Optional[str]) -> str:
             ],
             prow,
         )
+    return L
 
-    # Throughput
+
+def _throughput(r: Dict[str, Any]) -> List[str]:
+    """Throughput with founders at once."""
+    bots = _bots(r)
+    L: List[str] = []
     if any(get(b, "throughput") for _, b in bots):
         L += [
             "## Throughput",
@@ -622,7 +671,7 @@ def markdown(r: Dict[str, Any], picture: Optional[str]) -> str:
                 )
                 trow.append(
                     [
-                        bot_names[key],
+                        BOT_NAMES[key],
                         c,
                         t["conversations"],
                         t["turns"],
@@ -649,8 +698,13 @@ def markdown(r: Dict[str, Any], picture: Optional[str]) -> str:
             ],
             trow,
         )
+    return L
 
-    # Resources
+
+def _resources(r: Dict[str, Any]) -> List[str]:
+    """Start-up, memory and training."""
+    bots = _bots(r)
+    L: List[str] = []
     if any(b.get("cold_start") for _, b in bots) or r.get("training"):
         L += ["## Resources", ""]
         rrow = []
@@ -659,7 +713,7 @@ def markdown(r: Dict[str, Any], picture: Optional[str]) -> str:
                 cs = b["cold_start"]
                 rrow.append(
                     [
-                        bot_names[key],
+                        BOT_NAMES[key],
                         fmt(cs.get("first_answer_s"), " s"),
                         fmt(cs.get("rasa_up_s"), " s"),
                         fmt(cs.get("actions_up_s"), " s"),
@@ -700,7 +754,7 @@ def markdown(r: Dict[str, Any], picture: Optional[str]) -> str:
                     comps = ", ".join(f"{c['component']} {c['seconds']:.0f} s" for c in t.get("components", [])[:5])
                     trow.append(
                         [
-                            bot_names[key].split(" (")[0],
+                            BOT_NAMES[key].split(" (")[0],
                             fmt(t.get("seconds"), " s"),
                             fmt(t.get("model_mb"), " MB"),
                             comps,
@@ -724,8 +778,12 @@ def markdown(r: Dict[str, Any], picture: Optional[str]) -> str:
                 + ".",
                 "",
             ]
+    return L
 
-    # Profile
+
+def _profile(r: Dict[str, Any]) -> List[str]:
+    """Where a turn spends its time."""
+    L: List[str] = []
     prof = r.get("profile") or {}
     if prof.get("overall"):
         L += [
@@ -850,6 +908,12 @@ def markdown(r: Dict[str, Any], picture: Optional[str]) -> str:
                     for c in calls
                 ],
             )
+    return L
+
+
+def _closing(r: Dict[str, Any]) -> List[str]:
+    """The scaled set-up, what was changed for speed, the findings and the method."""
+    L: List[str] = []
     L += scaled_section(r.get("scaled") or {})
     changes = Path(__file__).with_name("changes.md")  # hand-written: what was changed for speed, and why
     if changes.exists():
@@ -867,7 +931,7 @@ def markdown(r: Dict[str, Any], picture: Optional[str]) -> str:
         "- Benchmarks are not tests: `make test` asserts no timings.",
         "",
     ]
-    return "\n".join(L)
+    return L
 
 
 def scaled_section(scaled: Dict[str, Any]) -> List[str]:

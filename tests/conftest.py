@@ -1,16 +1,19 @@
 """Shared test helpers: rasa-sdk trackers built from plain dicts, the domain,
-running an action, and a real SQLite canvas store per test."""
+running an action, a real SQLite canvas store per test, the knowledge and broken
+copies of it; and the resources the suite shares: one coach (the action server and
+the Rasa server) for the plain REST modules, and one Chromium."""
 
 from __future__ import annotations
 
 import asyncio
 import inspect
 import json
+import shutil
 import sqlite3
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Optional, Sequence
+from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence
 
 import pytest
 import yaml
@@ -18,6 +21,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.coach.canvas import CanvasBlock, RelationshipChoice, Segment
+from bot.coach.knowledge import KNOWLEDGE_DIR, Knowledge, KnowledgeError, load_knowledge
 from bot.coach.profile import SegmentProfile
 from bot.coach.store import CanvasStore
 
@@ -225,6 +229,11 @@ class Outcome:
         return [e["name"] for e in self.events if e.get("event") == "active_loop"]
 
 
+def turn_texts(result: Any) -> List[str]:
+    """The texts of a coach turn's messages (a TurnResult), in order."""
+    return [m.text for m in result.messages]
+
+
 def run_action(action: Any, tracker: Tracker, domain: Dict[str, Any]) -> Outcome:
     """Runs a rasa-sdk action whether its run() is a coroutine (FormValidationAction) or not."""
     dispatcher = CollectingDispatcher()
@@ -369,13 +378,162 @@ def ledgerly_block(
     )
 
 
-# ---------------------------------------------------------------- a REST turn's replies
+# ---------------------------------------------------------------- the knowledge
+
+
+@pytest.fixture(scope="session")
+def kb() -> Knowledge:
+    return load_knowledge()
+
+
+class BrokenCopy:
+    """A copy of the knowledge folder, with ways to break one of its files."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+
+    def edit(self, file: str, old: str, new: str) -> None:
+        """Replace text that occurs once: for what only the raw text can show (YAML syntax, duplicates)."""
+        path = self.folder / file
+        text = path.read_text(encoding="utf-8")
+        assert text.count(old) == 1, f"test setup: {old!r} must occur once in {file}"
+        path.write_text(text.replace(old, new), encoding="utf-8")
+
+    def change(self, file: str, mutate: Callable[[Any], None]) -> None:
+        """Change the parsed data and write it back."""
+        path = self.folder / file
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        mutate(data)
+        path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+
+    def error(self) -> str:
+        with pytest.raises(KnowledgeError) as caught:
+            load_knowledge(self.folder)
+        return str(caught.value)
+
+
+@pytest.fixture
+def broken(tmp_path: Path) -> BrokenCopy:
+    return BrokenCopy(Path(shutil.copytree(KNOWLEDGE_DIR, tmp_path / "knowledge")))
+
+
+# ---------------------------------------------------------------- talking to a running coach
+
+
+def rows(db: Path, sql: str, *args: Any) -> List[tuple]:
+    """An SQLite query's rows (a store of a running coach, read as its owner would)."""
+    with sqlite3.connect(db) as connection:
+        return connection.execute(sql, args).fetchall()
 
 
 def texts(replies: List[Dict[str, Any]]) -> str:
-    """All reply texts of one turn, joined, for assertions."""
+    """All reply texts of one REST turn, joined, for assertions."""
     return "\n".join(r.get("text") or "" for r in replies)
 
 
 def buttons(replies: List[Dict[str, Any]]) -> List[str]:
     return [b["title"] for r in replies for b in r.get("buttons") or []]
+
+
+# A whole conversation to a saved block, typed as a founder would (buttons as their payloads).
+SAVE_A_BLOCK = [
+    "hi",
+    "yes, let's go",
+    "It's called Brewbox, we deliver fresh coffee beans to offices",
+    "about 20 big banks at 200k a year, they renew every year",
+    '/inform{"support_level": "expert"}',
+    '/inform{"community_role": "neither"}',
+    "face to face meetings, email and phone",
+    '/inform{"goal": "keep"}',
+    "no, that's all",
+    "looks good",
+    "yes, save it",
+]
+
+
+def save_a_block(servers: Any, sender: str, metadata: Optional[Dict[str, Any]] = None) -> None:
+    """SAVE_A_BLOCK over REST (a CoachServers), checking the coach follows it to the end."""
+    replies = [texts(servers.say(sender, text, metadata)) for text in SAVE_A_BLOCK]
+    assert "Ready?" in replies[0] and "First segment" in replies[2], replies[:3]
+    assert "Saved as version" in replies[-1], replies[-1]
+
+
+# ---------------------------------------------------------------- what the suite shares
+
+# One coach for the modules that need the plain servers (each test with its own
+# sender ids, and reading the stores by sender), and one Chromium for the browser
+# tests: each starts at its first user, and stops after its last one, so it is not
+# running beside the rest of the suite. Modules that use them run together.
+_SHARED_CLOSERS: Dict[str, Callable[[], None]] = {}
+_LAST_USER: Dict[str, str] = {}  # a shared resource's name: the node id of the last test using it
+
+
+def _uses(item: pytest.Item, name: str) -> bool:
+    """Whether the test takes this file's shared `name`, directly or through another
+    fixture (a module's own fixture of that name shadows it)."""
+    definitions = getattr(getattr(item, "_fixtureinfo", None), "name2fixturedefs", {}).get(name)
+    return bool(definitions) and definitions[-1].func.__module__ == __name__
+
+
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: List[pytest.Item]) -> None:
+    modules_using = {name: {item.module for item in items if _uses(item, name)} for name in ("coach", "browser")}
+
+    def group(item: pytest.Item) -> int:
+        module = getattr(item, "module", None)
+        return 0 if module in modules_using["coach"] else 2 if module in modules_using["browser"] else 1
+
+    items.sort(key=group)  # stable: the order within each group stays as collected
+    for item in items:
+        for name in ("coach", "browser"):
+            if _uses(item, name):
+                _LAST_USER[name] = item.nodeid
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: Optional[pytest.Item]) -> Iterator[None]:
+    yield
+    for name, nodeid in _LAST_USER.items():
+        if item.nodeid == nodeid and name in _SHARED_CLOSERS:
+            _SHARED_CLOSERS.pop(name)()
+
+
+@pytest.fixture(scope="session")
+def coach(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """The action server and the Rasa server, as `make run` starts them, for the whole run."""
+    from deploy.launchers import CoachServers
+
+    servers = CoachServers(tmp_path_factory.mktemp("coach"))
+    _SHARED_CLOSERS["coach"] = servers.stop
+    try:
+        servers.start_actions()
+        servers.start_rasa()
+        yield servers
+    finally:
+        _SHARED_CLOSERS.pop("coach", servers.stop)()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """Debian's Chromium, headless (tests/web_helpers.py), for every browser test."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.web_helpers import launch_chromium
+
+    playwright = sync_playwright().start()
+
+    def close() -> None:
+        try:
+            chromium.close()
+        finally:
+            playwright.stop()
+
+    try:
+        chromium = launch_chromium(playwright)
+    except BaseException:
+        playwright.stop()
+        raise
+    _SHARED_CLOSERS["browser"] = close
+    try:
+        yield chromium
+    finally:
+        _SHARED_CLOSERS.pop("browser", lambda: None)()

@@ -601,7 +601,14 @@ def test_save_block_saves_a_final_version(act, canvas):
     assert out.texts[0] == to_markdown(saved)
     assert out.texts[0].startswith("# Customer Relationships: Brewbox\n")
     cards = [m["custom"] for m in out.messages if m["custom"]]  # for channels that draw the block
-    assert cards == [{"type": "canvas_block", "block": saved.to_dict(), "markdown": out.texts[0]}]
+    assert cards == [
+        {
+            "type": "canvas_block",
+            "block": saved.to_dict(),
+            "markdown": out.texts[0],
+            "file_name": "brewbox-customer-relationships-v1",
+        }
+    ]
     assert out.texts[-1] == coach.saved_message(1)
     assert slot_events(out) == [("stage", "saved")]
 

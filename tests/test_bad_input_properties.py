@@ -17,12 +17,11 @@ import urllib.request
 import uuid
 from typing import Any, Dict, List, Optional, Tuple
 
-import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from deploy.launchers import ROOT, CoachServers, running_coach
+from deploy.launchers import ROOT, CoachServers
 from tests.socketio_wire import WidgetSocket
 
 EXAMPLES = settings(
@@ -35,12 +34,6 @@ DOMAIN = yaml.safe_load((ROOT / "domain.yml").read_text())
 INTENTS = sorted(i if isinstance(i, str) else next(iter(i)) for i in DOMAIN["intents"])
 SLOTS = sorted(DOMAIN["slots"])
 _counter = itertools.count()
-
-
-@pytest.fixture(scope="module")
-def coach(tmp_path_factory):
-    with running_coach(tmp_path_factory.mktemp("properties")) as servers:
-        yield servers
 
 
 # ---------------------------------------------------------------- what founders may type

@@ -4,18 +4,8 @@ back from the SQLite canvas store."""
 
 from __future__ import annotations
 
-import sqlite3
-
-import pytest
-
-from deploy.launchers import CoachServers, running_coach
-from tests.conftest import buttons, texts
-
-
-@pytest.fixture(scope="module")
-def coach(tmp_path_factory):
-    with running_coach(tmp_path_factory.mktemp("coach")) as servers:
-        yield servers
+from deploy.launchers import CoachServers
+from tests.conftest import buttons, rows, texts
 
 
 def start_segment(coach: CoachServers, sender: str) -> None:
@@ -23,11 +13,6 @@ def start_segment(coach: CoachServers, sender: str) -> None:
     assert "venture called" in texts(coach.say(sender, "yes, let's go"))
     reply = texts(coach.say(sender, "It's called Brewbox, we deliver fresh coffee beans to offices"))
     assert "First segment" in reply
-
-
-def rows(db, sql, *args):
-    with sqlite3.connect(db) as connection:
-        return connection.execute(sql, args).fetchall()
 
 
 def test_two_segments_talked_through_and_saved(coach):
@@ -62,7 +47,12 @@ def test_two_segments_talked_through_and_saved(coach):
 
     founders = rows(coach.canvas_db, "SELECT id FROM founders WHERE sender_id = ?", sender)
     assert len(founders) == 1
-    versions = rows(coach.canvas_db, "SELECT id, version, status FROM block_versions")
+    versions = rows(
+        coach.canvas_db,
+        "SELECT v.id, v.version, v.status FROM block_versions v JOIN ventures w ON v.venture_id = w.id "
+        "WHERE w.founder_id = ?",
+        founders[0][0],
+    )
     final = [v for v in versions if v[2] == "final"]
     assert len(final) == 1 and final[0][1] == 1
     segments = rows(

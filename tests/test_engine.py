@@ -61,11 +61,6 @@ MARIA = SegmentProfile(
 PROFILES = [SegmentProfile(), KEY_ACCOUNTS, SNACK_BUYERS, SAAS_USERS, MARIA]
 
 
-@pytest.fixture(scope="module")
-def kb():
-    return load_knowledge()
-
-
 def _copy(tmp_path) -> Path:
     return Path(shutil.copytree(KNOWLEDGE_DIR, tmp_path / "knowledge"))
 

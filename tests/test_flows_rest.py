@@ -9,9 +9,7 @@ import json
 import sqlite3
 from typing import List, Tuple
 
-import pytest
-
-from deploy.launchers import CoachServers, running_coach
+from deploy.launchers import CoachServers
 from tests.conftest import buttons, texts
 
 WHO = "who are these customers"
@@ -23,12 +21,6 @@ OFFICE_MANAGERS = (
     "email and phone",
     "keep them",
 )
-
-
-@pytest.fixture(scope="module")
-def coach(tmp_path_factory):
-    with running_coach(tmp_path_factory.mktemp("flows")) as servers:
-        yield servers
 
 
 def say(coach: CoachServers, sender: str, message: str) -> str:

@@ -32,6 +32,7 @@ from tests.conftest import banks, entity, form_tracker, run_action, shops
 pytestmark = pytest.mark.usefixtures("canvas_url")
 
 MARKET_QUESTION = {  # the question a mentor adds in the test below
+    "label": "Businesses or consumers",
     "kind": "choice",
     "fills": ["market"],
     "entity": "market",
@@ -230,13 +231,6 @@ def test_an_added_segment_question_needs_no_code_and_the_test_names_every_domain
 
 
 # ---------------------------------------------------------------- the loader
-
-
-@pytest.fixture
-def broken(tmp_path):
-    from tests.test_knowledge import BrokenCopy
-
-    return BrokenCopy(Path(shutil.copytree(KNOWLEDGE_DIR, tmp_path / "knowledge")))
 
 
 def test_an_answer_without_nlu_words(broken):

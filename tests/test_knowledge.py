@@ -3,10 +3,8 @@
 import re
 import shutil
 from dataclasses import fields
-from pathlib import Path
 
 import pytest
-import yaml
 
 from bot.coach.knowledge import (
     COSTS,
@@ -16,7 +14,6 @@ from bot.coach.knowledge import (
     KNOWLEDGE_DIR,
     LIFE_CYCLE,
     LINKS,
-    KnowledgeError,
     load_knowledge,
 )
 from bot.coach.profile import SegmentProfile
@@ -58,11 +55,6 @@ TOUCHPOINT_IDS = [
     "word_of_mouth",
 ]
 SEEDS = ["seed 000", "seed 001", "seed 002", "seed 003", "seed 004"]
-
-
-@pytest.fixture(scope="module")
-def kb():
-    return load_knowledge()
 
 
 # --- Complete and faithful ---
@@ -314,37 +306,6 @@ def test_default_load_is_cached_other_folders_load_fresh(tmp_path):
 
 
 # --- Broken files are refused, naming the file and the entry ---
-
-
-class BrokenCopy:
-    """A copy of the knowledge folder, with ways to break one of its files."""
-
-    def __init__(self, folder: Path):
-        self.folder = folder
-
-    def edit(self, file, old, new):
-        """Replace text that occurs once: for what only the raw text can show (YAML syntax, duplicates)."""
-        path = self.folder / file
-        text = path.read_text(encoding="utf-8")
-        assert text.count(old) == 1, f"test setup: {old!r} must occur once in {file}"
-        path.write_text(text.replace(old, new), encoding="utf-8")
-
-    def change(self, file, mutate):
-        """Change the parsed data and write it back."""
-        path = self.folder / file
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        mutate(data)
-        path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
-
-    def error(self) -> str:
-        with pytest.raises(KnowledgeError) as caught:
-            load_knowledge(self.folder)
-        return str(caught.value)
-
-
-@pytest.fixture
-def broken(tmp_path):
-    return BrokenCopy(Path(shutil.copytree(KNOWLEDGE_DIR, tmp_path / "knowledge")))
 
 
 def test_unknown_type_in_a_rule(broken):

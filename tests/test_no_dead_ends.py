@@ -4,6 +4,7 @@ on; numbers it is unsure of are said back in one line, and the next message may 
 
 from bot.coach import interview
 from bot.coach.knowledge import UNKNOWN
+from tests.conftest import turn_texts
 
 FILLED = {name: None for name in interview.SEGMENT_SLOTS}
 
@@ -20,21 +21,17 @@ def turn(slot, text, notes=None, facts=None, intent="inform", entities=()):
     )
 
 
-def texts(result):
-    return [m.text for m in result.messages]
-
-
 def test_an_unread_answer_is_asked_again_once():
     first = turn("segment_frequency", "banana pancakes")
     assert first.slots["segment_frequency"] is None
-    assert texts(first)[0].startswith("Sorry, I didn't catch that.")
+    assert turn_texts(first)[0].startswith("Sorry, I didn't catch that.")
     assert first.slots["interview_notes"]["misses"] == {"segment_frequency": 1}
 
 
 def test_the_second_unread_answer_is_left_open_and_the_coach_goes_on():
     second = turn("segment_frequency", "evry week they buy skins", notes={"misses": {"segment_frequency": 1}})
     assert second.slots["segment_frequency"] == UNKNOWN
-    assert texts(second) == [interview.LEFT_OPEN]
+    assert turn_texts(second) == [interview.LEFT_OPEN]
     assert second.slots["interview_notes"]["misses"] == {}
 
 
@@ -46,7 +43,7 @@ def test_places_the_vocabulary_lacks_stand_as_said_on_the_second_try():
     )
     assert second.slots["segment_touchpoints"] == ["events", "town fair", "village hall"]
     assert second.slots["segment_facts"]["touchpoints"] == ["events", "town fair", "village hall"]
-    assert texts(second) == ['I\'ve noted "town fair", "village hall" as you said it.']
+    assert turn_texts(second) == ['I\'ve noted "town fair", "village hall" as you said it.']
 
 
 def test_small_talk_twice_at_the_places_question_leaves_them_open():
@@ -58,13 +55,13 @@ def test_small_talk_twice_at_the_places_question_leaves_them_open():
 
 def test_no_description_twice_names_the_segment_and_goes_on():
     first = turn("segment_who", "tell me a joke", intent="out_of_scope", facts={})
-    assert first.slots["segment_who"] is None and "doesn't sound like a group of customers" in texts(first)[0]
+    assert first.slots["segment_who"] is None and "doesn't sound like a group of customers" in turn_texts(first)[0]
     second = turn(
         "segment_who", "tell me another one", intent="out_of_scope", facts={}, notes=first.slots["interview_notes"]
     )
     assert second.slots["segment_who"] == UNKNOWN
     assert second.slots["segment_facts"]["name"] == "Customers"
-    assert 'I\'ll call them "Customers"' in texts(second)[0]
+    assert 'I\'ll call them "Customers"' in turn_texts(second)[0]
 
 
 def test_a_description_that_names_people_is_no_small_talk():
@@ -80,14 +77,14 @@ def test_numbers_the_coach_is_unsure_of_are_said_back_in_one_line():
     assert result.slots["segment_scale"] == "given"  # not asked: the description said it
     assert (
         "I understood about 20 accounts, each worth about €30,000 a year: right? If not, just tell me the numbers."
-        in texts(result)
+        in turn_texts(result)
     )
     assert result.slots["interview_notes"]["numbers_said_back"] is True
 
 
 def test_exact_numbers_are_not_said_back():
     result = turn("segment_scale", "20 banks at 200k a year")
-    assert not texts(result) and "interview_notes" not in result.slots
+    assert not turn_texts(result) and "interview_notes" not in result.slots
 
 
 def test_the_message_after_numbers_said_back_may_correct_them():
@@ -100,7 +97,7 @@ def test_the_message_after_numbers_said_back_may_correct_them():
     )
     assert result.slots["segment_facts"]["customer_count"] == 50
     assert result.slots["segment_facts"]["value_per_customer"] == 20000
-    assert texts(result) == ["Thanks, corrected: about 50 accounts, each worth about 20,000 a year."]
+    assert turn_texts(result) == ["Thanks, corrected: about 50 accounts, each worth about 20,000 a year."]
     assert result.slots["segment_frequency"] is None  # asked again, without "didn't catch that"
     assert result.slots["interview_notes"] == {"misses": {"segment_frequency": 1}, "numbers_said_back": False}
 
@@ -112,7 +109,7 @@ def test_an_answer_after_numbers_said_back_is_just_an_answer():
         facts={"customer_count": 20},
         notes={"misses": {}, "numbers_said_back": True},
     )
-    assert result.slots["segment_frequency"] == "recurring" and not texts(result)
+    assert result.slots["segment_frequency"] == "recurring" and not turn_texts(result)
     assert result.slots["segment_facts"]["customer_count"] == 20
 
 

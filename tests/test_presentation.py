@@ -10,14 +10,10 @@ import pytest
 from bot.coach import conversation as coach
 from bot.coach import presentation
 from bot.coach.engine import recommend
-from bot.coach.export import to_markdown
+from bot.coach.export import file_stem, to_markdown
 from bot.coach.knowledge import load_knowledge
 from bot.coach.profile import SegmentProfile
-from tests.conftest import banks, block, segment, shops
-
-
-def texts(result):
-    return [m.text for m in result.messages]
+from tests.conftest import banks, block, segment, shops, turn_texts
 
 
 def test_recommend_block_presents_each_segment_once_with_its_record():
@@ -99,14 +95,14 @@ def test_every_rule_that_moved_a_score_is_recorded():
 def test_confirm_block_shows_it_and_asks_to_save():
     shown = block(shops(), banks())
     result = coach.confirm_block(shown)
-    assert texts(result)[0] == "Here is your Customer Relationships block:\n" + presentation.render_block(shown)
+    assert turn_texts(result)[0] == "Here is your Customer Relationships block:\n" + presentation.render_block(shown)
     assert result.messages[-1].text == coach.pending_prompt("confirm", None)[0]
     assert result.slots == {"stage": "confirm"} and result.segments is None
 
 
 def test_edit_block_too_early_says_so_and_asks_the_pending_question():
     result = coach.edit_block("add_relationship", "add self-service", [], block(shops()), "segments")
-    assert texts(result) == [coach.EDIT_TOO_EARLY] and result.then_prompt and result.slots == {}
+    assert turn_texts(result) == [coach.EDIT_TOO_EARLY] and result.then_prompt and result.slots == {}
 
 
 def test_edit_block_that_changes_nothing_says_why_only():
@@ -116,9 +112,9 @@ def test_edit_block_that_changes_nothing_says_why_only():
 
 def test_edit_block_shows_the_changed_block_and_keeps_it():
     result = coach.edit_block("add_relationship", "add co-creation", ["co_creation"], block(shops()), "confirm")
-    assert texts(result)[0] == "Added Co-creation to Small shops."
+    assert turn_texts(result)[0] == "Added Co-creation to Small shops."
     assert [c.type_id for c in result.segments[0].choices] == ["self_service", "communities", "co_creation"]
-    assert texts(result)[1] == presentation.render_block(block(*result.segments))
+    assert turn_texts(result)[1] == presentation.render_block(block(*result.segments))
     assert result.slots == {"stage": "review"}
 
 
@@ -128,14 +124,19 @@ def test_a_saved_block_is_one_payload_rendered_as_markdown_and_as_the_card():
     result = coach.block_saved(saved)
     markdown, card, done = result.messages
     assert markdown.text == to_markdown(saved)
-    assert card.data == {"type": "canvas_block", "block": saved.to_dict(), "markdown": markdown.text}
+    assert card.data == {
+        "type": "canvas_block",
+        "block": saved.to_dict(),
+        "markdown": markdown.text,
+        "file_name": f"{file_stem(saved.venture_name)}-customer-relationships-v2",
+    }
     assert done.text == coach.saved_message(2)
     assert result.slots == {"stage": "saved"}
 
 
 def test_a_failed_save_offers_to_try_again():
     result = coach.save_failed()
-    assert texts(result) == [coach.SAVE_FAILED] and result.slots == {"stage": "confirm"}
+    assert turn_texts(result) == [coach.SAVE_FAILED] and result.slots == {"stage": "confirm"}
     assert [b["payload"] for b in result.messages[0].buttons] == ["/affirm", "/deny"]
 
 
@@ -154,15 +155,15 @@ def test_the_recommendation_message_shows_what_speaks_against_each_type():
 
 def test_greet_welcomes_back_only_a_returning_founder():
     assert coach.greet(None, "intro").messages == [] and coach.greet(None, "intro").then_prompt
-    assert texts(coach.greet("Brewbox", "review")) == ["Welcome back! We're working on Brewbox."]
-    assert texts(coach.greet(None, "segments")) == ["Welcome back!"]
+    assert turn_texts(coach.greet("Brewbox", "review")) == ["Welcome back! We're working on Brewbox."]
+    assert turn_texts(coach.greet(None, "segments")) == ["Welcome back!"]
 
 
 def test_resume_after_a_pause_or_after_keeping_the_data():
     paused = coach.resume(False, "Brewbox", "segments", "segment_form")
-    assert texts(paused) == ["Welcome back! We're working on Brewbox."]  # the paused form asks next
+    assert turn_texts(paused) == ["Welcome back! We're working on Brewbox."]  # the paused form asks next
     kept = coach.resume(True, "Brewbox", "review", None)
-    assert texts(kept) == [coach.NOT_DELETED, coach.pending_prompt("review", None)[0]]
+    assert turn_texts(kept) == [coach.NOT_DELETED, coach.pending_prompt("review", None)[0]]
     assert kept.slots == {"confirming_delete": False}
 
 
@@ -170,8 +171,8 @@ def test_show_canvas_shows_the_block_in_progress_until_it_is_saved():
     in_progress = block(shops())
     assert not coach.shows_saved_copy(in_progress, "review")
     assert coach.shows_saved_copy(in_progress, "saved") and coach.shows_saved_copy(block(), "segments")
-    assert texts(coach.show_canvas(in_progress)) == [to_markdown(in_progress)]
-    assert texts(coach.show_canvas(None)) == [coach.NOTHING_TO_SHOW] == texts(coach.show_canvas(block()))
+    assert turn_texts(coach.show_canvas(in_progress)) == [to_markdown(in_progress)]
+    assert turn_texts(coach.show_canvas(None)) == [coach.NOTHING_TO_SHOW] == turn_texts(coach.show_canvas(block()))
 
 
 def test_the_segment_being_described_is_numbered():
@@ -187,7 +188,7 @@ def test_data_export_hands_over_files_whether_or_not_anything_was_saved():
     assert text.text == coach.EXPORTED and result.then_prompt
     assert files.data["type"] == "data_export"
     assert [f["filename"] for f in files.data["files"]] == ["rapport-my-data.md", "rapport-my-data.json"]
-    assert texts(coach.data_export("rest", "ada", []))[0] == coach.NOTHING_TO_EXPORT
+    assert turn_texts(coach.data_export("rest", "ada", []))[0] == coach.NOTHING_TO_EXPORT
 
 
 # ---------------------------------------------------------------- turns the actions only deliver
@@ -236,23 +237,25 @@ def test_not_understood_offers_buttons_from_the_second_miss_in_a_row():
 def test_not_understood_asks_to_sum_up_a_huge_message():
     huge = "x" * 5000
     result = coach.not_understood(["nlu_fallback"], huge, None, in_form=True)
-    assert texts(result) == [coach.too_long(huge)] and result.then_prompt
+    assert turn_texts(result) == [coach.too_long(huge)] and result.then_prompt
 
 
 def test_reply_to_question_answers_then_asks_the_pending_question():
     context = coach.QuestionContext(stage="review")
     result = coach.reply_to_question("ask_definition", "what is co-creation?", ["co_creation"], context)
-    assert texts(result) == [coach.answer_question("ask_definition", "what is co-creation?", ["co_creation"], context)]
+    assert turn_texts(result) == [
+        coach.answer_question("ask_definition", "what is co-creation?", ["co_creation"], context)
+    ]
     assert result.then_prompt and result.slots == {}
     huge = "what is " + "x" * 5000
-    assert texts(coach.reply_to_question("ask_definition", huge, [], context)) == [coach.too_long(huge)]
+    assert turn_texts(coach.reply_to_question("ask_definition", huge, [], context)) == [coach.too_long(huge)]
 
 
 def test_what_to_change_goes_back_to_the_review():
     result = coach.what_to_change()
-    assert texts(result) == [coach.WHAT_TO_CHANGE] and result.slots == {"stage": "review"}
+    assert turn_texts(result) == [coach.WHAT_TO_CHANGE] and result.slots == {"stage": "review"}
 
 
 def test_pause_says_everything_is_kept():
     result = coach.pause()
-    assert texts(result) == [coach.PAUSED] and result.slots == {} and not result.then_prompt
+    assert turn_texts(result) == [coach.PAUSED] and result.slots == {} and not result.then_prompt

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3
 import subprocess
 import threading
 import time
@@ -18,22 +17,17 @@ from typing import Any, Dict, List, Optional
 import pytest
 
 from bot.coach import conversation as coach
-from deploy.launchers import CoachServers, actions_command, free_port, rasa_command, running_coach
-from tests.conftest import buttons, sqlite_locked, texts
+from deploy.launchers import CoachServers, actions_command, free_port, rasa_command
+from tests.conftest import buttons, rows, save_a_block, sqlite_locked, texts
 
-VENTURE = "It's called Brewbox, we deliver fresh coffee beans to offices"
-SECRET_WORDS = ("Brewbox", "coffee beans", "dentists", "appointment books", "3000 euros")
-
-
-@pytest.fixture(scope="module")
-def coach_servers(tmp_path_factory):
-    with running_coach(tmp_path_factory.mktemp("privacy")) as servers:
-        yield servers
+# What the founder typed in save_a_block (tests/conftest.py) that must not outlive a delete.
+SECRET_WORDS = ("Brewbox", "coffee beans", "big banks", "200k a year", "face to face meetings")
 
 
-def rows(db: Path, sql: str, *args: Any) -> List[tuple]:
-    with sqlite3.connect(db) as connection:
-        return connection.execute(sql, args).fetchall()
+@pytest.fixture
+def coach_servers(coach: CoachServers) -> CoachServers:
+    """The suite's shared coach (tests/conftest.py); `coach` here is the coach's words."""
+    return coach
 
 
 def events_of(servers: CoachServers, sender: str) -> List[Dict[str, Any]]:
@@ -45,27 +39,6 @@ def events_of(servers: CoachServers, sender: str) -> List[Dict[str, Any]]:
 
 def founder_rows(servers: CoachServers, sender: str) -> List[tuple]:
     return rows(servers.canvas_db, "SELECT id FROM founders WHERE sender_id = ?", sender)
-
-
-def save_a_block(servers: CoachServers, sender: str) -> None:
-    """A whole conversation to a saved block, typed as a founder would."""
-    assert "Ready?" in texts(servers.say(sender, "hi"))
-    servers.say(sender, "yes, let's go")
-    assert "First segment" in texts(servers.say(sender, VENTURE))
-    servers.say(sender, "dentists who need their appointment books filled")
-    for answer in (
-        "about 50 practices at 3000 euros a year",
-        "every month",
-        "quick help when stuck",
-        "neither",
-        "email and phone",
-        "keep them",
-    ):
-        servers.say(sender, answer)
-    servers.say(sender, "no, that's all")
-    servers.say(sender, "looks good")
-    assert "version 1" in texts(servers.say(sender, "yes, save it"))
-    assert founder_rows(servers, sender)
 
 
 def post(url: str, body: Any, timeout: float = 30) -> tuple:
@@ -310,9 +283,9 @@ def test_export_my_data_returns_every_version(coach_servers):
     assert blocks_part.count("# Customer Relationships: Brewbox") == len(data["blocks"])
     # The whole conversation, every session of it, up to the request itself.
     said = [line["text"] for line in data["conversation"] if line["from"] == "founder"]
-    assert said[0] == "hi" and "dentists who need their appointment books filled" in said
+    assert said[0] == "hi" and "about 20 big banks at 200k a year, they renew every year" in said
     assert said[-1] == "send me everything you have about me"
-    assert "dentists who need their appointment books filled" in conversation_part
+    assert "about 20 big banks at 200k a year, they renew every year" in conversation_part
 
 
 def test_the_token_is_never_logged(coach_servers):

@@ -25,30 +25,17 @@ import requests
 from playwright.sync_api import expect
 
 from deploy.launchers import ROOT, VENV_BIN, running_coach
-from tests.conftest import sqlite_locked
+from tests.conftest import SAVE_A_BLOCK, save_a_block, sqlite_locked
 from tests.slack_fake import TEAM, SlackUser
 from tests.test_slack_app import MENTOR, STRANGER, SlackCoachServers, fake, talk_to_saved_block  # noqa: F401
-from tests.test_web_widget import Visit, browser, screenshot  # noqa: F401 (the same browser)
+from tests.test_web_widget import Visit, screenshot
 from tests.web_helpers import REVIEW_ADMIN, WebCoachServers
 
 SPRING, FALL = "SPRING-26", "FALL-26"
 CORA = ("cora", "cora's password 1")  # coordinator of SPRING-26
 SLACK_FOUNDER = "U0SAM"  # coaches in a Slack DM: cohort FALL-26 (SLACK_DEFAULT_COHORT)
 XSS = "<script>alert(1)</script>"
-SAVE_A_BLOCK = [
-    "hi",
-    "yes, let's go",
-    "It's called Brewbox, we deliver fresh coffee beans to offices",
-    "about 20 big banks at 200k a year, they renew every year",
-    '/inform{"support_level": "expert"}',
-    '/inform{"community_role": "neither"}',
-    "face to face meetings, email and phone",
-    '/inform{"goal": "keep"}',
-    "no, that's all",
-    "looks good",
-    "yes, save it",
-]
-# Every route of bot/web/review.py, with the method; checked against the file below.
+# Every route of the dashboard (bot/web/review/, one module per page), with the method; checked below.
 ROUTES = [
     ("GET", "/review/"),
     ("GET", "/review/conversations"),
@@ -90,8 +77,7 @@ def founders(servers, browser, fake, tmp_path_factory) -> Dict[str, str]:
     """Real conversations: over REST (a saved block, an unfinished one, a hostile
     one), one through the widget and one in a Slack DM (a saved block, signed
     requests through the fake Slack); a coordinator added with the command line."""
-    for text in SAVE_A_BLOCK:
-        servers.say("ada", text, {"cohort": SPRING})
+    save_a_block(servers, "ada", {"cohort": SPRING})
     for text in ["hi", XSS, "qwerty zxcv"]:
         servers.say("eve", text, {"cohort": SPRING})
     for text in ["hi", "yes, let's go", "Fallco, we sell autumn leaves to zebra farms"]:
@@ -229,7 +215,7 @@ def test_the_transcript_shows_intents_steps_the_saved_block_and_the_rules_that_f
 
 
 def test_the_route_list_of_this_test_is_every_route_of_the_dashboard():
-    source = (ROOT / "bot" / "web" / "review.py").read_text()
+    source = "".join(path.read_text() for path in sorted((ROOT / "bot" / "web" / "review").glob("*.py")))
     declared = {(m.upper(), "/review" + p) for m, p in re.findall(r'@bp\.(get|post)\("([^"]*)"\)', source)}
     sign_in = {("GET", "/review/login"), ("POST", "/review/login")}  # open to all, by design
     assert declared == {(m, r.split("?")[0]) for m, r in ROUTES} | sign_in

@@ -9,16 +9,9 @@ from __future__ import annotations
 import pytest
 
 from bot.coach.knowledge import load_knowledge
-from deploy.launchers import running_coach
 from deploy.seed_conversations import MAX_ASKS, load_cases, play, sender_of, stored_top3
 
 CASES = load_cases()
-
-
-@pytest.fixture(scope="module")
-def coach(tmp_path_factory):
-    with running_coach(tmp_path_factory.mktemp("seed-conversations")) as servers:
-        yield servers
 
 
 def test_the_suite_covers_the_seeds():

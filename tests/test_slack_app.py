@@ -12,9 +12,10 @@ from typing import Callable, List, Optional
 
 import pytest
 
+from bot.coach.conversation import ACTIONS_UNREACHABLE
 from bot.coach.export import from_export_dict, to_markdown
 from bot.coach.store import CanvasStore
-from bot.plugins.channels.slack.channel import ONE_MOMENT, TROUBLE, WEB_API_SCOPES, block_json
+from bot.plugins.channels.slack.channel import ONE_MOMENT, WEB_API_SCOPES, block_json
 from deploy.launchers import CoachServers, running_coach
 from tests.conftest import sqlite_locked
 from tests.slack_fake import (
@@ -239,10 +240,12 @@ def test_a_dm_conversation_to_a_saved_block_with_app_home_and_export(coach, slac
     assert slack.click(saved, "Export (Markdown and JSON)", founder).status == 200
     fake.wait_for(lambda: len([c for c in fake.calls_since(mark, "files.completeUploadExternal")]) == 1, "the upload")
     uploads = {u["filename"]: u for u in fake.uploads.values() if u["channel"] == dm_channel(founder)}
-    assert uploads["brewbox-v1.md"]["bytes"] == to_markdown(block).encode()
-    assert uploads["brewbox-v1.json"]["bytes"] == block_json(block).encode()
-    assert from_export_dict(json.loads(uploads["brewbox-v1.json"]["bytes"])) == block, "the JSON reads back"
-    assert uploads["brewbox-v1.md"]["thread_ts"] is None
+    assert uploads["brewbox-customer-relationships-v1.md"]["bytes"] == to_markdown(block).encode()
+    assert uploads["brewbox-customer-relationships-v1.json"]["bytes"] == block_json(block).encode()
+    assert from_export_dict(json.loads(uploads["brewbox-customer-relationships-v1.json"]["bytes"])) == block, (
+        "the JSON reads back"
+    )
+    assert uploads["brewbox-customer-relationships-v1.md"]["thread_ts"] is None
 
     # "Export my data" (the coach's data_export message): the files, uploaded into the DM.
     mark = fake.mark()
@@ -357,7 +360,7 @@ def test_a_block_saved_in_a_thread_is_exported_there_and_the_cohorts_mentor_sees
     mark = fake.mark()
     assert slack.click(saved, "Export (Markdown and JSON)", MENTOR).status == 200
     fake.wait_for(lambda: fake.calls_since(mark, "files.completeUploadExternal"), "the upload into the thread")
-    [upload] = [u for u in fake.uploads.values() if u["filename"] == "threadly-v1.md"]
+    [upload] = [u for u in fake.uploads.values() if u["filename"] == "threadly-customer-relationships-v1.md"]
     assert upload["channel"] == SPRING and upload["thread_ts"] == thread_ts
 
 
@@ -625,7 +628,7 @@ def test_the_ack_goes_out_while_the_action_server_is_held_and_a_down_one_gets_a_
     try:
         before = len(fake.thread(dm_channel(founder), None))
         assert slack.send_event(slack.dm_event(founder, "yes, let's go")).status == 200
-        assert TROUBLE in answered(fake, dm_channel(founder), None, before)[-1].all_text
+        assert ACTIONS_UNREACHABLE in answered(fake, dm_channel(founder), None, before)[-1].all_text
     finally:
         coach.gate.mode = "open"
     assert tracker_texts(coach, f"slack:{TEAM}:{founder}")[-1] == "yes, let's go", "what they typed is kept"

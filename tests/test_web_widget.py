@@ -24,10 +24,11 @@ from urllib.parse import urlparse
 
 import pytest
 import websockets
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from deploy.launchers import ROOT, free_port
-from tests.web_helpers import SitePage, WebCoachServers, launch_chromium, rows
+from tests.conftest import rows
+from tests.web_helpers import SitePage, WebCoachServers
 
 COHORT = "SPRING-24"
 VENTURE = "Brewbox, we deliver fresh coffee beans to offices"
@@ -54,14 +55,6 @@ def servers(tmp_path_factory) -> Iterator[WebCoachServers]:
         yield coach
     finally:
         coach.stop()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = launch_chromium(playwright)
-        yield chromium
-        chromium.close()
 
 
 class Visit:
@@ -248,7 +241,7 @@ def test_a_founder_talks_a_segment_through_saves_and_takes_the_card(servers, vis
     assert markdown.startswith("# Customer Relationships: Brewbox")
     assert "## Segment: Office managers" in markdown and all(f"### {name}" in markdown for name in types)
     png = visit.download("png")
-    assert png.name == "brewbox-customer-relationships.png"
+    assert png.name == "brewbox-customer-relationships-v1.png"  # bot/coach/export.py names it
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 20_000
 
     # A user's HTML is text, not markup: shown as typed, and nothing runs.

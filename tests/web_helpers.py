@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import os
 import secrets
-import sqlite3
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, List, Sequence
+from typing import Any, List
 
 from bot.web.origins import allowed_origins
 from deploy.launchers import MODEL, CoachServers, free_port, web_command
@@ -90,11 +89,6 @@ def launch_chromium(playwright: Any):
             "as .ci/run does) to run the browser tests"
         )
     return playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-
-
-def rows(db: Path, sql: str, *args: Any) -> Sequence[tuple]:
-    with sqlite3.connect(db) as connection:
-        return connection.execute(sql, args).fetchall()
 
 
 class SitePage:

@@ -17,7 +17,7 @@ from bot.coach.canvas import CanvasBlock, RelationshipChoice, Segment
 from bot.coach.engine import Advice, recommend
 from bot.coach.export import founder_data_files, to_markdown
 from bot.coach.extract import values_of
-from bot.coach.knowledge import Knowledge, load_knowledge
+from bot.coach.knowledge import Knowledge, load_knowledge, load_texts
 from bot.coach.phrases import tokens
 from bot.coach.presentation import (
     Message,
@@ -492,14 +492,10 @@ SAVE_FAILED = (
     "I couldn't save your block just now: the database is busy. Nothing is lost, your answers are all "
     "still here. Shall I try again?"
 )
-# When the action server cannot be reached: every channel says the same.
-ACTIONS_UNREACHABLE = (
-    "Sorry, I couldn't answer that just now: part of the coach is not responding. "
-    "What you wrote is kept. Please send it again in a minute."
-)
-STORE_BUSY = (
-    "The database is busy right now, so I can't do that this minute. Nothing is lost: please try again shortly."
-)
+# What every channel says when something outside the conversation goes wrong (bot/knowledge/texts.yml).
+ACTIONS_UNREACHABLE = load_texts()["actions_unreachable"]
+STORE_BUSY = load_texts()["store_busy"]
+MESSAGE_NOT_STORED = load_texts()["message_not_stored"]
 NOTHING_TO_SHOW = "There's no canvas yet. Once we've described a segment, \"show my canvas\" shows it."
 PAUSED = (
     "Let's stop here. Everything so far is kept. When you come back, say \"continue\" and we'll pick up "

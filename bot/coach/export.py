@@ -104,6 +104,19 @@ def to_markdown(block: CanvasBlock, knowledge: Optional[Knowledge] = None) -> st
 # --- JSON -----------------------------------------------------------------------
 
 
+def file_stem(venture_name: Optional[str]) -> str:
+    """The venture's name as the start of an export's file name, the same on every
+    channel: lower case, runs of anything but letters and digits as one dash."""
+    slug = "".join(c if c.isalnum() else "-" for c in (venture_name or "").lower())
+    return "-".join(filter(None, slug.split("-")))[:60] or "block"
+
+
+def block_file_name(block: CanvasBlock) -> str:
+    """A block export's file name, without its extension: the version when it has one."""
+    stem = f"{file_stem(block.venture_name)}-customer-relationships"
+    return f"{stem}-v{block.version}" if block.version else stem
+
+
 def _with_header(data_format: str, body: Dict[str, Any]) -> Dict[str, Any]:
     """The header every JSON file Rapport writes starts with: what it is, and which version of that."""
     return {"format": data_format, "format_version": FORMAT_VERSION, **body}

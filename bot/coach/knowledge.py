@@ -82,6 +82,8 @@ KIND_FIELDS: Dict[str, Tuple[str, ...]] = {
     "touchpoints": ("touchpoints",),
 }
 UNKNOWN = "unknown"  # the answer "not sure", to any question
+# texts.yml: what every channel says when something outside the conversation goes wrong.
+TEXTS = ("store_busy", "message_not_stored", "actions_unreachable")
 
 
 class KnowledgeError(Exception):
@@ -236,6 +238,7 @@ class InterviewQuestion:
     not_sure: str = ""  # the title of the "not sure" button
     off_topic: str = ""
     export_label: str = ""
+    label: str = ""  # the question in a coordinator's words (the review dashboard)
 
     def buttons(self) -> List[Dict[str, str]]:
         """The question's buttons, with the payloads Rasa sends back when a founder taps one."""
@@ -259,6 +262,17 @@ class InterviewQuestion:
 class Interview:
     venture: Dict[str, InterviewQuestion]  # by slot, in the order the coach asks
     segment: Dict[str, InterviewQuestion]
+    stages: Dict[str, str] = field(default_factory=dict)  # the conversation's stages, in order: name -> label
+
+    def label(self, slot_or_stage: Optional[str]) -> str:
+        """Where a conversation waits, in a coordinator's words: a question's label, or a
+        stage's (no stage yet: the first stage's)."""
+        question = self.question(slot_or_stage)
+        if question is not None:
+            return question.label
+        if slot_or_stage is None and self.stages:
+            return next(iter(self.stages.values()))
+        return self.stages.get(slot_or_stage or "") or (slot_or_stage or "").replace("_", " ").capitalize()
 
     @property
     def segment_slots(self) -> Tuple[str, ...]:
@@ -297,6 +311,29 @@ class Knowledge:
 
 
 # --- Loading ---
+
+
+@functools.lru_cache(maxsize=None)
+def load_texts(directory: Optional[Path] = None) -> Dict[str, str]:
+    """texts.yml: each of TEXTS, a non-empty string (KnowledgeError otherwise). Light:
+    a channel reads it without loading the rest of the knowledge."""
+    path = (directory or KNOWLEDGE_DIR) / "texts.yml"
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as error:
+        raise KnowledgeError([f"{_shown(path)}: cannot be read ({error})"]) from None
+    problems = []
+    if not isinstance(raw, dict):
+        raise KnowledgeError([f"{_shown(path)}: must map each text's name to the text"])
+    for name in raw:
+        if name not in TEXTS:
+            problems.append(f"{_shown(path)}: unknown text '{name}' (use {', '.join(TEXTS)})")
+    for name in TEXTS:
+        if not isinstance(raw.get(name), str) or not raw[name].strip():
+            problems.append(f"{_shown(path)}: '{name}' must be a non-empty text")
+    if problems:
+        raise KnowledgeError(problems)
+    return {name: raw[name].strip() for name in TEXTS}
 
 
 def load_knowledge(directory: Optional[Path] = None) -> Knowledge:
@@ -808,8 +845,8 @@ def _interview(
 ) -> Interview:
     """interview.yml: see its header for the keys each question takes."""
     for section in raw:
-        if section not in ("venture", "segment"):
-            problems.append(f"{shown}: unknown section '{section}' (use venture, segment)")
+        if section not in ("venture", "segment", "stages"):
+            problems.append(f"{shown}: unknown section '{section}' (use venture, segment, stages)")
     sections = {}
     slots_seen: Dict[str, str] = {}
     for section in ("venture", "segment"):
@@ -825,13 +862,32 @@ def _interview(
             slots_seen[slot] = section
             questions[slot] = _interview_question(e, slot, section, touchpoints, words, words_shown)
         sections[section] = questions
-    return Interview(sections["venture"], sections["segment"])
+    stages = raw.get("stages")
+    if not isinstance(stages, dict) or not stages:
+        problems.append(f"{shown}: section 'stages' must map each stage of a conversation to its label")
+        stages = {}
+    for stage, label in stages.items():
+        if not isinstance(label, str) or not label.strip():
+            problems.append(f"{shown}: stage '{stage}' needs a label (a non-empty text)")
+    return Interview(sections["venture"], sections["segment"], {str(k): str(v).strip() for k, v in stages.items() if v})
 
 
 def _interview_question(
     e: _Entry, slot: str, section: str, touchpoints: Dict[str, Touchpoint], words: Dict[str, Any], words_shown: str
 ) -> InterviewQuestion:
-    e.only("kind", "ask", "why", "ask_again", "fills", "entity", "answers", "not_sure", "off_topic", "export_label")
+    e.only(
+        "label",
+        "kind",
+        "ask",
+        "why",
+        "ask_again",
+        "fills",
+        "entity",
+        "answers",
+        "not_sure",
+        "off_topic",
+        "export_label",
+    )
     kind = e.choice("kind", ("text",) if section == "venture" else QUESTION_KINDS[1:])
     fills = tuple(
         e.texts("fills", FIELD_KINDS.keys() | {"name", "needs"}, "profile field", required=section == "segment")
@@ -909,4 +965,5 @@ def _interview_question(
         not_sure=e.text("not_sure", required=False),
         off_topic=e.text("off_topic", required=False),
         export_label=export_label,
+        label=e.text("label"),
     )

@@ -15,7 +15,7 @@ from typing import Any, Dict, List, Optional
 
 from bot.coach.canvas import CanvasBlock, Segment
 from bot.coach.engine import Advice, check_block, fixes
-from bot.coach.export import to_markdown, touchpoint_labels
+from bot.coach.export import block_file_name, to_markdown, touchpoint_labels
 from bot.coach.knowledge import Knowledge, load_knowledge
 from bot.coach.profile import SegmentProfile
 
@@ -103,7 +103,12 @@ def advice_message(
 
 def block_payload(block: CanvasBlock) -> Dict[str, Any]:
     """The block as data, which channels draw (the widget as a card of sticky notes)."""
-    return {"type": "canvas_block", "block": block.to_dict(), "markdown": to_markdown(block)}
+    return {
+        "type": "canvas_block",
+        "block": block.to_dict(),
+        "markdown": to_markdown(block),
+        "file_name": block_file_name(block),  # the downloads' name, without the extension
+    }
 
 
 def render_block(block: CanvasBlock) -> str:

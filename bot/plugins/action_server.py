@@ -30,6 +30,8 @@ from sanic import Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.known_warnings import quiet_known_warnings
+
 logger = logging.getLogger(__name__)
 
 DEFAULT_HOST = "127.0.0.1"
@@ -109,6 +111,7 @@ def main(argv: Optional[list] = None) -> None:
     )
     parser.add_argument("--actions", default="actions", help="the package of rasa-sdk actions")
     args = parser.parse_args(argv)
+    quiet_known_warnings()
     try:
         token = token_from_environment()
     except SettingsError as problem:

@@ -3,6 +3,11 @@
 At start-up the patches of Rasa's private members (bot/plugins/patches/) are checked
 and installed; if they do not fit this Rasa, the server refuses to start and says why.
 
+The libraries' known deprecation warnings are silenced (bot/known_warnings.py) at
+the start, and again once Rasa's command line has set its own warning filters
+(a hook of Rasa's plug-in manager): Rasa shows every UserWarning once, and
+pyparsing's deprecations are UserWarnings too.
+
 `--enable-api` is refused without `--auth-token` or `--jwt-secret`: the HTTP API
 can read and rewrite every conversation.
 """
@@ -10,7 +15,11 @@ can read and rewrite every conversation.
 from __future__ import annotations
 
 import sys
-from typing import Optional, Sequence
+from typing import Any, Optional, Sequence
+
+import pluggy
+
+from bot.known_warnings import quiet_known_warnings
 
 
 def refuse_open_api(argv: Sequence[str]) -> Optional[str]:
@@ -32,7 +41,16 @@ def refuse_open_api(argv: Sequence[str]) -> Optional[str]:
     return None
 
 
+class QuietAgainAfterRasa:
+    """A hook of Rasa's plug-in manager that runs after Rasa set its warning filters."""
+
+    @pluggy.HookimplMarker("rasa")
+    def configure_commandline(self, cmdline_arguments: Any) -> None:
+        quiet_known_warnings()
+
+
 def main() -> None:
+    quiet_known_warnings()
     refusal = refuse_open_api(sys.argv[1:])
     if refusal:
         print(f"rasa server: {refusal}", file=sys.stderr)
@@ -45,7 +63,9 @@ def main() -> None:
         print(error, file=sys.stderr)
         raise SystemExit(3) from None
     from rasa.__main__ import main as rasa_main
+    from rasa.plugin import plugin_manager
 
+    plugin_manager().register(QuietAgainAfterRasa())
     sys.argv[0] = "rasa"
     rasa_main()
 

@@ -1,6 +1,6 @@
 """The review database: engine, Alembic migrations, transactions.
 
-REVIEW_DB_URL (default sqlite:///var/review.db) is any SQLAlchemy URL; the
+REVIEW_DB_URL (default DEFAULT_URL, below) is any SQLAlchemy URL; the
 tables have their own Alembic history (migrations/, version table
 review_alembic_version), so they may also share a database with the canvas store.
 """

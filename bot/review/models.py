@@ -1,5 +1,5 @@
 """The review dashboard's tables, in their own database (REVIEW_DB_URL,
-default sqlite:///var/review.db), migrated by Alembic (migrations/).
+default bot.review.db.DEFAULT_URL), migrated by Alembic (migrations/).
 
 Two kinds of table:
 - the dashboard's own data: users, their cohorts, sessions, failed sign-ins,

@@ -22,6 +22,7 @@ from sqlalchemy import Integer, and_, cast, delete, func, insert, or_, select, t
 from sqlalchemy import text as sql_text
 from sqlalchemy.sql import Select
 
+from bot.coach.knowledge import load_knowledge
 from bot.review.auth import Account
 from bot.review.db import ReviewDB
 from bot.review.models import Conversation, Flag, Message, Note, Review, Tag
@@ -36,25 +37,6 @@ REACHED = {
     "recommended": Conversation.recommended.is_(True),
     "saved": Conversation.saved.is_(True),
 }
-# What the coach waited for, in a coordinator's words (slot or stage -> label).
-QUESTIONS = {
-    None: "Greeting",
-    "intro": "Greeting",
-    "venture_name": "Venture's name",
-    "venture_offer": "Venture's offer",
-    "segments": "First segment",
-    "segment_who": "Who the segment is",
-    "segment_scale": "How many, worth how much",
-    "segment_frequency": "How often they buy",
-    "segment_support": "Expertise and personal touch",
-    "segment_community": "Help each other or co-create",
-    "segment_touchpoints": "Touchpoints",
-    "segment_goal": "Acquire, keep or grow",
-    "more_segments": "Another segment?",
-    "review": "Recommendations review",
-    "confirm": "Confirm the block",
-    "saved": "Saved",
-}
 TURN_BUCKETS = [(0, 10), (11, 20), (21, 30), (31, 50), (51, None)]
 MINUTE_BUCKETS = [(0, 5), (5, 15), (15, 30), (30, 60), (60, None)]
 
@@ -68,7 +50,17 @@ class BadRequest(ValueError):
 
 
 def question_label(value: Optional[str]) -> str:
-    return QUESTIONS.get(value, (value or "").replace("_", " ").capitalize())
+    """What the coach waited for (a question's slot or a stage), in a coordinator's
+    words, as bot/knowledge/interview.yml labels it."""
+    return load_knowledge().interview.label(value)
+
+
+def waiting_places() -> List[str]:
+    """Where a conversation can wait, in the order a founder gets there: the first
+    stage, the venture's questions, the next stage, the segment's questions, the rest."""
+    interview = load_knowledge().interview
+    stages = list(interview.stages)
+    return [*stages[:1], *interview.venture, *stages[1:2], *interview.segment, *stages[2:]]
 
 
 # --- filters -----------------------------------------------------------------------

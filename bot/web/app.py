@@ -7,7 +7,7 @@ here: the widget talks to the Rasa server's socket.io channel directly.
     /static/...        the widget's own script and styles
     /vendor/...        npm packages (widget/node_modules), served from here, never a CDN
     /health            {"status": "ok"}
-    /review/...        the coordinators' review dashboard (bot/web/review.py), behind a sign-in
+    /review/...        the coordinators' review dashboard (bot/web/review/), behind a sign-in
 """
 
 from __future__ import annotations

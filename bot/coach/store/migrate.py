@@ -1,8 +1,9 @@
 """Alembic, configured in code so migrations run from any cwd and any URL.
 
     from bot.coach.store.migrate import alembic_config
+    from bot.coach.store.store import DEFAULT_URL
     from alembic import command
-    command.revision(alembic_config("sqlite:///var/canvas.db"), autogenerate=True, message="...")
+    command.revision(alembic_config(DEFAULT_URL), autogenerate=True, message="...")
 
 (``alembic -c bot/coach/store/alembic.ini ...`` works too, with CANVAS_DB_URL set.)
 """

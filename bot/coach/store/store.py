@@ -52,7 +52,7 @@ class StoreUnavailable(StoreError):
 
 class CanvasStore:
     def __init__(self, url: Optional[str] = None, *, busy_timeout_s: float = 5.0) -> None:
-        """Open (and migrate to head) the store at `url`, else $CANVAS_DB_URL, else sqlite:///var/canvas.db.
+        """Open (and migrate to head) the store at `url`, else $CANVAS_DB_URL, else DEFAULT_URL.
 
         busy_timeout_s: how long SQLite waits for another writer's lock before
         the call gives up with StoreUnavailable.

@@ -46,14 +46,12 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.coach.conversation import MESSAGE_NOT_STORED
 from bot.plugins.channels.client_messages import client_message, valid_message_id
 
 logger = logging.getLogger(__name__)
 
 MAX_SENDER = 128
-SAVE_FAILED = (
-    "The coach could not store this message, so it was not answered. Please send it again (with the same message_id)."
-)
 BUSY = "This conversation is busy or the lock store is unreachable; please send the message again."
 
 
@@ -160,7 +158,7 @@ class RestInput(StockRestInput):
                 return response.json({"error": BUSY}, status=503)
             except Exception:
                 logger.exception("A REST message could not be processed and stored.")
-                return response.json({"error": SAVE_FAILED}, status=503)
+                return response.json({"error": MESSAGE_NOT_STORED}, status=503)
             return response.json(collector.messages)
 
         return webhook

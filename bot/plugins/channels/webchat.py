@@ -36,6 +36,7 @@ from rasa.core.lock_store import LockError
 from sanic import Blueprint
 from socketio.exceptions import ConnectionRefusedError
 
+from bot.coach.conversation import MESSAGE_NOT_STORED
 from bot.plugins.channels.client_messages import client_message, valid_message_id
 from bot.web.origins import allowed_origins
 
@@ -74,9 +75,6 @@ class HeldWebchatOutput(WebchatOutput):
         for message in self.held:
             await super().send_response(recipient_id, message)
         self.held = []
-
-
-SAVE_FAILED = "Sorry, I could not save your last message, so I have not answered it. Please send it again in a moment."
 
 
 class WebchatInput(SocketIOInput):
@@ -165,7 +163,7 @@ class WebchatInput(SocketIOInput):
             except Exception as error:
                 if not isinstance(error, LockError):
                     logger.exception("A web widget message could not be processed and stored.")
-                await WebchatOutput(sio, self.bot_message_evt).send_text_message(sender_id, SAVE_FAILED)
+                await WebchatOutput(sio, self.bot_message_evt).send_text_message(sender_id, MESSAGE_NOT_STORED)
                 return
             await output.release(sender_id)
 

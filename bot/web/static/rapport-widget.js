@@ -28,10 +28,6 @@
     return words.charAt(0).toUpperCase() + words.slice(1);
   }
 
-  function slug(text) {
-    return String(text || "canvas").toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "") || "canvas";
-  }
-
   function download(filename, href) {
     var link = document.createElement("a");
     link.href = href;
@@ -98,7 +94,7 @@
     });
     card.appendChild(board);
 
-    var name = slug(block.venture_name) + "-customer-relationships";
+    var name = message.file_name || "customer-relationships";  // made by the coach (bot/coach/export.py)
     var actions = el("footer", "rapport-card__actions");
     var markdown = el("button", "rapport-button", "Download Markdown");
     markdown.type = "button";

@@ -11,13 +11,14 @@ from alembic import context
 from sqlalchemy import create_engine
 
 from bot.coach.store.models import Base
+from bot.coach.store.store import DEFAULT_URL
 
 config = context.config
 target_metadata = Base.metadata
 
 
 def _url() -> str:
-    return config.get_main_option("sqlalchemy.url") or os.environ.get("CANVAS_DB_URL") or "sqlite:///var/canvas.db"
+    return config.get_main_option("sqlalchemy.url") or os.environ.get("CANVAS_DB_URL") or DEFAULT_URL
 
 
 def _configure(**kwargs) -> None:

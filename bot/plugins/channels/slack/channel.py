@@ -31,8 +31,8 @@ from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from bot.coach.conversation import ACTIONS_UNREACHABLE
-from bot.coach.export import export_dict, to_markdown
+from bot.coach.conversation import ACTIONS_UNREACHABLE, STORE_BUSY
+from bot.coach.export import block_file_name, export_dict, to_markdown
 from bot.coach.store import CanvasStore, StoreError
 from bot.plugins.channels.slack import lookup, render, routing
 from bot.plugins.channels.slack.settings import SettingsError, SlackSettings
@@ -77,8 +77,6 @@ OWNER_ONLY = "Only <@{owner}> can ask me to delete or export their data."
 AWAITING_OWNER = "I'm waiting for <@{owner}>'s answer about deleting their data."
 
 ONE_MOMENT = "_One moment, I'm thinking…_"
-TROUBLE = ACTIONS_UNREACHABLE  # a turn with no reply: the coach's own words for it
-STORE_BUSY = "The canvas store is busy right now; please try again in a moment."
 BLOCK_GONE = "That block is no longer stored (it may have been deleted), so there is nothing to export."
 
 
@@ -411,13 +409,13 @@ class SlackInput(InputChannel):
                 channel, pending_ts = posted.get("channel") or channel, posted.get("ts")
         try:
             await turn_task
-        except Exception:  # noqa: BLE001 - the user gets TROUBLE; Rasa has kept what it could
+        except Exception:  # noqa: BLE001 - the user gets ACTIONS_UNREACHABLE; Rasa has kept what it could
             logger.exception("The coach's turn for a Slack message failed")
         turn = render.render_turn(collector.messages, place.key)
         if not turn.posts and not turn.uploads:
             # An action server that is down makes Rasa drop the action and answer nothing;
             # the user's message is in the tracker all the same.
-            turn.posts = [render.SlackPost(TROUBLE, render.sections(TROUBLE))]
+            turn.posts = [render.SlackPost(ACTIONS_UNREACHABLE, render.sections(ACTIONS_UNREACHABLE))]
         for post in turn.posts:
             if pending_ts:
                 await self.api.call("chat.update", channel=channel, ts=pending_ts, text=post.text, blocks=post.blocks)
@@ -528,7 +526,7 @@ class SlackInput(InputChannel):
                 "chat.postEphemeral", channel=channel, user=user, text=BLOCK_GONE, thread_ts=place.thread_ts
             )
             return
-        name = export_basename(block.venture_name, block.version)
+        name = block_file_name(block)
         files = [
             {"filename": f"{name}.md", "content": to_markdown(block)},
             {"filename": f"{name}.json", "content": block_json(block)},
@@ -597,11 +595,6 @@ def _home_view(store: CanvasStore, *, team: str, user: str, mentors: lookup.Ment
 def block_json(block: Any) -> str:
     """The block's JSON export (bot.coach.export's format), as a file."""
     return json.dumps(export_dict(block), indent=2, ensure_ascii=False)
-
-
-def export_basename(venture: str, version: Optional[int]) -> str:
-    slug = "".join(c if c.isalnum() else "-" for c in venture.lower()).strip("-")
-    return f"{'-'.join(filter(None, slug.split('-')))[:60] or 'block'}-v{version}"
 
 
 def _clicked_in_place(place: routing.Place, channel: str, user: str) -> bool:
