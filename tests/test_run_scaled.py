@@ -425,7 +425,7 @@ def test_a_widget_whose_rasa_server_died_reconnects_to_the_other_and_goes_on(sca
 
 
 def test_the_widget_says_not_stored_when_the_tracker_store_is_down(scaled):
-    from bot.plugins.channels.webchat import SAVE_FAILED
+    from bot.coach.conversation import MESSAGE_NOT_STORED as SAVE_FAILED
 
     session_id = uuid.uuid4().hex
 
