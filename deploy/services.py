@@ -2,9 +2,10 @@
 (even with SIGKILL) and start again: PostgreSQL, Redis, nginx, the action
 servers, the Rasa servers and the web app.
 
-honcho (make run) stops every process when one exits, so a fault test, the
-benchmark and `make run-scaled` use this instead. Everything listens on
-127.0.0.1 only. PostgreSQL and Redis run private instances in their own data
+Each process says how it runs (its command, user and directory): the fault tests
+and the benchmark run it as a child of this harness, and `make run-scaled` hands
+the same command to supervisord, which restarts it when it dies
+(deploy/run_scaled.py). Everything listens on 127.0.0.1 only. PostgreSQL and Redis run private instances in their own data
 directory, so nothing touches a system-wide cluster.
 """
 
