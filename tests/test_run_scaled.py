@@ -375,6 +375,30 @@ def test_secrets_at_rest(scaled):
 # ---------------------------------------------------------------- the widget, Slack, delete
 
 
+def test_slack_retries_landing_on_either_rasa_server_are_answered_once(scaled, fake_slack):
+    """Slack's dedupe memory in the set-up's Redis (SLACK_DEDUPE_REDIS_URL, which make run-scaled
+    sets): an event to one Rasa server, its retries to the other and through nginx, one answer."""
+    from tests.test_slack_app import answered, dm
+
+    founder = f"U0TWO{uuid.uuid4().hex[:6].upper()}"
+    path = "/webhooks/slack/webhook"
+    one, other = (
+        SlackUser(f"http://127.0.0.1:{scaled.ports[p]}{path}", fake_slack) for p in ("RASA_PORT_1", "RASA_PORT_2")
+    )
+    via_nginx = SlackUser(f"{scaled.url}{path}", fake_slack)
+    event, event_id = one.dm_event(founder, "hi"), f"Ev{uuid.uuid4().hex[:10]}"
+    assert one.send_event(event, event_id=event_id).status == 200
+    for number, sender in ((1, other), (2, via_nginx), (3, other)):
+        retry = {"X-Slack-Retry-Num": str(number), "X-Slack-Retry-Reason": "http_timeout"}
+        assert sender.send_event(event, event_id=event_id, headers=retry).status == 200
+    answered(fake_slack, dm_channel(founder), None, 0)
+    # A second message, to wait on: by then a duplicate answer to "hi" would have been posted.
+    dm(via_nginx, fake_slack, founder, "what can you do?")
+    assert len(fake_slack.thread(dm_channel(founder), None)) == 2
+    seen = redis.Redis(port=scaled.ports["REDIS_PORT"], password=scaled.secret("redis_password"), db=2)
+    assert seen.exists(f"rapport:slack:seen:event:{event_id}"), "remembered in Redis, for every server"
+
+
 def _connections_to(ports: List[int]) -> Dict[str, int]:
     """Established TCP connections, local end -> remote port, for connections to `ports` (the kernel's table)."""
     found = {}
@@ -485,30 +509,6 @@ def test_delete_my_data_on_postgresql(scaled):
     assert SCRIPT[2] not in json.dumps([r[2] for r in forgotten])
     assert [r for r in rows if r[0] == keep and r[1] == "user"], "the neighbour keeps everything"
     assert founders_left == [keep]
-
-
-def test_slack_retries_landing_on_either_rasa_server_are_answered_once(scaled, fake_slack):
-    """Slack's dedupe memory in the set-up's Redis (SLACK_DEDUPE_REDIS_URL, which make run-scaled
-    sets): an event to one Rasa server, its retries to the other and through nginx, one answer."""
-    from tests.test_slack_app import answered, dm
-
-    founder = f"U0TWO{uuid.uuid4().hex[:6].upper()}"
-    path = "/webhooks/slack/webhook"
-    one, other = (
-        SlackUser(f"http://127.0.0.1:{scaled.ports[p]}{path}", fake_slack) for p in ("RASA_PORT_1", "RASA_PORT_2")
-    )
-    via_nginx = SlackUser(f"{scaled.url}{path}", fake_slack)
-    event, event_id = one.dm_event(founder, "hi"), f"Ev{uuid.uuid4().hex[:10]}"
-    assert one.send_event(event, event_id=event_id).status == 200
-    for number, sender in ((1, other), (2, via_nginx), (3, other)):
-        retry = {"X-Slack-Retry-Num": str(number), "X-Slack-Retry-Reason": "http_timeout"}
-        assert sender.send_event(event, event_id=event_id, headers=retry).status == 200
-    answered(fake_slack, dm_channel(founder), None, 0)
-    # A second message, to wait on: by then a duplicate answer to "hi" would have been posted.
-    dm(via_nginx, fake_slack, founder, "what can you do?")
-    assert len(fake_slack.thread(dm_channel(founder), None)) == 2
-    seen = redis.Redis(port=scaled.ports["REDIS_PORT"], password=scaled.secret("redis_password"), db=2)
-    assert seen.exists(f"rapport:slack:seen:event:{event_id}"), "remembered in Redis, for every server"
 
 
 # ---------------------------------------------------------------- last: a crash loop, then Ctrl-C
