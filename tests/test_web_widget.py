@@ -504,8 +504,11 @@ def test_the_widget_reconnects_after_the_server_restarts(servers, visit):
 
     servers.stop_rasa()
     expect(widget).to_have_attribute("data-rapport-connection", "disconnected")
+    status = page.locator(".rapport-status[role=status]")  # what a screen reader is told
+    expect(status).to_have_text("Reconnecting to the coach…")
     servers.start_rasa()
     expect(widget).to_have_attribute("data-rapport-connection", "connected", timeout=120_000)
+    expect(status).to_have_text("Connected to the coach again.")
 
     visit.click("I'm ready")
     visit.coach_says("What's your venture called?")

@@ -224,6 +224,132 @@
     return data;
   }
 
+  // --- accessibility: what rasa-webchat leaves out ------------------------------------
+  // Names for its icon buttons and its input, the message list as a live log that
+  // a keyboard can scroll, quick replies a keyboard can press, and focus that goes
+  // somewhere sensible when the chat opens, closes or a quick reply disappears.
+  // Re-applied whenever rasa-webchat (React) draws new elements.
+
+  var NAMES = {
+    ".rw-send": "Send",
+    ".rw-close-button": "Close the chat",
+    ".rw-new-message": "Your answer to the coach"
+  };
+
+  function inputOf(root) {
+    return root.querySelector("textarea.rw-new-message");
+  }
+
+  function focusSoon(find) {
+    // rasa-webchat redraws right after the event: focus what is there once it has.
+    setTimeout(function () {
+      var target = find();
+      if (target && target.isConnected) target.focus({ preventScroll: false });
+    }, 0);
+  }
+
+  function describeWidget(root) {
+    Object.keys(NAMES).forEach(function (selector) {
+      root.querySelectorAll(selector).forEach(function (node) {
+        if (!node.getAttribute("aria-label")) node.setAttribute("aria-label", NAMES[selector]);
+      });
+    });
+    var launcher = root.querySelector(".rw-launcher");
+    if (launcher) {
+      var open = Boolean(root.querySelector(".rw-chat-open"));
+      launcher.setAttribute("aria-label", open ? "Close the chat with the coach" : "Chat with Rapport, your coach");
+      launcher.setAttribute("aria-expanded", open ? "true" : "false");
+    }
+    var fullScreen = Boolean(root.querySelector(".rw-full-screen"));
+    root.querySelectorAll(".rw-toggle-fullscreen-button").forEach(function (toggle) {
+      toggle.setAttribute("aria-label", fullScreen ? "Leave full screen" : "Full screen");
+    });
+    // rasa-webchat's title is an h4 under a page's h1: one level below it.
+    root.querySelectorAll("h4.rw-title").forEach(function (title) { title.setAttribute("aria-level", "2"); });
+    root.querySelectorAll(".rw-messages-container").forEach(function (list) {
+      if (list.getAttribute("role") === "log") return;
+      // A polite live region: screen readers read each new message once it is drawn.
+      list.setAttribute("role", "log");
+      list.setAttribute("aria-live", "polite");
+      list.setAttribute("aria-relevant", "additions");
+      list.setAttribute("aria-label", "Conversation with the coach");
+      list.tabIndex = 0; // it scrolls: a keyboard must reach it
+    });
+    // The typing dots say nothing; the message that follows them does.
+    root.querySelectorAll(".rw-typing-indication").forEach(function (dots) {
+      dots.setAttribute("aria-hidden", "true");
+    });
+    root.querySelectorAll(".rw-reply:not(a)").forEach(function (reply) {
+      if (reply.getAttribute("role") === "button") return;
+      reply.setAttribute("role", "button");
+      reply.tabIndex = 0;
+    });
+  }
+
+  function makeAccessible(root, options) {
+    var focusedOnce = false;
+    var lastFocused = null;
+    root.addEventListener("focusin", function (event) { lastFocused = event.target; });
+    function update() {
+      describeWidget(root);
+      var input = inputOf(root);
+      var lost = !document.activeElement || document.activeElement === document.body;
+      // The landing page: the founder can type at once (once, and only if nothing else has focus).
+      if (options.autofocus && !focusedOnce && input) {
+        focusedOnce = true;
+        if (lost) input.focus();
+      }
+      // rasa-webchat redraws: the element that had the focus may be gone (a quick reply
+      // once chosen, the input redrawn when the connection comes). The input takes it.
+      if (lastFocused && !lastFocused.isConnected && lost && input) input.focus();
+    }
+    // New elements, and class changes (open, full screen) that redraw nothing.
+    new MutationObserver(update).observe(root, { childList: true, subtree: true, attributes: true, attributeFilter: ["class"] });
+    update();
+
+    // Floating chat: Escape closes it. Full screen (a phone), Tab stays inside the chat,
+    // as the page behind it cannot be seen.
+    root.addEventListener("keydown", function (event) {
+      var chat = root.querySelector(".rw-chat-open .rw-conversation-container");
+      if (!chat || root.classList.contains("rapport-widget--embedded")) return;
+      if (event.key === "Escape") {
+        var close = Array.prototype.filter.call(root.querySelectorAll(".rw-close-button, .rw-launcher"), function (button) {
+          return button.offsetParent !== null;
+        })[0];
+        if (close) { event.preventDefault(); close.click(); }
+        return;
+      }
+      var box = chat.getBoundingClientRect();
+      if (event.key !== "Tab" || box.width < window.innerWidth || box.height < window.innerHeight) return;
+      var stops = Array.prototype.filter.call(
+        chat.querySelectorAll("button:not([disabled]), textarea, a[href], [tabindex='0']"),
+        function (node) { return node.offsetParent !== null; }
+      );
+      if (!stops.length) return;
+      var first = stops[0], last = stops[stops.length - 1];
+      if (event.shiftKey && document.activeElement === first) { event.preventDefault(); last.focus(); }
+      else if (!event.shiftKey && document.activeElement === last) { event.preventDefault(); first.focus(); }
+    });
+
+    // Enter or Space on a quick reply chooses it, as a click does; the replies then go,
+    // so focus goes back to the input rather than to the top of the page.
+    root.addEventListener("keydown", function (event) {
+      var reply = event.target.closest && event.target.closest(".rw-reply[role=button]");
+      if (!reply || (event.key !== "Enter" && event.key !== " ")) return;
+      event.preventDefault();
+      reply.click();
+      focusSoon(function () {
+        var active = document.activeElement;
+        return !active || active === document.body || !root.contains(active) ? inputOf(root) : null;
+      });
+    });
+
+    return {
+      onChatOpen: function () { focusSoon(function () { return inputOf(root); }); },
+      onChatClose: function () { focusSoon(function () { return root.querySelector(".rw-launcher"); }); }
+    };
+  }
+
   // --- mounting --------------------------------------------------------------------
 
   function mount(options) {
@@ -233,16 +359,32 @@
     var root = target || document.body.appendChild(el("div", "rapport-widget--floating"));
     root.classList.add("rapport-widget");
     if (target) root.classList.add("rapport-widget--embedded");
+    else {
+      // A landmark of its own on another site's page.
+      root.setAttribute("role", "region");
+      root.setAttribute("aria-label", "Chat with Rapport, your coach");
+    }
 
-    // The connection's state, for the styles (a "reconnecting" note) and for tests.
+    // The connection's state, for the styles (a "reconnecting" note) and for tests,
+    // and said to screen readers when it is lost and when it comes back.
+    var status = el("p", "rapport-status");
+    status.setAttribute("role", "status");
+    root.insertAdjacentElement("afterend", status);
     function connection(state) {
-      return function () { root.setAttribute("data-rapport-connection", state); };
+      return function () {
+        var was = root.getAttribute("data-rapport-connection");
+        root.setAttribute("data-rapport-connection", state);
+        if (state === "disconnected" && was !== "disconnected") status.textContent = "Reconnecting to the coach…";
+        if (state === "connected" && was === "disconnected") status.textContent = "Connected to the coach again.";
+      };
     }
     // Links in the coach's messages go to http(s) and mail only, never javascript:.
     root.addEventListener("click", function (event) {
       var link = event.target.closest && event.target.closest(".rw-conversation-container a[href]");
       if (link && !/^(https?:|mailto:)/i.test(link.getAttribute("href"))) event.preventDefault();
     }, true);
+
+    var access = makeAccessible(root, { autofocus: Boolean(options.autofocus) });
 
     window.WebChat.default({
       socketUrl: options.socketUrl,
@@ -256,6 +398,10 @@
       connectingText: "Connecting to the coach…",
       embedded: Boolean(target),
       showFullScreenButton: !target,
+      // On a small screen (rasa-webchat: up to 800 px) the open chat fills the screen,
+      // with its close button in the header.
+      showCloseButton: !target,
+      onWidgetEvent: access,
       hideWhenNotConnected: false,
       withRules: false,
       params: { storage: "local" }, // the conversation survives a reload

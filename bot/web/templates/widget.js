@@ -5,7 +5,8 @@
  * Optional attributes: data-cohort (program code, stored with the founder's block),
  * data-target (CSS selector of an element to show the chat in, always open; without
  * it the chat is a launcher button at the bottom right), data-socket-url (the Rasa
- * server, when it is not on this host at the configured port).
+ * server, when it is not on this host at the configured port), data-autofocus (with
+ * data-target: the chat's input takes the focus when the page opens).
  * Everything loads from the host this file came from, never from a CDN. */
 (function () {
   "use strict";
@@ -38,7 +39,9 @@
         socketUrl: socketUrl,
         // As the web app checks ?cohort= on its own page: the canvas store keeps 64 characters.
         cohort: /^[\w .:\/-]{1,64}$/.test(data.cohort || "") ? data.cohort : "",
-        target: data.target || ""
+        target: data.target || "",
+        // data-autofocus: the chat's input takes the focus once it is shown (the landing page).
+        autofocus: "autofocus" in data
       });
     });
   });
