@@ -37,7 +37,7 @@ export ACTIONS_HOST ?= 127.0.0.1
 # Where the Rasa server reaches the action server (another machine: use https or a private network).
 export ACTIONS_URL ?= http://127.0.0.1:$(ACTIONS_PORT)/webhook
 ifeq ($(strip $(ACTIONS_TOKEN)),)
-export ACTIONS_TOKEN = $(shell mkdir -p var && umask 077 && { [ -s var/actions_token ] || \
+export ACTIONS_TOKEN = $(shell umask 077 && mkdir -p var && { [ -s var/actions_token ] || \
 	head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > var/actions_token; } && cat var/actions_token)
 endif
 # TensorFlow is loud at start-up; its warnings say nothing about the coach.
@@ -83,8 +83,16 @@ $(MODEL): $(VENV)/.installed $(TRAINING_INPUTS)
 
 train: $(MODEL)
 
+# var/ holds the founders' data and the secrets: the servers run with umask 077, so
+# every file they make there (tracker.db, canvas.db, review.db, widget_secret) is the
+# owner's only; files from before are made so too. var/ itself is 711: others may not
+# list or read it, only pass through (the scaled set-up's PostgreSQL, another user,
+# keeps its cluster in var/scaled/).
+PRIVATE_VAR := umask 077 && mkdir -p var && chmod 711 var && \
+	find var -maxdepth 1 -type f -exec chmod go-rwx {} +
+
 run: setup train widget
-	@mkdir -p var
+	@$(PRIVATE_VAR)
 	@echo ""
 	@echo "Rapport is starting (the Rasa server takes about 15 seconds to load):"
 	@echo "  widget:  http://localhost:$(WEB_PORT)/"
@@ -93,7 +101,7 @@ run: setup train widget
 	@echo "  shell:   make shell   (in another terminal)"
 	@echo "  actions: http://localhost:$(ACTIONS_PORT)/health"
 	@echo ""
-	$(VENV)/bin/honcho start -f Procfile
+	umask 077 && $(VENV)/bin/honcho start -f Procfile
 
 # The scaled set-up (docs/deploy.md): PostgreSQL, Redis, two Rasa servers and two
 # action servers behind nginx, and the web app. Installs the Debian packages it

@@ -69,6 +69,7 @@ class ActionEditBlock(Action):
                 entity_values(tracker, "relationship_type"),
                 block_of(tracker),
                 tracker.get_slot("stage"),
+                entity_touchpoints=entity_values(tracker, "touchpoint"),
             ),
         )
 

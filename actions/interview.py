@@ -134,3 +134,29 @@ class ActionSaveSegment(Action):
                 tracker.get_slot("segment_facts") or {}, segments_of(tracker), tracker.get_slot("editing_segment")
             ),
         )
+
+
+class ActionAskSegmentQuestion(Action, ABC):
+    """Asks one segment question as interview.yml words it, or, when its answer was
+    mentioned in passing, names what was heard so the founder confirms it."""
+
+    slot: Text = ""
+
+    @abstractmethod
+    def name(self) -> Text:  # abstract, so the action server does not register this class
+        ...
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        return deliver(dispatcher, tracker, interview.ask_question(self.slot, tracker.get_slot("segment_facts") or {}))
+
+
+# One action per question that confirms what was heard (domain.yml lists them).
+ASK_ACTIONS = {
+    slot: type(
+        f"ActionAsk_{slot}",
+        (ActionAskSegmentQuestion,),
+        {"slot": slot, "name": lambda self: f"action_ask_{self.slot}"},
+    )
+    for slot, question in interview.interview_of().segment.items()
+    if question.in_passing == "confirm"
+}

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Sequence
 
 from bench.common import MODEL, RASA, run_logged
-from bench.nlu import HELDOUT, read_reports
+from bench.nlu import HELDOUT, overlap, read_reports
 from bench.servers import BenchCoach
 from deploy.seed_conversations import load_cases, play, sender_of, stored_top3
 
@@ -116,6 +116,7 @@ def seed_suite(server: BenchCoach) -> Dict[str, Any]:
                 "stuck": outcome.stuck,
                 "top3": top3,
                 "expected_in_top3": all(t in top3 for t in case["expect"]),
+                "first_as_expected": None if not case.get("first") else bool(top3) and top3[0] == case["first"],
                 "forbidden_shown": any(t in top3 for t in case.get("absent") or []),
             }
         )
@@ -124,6 +125,8 @@ def seed_suite(server: BenchCoach) -> Dict[str, Any]:
         "cases": len(cases),
         "expected_in_top3": sum(c["expected_in_top3"] for c in cases),
         "forbidden_shown": sum(c["forbidden_shown"] for c in cases),
+        "ranked": sum(1 for c in cases if c["first_as_expected"] is not None),
+        "first_as_expected": sum(1 for c in cases if c["first_as_expected"]),
         "saved": sum(c["saved"] for c in cases),
         "dead_ends": sum(1 for c in cases if c["stuck"]),
         "turns_to_saved_median": statistics.median(saved_turns) if saved_turns else None,
@@ -146,8 +149,11 @@ def heldout_f1(work: Path) -> Dict[str, Any]:
         "exit_code": code,
         "seconds": round(seconds, 1),
         "macro_f1": intent.get("macro_f1"),
+        "min_intent_f1": intent.get("min_intent_f1"),
         "examples": intent.get("examples"),
         "worst": intent.get("worst"),
+        # the held-out set against the training data: both counts must be 0 (tests/test_heldout_disjoint.py)
+        "overlap": overlap(),
     }
 
 

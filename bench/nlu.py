@@ -4,17 +4,107 @@ on the training data. Both with `rasa test nlu`, as a user of Rasa would run the
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
 import shutil
+import unicodedata
 from collections import Counter
 from pathlib import Path
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Iterable, List, Optional, Tuple
+
+import yaml
 
 from bench.common import RASA, ROOT, bench_env, run_logged
 
 HELDOUT = ROOT / "tests" / "nlu" / "heldout.yml"
+TRAINING = ROOT / "data" / "nlu"
+NEAR_DUPLICATE = 0.9  # a held-out text this similar to a training text (difflib's ratio) is a copy of it
 NOT_ENTITY_REPORTS = {"intent_report.json", "response_selection_report.json"}
+
+
+# ------------------------------------------------------------------ keeping the held-out set held out
+
+_ENTITY_MARKUP = re.compile(r"\[([^\]]*)\](?:\([^)]*\)|\{[^}]*\})")
+
+
+def normalise(text: str) -> str:
+    """A text as the overlap check compares it: entity markup read as its words; case,
+    punctuation, symbols (emoji among them) and whitespace ignored, so "Self-service!"
+    and "self service 🙂" are one text."""
+    text = unicodedata.normalize("NFKC", _ENTITY_MARKUP.sub(r"\1", text)).casefold()
+    return "".join(c for c in text if unicodedata.category(c)[0] not in "PSCZ")
+
+
+def labelled_examples(paths: Iterable[Path]) -> List[Tuple[str, str, Path]]:
+    """(intent, text, file) for every intent example of Rasa YAML NLU files."""
+    found = []
+    for path in paths:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        for item in data.get("nlu") or []:
+            if "intent" not in item:
+                continue
+            for line in str(item.get("examples") or "").splitlines():
+                line = line.strip()
+                if line.startswith("- "):
+                    found.append((item["intent"], line[2:].strip(), path))
+    return found
+
+
+def training_examples() -> List[Tuple[str, str, Path]]:
+    return labelled_examples(sorted(TRAINING.rglob("*.yml")))
+
+
+def heldout_examples() -> List[Tuple[str, str, Path]]:
+    return labelled_examples([HELDOUT])
+
+
+def near_duplicate(text: str, others: Iterable[str], ratio: float = NEAR_DUPLICATE) -> Optional[str]:
+    """The first of the (normalised) others that is at least `ratio` similar to the
+    normalised text, if any; lengths too far apart to reach the ratio are skipped."""
+    for other in others:
+        if 2 * min(len(text), len(other)) / max(len(text) + len(other), 1) < ratio:
+            continue
+        matcher = difflib.SequenceMatcher(None, text, other)
+        if matcher.real_quick_ratio() >= ratio and matcher.quick_ratio() >= ratio and matcher.ratio() >= ratio:
+            return other
+    return None
+
+
+def compare(training: Iterable[Tuple[str, str, Any]], heldout: Iterable[Tuple[str, str, Any]]) -> Dict[str, List[Any]]:
+    """Where a held-out set fails to be held out: its texts that equal a training text once
+    normalised, those over NEAR_DUPLICATE similar to one, and texts (normalised) given
+    two labels, within either set or across them."""
+    train_labels: Dict[str, set] = {}
+    for intent, text, _ in training:
+        train_labels.setdefault(normalise(text), set()).add(intent)
+    labels: Dict[str, set] = {key: set(value) for key, value in train_labels.items()}
+    equal, near = [], []
+    for intent, text, _ in heldout:
+        key = normalise(text)
+        labels.setdefault(key, set()).add(intent)
+        if key in train_labels:
+            equal.append((intent, text))
+        else:
+            other = near_duplicate(key, train_labels)
+            if other is not None:
+                near.append((intent, text, other))
+    return {
+        "equal_once_normalised": equal,
+        "near_duplicates": near,
+        "two_labels": sorted((key, sorted(value)) for key, value in labels.items() if len(value) > 1),
+    }
+
+
+def overlap() -> Dict[str, Any]:
+    """The held-out set against the training data, as counts (make bench reports them)."""
+    train, held = training_examples(), heldout_examples()
+    found = compare(train, held)
+    return {
+        "training_examples": len(train),
+        "heldout_examples": len(held),
+        **{key: len(value) for key, value in found.items()},
+    }
 
 
 def _f1(report: Dict[str, Any], key: str) -> Optional[float]:
@@ -42,6 +132,8 @@ def read_reports(out: Path) -> Dict[str, Any]:
                 ({"intent": k, "f1": round(v["f1-score"], 3), "support": v["support"]} for k, v in per_intent.items()),
                 key=lambda x: x["f1"],
             )[:5],
+            # the weakest intent's F1, against the per-intent target
+            "min_intent_f1": round(min(v["f1-score"] for v in per_intent.values()), 4) if per_intent else None,
         }
     errors_path = out / "intent_errors.json"
     if errors_path.exists():

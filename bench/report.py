@@ -1013,7 +1013,9 @@ COACHING_TARGETS = {
     "expected": "Seed conversations: the seed's type among the three saved, in every case",
     "forbidden": "Seed conversations: no forbidden type shown",
     "dead_ends": "No dead end: every case saved, no question asked more than twice",
-    "f1": "Held-out intent macro-F1 at least 0.96",
+    "f1": "Held-out intent macro-F1 at least 0.96 (the held-out set disjoint from training)",
+    "min_f1": "Every intent's held-out F1 at least 0.90",
+    "rank": "Seed conversations: the seed's type first, where the case names it",
     "growth": "60-turn interview full of digressions: last ten digressions no slower than 1.25x the first ten",
 }
 
@@ -1025,6 +1027,7 @@ def coaching_section(c: Optional[Dict[str, Any]]) -> List[str]:
     suite, held, dig = c.get("seed_suite") or {}, c.get("heldout") or {}, c.get("digressions") or {}
     cases = suite.get("cases")
     f1 = held.get("macro_f1")
+    overlap = held.get("overlap") or {}
     growth = dig.get("growth")
     rows = [
         [
@@ -1043,7 +1046,27 @@ def coaching_section(c: Optional[Dict[str, Any]]) -> List[str]:
             f"{suite.get('questions_asked_more_than_twice')} asked a question 3+ times",
             _met(suite.get("saved") == cases and suite.get("questions_asked_more_than_twice") == 0 if cases else None),
         ],
-        [COACHING_TARGETS["f1"], fmt(f1, "", 3), _met(f1 >= 0.96 if f1 is not None else None)],
+        [
+            COACHING_TARGETS["rank"],
+            f"{suite.get('first_as_expected')} of {suite.get('ranked')}",
+            _met(suite.get("first_as_expected") == suite.get("ranked") if suite.get("ranked") else None),
+        ],
+        [
+            COACHING_TARGETS["f1"],
+            f"{fmt(f1, '', 3)} on {held.get('examples')} texts; "
+            f"{overlap.get('equal_once_normalised')} equal to a training text once normalised, "
+            f"{overlap.get('near_duplicates')} near copies",
+            _met(
+                f1 >= 0.96 and not overlap.get("equal_once_normalised") and not overlap.get("near_duplicates")
+                if f1 is not None and overlap
+                else None
+            ),
+        ],
+        [
+            COACHING_TARGETS["min_f1"],
+            fmt(held.get("min_intent_f1"), "", 3) + (f" ({held['worst'][0]['intent']})" if held.get("worst") else ""),
+            _met(held["min_intent_f1"] >= 0.90 if held.get("min_intent_f1") is not None else None),
+        ],
         [
             COACHING_TARGETS["growth"],
             f"{fmt(growth, 'x', 2)} ({fmt(dig.get('first_digressions_ms'), ' ms')} → "

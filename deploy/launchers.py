@@ -129,6 +129,8 @@ class CoachServers:
             "TF_CPP_MIN_LOG_LEVEL": "2",
             # The Rasa server's key to the action server, made afresh for each run.
             "ACTIONS_TOKEN": secrets.token_hex(24),
+            # The key that signs the widget's sessions, likewise (never var/widget_secret).
+            "WIDGET_SECRET": secrets.token_urlsafe(32),
             "ACTIONS_HOST": "127.0.0.1",
             "ACTIONS_URL": f"http://127.0.0.1:{self.actions_port}/webhook",
         }

@@ -22,15 +22,17 @@ CASES_FILE = Path(__file__).resolve().parent.parent / "tests" / "seed_conversati
 MAX_TURNS = 40  # a conversation still going after this many turns is stuck
 MAX_ASKS = 2  # a question asked more often than this is a dead end
 
-# What each question of the segment interview starts with, as the coach asks it.
+# Words of each question of the segment interview, as the coach asks it, in either form
+# (asked, or naming what it heard in passing: "You mentioned ...: where else do they meet
+# your business?"); matched ignoring case.
 QUESTIONS: Dict[str, str] = {
     "who": "who are these customers",
-    "scale": "Roughly how many of them are there",
-    "frequency": "How often do they buy",
-    "support": "How much expertise and personal touch",
-    "community": "Would these customers help each other",
-    "touchpoints": "Where do they meet your business",
-    "goal": "What should the relationship with them do first",
+    "scale": "roughly how many of them are there",
+    "frequency": "how often do they buy",
+    "support": "how much expertise and personal touch",
+    "community": "would these customers help each other",
+    "touchpoints": "do they meet your business",
+    "goal": "what should the relationship with them do first",
 }
 VENTURE_NAME = "What's your venture called?"
 VENTURE_OFFER = "what does"  # "And in one line: what does Brewbox offer, and to whom?"
@@ -67,6 +69,7 @@ def load_cases() -> List[Dict[str, Any]]:
 
 def pending_question(text: str) -> Optional[str]:
     """The interview question the coach ends its turn with, if any."""
+    text = text.lower()
     found = [(text.rfind(opening), key) for key, opening in QUESTIONS.items() if opening in text]
     return max(found)[1] if found else None
 

@@ -32,6 +32,8 @@ from deploy.launchers import ROOT, CoachServers  # noqa: E402
 START = ["hi", "yes, let's go", "It's called Brewbox, we deliver fresh coffee beans to offices"]
 BANKS = [
     "about 20 big banks at 200k a year, they renew every year",
+    "yes",  # the numbers heard in passing, confirmed
+    "yes",  # how often they buy, confirmed
     '/inform{"support_level": "expert"}',
     '/inform{"community_role": "neither"}',
     "face to face meetings, email and phone",

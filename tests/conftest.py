@@ -441,6 +441,8 @@ SAVE_A_BLOCK = [
     "yes, let's go",
     "It's called Brewbox, we deliver fresh coffee beans to offices",
     "about 20 big banks at 200k a year, they renew every year",
+    "yes",  # the numbers heard in passing, confirmed ("You mentioned about 20 customers ...")
+    "yes",  # how often they buy, confirmed
     '/inform{"support_level": "expert"}',
     '/inform{"community_role": "neither"}',
     "face to face meetings, email and phone",

@@ -562,6 +562,10 @@ class ActionGate:
                 request.method,
                 self.actions_url + request.path_qs,
                 data=body,
-                headers={"Content-Type": request.headers.get("Content-Type", "application/json")},
+                headers={
+                    "Content-Type": request.headers.get("Content-Type", "application/json"),
+                    # The Rasa server's token (endpoints.yml sends it as this header), passed on.
+                    **{k: v for k, v in request.headers.items() if k.lower() == "authorization"},
+                },
             ) as answer:
                 return web.Response(status=answer.status, body=await answer.read(), content_type=answer.content_type)

@@ -61,10 +61,20 @@ class WidgetSocket:
     def of(self, event: str) -> List[Any]:
         return [e[1] if len(e) > 1 else None for e in self.events if e and e[0] == event]
 
-    async def session(self, session_id: str) -> None:
+    async def session(self, session_id: Optional[str] = None) -> str:
+        """Asks for a session (the one kept, or a new one) and returns the one the
+        server confirmed: `web:<id>.<proof>`, signed by it. The conversation's id,
+        its sender id, is the part before the dot (sender_of)."""
+        before = len(self.of("session_confirm"))
         await self.emit("session_request", {"session_id": session_id})
-        confirmed = await self.wait_for("session_confirm", timeout=20)
-        assert confirmed == [session_id], confirmed
+        confirmed = await self.wait_for("session_confirm", count=before + 1, timeout=20)
+        assert len(confirmed) == before + 1, confirmed
+        return confirmed[-1]
 
     def answers(self) -> List[Dict[str, Any]]:
         return self.of("bot_uttered")
+
+
+def sender_of(session: str) -> str:
+    """The conversation a signed widget session names (its proof stays with the client)."""
+    return session.partition(".")[0]

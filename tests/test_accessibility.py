@@ -32,6 +32,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from deploy.launchers import ROOT, VENV_BIN, free_port
 from tests.conftest import SAVE_A_BLOCK, rows, save_a_block
+from tests.socketio_wire import sender_of
 from tests.test_web_widget import screenshot
 from tests.web_helpers import REVIEW_ADMIN, SitePage, WebCoachServers
 
@@ -498,7 +499,8 @@ def test_a_founder_talks_to_a_saved_block_by_keyboard_on_a_phone(servers, tab_in
     assert picture.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
     # The block is in the canvas store, with the page's cohort.
-    session = page.evaluate("JSON.parse(localStorage.getItem('chat_session')).session_id")
+    # The widget keeps the server's signed session, web:<id>.<proof>; the conversation is the id.
+    session = sender_of(page.evaluate("JSON.parse(localStorage.getItem('chat_session')).session_id"))
     founders = rows(servers.canvas_db, "SELECT id, cohort FROM founders WHERE sender_id = ?", session)
     assert [cohort for _, cohort in founders] == [COHORT]
     final = rows(

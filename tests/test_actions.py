@@ -54,6 +54,7 @@ ACTIONS = {
         conversation.ActionDeleteRequest,
         conversation.ActionPause,
         conversation.ActionResume,
+        *interview.ASK_ACTIONS.values(),
     )
 }
 
@@ -251,14 +252,13 @@ def test_venture_offer_too_short(validate):
 # ---------------------------------------------------------------- validate_segment_form
 
 
-def test_description_fills_who_and_prefills_what_it_answers(validate):
+def test_description_fills_who_and_keeps_what_it_says_to_confirm(validate, act):
+    """Issue 19: facts said in passing decide rules and checks, so their questions are
+    still asked, each naming what was heard, and one click confirms it."""
     out = validate("segment_form", "segment_who", DESCRIPTION, DESCRIPTION)
     assert out.messages == []
     assert out.slots["segment_who"] == DESCRIPTION
-    assert out.slots["segment_scale"] == "given"
-    assert out.slots["segment_frequency"] == "recurring"
-    assert out.slots["segment_support"] == "expert"
-    for asked_later in ("segment_community", "segment_touchpoints", "segment_goal"):
+    for asked_later in SEGMENT_SLOTS[1:]:
         assert asked_later not in out.slots
     facts = out.slots["segment_facts"]
     assert facts["name"] == "Banks"
@@ -269,14 +269,33 @@ def test_description_fills_who_and_prefills_what_it_answers(validate):
         "high",
         "high",
     )
+    asked = act("action_ask_segment_frequency", DESCRIPTION, "inform", slots={"segment_facts": facts})
+    assert asked.texts == [
+        "You mentioned they buy regularly (recurring): is that right? How often do they buy from you?"
+    ]
+    assert asked.messages[0]["buttons"][0] == {
+        "title": "Yes: regularly (recurring)",
+        "payload": button("inform", purchase_frequency="recurring"),
+    }
+    plain = act("action_ask_segment_community", DESCRIPTION, "inform", slots={"segment_facts": facts})
+    assert plain.texts == [load_knowledge().interview.segment["segment_community"].ask]
 
 
-def test_description_with_touchpoints_prefills_them(validate):
+def test_description_with_touchpoints_asks_where_else(validate, act):
     text = "Parents of toddlers who find us on Instagram and TikTok"
     out = validate("segment_form", "segment_who", text, text)
-    assert out.slots["segment_touchpoints"] == ["social_media"]
+    assert "segment_touchpoints" not in out.slots
+    assert out.slots["segment_facts"]["touchpoints"] == ["social_media"]
     assert out.slots["segment_facts"]["market"] == "b2c"
-    assert "segment_scale" not in out.slots
+    asked = act("action_ask_segment_touchpoints", text, "inform", slots={"segment_facts": out.slots["segment_facts"]})
+    assert asked.texts[0].startswith("You mentioned social media: where else do they meet your business?")
+    known = {**out.slots["segment_facts"]}
+    more = validate(
+        "segment_form", "segment_touchpoints", "and our forum", "and our forum", slots={"segment_facts": known}
+    )
+    assert more.slots["segment_touchpoints"] == ["social_media", "forum"]
+    same = validate("segment_form", "segment_touchpoints", "that's all", "that's all", slots={"segment_facts": known})
+    assert same.slots["segment_touchpoints"] == ["social_media"]
 
 
 def test_goal_button(validate):
@@ -392,7 +411,7 @@ def test_passing_mention_fills_gaps_but_keeps_earlier_answers(validate):
     assert out.slots["segment_goal"] == "keep"
     assert out.slots["segment_facts"]["purchase_frequency"] == "one_off"  # said in passing: no overwrite
     assert out.slots["segment_facts"]["touchpoints"] == ["phone"]  # a gap: filled
-    assert out.slots["segment_touchpoints"] == ["phone"]  # and never asked
+    assert "segment_touchpoints" not in out.slots  # and asked later, naming the phone
     assert "segment_frequency" not in out.slots
 
 
@@ -558,17 +577,31 @@ def test_recommend_each_segment_with_reasons(act, canvas):
     assert [c.type_id for c in draft.segments[1].choices] == [c["type_id"] for c in segments[1]["choices"]]
 
 
-def test_recommend_does_not_contradict_its_own_checks(act):
-    # gamers who help each other would suit a community, but email is no place to gather:
-    # the coach does not rank it above types that work, and so has nothing to warn about
+def test_recommend_keeps_the_type_the_answers_call_for_with_its_fix(act):
+    # gamers who help each other suit a community, but email is no place to gather: the
+    # community keeps its first place, with the fix in place, and a button adds a forum
     bare = [
         segment("Gamers", market="b2c", members_help_each_other=True, contributes_ideas=False, touchpoints=["email"])
     ]
     out = act("action_recommend", "no", "deny", slots={"venture_name": "Brewbox", "segments": segment_dicts(*bare)})
-    assert "communities" not in [c["type_id"] for c in out.slots["segments"][0]["choices"]]
-    assert not [t for t in out.texts if t.startswith("⚠️ ")]
-    assert "Communities" not in out.texts[0]
+    assert [c["type_id"] for c in out.slots["segments"][0]["choices"]][0] == "communities"
+    fix = load_knowledge().checks.meeting_fix
+    assert "1. **Communities**: " in out.texts[0] and f"To make it work: {fix}" in out.texts[0]
+    assert [t for t in out.texts if t.startswith("⚠️ ")]
     assert out.texts[-1] == prompt_of("review")["text"]
+    assert '/add_relationship{"touchpoint": "forum"}' in last_message(out)["payloads"]
+    # one step: the button adds the forum, and the advice is made again without the warning
+    added = act(
+        "action_edit_block",
+        '/add_relationship{"touchpoint": "forum"}',
+        "add_relationship",
+        entities=[entity("touchpoint", "forum")],
+        slots={"venture_name": "Brewbox", "stage": "review", "segments": out.slots["segments"]},
+    )
+    assert added.texts[0] == "Added online forum to where Gamers meet you."
+    assert added.slots["segments"][0]["profile"]["touchpoints"] == ["email", "forum"]
+    assert added.slots["segments"][0]["choices"][0]["type_id"] == "communities"
+    assert not [t for t in added.texts if t.startswith("⚠️ ")]
 
 
 # ---------------------------------------------------------------- action_confirm_block

@@ -204,7 +204,11 @@ def test_prefill_from_a_rich_description():
         "contributes_ideas": True,
         "goal": "keep",
     }
-    assert interview.prefill(facts, {**EMPTY, "segment_who": "Banks"}) == {
+    # Every question whose answer a rule reads confirms a fact heard in passing (issue 19):
+    # none is filled unasked, and each names what was heard.
+    assert interview.prefill(facts, {**EMPTY, "segment_who": "Banks"}) == {}
+    heard = {slot: interview.heard_in_passing(slot, facts) for slot in interview.SEGMENT_SLOTS[1:]}
+    assert {slot: h[0] for slot, h in heard.items()} == {
         "segment_scale": "given",
         "segment_frequency": "recurring",
         "segment_support": "expert",
@@ -230,8 +234,8 @@ def test_prefill_never_fills_who():
 
 
 @pytest.mark.parametrize("level", SUPPORT_LEVELS)
-def test_prefill_support_level_from_its_facts(level):
-    assert interview.prefill(dict(SUPPORT_LEVELS[level]), EMPTY) == {"segment_support": level}
+def test_support_level_heard_from_its_facts(level):
+    assert interview.heard_in_passing("segment_support", dict(SUPPORT_LEVELS[level]))[0] == level
 
 
 def test_merge_facts_passing_mention_only_fills_gaps():

@@ -18,9 +18,15 @@ def start_segment(coach: CoachServers, sender: str) -> None:
 def test_two_segments_talked_through_and_saved(coach):
     sender = "founder-two-segments"
     start_segment(coach, sender)
-    # Segment 1: the description already says how many, their value and how often they buy.
+    # Segment 1: the description already says how many, their value and how often they buy:
+    # each is confirmed in one line, and "yes" keeps it.
     reply = coach.say(sender, "about 20 big banks at 200k a year, they renew every year")
-    assert "expertise and personal touch" in texts(reply), "scale and frequency were given: not asked again"
+    assert "You mentioned about 20 customers, each worth about 200,000 a year: is that right?" in texts(reply)
+    reply = coach.say(sender, "yes")
+    assert "You mentioned they buy regularly (recurring): is that right?" in texts(reply)
+    assert "Yes: regularly (recurring)" in buttons(reply)
+    reply = coach.say(sender, "yes")
+    assert "expertise and personal touch" in texts(reply)
     assert "Expert one-to-one advice" in buttons(reply)
     coach.say(sender, '/inform{"support_level": "expert"}')
     coach.say(sender, '/inform{"community_role": "neither"}')
@@ -143,6 +149,8 @@ def test_recommendations_are_recorded_with_the_rules_that_fired(coach):
     sender = "founder-advice-record"
     start_segment(coach, sender)
     coach.say(sender, "about 20 big banks at 200k a year, they renew every year")
+    coach.say(sender, "yes")  # the numbers heard
+    coach.say(sender, "yes")  # how often they buy, heard
     coach.say(sender, '/inform{"support_level": "expert"}')
     coach.say(sender, '/inform{"community_role": "neither"}')
     coach.say(sender, "face to face meetings, email and phone")
@@ -166,15 +174,21 @@ def test_recommendations_are_recorded_with_the_rules_that_fired(coach):
     presented = next(e["text"] for e in events if "advice" in (e.get("metadata") or {}))
     assert presented.startswith("**Segment 1: Big banks**")
     top = advice["recommendations"][0]
-    assert set(top) == {"type_id", "name", "score", "reasons", "rules"}
+    assert set(top) == {"type_id", "name", "score", "reasons", "shown", "rules", "check"}
     assert top["type_id"] == "dedicated_personal_assistance" and top["name"] in presented
     rule_ids = {rule.id for rule in load_knowledge().rules}
     for recommendation in advice["recommendations"]:
         assert recommendation["rules"], recommendation["type_id"]
         for rule in recommendation["rules"]:
-            assert set(rule) == {"id", "because", "weight"} and rule["id"] in rule_ids and rule["weight"] != 0
+            assert set(rule) == {"id", "because", "weight", "own", "shown"}
+            assert rule["id"] in rule_ids and rule["weight"] != 0
         raised = [r["because"] for r in recommendation["rules"] if r["weight"] > 0]
         assert set(recommendation["reasons"]) == set(raised)
+        # the rules marked as read are what the founder read under the type, word for word
+        for rule in recommendation["rules"]:
+            if rule["shown"]:
+                assert rule["because"] in recommendation["shown"] and rule["because"] in presented
+        assert recommendation["shown"][0] in presented
         assert round(sum(r["weight"] for r in recommendation["rules"]), 3) == recommendation["score"]
 
 

@@ -10,9 +10,11 @@ from bot.coach.engine import (
     COST_VS_VALUE,
     NO_MEETING_PLACE,
     NO_RETENTION,
+    SHARED,
     Advice,
     check_block,
     fixes,
+    owns,
     recommend,
 )
 from bot.coach.knowledge import KNOWLEDGE_DIR, load_knowledge
@@ -92,7 +94,8 @@ def test_ranked_best_first_positive_scores_ties_in_file_order(kb, profile):
     recs = recommend(profile).recommendations
     assert recs and all(r.score > 0 for r in recs)
     order = list(kb.types)
-    keys = [(-r.score, order.index(r.type_id)) for r in recs]
+    # Types a failing check demotes come last, then types no rule of their own raised.
+    keys = [(bool(r.check and r.check["demoted"]), not r.own_reasons, -r.score, order.index(r.type_id)) for r in recs]
     assert keys == sorted(keys)
 
 
@@ -174,12 +177,27 @@ def test_reasons_are_the_rules_that_fired_strongest_first(kb):
     dedicated = recommend(KEY_ACCOUNTS).recommendations[0]
     assert dedicated.type_id == "dedicated_personal_assistance"
     fired = [
-        (rule.then["dedicated_personal_assistance"], rule.because)
+        (rule.then["dedicated_personal_assistance"], rule.because, owns(rule.then, "dedicated_personal_assistance"))
         for rule in kb.rules
         if rule.fires(KEY_ACCOUNTS) and rule.then.get("dedicated_personal_assistance", 0) > 0
     ]
-    assert dedicated.reasons == [because for _, because in sorted(fired, key=lambda f: -f[0])]
+    strongest_first = sorted(fired, key=lambda f: -f[0])
+    assert dedicated.reasons == [b for _, b, own in strongest_first if own] + [
+        SHARED + b for _, b, own in strongest_first if not own
+    ]
     assert dedicated.reasons[0] == "Few, high-value accounts justify a named person who knows each one."
+
+
+def test_a_reason_belongs_to_the_type_its_rule_is_for(kb):
+    """ "They already help each other" is a communities reason: under self-service,
+    which the same rule raises a little, it is shown as shared."""
+    profile = SegmentProfile(members_help_each_other=True, touchpoints=["forum"])
+    recs = {r.type_id: r for r in recommend(profile).recommendations}
+    because = next(r.because for r in kb.rules if r.id == "members_help_each_other")
+    assert recs["communities"].reasons[0] == because
+    assert because not in recs["self_service"].reasons
+    assert SHARED + because in recs["self_service"].reasons
+    assert recs["self_service"].reasons[0] in recs["self_service"].own_reasons
 
 
 GAMERS_BY_EMAIL = SegmentProfile(
@@ -187,22 +205,39 @@ GAMERS_BY_EMAIL = SegmentProfile(
 )
 
 
-def test_a_type_that_fails_its_check_ranks_below_every_type_that_passes(kb):
-    ranked = _ids(recommend(GAMERS_BY_EMAIL))
+def test_a_type_the_answers_call_for_keeps_its_rank_with_the_fix_in_place(kb):
+    """Issue 19: gamers who help each other and bring ideas, met only by email, still get
+    co-creation and communities first, each with the fix; a place to meet only removes it."""
+    recs = recommend(GAMERS_BY_EMAIL).recommendations
+    ranked = [r.type_id for r in recs]
     failing = {
         w.message.split(": ")[1].split(" needs")[0]
         for w in check_block([(GAMERS_BY_EMAIL, ranked)])
         if w.code == NO_MEETING_PLACE
     }
     assert failing == {"Communities", "Co-creation"}
-    positions = {kb.type_name(t): i for i, t in enumerate(ranked)}
-    passing = [i for name, i in positions.items() if name not in failing]
-    assert all(positions[name] > max(passing) for name in failing)
-    # With a place to meet, the same segment gets them first.
-    assert _ids(recommend(SegmentProfile(**{**GAMERS_BY_EMAIL.to_dict(), "touchpoints": ["email", "forum"]})))[0] in (
-        "communities",
-        "co_creation",
-    )
+    assert ranked[:2] == ["co_creation", "communities"]
+    for rec in recs[:2]:
+        assert rec.check == {
+            "code": NO_MEETING_PLACE,
+            "fix": kb.checks.meeting_fix,
+            "touchpoints": kb.checks.meeting_fix_touchpoints,
+            "demoted": False,
+        }
+    met = recommend(SegmentProfile(**{**GAMERS_BY_EMAIL.to_dict(), "touchpoints": ["email", "forum"]}))
+    assert _ids(met)[:2] == ["co_creation", "communities"]
+    assert all(r.check is None for r in met.recommendations[:2])
+
+
+def test_a_failing_type_on_weak_evidence_ranks_below_every_type_that_passes(kb):
+    """Communities raised only by base weights and a goal (no 'they help each other'): the
+    failing check demotes it, as checks.yml says, and it still carries the fix."""
+    profile = SegmentProfile(goal="acquire", touchpoints=["email"])
+    recs = recommend(profile).recommendations
+    community = next(r for r in recs if r.type_id == "communities")
+    assert community.check["demoted"] and community.fix == kb.checks.meeting_fix
+    passing = [i for i, r in enumerate(recs) if r.check is None]
+    assert recs.index(community) > max(passing)
 
 
 def test_a_failing_type_comes_with_its_fix_in_one_sentence(kb):
@@ -215,16 +250,14 @@ def test_a_failing_type_comes_with_its_fix_in_one_sentence(kb):
 
 
 @pytest.mark.parametrize("profile", PROFILES + [GAMERS_BY_EMAIL], ids=lambda p: p.name or "empty")
-def test_each_type_has_a_first_reason_of_its_own(profile):
-    firsts = [r.reasons[0] for r in recommend(profile).recommendations]
-    assert len(firsts) == len(set(firsts)), firsts
-
-
-def test_self_service_and_automated_services_never_share_a_first_reason():
-    for profile in PROFILES + [GAMERS_BY_EMAIL]:
-        recs = {r.type_id: r for r in recommend(profile).recommendations}
-        if "self_service" in recs and "automated_services" in recs:
-            assert recs["self_service"].reasons[0] != recs["automated_services"].reasons[0]
+def test_each_type_leads_with_a_reason_of_its_own_not_shown_first_above(profile):
+    recs = recommend(profile).recommendations
+    taken = set()
+    for rec in recs[:3]:
+        assert rec.own_reasons and rec.reasons[0] == next(
+            (r for r in rec.own_reasons if r not in taken), rec.own_reasons[0]
+        ), rec.type_id
+        taken.add(rec.reasons[0])
 
 
 def test_only_askable_answers_are_named_as_missing():

@@ -15,6 +15,7 @@ from tests.conftest import buttons, texts
 WHO = "who are these customers"
 OFFICE_MANAGERS = (
     "office managers at tech startups, about 40 companies at 3000 euros a year",
+    "yes",  # to "You mentioned about 40 customers ...: is that right?" (numbers said in passing are confirmed)
     "every month",
     "quick help when stuck",
     "neither",
@@ -87,6 +88,7 @@ def test_start_over_keeps_the_saved_block_and_asks_afresh(coach):
         sender,
         (
             "dog owners in cities, about 5000 of them paying 20 euros a month",
+            "yes",  # the numbers heard in passing, confirmed
             "every month",
             "they serve themselves",
             "they share tips with each other",
@@ -169,22 +171,34 @@ def test_an_off_topic_answer_to_who_is_no_segment(coach):
     assert "Roughly how many" not in reply
     reply = say(coach, sender, "office managers at tech startups who want fresh coffee")
     assert "Roughly how many" in reply
-    describe(coach, sender, ("not sure",) + OFFICE_MANAGERS[1:])
+    describe(coach, sender, ("not sure",) + OFFICE_MANAGERS[2:])
     names = [name for name, _, _ in stored_segments(coach, sender, "draft")]
     assert names == ["Office managers"], names
     assert not any("joke" in (needs or "").lower() for _, _, needs in stored_segments(coach, sender, "draft"))
 
 
-def test_numbers_the_coach_is_unsure_of_are_said_back_and_can_be_corrected(coach):
-    sender = "flow-numbers-said-back"
+def test_numbers_said_in_passing_are_confirmed_and_can_be_corrected(coach):
+    sender = "flow-numbers-in-passing"
     start(coach, sender)
     reply = say(
         coach,
         sender,
         "compliance teams at regional banks, about twenty accounts, each worth tens of thousands of euros a year",
     )
+    assert "You mentioned about 20 customers, each worth about 30,000 a year: is that right?" in reply
+    reply = say(coach, sender, "no, more like 50 accounts at 20k a year")
+    assert "didn't catch" not in reply and "How often do they buy" in reply
+    describe(coach, sender, ("every year", "expert one-to-one advice", "neither", "meetings and email", "keep them"))
+    assert stored_segments(coach, sender, "draft")[0][:2] == ("Compliance teams", 50)
+
+
+def test_numbers_the_coach_is_unsure_of_are_said_back_and_can_be_corrected(coach):
+    sender = "flow-numbers-said-back"
+    start(coach, sender)
+    assert "Roughly how many" in say(coach, sender, "compliance teams at regional banks")
+    reply = say(coach, sender, "about twenty accounts, each worth tens of thousands of euros a year")
     assert "I understood about 20 accounts, each worth about €30,000 a year: right?" in reply
-    assert "How often do they buy" in reply, "the numbers were given: the scale question is not asked"
+    assert "How often do they buy" in reply
     reply = say(coach, sender, "no, more like 50 accounts at 20k a year")
     assert "Thanks, corrected: about 50 accounts, each worth about 20,000 a year." in reply
     assert "didn't catch" not in reply and "How often do they buy" in reply
@@ -195,7 +209,7 @@ def test_numbers_the_coach_is_unsure_of_are_said_back_and_can_be_corrected(coach
 def test_a_place_the_coach_does_not_know_is_kept_as_said_after_one_more_try(coach):
     sender = "flow-unknown-place"
     start(coach, sender)
-    describe(coach, sender, OFFICE_MANAGERS[:4])
+    describe(coach, sender, OFFICE_MANAGERS[:5])
     reply = say(coach, sender, "at the town fair and in the village hall")
     assert "Where do they meet you?" in reply
     reply = say(coach, sender, "at the town fair and in the village hall")

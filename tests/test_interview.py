@@ -42,6 +42,7 @@ MARKET_QUESTION = {  # the question a mentor adds in the test below
         "b2c": {"button": "Consumers", "means": {"market": "b2c"}},
     },
     "not_sure": "Not sure",
+    "in_passing": "fill",  # a mentor may let a mention in passing answer it
     "ask_again": "Businesses or consumers?",
     "why": "Business clients often expect a named contact; consumers usually prefer fast, scalable service.",
 }
@@ -170,9 +171,9 @@ def test_every_answer_has_the_nlu_words_of_its_entity(plan):
 
 def test_a_changed_wording_is_named_as_a_difference(plan, domain):
     changed = copy.deepcopy(plan)
-    changed.segment["segment_goal"].ask = "What first?"
+    changed.venture["venture_name"].ask = "What first?"
     problems = domain_differences(changed, domain)
-    assert len(problems) == 1 and problems[0].startswith("domain.yml: utter_ask_segment_goal should be")
+    assert len(problems) == 1 and problems[0].startswith("domain.yml: utter_ask_venture_name should be")
     assert "text: What first?" in problems[0]
 
 
@@ -301,6 +302,21 @@ def test_the_same_slot_in_both_interviews(broken):
     assert "interview.yml: question 'segment_goal': also a question of section 'venture'" in broken.error()
 
 
+def test_a_segment_question_says_what_a_passing_mention_does(broken):
+    broken.change("interview.yml", lambda d: d["segment"]["segment_goal"].update(in_passing="maybe"))
+    assert "interview.yml: question 'segment_goal': 'in_passing' is 'maybe'; allowed: fill, confirm" in broken.error()
+
+
+def test_a_confirming_question_names_what_was_heard(broken):
+    broken.change("interview.yml", lambda d: d["segment"]["segment_goal"].update(confirm="Is that right?"))
+    assert "interview.yml: question 'segment_goal': 'confirm' must name what was heard: {heard}" in broken.error()
+
+
+def test_a_check_keeps_rank_only_from_a_positive_weight(broken):
+    broken.change("checks.yml", lambda d: d["no_meeting_place"].update(keeps_rank_at="always"))
+    assert "'keeps_rank_at' must be a weight above 0, not 'always'" in broken.error()
+
+
 # ---------------------------------------------------------------- turns
 
 
@@ -315,11 +331,12 @@ def test_read_segment_message_answers_the_question_and_fills_what_else_it_says()
     )
     assert result.messages == []
     assert result.slots["segment_who"].startswith("we sell to 20 banks")
-    assert result.slots["segment_scale"] == "given"
-    assert result.slots["segment_frequency"] == "recurring"
-    assert "segment_goal" not in result.slots
+    for confirmed_when_asked in ("segment_scale", "segment_frequency", "segment_goal"):
+        assert confirmed_when_asked not in result.slots
     facts = result.slots["segment_facts"]
     assert (facts["customer_count"], facts["value_per_customer"], facts["market"]) == (20, 200_000, "b2b")
+    assert interview.heard_in_passing("segment_frequency", facts)[0] == "recurring"
+    assert interview.heard_in_passing("segment_scale", facts)[0] == "given"
 
 
 def test_read_segment_message_a_button_wins_and_its_payload_is_not_read_as_words():

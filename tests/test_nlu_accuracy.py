@@ -14,7 +14,8 @@ from pathlib import Path
 from bench.nlu import HELDOUT, read_reports
 from deploy.launchers import MODEL, ROOT
 
-MIN_HELDOUT_MACRO_F1 = 0.95
+MIN_HELDOUT_MACRO_F1 = 0.96  # on a held-out set disjoint from training (tests/test_heldout_disjoint.py)
+MIN_INTENT_F1 = 0.90  # every intent
 RASA = Path(sys.executable).parent / "rasa"
 
 
@@ -30,9 +31,12 @@ def test_heldout_intent_macro_f1_stays_above_the_gate(tmp_path):
     )
     assert run.returncode == 0, run.stderr[-2000:]
     intent = read_reports(out)["intent"]
-    assert intent["examples"] >= 300, "the held-out set lost its examples"
+    assert intent["examples"] >= 450, "the held-out set lost its examples"
     worst = ", ".join(f"{w['intent']} {w['f1']}" for w in intent["worst"])
     assert intent["macro_f1"] >= MIN_HELDOUT_MACRO_F1, (
         f"held-out intent macro-F1 {intent['macro_f1']} < {MIN_HELDOUT_MACRO_F1}; weakest: {worst}; "
         f"confusions: {intent.get('top_confusions')}"
+    )
+    assert intent["min_intent_f1"] >= MIN_INTENT_F1, (
+        f"an intent's held-out F1 is below {MIN_INTENT_F1}: {worst}; confusions: {intent.get('top_confusions')}"
     )

@@ -2,6 +2,8 @@
 most twice, then the coach keeps what the founder said or leaves the answer open and goes
 on; numbers it is unsure of are said back in one line, and the next message may correct them."""
 
+import pytest
+
 from bot.coach import interview
 from bot.coach.knowledge import UNKNOWN
 from tests.conftest import turn_texts
@@ -29,10 +31,29 @@ def test_an_unread_answer_is_asked_again_once():
 
 
 def test_the_second_unread_answer_is_left_open_and_the_coach_goes_on():
-    second = turn("segment_frequency", "evry week they buy skins", notes={"misses": {"segment_frequency": 1}})
+    second = turn("segment_frequency", "banana pancakes again", notes={"misses": {"segment_frequency": 1}})
     assert second.slots["segment_frequency"] == UNKNOWN
     assert turn_texts(second) == [interview.LEFT_OPEN]
     assert second.slots["interview_notes"]["misses"] == {}
+
+
+@pytest.mark.parametrize(
+    "slot, typed, value",
+    [
+        ("segment_frequency", "reguarly", "recurring"),
+        ("segment_frequency", "evry week they buy skins", "recurring"),
+        ("segment_support", "quik help", "guidance"),
+        ("segment_support", "persnal touch", "personal"),
+        ("segment_community", "bothh", "both"),
+        ("segment_community", "they help eachother", "help_each_other"),
+        ("segment_goal", "aquire new ones", "acquire"),
+    ],
+)
+def test_answers_with_typos_are_read_the_first_time(slot, typed, value):
+    """Issue 19: a typo in the answer to a closed question is matched against the words of
+    answers.yml, instead of being asked again and then left open."""
+    result = turn(slot, typed)
+    assert result.slots[slot] == value and not turn_texts(result)
 
 
 def test_places_the_vocabulary_lacks_stand_as_said_on_the_second_try():
@@ -71,15 +92,30 @@ def test_a_description_that_names_people_is_no_small_talk():
 
 
 def test_numbers_the_coach_is_unsure_of_are_said_back_in_one_line():
+    result = turn("segment_scale", "about twenty accounts, each worth tens of thousands of euros a year")
+    assert result.slots["segment_scale"] == "given"
+    assert turn_texts(result) == [
+        "I understood about 20 accounts, each worth about €30,000 a year: right? If not, just tell me the numbers."
+    ]
+    assert result.slots["interview_notes"]["numbers_said_back"] is True
+
+
+def test_numbers_said_in_passing_are_confirmed_by_their_own_question():
     result = turn(
         "segment_who", "compliance teams, about twenty accounts, each worth tens of thousands of euros a year", facts={}
     )
-    assert result.slots["segment_scale"] == "given"  # not asked: the description said it
-    assert (
-        "I understood about 20 accounts, each worth about €30,000 a year: right? If not, just tell me the numbers."
-        in turn_texts(result)
+    assert "segment_scale" not in result.slots and not turn_texts(result)  # not said back twice: asked next
+    asked = interview.ask_question("segment_scale", result.slots["segment_facts"])
+    assert turn_texts(asked) == [
+        "You mentioned about 20 customers, each worth about 30,000 a year: is that right? "
+        "If not: roughly how many of them are there, and what is each worth to you per year?"
+    ]
+    yes = turn("segment_scale", "yes", facts=result.slots["segment_facts"])
+    assert yes.slots["segment_scale"] == "given"
+    assert (yes.slots["segment_facts"]["customer_count"], yes.slots["segment_facts"]["value_per_customer"]) == (
+        20,
+        30_000,
     )
-    assert result.slots["interview_notes"]["numbers_said_back"] is True
 
 
 def test_exact_numbers_are_not_said_back():

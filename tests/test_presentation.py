@@ -52,13 +52,21 @@ def test_advice_payload_is_the_dashboards_contract():
     assert set(payload) == {"segment_index", "segment_name", "profile", "recommendations", "missing"}
     assert (payload["segment_index"], payload["segment_name"], payload["profile"]) == (1, "Banks", profile.to_dict())
     for rec, data in zip(advice.recommendations, payload["recommendations"]):
+        shown = presentation.shown_lines(rec, advice.recommendations.index(rec) + 1)
         assert data == {
             "type_id": rec.type_id,
             "name": rec.name,
             "score": rec.score,
             "reasons": rec.reasons,
-            "rules": rec.rules,
+            "shown": shown,
+            "rules": [dict(rule, shown=rule["because"] in shown) for rule in rec.rules],
+            "check": rec.check,
         }
+        # What the coordinators read as the rules behind it is what the founder read.
+        assert [r["because"] for r in data["rules"] if r["shown"]] == [
+            b for b in shown if b in {r["because"] for r in rec.rules}
+        ]
+        assert shown[0] in presentation.render_advice(1, profile, advice)
     missing = advice.most_informative_missing
     assert payload["missing"] == (missing.field if missing else None)
     json.dumps(payload)  # it travels in the tracker store as JSON
@@ -83,13 +91,14 @@ def test_every_rule_that_moved_a_score_is_recorded():
         assert [r["id"] for r in rec.rules] == [r.id for r in fired]
         for record in rec.rules:
             assert record["weight"] == rules[record["id"]].then[rec.type_id]
-            assert record["because"] == rules[record["id"]].because
+            assert record["because"] in (rules[record["id"]].because, "also: " + rules[record["id"]].because)
         assert round(sum(r["weight"] for r in rec.rules), 3) == rec.score
         assert {r["because"] for r in rec.rules if r["weight"] < 0} == set(rec.cautions)
-        # the reasons are the rules that raised it, and at most one line of what the type is,
-        # first when every rule's reason already came first for a better-ranked type
-        raised = {r["because"] for r in rec.rules if r["weight"] > 0}
-        assert raised <= set(rec.reasons) and len(set(rec.reasons) - raised) <= 1
+        # the reasons are exactly the rules that raised it: its own, then the shared ones ("also: ...")
+        raised = [r["because"] for r in rec.rules if r["weight"] > 0]
+        assert set(raised) == set(rec.reasons)
+        for record in rec.rules:
+            assert record["own"] == (record["weight"] < 0 or not record["because"].startswith("also: "))
 
 
 def test_confirm_block_shows_it_and_asks_to_save():

@@ -18,7 +18,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, inspect
 
 from bot.review import exports, queries, transcript
-from bot.review.auth import AuthError, TooManyAttempts, Users
+from bot.review.auth import AuthError, TooManyAttempts, Users, sign_in_delay
 from bot.review.db import ReviewDB, alembic_config, include_object
 from bot.review.models import Base
 from bot.review.queries import Filters, NotFound
@@ -495,10 +495,15 @@ def test_a_mentors_slack_user_id_is_checked_unique_and_read_back_by_the_slack_ap
     users.set_cohorts("mia", ["WINTER"])
     assert mentors.cohorts_of("U0MIA") == {"WINTER"}
     users.set_slack_user("mia", "")
-    assert mentors.all() == {}
+    # The dashboard knew U0MIA: its answer stays, and it is "no access" (a SLACK_MENTORS grant does not come back).
+    assert mentors.all() == {"U0MIA": frozenset()} and mentors.cohorts_of("U0MIA") == frozenset()
+    users.set_slack_user("mia", "U0MIA")
+    assert mentors.cohorts_of("U0MIA") == {"WINTER"}
+    users.remove("mia")
+    assert mentors.cohorts_of("U0MIA") == frozenset()
 
 
-def test_the_slack_app_reads_no_mentors_from_a_missing_or_unmigrated_dashboard(tmp_path):
+def test_a_missing_dashboard_has_no_mentors_and_an_unreadable_one_grants_nothing(tmp_path):
     import sqlite3
 
     from bot.review.mentors import DashboardMentors
@@ -508,7 +513,8 @@ def test_the_slack_app_reads_no_mentors_from_a_missing_or_unmigrated_dashboard(t
     sqlite3.connect(tmp_path / "old.db").execute(
         "CREATE TABLE review_users (id INTEGER PRIMARY KEY)"
     ).connection.close()
-    assert DashboardMentors(f"sqlite:///{tmp_path / 'old.db'}").cohorts_of("U1") is None
+    unreadable = DashboardMentors(f"sqlite:///{tmp_path / 'old.db'}")
+    assert unreadable.cohorts_of("U1") == frozenset() and not unreadable.readable()
 
 
 def test_signing_out_kills_the_cookie_even_for_a_kept_copy(users, admin):
@@ -537,14 +543,22 @@ def test_a_new_password_ends_the_users_sessions(users, admin):
     assert users.sign_in("root", "another good password", "9") is not None
 
 
-def test_five_failed_sign_ins_in_15_minutes_lock_the_name(users):
+def test_five_failed_sign_ins_for_a_name_lock_it_from_that_address_and_slow_it_elsewhere(users):
     users.add("ann", PASSWORD, "coordinator", ["SPRING"])
     users.add("bea", PASSWORD, "coordinator", ["SPRING"])
     for _ in range(5):
         assert users.sign_in("ann", "nope nope nope", "10.0.0.1") is None
     with pytest.raises(TooManyAttempts):
-        users.sign_in("ann", PASSWORD, "10.0.0.2")  # the right password, from elsewhere: still locked
+        users.sign_in("ann", PASSWORD, "10.0.0.1")  # the right password, from the attacker's address: refused
+    # From elsewhere, the owner is not locked out: the attempt waits first, then is checked.
+    attempt = users.start_sign_in("ann", "10.0.0.2")
+    assert attempt.delay_s == sign_in_delay(5) == 1.0
+    assert users.account(users.finish_sign_in(attempt, PASSWORD)).username == "ann"
     assert users.sign_in("bea", PASSWORD, "10.0.0.1") is not None  # a colleague at the same office is not
+
+
+def test_the_wait_for_a_name_under_attack_grows_and_is_bounded():
+    assert [sign_in_delay(n) for n in (0, 4, 5, 6, 7, 10)] == [0, 0, 1, 2, 4, 30]
 
 
 def test_twenty_failures_from_one_address_lock_the_address(users):

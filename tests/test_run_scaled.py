@@ -39,7 +39,7 @@ from deploy.services import ROOT, free_port, http_ok, missing_packages, port_ope
 from scripts.record_test_stories import CONVERSATIONS
 from tests.slack_fake import SIGNING_SECRET, FakeSlack, SlackUser, dm_channel
 from tests.slack_fake import TOKEN as SLACK_TOKEN
-from tests.socketio_wire import WidgetSocket
+from tests.socketio_wire import WidgetSocket, sender_of
 
 pytestmark = [
     pytest.mark.scaleout,
@@ -353,7 +353,9 @@ def test_secrets_at_rest(scaled):
         redis.Redis(port=scaled.ports["REDIS_PORT"]).ping()
     assert (scaled.workdir / "postgres_password").stat().st_mode & 0o077 == 0
     assert (scaled.workdir / "redis_password").stat().st_mode & 0o077 == 0
+    widget_secret = ROOT / "var" / "widget_secret"  # the Rasa servers' key for the widget's sessions
     secrets_ = {
+        **({"WIDGET_SECRET": widget_secret.read_text().strip()} if widget_secret.exists() else {}),
         "ACTIONS_TOKEN": scaled.token,
         "POSTGRES_PASSWORD": scaled.secret("postgres_password"),
         "REDIS_PASSWORD": scaled.secret("redis_password"),
@@ -412,13 +414,12 @@ def _connections_to(ports: List[int]) -> Dict[str, int]:
 
 
 def test_a_widget_whose_rasa_server_died_reconnects_to_the_other_and_goes_on(scaled):
-    session_id = uuid.uuid4().hex
     servers = {scaled.ports["RASA_PORT_1"]: "rasa1", scaled.ports["RASA_PORT_2"]: "rasa2"}
 
     async def scenario() -> List[str]:
         before = _connections_to(list(servers))
         async with WidgetSocket(scaled.url) as widget:
-            await widget.session(session_id)
+            session_id = await widget.session()  # signed by this server, kept by the widget
             # nginx's new connection to a Rasa server is this widget's: that server is killed.
             new = [port for local, port in _connections_to(list(servers)).items() if local not in before]
             assert len(set(new)) == 1, new
@@ -431,7 +432,7 @@ def test_a_widget_whose_rasa_server_died_reconnects_to_the_other_and_goes_on(sca
             assert done, "the widget's socket stayed open though its server was killed"
         # As the widget does by itself: connect again, same session.
         async with WidgetSocket(scaled.url) as widget:
-            await widget.session(session_id)
+            assert await widget.session(session_id) == session_id, "the other server takes the same session"
             await widget.emit(
                 "user_uttered",
                 {"message": "yes, let's go", "session_id": session_id, "customData": {"message_id": "w2"}},
@@ -451,11 +452,12 @@ def test_a_widget_whose_rasa_server_died_reconnects_to_the_other_and_goes_on(sca
 def test_the_widget_says_not_stored_when_the_tracker_store_is_down(scaled):
     from bot.coach.conversation import MESSAGE_NOT_STORED as SAVE_FAILED
 
-    session_id = uuid.uuid4().hex
+    issued = []
 
     async def scenario() -> List[str]:
         async with WidgetSocket(scaled.url) as widget:
-            await widget.session(session_id)
+            session_id = await widget.session()
+            issued.append(session_id)
             await asyncio.to_thread(scaled.supervisorctl, "stop", "postgres")
             try:
                 message = {"message": "hi", "session_id": session_id, "customData": {"message_id": "down-1"}}
@@ -472,7 +474,9 @@ def test_the_widget_says_not_stored_when_the_tracker_store_is_down(scaled):
     assert during == SAVE_FAILED
     assert "Ready?" in after
     with psycopg2.connect(scaled.database_url) as connection, connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM events WHERE sender_id = %s AND type_name = 'user'", (session_id,))
+        cursor.execute(
+            "SELECT count(*) FROM events WHERE sender_id = %s AND type_name = 'user'", (sender_of(issued[0]),)
+        )
         assert cursor.fetchone() == (1,)
 
 

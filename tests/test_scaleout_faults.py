@@ -29,7 +29,7 @@ import pytest
 from deploy.client import ACKNOWLEDGED, FAILED, UNKNOWN, Founders, check_stored, latency_figures, stored_events
 from deploy.services import CoachProcess, ScaledSetup, free_port, missing_packages
 from scripts.record_test_stories import CONVERSATIONS
-from tests.socketio_wire import WidgetSocket
+from tests.socketio_wire import WidgetSocket, sender_of
 
 pytestmark = [
     pytest.mark.scaleout,
@@ -398,13 +398,14 @@ def same_message(sent):
 
 
 def test_s7_a_repeated_message_id_over_socketio_is_one_user_event(scaled):
-    session_id = uuid.uuid4().hex
+    issued = []
     message_id = f"widget-{uuid.uuid4().hex[:8]}"
 
     async def scenario() -> List[Dict[str, Any]]:
         # Through nginx, websocket transport only, as the widget connects.
         async with WidgetSocket(scaled.url) as widget:
-            await widget.session(session_id)
+            session_id = await widget.session()  # signed by one Rasa server, taken by either
+            issued.append(session_id)
             for _ in range(2):
                 await widget.emit(
                     "user_uttered",
@@ -419,7 +420,8 @@ def test_s7_a_repeated_message_id_over_socketio_is_one_user_event(scaled):
             return widget.answers()
 
     answers = asyncio.run(scenario())
-    events = stored_events(scaled.postgres.url, [session_id])[session_id]
+    sender = sender_of(issued[0])
+    events = stored_events(scaled.postgres.url, [sender])[sender]
     users = [e for e in events if e["event"] == "user"]
     assert [u.get("message_id") for u in users] == [message_id], "one user event"
     assert users[0]["metadata"].get("cohort") == "s7" and "message_id" not in users[0]["metadata"]

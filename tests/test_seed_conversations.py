@@ -1,8 +1,8 @@
 """The seed articles' segments as whole conversations over REST, against the real
 action server and Rasa server (one pair for the module). The cases are data
 (tests/seed_conversations.yml); each asserts what a founder would see: the seed's
-type among the three saved for the segment, no forbidden type, the block saved,
-and no question asked more than twice."""
+type among the three saved for the segment (first, where the seed is clear about it),
+no forbidden type, the block saved, and no question asked more than twice."""
 
 from __future__ import annotations
 
@@ -15,12 +15,14 @@ CASES = load_cases()
 
 
 def test_the_suite_covers_the_seeds():
-    assert len(CASES) >= 20
+    assert len(CASES) >= 40
     assert len({c["id"] for c in CASES}) == len(CASES)
+    assert sum(1 for c in CASES if c.get("first")) >= 10  # rank, not only membership
     assert {c["id"][4:7] for c in CASES} == {"000", "002", "003", "004"} | ({"001"} & {c["id"][4:7] for c in CASES})
     types = load_knowledge().types
     for case in CASES:
         assert set(case["expect"]) | set(case.get("absent") or []) <= set(types), case["id"]
+        assert case.get("first") in (None, *case["expect"]), case["id"]
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
@@ -34,5 +36,7 @@ def test_seed_conversation(coach, case):
     assert len(top3) == 3, top3
     for type_id in case["expect"]:
         assert type_id in top3, f"{case['says']}\nexpected {type_id} in the top three, got {top3}\n{outcome.show()}"
+    if case.get("first"):
+        assert top3[0] == case["first"], f"{case['says']}\nexpected {case['first']} first, got {top3}\n{outcome.show()}"
     for type_id in case.get("absent") or []:
         assert type_id not in top3, f"{case['says']}\n{type_id} must not be offered, got {top3}"

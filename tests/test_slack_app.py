@@ -184,7 +184,11 @@ def talk_to_saved_block(
     assert "Ready?" in say("hi").all_text
     assert "venture called" in say("yes, let's go").all_text
     assert "First segment" in say(f"It's called {venture}, we deliver fresh coffee beans to offices").all_text
-    support = say("about 20 big banks at 200k a year, they renew every year")
+    assert (
+        "You mentioned about 20 customers" in say("about 20 big banks at 200k a year, they renew every year").all_text
+    )
+    assert "You mentioned they buy regularly" in say("yes").all_text  # the numbers heard in passing, confirmed
+    support = say("yes")
     assert "expertise and personal touch" in support.all_text
     click_and_wait(slack, fake, support, "Expert one-to-one advice", user)
     say("neither")
@@ -280,7 +284,9 @@ def test_a_click_answers_updates_the_message_and_a_second_click_does_nothing(coa
     dm(slack, fake, founder, "hi")
     dm(slack, fake, founder, "yes, let's go")
     dm(slack, fake, founder, "It's called Glow Box, monthly beauty boxes")
-    support = dm(slack, fake, founder, "young women, about 5000 of them at 60 euros a year, a few times a year")
+    dm(slack, fake, founder, "young women, about 5000 of them at 60 euros a year, a few times a year")
+    dm(slack, fake, founder, "yes")  # the numbers heard in passing, confirmed
+    support = dm(slack, fake, founder, "yes")  # and how often they buy
     titles = [b["text"]["text"] for b in support.buttons]
     assert "Expert one-to-one advice" in titles and len(titles) >= 2
     as_posted = copy.deepcopy(support.blocks)
@@ -356,9 +362,14 @@ def test_a_block_saved_in_a_thread_is_exported_there_and_the_cohorts_mentor_sees
     assert f"<@{founder}>" in json.dumps(homes[MENTOR].args["view"]) and "Threadly" in json.dumps(
         homes[MENTOR].args["view"]
     )
-    # Export, clicked by the mentor: into the same thread.
+    # Export is the founder's: the mentor who clicks it is told so, only them.
     mark = fake.mark()
     assert slack.click(saved, "Export (Markdown and JSON)", MENTOR).status == 200
+    [refusal] = fake.wait_for(lambda: fake.calls_since(mark, "chat.postEphemeral"), "the refusal")
+    assert refusal.args["user"] == MENTOR and f"Only <@{founder}>" in refusal.args["text"]
+    assert not fake.calls_since(mark, "files.completeUploadExternal"), "the refused click uploaded nothing"
+    # Clicked by the founder: into the same thread.
+    assert slack.click(saved, "Export (Markdown and JSON)", founder).status == 200
     fake.wait_for(lambda: fake.calls_since(mark, "files.completeUploadExternal"), "the upload into the thread")
     [upload] = [u for u in fake.uploads.values() if u["filename"] == "threadly-customer-relationships-v1.md"]
     assert upload["channel"] == SPRING and upload["thread_ts"] == thread_ts

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import shutil
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
@@ -28,6 +29,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from deploy.launchers import ROOT, free_port
 from tests.conftest import rows
+from tests.socketio_wire import sender_of
 from tests.web_helpers import SitePage, WebCoachServers
 
 COHORT = "SPRING-24"
@@ -111,8 +113,13 @@ class Visit:
     def click(self, title: str) -> None:
         self.page.locator(".rw-reply", has_text=title).last.click()
 
-    def session_id(self) -> str:
+    def session(self) -> str:
+        """What the widget keeps: the session the Rasa server issued, `web:<id>.<proof>`."""
         return self.page.evaluate("JSON.parse(localStorage.getItem('chat_session')).session_id")
+
+    def session_id(self) -> str:
+        """The conversation's id (Rasa's sender id): the session without its proof."""
+        return sender_of(self.session())
 
     def download(self, kind: str, within: str = ".rapport-card") -> Path:
         with self.page.expect_download() as info:
@@ -249,7 +256,10 @@ def test_a_founder_talks_a_segment_through_saves_and_takes_the_card(servers, vis
     expect(page.locator(".rw-client", has_text=XSS).last).to_have_text(XSS)
     assert page.locator("#rapport-coach script").count() == 0
 
-    # A reload continues the same conversation: the same session, the history shown.
+    # The session is the server's: web:<id>, signed. A reload continues the same
+    # conversation: the same session, the history shown.
+    signed = visit.session()
+    assert re.fullmatch(r"web:[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}", signed), signed
     session = visit.session_id()
     messages = page.locator(f".rw-client, {COACH_MESSAGES}")
     history = messages.all_text_contents()
@@ -258,7 +268,7 @@ def test_a_founder_talks_a_segment_through_saves_and_takes_the_card(servers, vis
     expect(messages).to_have_text(history)
     expect(page.locator(".rapport-card .rapport-card__venture")).to_have_text("Brewbox")
     expect(page.locator("#rapport-coach")).to_have_attribute("data-rapport-connection", "connected")
-    assert visit.session_id() == session
+    assert visit.session() == signed
     shown = page.locator(".rw-response h1", has_text="Customer Relationships: Brewbox")
     before = shown.count()
     visit.type("show my canvas")
@@ -272,6 +282,9 @@ def test_a_founder_talks_a_segment_through_saves_and_takes_the_card(servers, vis
     assert exported["sender_id"] == session
     exported_markdown = visit.download("markdown", within=".rapport-export").read_text(encoding="utf-8")
     assert "# Customer Relationships: Brewbox" in exported_markdown
+    proof = signed.split(".")[1]
+    assert proof not in json.dumps(exported) + exported_markdown, "the proof is the browser's secret"
+    assert proof not in servers.log("rasa") + servers.log("actions"), "nor is it logged"
 
     assert page.evaluate("window.rapportSawTyping === true"), "the typing dots showed before the coach's messages"
     assert visit.dialogs == [], "no script typed by a user ran"
@@ -440,15 +453,19 @@ def test_the_channel_checks_the_origin_of_websockets_too(servers):
         socket = await RawSocket.open(servers.rasa_port, servers.origins()[-1])
         try:
             assert (await socket.receive()).startswith("40"), "connected"
+            # A session the server did not issue is replaced by one it signs.
             await socket.emit("session_request", {"session_id": "websocket-check"})
-            assert await socket.event("session_confirm") == "websocket-check"
+            session = await socket.event("session_confirm")
+            assert session.startswith("web:") and session != "websocket-check"
+            issued.append(session)
             await socket.emit(
-                "user_uttered", {"message": "/greet", "session_id": "websocket-check", "customData": {"cohort": "WS-1"}}
+                "user_uttered", {"message": "/greet", "session_id": session, "customData": {"cohort": "WS-1"}}
             )
             return await socket.event("bot_uttered")
         finally:
             await socket.connection.close()
 
+    issued: List[str] = []
     assert in_own_loop(refused()) == '44{"message":"origin not allowed"}'
     reply = in_own_loop(greeting())
     assert "Ready?" in reply["text"]
@@ -456,7 +473,9 @@ def test_the_channel_checks_the_origin_of_websockets_too(servers):
     cohorts = [
         json.loads(data)["metadata"].get("cohort")
         for (data,) in rows(
-            servers.tracker_db, "SELECT data FROM events WHERE sender_id = 'websocket-check' AND type_name = 'user'"
+            servers.tracker_db,
+            "SELECT data FROM events WHERE sender_id = ? AND type_name = 'user'",
+            sender_of(issued[0]),
         )
     ]
     assert cohorts == ["WS-1"]
@@ -489,6 +508,33 @@ def test_after_delete_my_data_the_browser_keeps_no_copy_either(servers, visit):
     assert not rows(
         servers.tracker_db, "SELECT id FROM events WHERE sender_id = ? AND data LIKE '%Secretbrew%'", old_session
     )
+    assert visit.errors == []
+
+
+def test_a_session_saved_before_signed_sessions_starts_anew(servers, visit):
+    """A browser that kept the widget's own uuid (before the server issued and signed
+    sessions) gets a new signed session, and the old history is not shown beside it."""
+    page = visit.page
+    page.goto(servers.web_url + "/")
+    visit.coach_says("Ready?")
+    page.wait_for_function("() => (JSON.parse(localStorage.getItem('chat_session') || '{}')).session_id")
+    page.evaluate(
+        """() => {
+          const kept = JSON.parse(localStorage.getItem('chat_session'));
+          kept.session_id = '0123456789abcdef0123456789abcdef';
+          kept.conversation = kept.conversation.map(m => Object.assign({}, m, {text: 'Oldventure secret plans'}));
+          localStorage.setItem('chat_session', JSON.stringify(kept));
+        }"""
+    )
+    page.reload()
+    visit.coach_says("Ready?")
+    page.wait_for_function(
+        "() => /^web:/.test((JSON.parse(localStorage.getItem('chat_session') || '{}')).session_id || '')"
+    )
+    assert re.fullmatch(r"web:[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}", visit.session())
+    expect(page.locator(".rw-message", has_text="Oldventure")).to_have_count(0)
+    visit.click("I'm ready")
+    visit.coach_says("What's your venture called?")
     assert visit.errors == []
 
 

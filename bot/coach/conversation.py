@@ -16,13 +16,15 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 from bot.coach.canvas import CanvasBlock, RelationshipChoice, Segment
 from bot.coach.engine import Advice, recommend
 from bot.coach.export import founder_data_files, to_markdown
-from bot.coach.extract import values_of
+from bot.coach.extract import find_mentions, values_of
 from bot.coach.knowledge import Knowledge, load_knowledge, load_texts
+from bot.coach.markdown import literal
 from bot.coach.phrases import tokens
 from bot.coach.presentation import (
     Message,
     TurnResult,
     advice_message,
+    fix_buttons,
     render_block,
     saved_block_messages,
     warning_messages,
@@ -69,15 +71,87 @@ def recommend_block(block: CanvasBlock, knowledge: Optional[Knowledge] = None) -
     """Recommends relationship types for every segment, then asks whether they fit."""
     result = TurnResult()
     segments: List[Segment] = []
+    advices = []
     for index, segment in enumerate(block.segments):
         advice = recommend_segment(segment.profile, knowledge)
+        advices.append(advice)
         segments.append(Segment(segment.profile, choices_from_advice(advice)))
         result.messages.append(advice_message(index, segment.profile, advice, knowledge))
     block.segments = segments
     result.messages += warning_messages(block, knowledge)
     result.segments = segments
     result.slots["stage"] = "review"
-    return result.say(*pending_prompt("review", None))
+    return result.say(*review_prompt(advices, knowledge))
+
+
+def review_prompt(advices: Sequence[Advice], knowledge: Optional[Knowledge] = None) -> Tuple[str, List[Dict[str, str]]]:
+    """ "Do these fit?", with a button for each touchpoint that fixes a recommended type."""
+    text, buttons = pending_prompt("review", None)
+    return text, buttons + fix_buttons(list(advices), knowledge)
+
+
+def _places_named(text: str, entity_touchpoints: Sequence[str], knowledge: Knowledge) -> List[str]:
+    """The touchpoints an "add ..." names when it names no relationship type: a button's
+    entity, or words that name only a place ("a forum" names both: the place wins)."""
+    if (text or "").startswith("/"):  # a button: its entities say it all
+        return [t for t in dict.fromkeys(entity_touchpoints) if t in knowledge.touchpoints]
+    mentions = find_mentions(text, ["relationship_type", "touchpoint"])
+    places = {(m.start, m.end) for m in mentions if m.entity == "touchpoint"}
+    if any(m.entity == "relationship_type" and (m.start, m.end) not in places for m in mentions):
+        return []
+    return list(dict.fromkeys(m.value for m in mentions if m.entity == "touchpoint"))
+
+
+TOUCHPOINT_ADDED = "Added {places} to where {segment} meet you."
+
+
+def add_touchpoints(
+    text: str, touchpoints: Sequence[str], block: CanvasBlock, knowledge: Optional[Knowledge] = None
+) -> TurnResult:
+    """A check's fix accepted in one step ("add a forum", or its button): the touchpoints
+    join the segment named, or else every segment whose recommended types need a place to
+    meet, and those segments' recommendations are made again. Types the founder added or
+    swapped in stay."""
+    knowledge = knowledge or load_knowledge()
+    named = find_segment(text, block.segments) if not text.startswith("/") else None
+    if named is not None:
+        indexes = [named]
+    else:
+        indexes = [
+            i
+            for i, s in enumerate(block.segments)
+            if any(t in knowledge.checks.meeting_types for t in (c.type_id for c in s.choices))
+            and not any(
+                knowledge.touchpoints[t].meeting_place for t in s.profile.touchpoints if t in knowledge.touchpoints
+            )
+        ] or ([0] if len(block.segments) == 1 else [])
+    if not indexes:
+        names = "; ".join(f"{i + 1}. {literal(s.profile.name)}" for i, s in enumerate(block.segments))
+        return TurnResult().say(
+            f'Which segment should meet you there? {names}. For example: "add a forum for segment 1".'
+        )
+    result = TurnResult()
+    segments = list(block.segments)
+    advices = []
+    for index in indexes:
+        segment = segments[index]
+        profile = SegmentProfile.from_dict(
+            {**segment.profile.to_dict(), "touchpoints": [*segment.profile.touchpoints, *touchpoints]}
+        )
+        advice = recommend_segment(profile, knowledge)
+        advices.append(advice)
+        kept = [c for c in segment.choices if c.origin != "accepted"]
+        fresh = [c for c in choices_from_advice(advice) if c.type_id not in {k.type_id for k in kept}]
+        segments[index] = Segment(profile, fresh + kept)
+        places = ", ".join(knowledge.touchpoint_label(t).lower() for t in touchpoints)
+        segment_name = literal(profile.name) if profile.name else f"segment {index + 1}"
+        result.say(TOUCHPOINT_ADDED.format(places=places, segment=segment_name))
+        result.messages.append(advice_message(index, profile, advice, knowledge))
+    block.segments = segments
+    result.messages += warning_messages(block, knowledge)
+    result.segments = segments
+    result.slots["stage"] = "review"
+    return result.say(*review_prompt(advices, knowledge))
 
 
 def confirm_block(block: CanvasBlock, knowledge: Optional[Knowledge] = None) -> TurnResult:
@@ -96,10 +170,17 @@ def edit_block(
     block: CanvasBlock,
     stage: Optional[str],
     knowledge: Optional[Knowledge] = None,
+    entity_touchpoints: Sequence[str] = (),
 ) -> TurnResult:
-    """An add, drop or swap the founder asked for; once there are recommendations to change."""
+    """An add, drop or swap the founder asked for; once there are recommendations to change.
+    "Add a forum" (a touchpoint, no relationship type) accepts a check's fix."""
     if stage not in ("review", "confirm", "saved"):
         return TurnResult(then_prompt=True).say(EDIT_TOO_EARLY)
+    knowledge = knowledge or load_knowledge()
+    if intent == "add_relationship" and block.segments:
+        places = _places_named(text, entity_touchpoints, knowledge)
+        if places:
+            return add_touchpoints(text, places, block, knowledge)
     edit = apply_edit(intent, text, entity_types, block, knowledge)
     result = TurnResult().say(edit.message)
     if not edit.changed:
@@ -204,7 +285,7 @@ def apply_edit(
             holders = [i for i, s in enumerate(block.segments) if any(c.type_id in types for c in s.choices)]
             index = holders[0] if len(holders) == 1 else None
     if index is None:
-        names = "; ".join(f"{i + 1}. {s.profile.name}" for i, s in enumerate(block.segments))
+        names = "; ".join(f"{i + 1}. {literal(s.profile.name)}" for i, s in enumerate(block.segments))
         return EditResult(
             block,
             f'Which segment should I change? {names}. For example: "{_example_edit(intent)} for segment 1".',
@@ -212,7 +293,7 @@ def apply_edit(
         )
     segment = block.segments[index]
     held = [c.type_id for c in segment.choices]
-    label = segment.profile.name or f"segment {index + 1}"
+    label = literal(segment.profile.name) if segment.profile.name else f"segment {index + 1}"
     name = knowledge.type_name
     if intent == "add_relationship":
         if not types:
@@ -437,7 +518,8 @@ def _answer_why(types: Sequence[str], context: QuestionContext, knowledge: Knowl
         for choice in segment.choices:
             if not types or choice.type_id in types:
                 reasons = "\n".join(f"- {r}" for r in choice.reasons) or "- You chose it yourself."
-                return f"Why **{choice.name}** for {segment.profile.name or f'segment {index + 1}'}:\n{reasons}"
+                segment_name = literal(segment.profile.name) if segment.profile.name else f"segment {index + 1}"
+                return f"Why **{literal(choice.name)}** for {segment_name}:\n{reasons}"
     if types:
         rtype = knowledge.types[types[0]]
         return (
@@ -532,13 +614,13 @@ def yes_no_buttons(yes: str = "Yes", no: str = "No") -> List[Dict[str, str]]:
 
 def segments_intro(venture_name: Optional[str]) -> str:
     return (
-        f"Thanks! Now the customer segments of {venture_name or 'your venture'}, one at a time: "
+        f"Thanks! Now the customer segments of {literal(venture_name) if venture_name else 'your venture'}, one at a time: "
         "different segments often need different relationships."
     )
 
 
 def welcome_back(venture_name: Optional[str]) -> str:
-    return f"Welcome back! We're working on {venture_name}." if venture_name else "Welcome back!"
+    return f"Welcome back! We're working on {literal(venture_name)}." if venture_name else "Welcome back!"
 
 
 def saved_message(version: Optional[int]) -> str:
@@ -551,12 +633,12 @@ def saved_message(version: Optional[int]) -> str:
 def which_segment(segments: Sequence[Segment]) -> str:
     if not segments:
         return "We haven't described any segment yet. Let's get there first."
-    names = "; ".join(f"{i + 1}. {s.profile.name}" for i, s in enumerate(segments))
+    names = "; ".join(f"{i + 1}. {literal(s.profile.name)}" for i, s in enumerate(segments))
     return f'Which segment should we change? {names}. For example: "change segment 2".'
 
 
 def redo_segment(index: int, segment: Segment) -> str:
-    return f"Let's redo segment {index + 1} ({segment.profile.name}). I'll ask its questions again."
+    return f"Let's redo segment {index + 1} ({literal(segment.profile.name)}). I'll ask its questions again."
 
 
 def what_to_change() -> TurnResult:

@@ -21,6 +21,10 @@ NO_MEETING_PLACE = "no_meeting_place"
 NO_RETENTION = "no_retention"
 
 TOP_N = 3  # the missing-answer probe measures how much these first places change
+# A rule's reason belongs to the types it raises by at least this share of its largest
+# weight; under any other type it raised, it is shown as shared ("also: ...").
+OWNER_SHARE = 0.5
+SHARED = "also: "
 
 
 @dataclass
@@ -34,8 +38,20 @@ class Recommendation:
     touchpoints: List[str]  # ids: the segment's own that suit the type, then the type's typical ones
     kpis: List[str]  # kpi names
     cautions: List[str] = field(default_factory=list)  # rules that lowered the score, strongest first
-    # Every rule that raised or lowered the score, in rules.yml's order: {"id", "because", "weight"}
+    # Every rule that raised or lowered the score, in rules.yml's order:
+    # {"id", "because" (as shown: "also: ..." when shared), "weight", "own"}
     rules: List[Dict[str, Any]] = field(default_factory=list)
+    # A block check this type fails for the segment: its code, its fix in one sentence, the
+    # touchpoints that would fix it, and whether it was moved below the types that pass.
+    check: Optional[Dict[str, Any]] = None
+
+    @property
+    def own_reasons(self) -> List[str]:
+        return [r for r in self.reasons if not r.startswith(SHARED)]
+
+    @property
+    def fix(self) -> Optional[str]:
+        return self.check["fix"] if self.check else None
 
 
 @dataclass
@@ -62,9 +78,11 @@ class BlockWarning:
 class _Scored:
     type_id: str
     score: float
-    reasons: List[str]
+    reasons: List[str]  # its own, strongest first, then the shared ones ("also: ...")
     cautions: List[str]
     rules: List[Dict[str, Any]]
+    strongest: float = 0.0  # the largest weight a rule of its own gave it
+    check: Optional[Dict[str, Any]] = None
 
 
 def recommend(
@@ -79,7 +97,7 @@ def recommend(
     names is one of them (all fields when None)."""
     kb = knowledge or load_knowledge()
     ranked = _rank(profile, kb)
-    _own_first_reasons(ranked, kb)
+    _own_first_reasons(ranked)
     recommendations = [_recommendation(s, profile, kb) for s in ranked[:limit]]
     top = [s.type_id for s in ranked[:TOP_N]]
     return Advice(recommendations, _most_informative_missing(profile, kb, top, askable))
@@ -94,52 +112,94 @@ def fixes(profile: SegmentProfile, type_ids: Sequence[str], knowledge: Optional[
     }
 
 
+def owns(rule_weights: Dict[str, float], type_id: str) -> bool:
+    """Whether a rule's reason is the type's own: the rule raises it by at least
+    OWNER_SHARE of the most it raises any type."""
+    most = max((w for w in rule_weights.values() if w > 0), default=0.0)
+    return rule_weights.get(type_id, 0.0) > 0 and rule_weights[type_id] >= OWNER_SHARE * most
+
+
 def _rank(profile: SegmentProfile, kb: Knowledge) -> List[_Scored]:
-    """Best first; a type whose block check fails for this segment comes after every type that passes."""
+    """Best first. A type whose block check fails for this segment comes after every type
+    that passes, unless the founder's answers call for it (checks.yml: a rule of its own
+    raised it by at least the check's `keeps_rank_at`): then it keeps its place. A type
+    with no reason of its own (only rules made for other types raised it) comes after
+    every type that has one."""
     totals = {tid: 0.0 for tid in kb.types}
     pros: Dict[str, List[Tuple[float, int, str]]] = {tid: [] for tid in kb.types}
+    shared: Dict[str, List[Tuple[float, int, str]]] = {tid: [] for tid in kb.types}
     cons: Dict[str, List[Tuple[float, int, str]]] = {tid: [] for tid in kb.types}
     fired: Dict[str, List[Dict[str, Any]]] = {tid: [] for tid in kb.types}
+    strongest = {tid: 0.0 for tid in kb.types}
     excluded = set()
     for order, rule in enumerate(kb.rules):
         if not rule.fires(profile):
             continue
         for tid, weight in rule.then.items():
             totals[tid] += weight
-            if weight:
-                (pros if weight > 0 else cons)[tid].append((abs(weight), order, rule.because))
-                fired[tid].append({"id": rule.id, "because": rule.because, "weight": weight})
+            if not weight:
+                continue
+            own = weight < 0 or owns(rule.then, tid)
+            because = rule.because if own else SHARED + rule.because
+            if weight < 0:
+                cons[tid].append((abs(weight), order, rule.because))
+            elif own:
+                pros[tid].append((weight, order, rule.because))
+                strongest[tid] = max(strongest[tid], weight)
+            else:
+                shared[tid].append((weight, order, because))
+            fired[tid].append({"id": rule.id, "because": because, "weight": weight, "own": own})
         excluded.update(rule.exclude)
     scores = {tid: round(total, 3) for tid, total in totals.items()}  # so float noise never breaks a tie
     scored = [
-        _Scored(tid, scores[tid], _sentences(pros[tid]), _sentences(cons[tid]), fired[tid])
+        _Scored(
+            tid,
+            scores[tid],
+            _sentences(pros[tid]) + _sentences(shared[tid]),
+            _sentences(cons[tid]),
+            fired[tid],
+            strongest[tid],
+        )
         for tid in kb.types  # file order, kept for ties by the stable sort below
         if tid not in excluded and scores[tid] > 0
     ]
-    failing = {tid for _, tid, _ in _segment_problems(profile, [s.type_id for s in scored], kb)}
-    return sorted(scored, key=lambda s: (s.type_id in failing, -s.score))
+    problems = {
+        tid: (code, detail)
+        for code, tid, detail in reversed(_segment_problems(profile, [s.type_id for s in scored], kb))
+    }
+    for s in scored:
+        if s.type_id in problems:
+            code, _ = problems[s.type_id]
+            keeps = kb.checks.keeps_rank_at.get(code)
+            s.check = {
+                "code": code,
+                "fix": kb.checks.cost_fix if code == COST_VS_VALUE else kb.checks.meeting_fix,
+                "touchpoints": list(kb.checks.meeting_fix_touchpoints) if code == NO_MEETING_PLACE else [],
+                "demoted": keeps is None or s.strongest < keeps,
+            }
+    return sorted(
+        scored,
+        key=lambda s: (
+            bool(s.check and s.check["demoted"]),
+            not any(r.get("own") and r["weight"] > 0 for r in s.rules),
+            -s.score,
+        ),
+    )
 
 
-def _own_first_reasons(ranked: List[_Scored], kb: Knowledge) -> None:
-    """Gives each type a first reason no better-ranked type shows first: its first reason
-    not taken yet, or else what the type is (self-service and automated services often
-    share every rule that raised them)."""
+def _own_first_reasons(ranked: List[_Scored]) -> None:
+    """Puts first, for each type, its strongest reason of its own that no better-ranked
+    type shows first (self-service and automated services share some rules); when every
+    one is taken, its strongest. Shared reasons ("also: ...") never come first."""
     taken = set()
     for scored in ranked:
-        own = next((r for r in scored.reasons if r not in taken), None)
-        if own is None:
-            own = _first_sentence(kb.types[scored.type_id].definition)
-            scored.reasons.insert(0, own)
-        else:
-            scored.reasons.remove(own)
-            scored.reasons.insert(0, own)
-        taken.add(own)
-
-
-def _first_sentence(text: str) -> str:
-    text = " ".join(text.split())
-    end = text.find(". ")
-    return text if end < 0 else text[: end + 1]
+        own = [r for r in scored.reasons if not r.startswith(SHARED)]
+        if not own:
+            continue
+        first = next((r for r in own if r not in taken), own[0])
+        scored.reasons.remove(first)
+        scored.reasons.insert(0, first)
+        taken.add(first)
 
 
 def _sentences(fired: List[Tuple[float, int, str]]) -> List[str]:
@@ -161,6 +221,7 @@ def _recommendation(s: _Scored, profile: SegmentProfile, kb: Knowledge) -> Recom
         kpis=[kb.kpi_name(k) for k in rtype.kpis],
         cautions=s.cautions,
         rules=s.rules,
+        check=s.check,
     )
 
 

@@ -17,6 +17,7 @@ from typing import Any, Dict, List, Optional, Sequence
 
 from bot.coach.canvas import CanvasBlock
 from bot.coach.knowledge import Knowledge, load_knowledge
+from bot.coach.markdown import literal
 
 FORMAT = "rapport.canvas-block"
 FORMAT_VERSION = 1
@@ -28,8 +29,13 @@ _ORIGIN_MARKERS = {"added": "added by the founder", "edited": "edited by the fou
 
 
 def _line(text: Any) -> str:
-    """Founder text on one line, so a stray newline cannot break the layout."""
+    """Text on one line, so a stray newline cannot break the layout."""
     return " ".join(str(text).split())
+
+
+def _founders(text: Any) -> str:
+    """What the founder typed, on one line and as literal text: it marks up nothing (bot.coach.markdown)."""
+    return literal(_line(text))
 
 
 def touchpoint_labels(ids: Sequence[str], knowledge: Optional[Knowledge] = None) -> str:
@@ -65,9 +71,9 @@ def _profile_facts(profile, knowledge: Knowledge) -> List[tuple]:
 def to_markdown(block: CanvasBlock, knowledge: Optional[Knowledge] = None) -> str:
     """The block as canvas sticky notes: one section per segment, its relationship types and why."""
     knowledge = knowledge or load_knowledge()
-    out: List[str] = [f"# Customer Relationships: {_line(block.venture_name) or 'My venture'}", ""]
+    out: List[str] = [f"# Customer Relationships: {_founders(block.venture_name) or 'My venture'}", ""]
     if block.venture_offer and _line(block.venture_offer):
-        out += [f"*{_line(block.venture_offer)}*", ""]
+        out += [f"*{_founders(block.venture_offer)}*", ""]
     about = ["Final" if block.status == "final" else "Draft"]
     if block.version is not None:
         about.append(f"version {block.version}")
@@ -79,10 +85,10 @@ def to_markdown(block: CanvasBlock, knowledge: Optional[Knowledge] = None) -> st
         out += ["_No customer segments yet._", ""]
     for number, segment in enumerate(block.segments, start=1):
         profile = segment.profile
-        name = _line(profile.name or "") or f"Unnamed segment {number}"
+        name = _founders(profile.name or "") or f"Unnamed segment {number}"
         out += [f"## Segment: {name}", ""]
         if profile.needs and _line(profile.needs):
-            out.append(f"- **Needs:** {_line(profile.needs)}")
+            out.append(f"- **Needs:** {_founders(profile.needs)}")
         if profile.touchpoints:
             out.append(f"- **Touchpoints:** {_line(touchpoint_labels(profile.touchpoints, knowledge))}")
         out += [f"- **{label}:** {value}" for label, value in _profile_facts(profile, knowledge)]
@@ -150,7 +156,7 @@ def founder_data_files(
         "# Everything Rapport stores about you",
         "",
         f"Channel: {_line(channel)}. Your id there: {_line(sender_id)}."
-        + (f" Cohort: {_line(cohort)}." if cohort else "")
+        + (f" Cohort: {_founders(cohort)}." if cohort else "")
         + f" Saved blocks: {len(blocks)}. Messages: {len(conversation)}.",
         "",
     ]
@@ -161,7 +167,8 @@ def founder_data_files(
     if conversation:
         markdown += ["---", "", "## Our conversation", ""]
         markdown += [
-            f"- **{'You' if m['from'] == 'founder' else 'Coach'}** ({m.get('at') or '?'}): {_line(m['text'])}"
+            f"- **{'You' if m['from'] == 'founder' else 'Coach'}** ({m.get('at') or '?'}): "
+            + (_founders(m["text"]) if m["from"] == "founder" else _line(m["text"]))
             for m in conversation
         ]
     data = _with_header(

@@ -8,6 +8,7 @@ answers, and, once a segment is described, keeps it and chooses what comes next.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence, Tuple
@@ -26,12 +27,23 @@ from bot.coach.conversation import (
 )
 from bot.coach.extract import extract_facts, names_people, parse_scale, segment_label, split_venture, values_of
 from bot.coach.knowledge import UNKNOWN, Interview, Knowledge, load_knowledge
-from bot.coach.numbers import read_scale
+from bot.coach.markdown import literal
+from bot.coach.numbers import Scale, read_scale
 from bot.coach.own_words import scale_check, touchpoints_in_own_words
 from bot.coach.presentation import TurnResult, advice_message
 from bot.coach.profile import SegmentProfile
 
 _UNSURE = re.compile(r"\b(?:not sure|no idea|don'?t know|dunno|unknown|unsure|skip|no clue|pass)\b", re.I)
+# "Yes" to a question that names what the coach heard in passing: it stands.
+_YES = re.compile(
+    r"^\W*(?:yes|yep|yeah|yup|yea|ya|right|correct|exactly|true|sure|ok|okay|indeed|spot on|that'?s (?:right|it|correct))\b",
+    re.I,
+)
+# "That's all" to "where else do they meet you?": the places heard stand alone.
+_NO_MORE = re.compile(
+    r"^\W*(?:no(?:pe)?|nowhere else|that'?s (?:all|it)|nothing (?:else|more)|none|only (?:that|those|there)|just (?:that|those|there))\b",
+    re.I,
+)
 NO_ANSWER = "I didn't get an answer there. Could you type it, or pick one of the buttons?"
 NOT_CAUGHT = "Sorry, I didn't catch that."
 KEPT_AS_SAID = "I've noted {places} as you said it."
@@ -94,17 +106,70 @@ def ask_who(editing: Optional[float], segments_so_far: int, knowledge: Optional[
     return TurnResult().say(ask_segment_who(segment_number(editing, segments_so_far), knowledge))
 
 
+def heard_in_passing(
+    slot: str, facts: Dict[str, Any], knowledge: Optional[Knowledge] = None
+) -> Optional[Tuple[Any, Dict[str, Any], str]]:
+    """What the known facts already answer for a question whose passing mentions are to be
+    confirmed (interview.yml's in_passing: confirm): (the slot's value, the facts, the words
+    to say it back), or None."""
+    kb = knowledge or load_knowledge()
+    question = kb.interview.segment.get(slot)
+    if question is None or question.in_passing != "confirm":
+        return None
+    facts = facts or {}
+    if question.kind == "scale":
+        if all(facts.get(f) is not None for f in question.fills):
+            said = Scale(customer_count=facts.get("customer_count"), value_per_customer=facts.get("value_per_customer"))
+            return "given", {f: facts[f] for f in question.fills}, said.summary()
+        return None
+    if question.kind == "touchpoints":
+        places = [t for t in facts.get("touchpoints") or [] if t in kb.touchpoints]
+        if places:
+            said = ", ".join(kb.touchpoint_label(t).lower() for t in places)
+            return places, {"touchpoints": places}, said
+        return None
+    if question.kind == "choice" and all(f in facts for f in question.fills):
+        answer = question.answer_for(facts)
+        if answer:
+            return answer.value, dict(answer.means), (answer.label or answer.button.lower())
+    return None
+
+
+def ask_question(slot: str, facts: Dict[str, Any], knowledge: Optional[Knowledge] = None) -> TurnResult:
+    """A segment question as the coach asks it: as interview.yml words it, or, when its
+    answer was mentioned in passing, in one line that names it (`confirm`), with a first
+    button that confirms it."""
+    question = interview_of(knowledge).segment[slot]
+    buttons = question.buttons()
+    heard = heard_in_passing(slot, facts, knowledge)
+    if heard is None:
+        return TurnResult().say(question.ask, buttons)
+    value, _, said = heard
+    if question.kind == "choice":
+        same = next(b for b in buttons if b["payload"].endswith(json.dumps({question.entity: value})))
+        first = {"title": f"Yes: {said}", "payload": same["payload"]}
+        buttons = [first] + [b for b in buttons if b is not same]
+    elif question.kind == "touchpoints":
+        buttons = [{"title": "That's all", "payload": "that's all"}]
+    else:
+        buttons = [{"title": "Yes, that's right", "payload": "yes, that's right"}, *buttons]
+    return TurnResult().say(question.confirm.format(heard=said), buttons)
+
+
 def read_answer(
     slot: str,
     text: str,
     entity_values: Sequence[str] = (),
     off_topic: bool = False,
     knowledge: Optional[Knowledge] = None,
+    heard: Optional[Tuple[Any, Dict[str, Any], str]] = None,
 ) -> Reading:
     """Reads the founder's answer to one question of the segment interview.
 
     entity_values are canonical values the NLU or a button gave for this question;
-    they win over the free text. off_topic: the NLU took the message for small talk."""
+    they win over the free text. off_topic: the NLU took the message for small talk.
+    heard: what the question named as heard in passing (heard_in_passing): a "yes", a
+    "not sure" or, for the places, "that's all" keeps it; places named join it."""
     question = interview_of(knowledge).segment.get(slot)
     if question is None:
         raise ValueError(f"unknown question slot {slot!r}")
@@ -123,14 +188,25 @@ def read_answer(
             return Reading(problem=question.off_topic or question.ask_again)
         facts.update(name=segment_label(text), needs=text)
         return Reading(value=text, facts=facts)
+    kept = Reading(value=heard[0], facts=dict(heard[1])) if heard else None
     if question.kind == "scale":
         facts = parse_scale(text)
-        if facts or unsure:
-            return Reading(value=UNKNOWN if not facts else "given", facts=facts)
+        if facts:
+            return Reading(value="given", facts=facts)
+        if kept and (unsure or _YES.search(text)):
+            return kept
+        if unsure:
+            return Reading(value=UNKNOWN)
         return Reading(problem=question.ask_again)
     if question.kind == "touchpoints":
         touchpoints = [v for v in dict.fromkeys([*entity_values, *values_of(text, "touchpoint")]) if v != UNKNOWN]
+        if not touchpoints and kept and (unsure or _YES.search(text) or _NO_MORE.search(text)):
+            return kept
+        if not touchpoints and not unsure:
+            touchpoints = _close_places(text, knowledge)
         if touchpoints:
+            if kept:  # "where else?": what was heard, and the places named now
+                touchpoints = list(dict.fromkeys([*kept.value, *touchpoints]))
             return Reading(value=touchpoints, facts={"touchpoints": touchpoints})
         if unsure:
             return Reading(value=UNKNOWN)
@@ -143,6 +219,13 @@ def read_answer(
     combined = next((a.value for a in answers.values() if a.combines and set(a.combines) <= set(candidates)), None)
     if combined:
         candidates = [combined]
+    if not candidates and kept and (unsure or _YES.search(text)):
+        return kept
+    if not candidates and not unsure:
+        # typos ("reguarly", "quik help"): the answer whose words are closest, when one is
+        candidates = [
+            v for v in (knowledge or load_knowledge()).vocabulary[question.entity].find_close(text) if v in answers
+        ]
     if candidates:
         return Reading(value=candidates[0], facts=dict(answers[candidates[0]].means))
     if unsure:
@@ -150,13 +233,22 @@ def read_answer(
     return Reading(problem=f"{NOT_CAUGHT} {question.ask_again}")
 
 
+def _close_places(text: str, knowledge: Optional[Knowledge]) -> List[str]:
+    """Touchpoints typed with a typo ("instagarm, the webshp"), one per part of a list."""
+    matcher = (knowledge or load_knowledge()).vocabulary["touchpoint"]
+    parts = re.split(r"[,;/&+]|\band\b|\bor\b", text or "")
+    return list(dict.fromkeys(v for part in parts if part.strip() for v in matcher.find_close(part)))
+
+
 def prefill(facts: Dict[str, Any], filled: Dict[str, Any], knowledge: Optional[Knowledge] = None) -> Dict[str, Any]:
-    """The interview slots that known facts already answer, so the coach never asks twice.
+    """The interview slots that known facts already answer, so the coach never asks twice:
+    only questions whose passing mentions may fill them (in_passing: fill); the others are
+    asked, naming what was heard (ask_question).
 
     filled: the current values of the question slots."""
     answers: Dict[str, Any] = {}
     for question in interview_of(knowledge).segment.values():
-        if filled.get(question.slot) is not None or question.kind == "description":
+        if filled.get(question.slot) is not None or question.kind == "description" or question.in_passing != "fill":
             continue
         if question.kind == "scale":
             if all(f in facts for f in question.fills):
@@ -238,9 +330,10 @@ def read_segment_message(
         if question is None:
             continue
         values = [e.get("value") for e in entities if question.entity and e.get("entity") == question.entity]
-        reading = read_answer(slot, typed, values, off_topic, knowledge)
+        heard = heard_in_passing(slot, facts, knowledge)  # what its question named, if anything
+        reading = read_answer(slot, typed, values, off_topic, knowledge, heard)
         if reading.problem and misses.get(slot, 0) + 1 >= MAX_ASKS:
-            reading = _move_on(question, number, typed, off_topic, knowledge)  # asked twice: no third time
+            reading = _move_on(question, number, typed, off_topic, knowledge, heard)  # asked twice: no third time
         if reading.problem:
             misses[slot] = misses.get(slot, 0) + 1
             if correction is None:  # a correction is no failed answer: the question simply comes again
@@ -255,7 +348,12 @@ def read_segment_message(
         facts = merge_facts(facts, extract_facts(typed))
         facts = merge_facts(facts, reading.facts, answering=question.fills)
     said_back = False
-    if correction is None and typed and any(facts.get(f) != before[f] for f in scale_fields):
+    # Numbers said in passing are said back by their own question (in_passing: confirm), not here.
+    in_passing = not any(interview.segment[s].kind == "scale" for s in slots_to_validate if s in interview.segment)
+    confirmed_later = in_passing and any(
+        q.kind == "scale" and q.in_passing == "confirm" for q in interview.segment.values()
+    )
+    if correction is None and typed and not confirmed_later and any(facts.get(f) != before[f] for f in scale_fields):
         check = scale_check(read_scale(typed))
         if check:  # "I understood about 20 accounts, each worth about €30,000 a year: right?"
             result.say(check)
@@ -271,8 +369,23 @@ def read_segment_message(
     return result
 
 
-def _move_on(question: Any, number: int, text: str, off_topic: bool, knowledge: Optional[Knowledge]) -> Reading:
-    """What the coach keeps when it could not read an answer to a question asked twice, and what it says."""
+def _move_on(
+    question: Any,
+    number: int,
+    text: str,
+    off_topic: bool,
+    knowledge: Optional[Knowledge],
+    heard: Optional[Tuple[Any, Dict[str, Any], str]] = None,
+) -> Reading:
+    """What the coach keeps when it could not read an answer to a question asked twice, and
+    what it says: what the founder said in passing, if anything, stands."""
+    if question.kind == "touchpoints" and heard and not off_topic:
+        kept = list(dict.fromkeys([*heard[0], *touchpoints_in_own_words(text, knowledge)]))
+        said = [k for k in kept if k not in (knowledge or load_knowledge()).touchpoints]
+        note = KEPT_AS_SAID.format(places=", ".join(f'"{literal(p)}"' for p in said)) if said else None
+        return Reading(value=kept, facts={"touchpoints": kept}, note=note)
+    if heard:
+        return Reading(value=heard[0], facts=dict(heard[1]))
     if question.kind == "description":
         name = segment_label("")
         return Reading(value=UNKNOWN, facts={"name": name}, note=NO_DESCRIPTION.format(name=name, number=number))
@@ -285,7 +398,7 @@ def _move_on(question: Any, number: int, text: str, off_topic: bool, knowledge: 
             return Reading(
                 value=kept,
                 facts={"touchpoints": kept},
-                note=KEPT_AS_SAID.format(places=", ".join(f'"{p}"' for p in said)) if said else None,
+                note=KEPT_AS_SAID.format(places=", ".join(f'"{literal(p)}"' for p in said)) if said else None,
             )
     return Reading(value=UNKNOWN, note=NUMBERS_LEFT_OPEN if question.kind == "scale" else LEFT_OPEN)
 

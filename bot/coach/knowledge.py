@@ -82,6 +82,8 @@ KIND_FIELDS: Dict[str, Tuple[str, ...]] = {
     "touchpoints": ("touchpoints",),
 }
 UNKNOWN = "unknown"  # the answer "not sure", to any question
+# What an answer mentioned in passing does to its question (interview.yml's in_passing).
+IN_PASSING = ("fill", "confirm")
 # texts.yml: what every channel says when something outside the conversation goes wrong.
 TEXTS = ("store_busy", "message_not_stored", "actions_unreachable")
 
@@ -214,6 +216,10 @@ class BlockChecks:
     meeting_fix: str  # one sentence: how to give them a place to meet
     retention_suggestions: List[str]
     retention_message: str
+    # check code -> the weight of a type's own rule from which a failing type keeps its
+    # rank (None: a failing type is always demoted)
+    keeps_rank_at: Dict[str, Optional[float]] = field(default_factory=dict)
+    meeting_fix_touchpoints: List[str] = field(default_factory=list)  # offered with the meeting fix
 
 
 @dataclass
@@ -239,6 +245,8 @@ class InterviewQuestion:
     off_topic: str = ""
     export_label: str = ""
     label: str = ""  # the question in a coordinator's words (the review dashboard)
+    in_passing: str = "fill"  # fill | confirm: see interview.yml
+    confirm: str = ""  # the question as asked to confirm an answer heard in passing ({heard})
 
     def buttons(self) -> List[Dict[str, str]]:
         """The question's buttons, with the payloads Rasa sends back when a founder taps one."""
@@ -721,8 +729,8 @@ def _checks(
             problems.append(f"{shown}: check '{code}' is missing")
         entries[code] = _Entry(problems, f"{shown}: check '{code}'", raw.get(code, {}))
     cost, meet, keep = entries["cost_vs_value"], entries["no_meeting_place"], entries["no_retention"]
-    cost.only("costs", "cannot_carry_when", "message", "fix", "sources")
-    meet.only("types", "message", "fix", "sources")
+    cost.only("costs", "cannot_carry_when", "message", "fix", "keeps_rank_at", "sources")
+    meet.only("types", "message", "fix", "keeps_rank_at", "fix_touchpoints", "sources")
     keep.only("suggestions", "message", "sources")
     cannot_carry = []
     raw_cases = cost.get("cannot_carry_when")
@@ -734,6 +742,13 @@ def _checks(
         cost.fail("'cannot_carry_when' must be a list of {why, when}")
     for e in entries.values():
         e.sources()
+    keeps_rank_at: Dict[str, Optional[float]] = {}
+    for code, e in (("cost_vs_value", cost), ("no_meeting_place", meet)):
+        weight = e.get("keeps_rank_at", required=False)
+        if weight is not None and (isinstance(weight, bool) or not isinstance(weight, (int, float)) or weight <= 0):
+            e.fail(f"'keeps_rank_at' must be a weight above 0, not {weight!r}")
+            weight = None
+        keeps_rank_at[code] = float(weight) if weight is not None else None
     return BlockChecks(
         costs=cost.texts("costs", COSTS, "cost level"),
         cannot_carry=cannot_carry,
@@ -744,6 +759,8 @@ def _checks(
         meeting_fix=meet.text("fix"),
         retention_suggestions=keep.texts("suggestions", types, "relationship type"),
         retention_message=_message(keep, "no_retention"),
+        keeps_rank_at=keeps_rank_at,
+        meeting_fix_touchpoints=meet.texts("fix_touchpoints", touchpoints, "touchpoint", required=False),
     )
 
 
@@ -887,6 +904,8 @@ def _interview_question(
         "not_sure",
         "off_topic",
         "export_label",
+        "in_passing",
+        "confirm",
     )
     kind = e.choice("kind", ("text",) if section == "venture" else QUESTION_KINDS[1:])
     fills = tuple(
@@ -953,7 +972,24 @@ def _interview_question(
         e.fail(
             f"'ask' uses unknown placeholder '{{{name}}}' (use {{venture_name}}, or {{segment}} in an action's question)"
         )
+    in_passing, confirm = "fill", ""
+    if section == "segment" and kind != "description":
+        in_passing = e.choice("in_passing", IN_PASSING) or "fill"
+        confirm = e.text("confirm", required=in_passing == "confirm")
+        try:
+            used = {f for _, f, _, _ in string.Formatter().parse(confirm) if f is not None}
+        except ValueError as err:
+            e.fail(f"confirm: {err}")
+            used = set()
+        if in_passing == "confirm" and "heard" not in used:
+            e.fail("'confirm' must name what was heard: {heard}")
+        for name in sorted(used - {"heard"}):
+            e.fail(f"'confirm' uses unknown placeholder '{{{name}}}' (use {{heard}})")
+    elif "in_passing" in e.data or "confirm" in e.data:
+        e.fail("only a segment question (not the description) has 'in_passing' and 'confirm'")
     return InterviewQuestion(
+        in_passing=in_passing,
+        confirm=confirm,
         slot=slot,
         kind=kind,
         ask=ask,

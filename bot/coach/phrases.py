@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from difflib import SequenceMatcher
 from typing import Dict, Iterable, List, Tuple
 
 _WORD = re.compile(r"[^\W_]+")
+CLOSE_ENOUGH = 0.84  # how alike a typed phrase and a known one must be: "reguarly" is "regularly"
+MIN_FUZZY_CHARS = 4  # shorter phrases ("no", "faq") are matched exactly or not at all
 
 
 @dataclass(frozen=True)
@@ -79,3 +82,23 @@ class PhraseMatcher:
     def find_all(self, text: str) -> List[str]:
         """The distinct values mentioned, in order."""
         return list(dict.fromkeys(m.value for m in self.find(text)))
+
+    def find_close(self, text: str, cutoff: float = CLOSE_ENOUGH) -> List[str]:
+        """The values of the known phrases most like the text's words, for a typo no exact
+        match reads ("quik help", "reguarly"): each run of the text's words as long as a
+        phrase is compared with it, spaces ignored. Only the best match counts; two values
+        equally close mean the text is ambiguous, and nothing is returned."""
+        words = [w for w in tokens(text) if len(w) > 1]  # the "s" of "that's" is no word to match
+        best, values = cutoff, set()
+        for phrase, value in self.phrases.items():
+            glued = "".join(phrase)
+            if len(glued) < MIN_FUZZY_CHARS:
+                continue
+            for size in {len(phrase), len(phrase) + 1, max(len(phrase) - 1, 1)}:
+                for i in range(0, max(len(words) - size + 1, 0)):
+                    ratio = SequenceMatcher(None, glued, "".join(words[i : i + size])).ratio()
+                    if ratio > best + 1e-9:
+                        best, values = ratio, {value}
+                    elif abs(ratio - best) <= 1e-9 and ratio > cutoff:
+                        values.add(value)
+        return sorted(values) if len(values) == 1 else []

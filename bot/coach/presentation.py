@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional
 
 from bot.coach.canvas import CanvasBlock, Segment
-from bot.coach.engine import Advice, check_block, fixes
+from bot.coach.engine import Advice, check_block
 from bot.coach.export import block_file_name, to_markdown, touchpoint_labels
 from bot.coach.knowledge import Knowledge, load_knowledge
+from bot.coach.markdown import literal
 from bot.coach.profile import SegmentProfile
 
 
@@ -58,23 +59,55 @@ def advice_payload(index: int, profile: SegmentProfile, advice: Advice) -> Dict[
                 "name": r.name,
                 "score": r.score,
                 "reasons": list(r.reasons),
-                "rules": [dict(rule) for rule in r.rules],
+                # What the founder read under the type (render_advice), word for word.
+                "shown": shown_lines(r, rank),
+                "rules": [dict(rule, shown=rule["because"] in shown_lines(r, rank)) for rule in r.rules],
+                "check": dict(r.check) if r.check else None,
             }
-            for r in advice.recommendations
+            for rank, r in enumerate(advice.recommendations, start=1)
         ],
         "missing": missing.field if missing else None,
     }
 
 
+def shown_lines(rec: Any, rank: int) -> List[str]:
+    """The reasons, fix and caution the founder reads under a recommended type: its first
+    reason (always its own), the check's fix, and the strongest rule against it."""
+    lines = rec.reasons[:1]
+    if rec.fix:
+        lines.append(rec.fix)
+    if rec.cautions:
+        lines.append(rec.cautions[0])
+    return lines
+
+
+def fix_buttons(advice_by_segment: List[Any], knowledge: Optional[Knowledge] = None) -> List[Dict[str, str]]:
+    """One button per touchpoint that fixes a recommended type's meeting-place check: a
+    click adds it to the segments that need it ("add a forum"), and the advice is redone."""
+    knowledge = knowledge or load_knowledge()
+    wanted: List[str] = []
+    for advice in advice_by_segment:
+        for rec in advice.recommendations:
+            for touchpoint in (rec.check or {}).get("touchpoints") or []:
+                if touchpoint not in wanted:
+                    wanted.append(touchpoint)
+    return [
+        {
+            "title": f"Add: {knowledge.touchpoint_label(t).lower()}",
+            "payload": '/add_relationship{"touchpoint": "%s"}' % t,
+        }
+        for t in wanted
+    ]
+
+
 def render_advice(index: int, profile: SegmentProfile, advice: Advice, knowledge: Optional[Knowledge] = None) -> str:
     """One short chat message with the recommendations for one segment."""
     knowledge = knowledge or load_knowledge()
-    lines = [f"**Segment {index + 1}: {profile.name or 'Customers'}**"]
-    to_fix = fixes(profile, [r.type_id for r in advice.recommendations], knowledge)
+    lines = [f"**Segment {index + 1}: {literal(profile.name) if profile.name else 'Customers'}**"]
     for rank, rec in enumerate(advice.recommendations, start=1):
         lines.append(f"{rank}. **{rec.name}**: {rec.reasons[0] if rec.reasons else ''}".rstrip(": "))
-        if rec.type_id in to_fix:
-            lines.append(f"   - To make it work: {to_fix[rec.type_id]}")
+        if rec.fix:  # in place: the type stays where its evidence puts it, with what it needs
+            lines.append(f"   - To make it work: {rec.fix}")
         if rank == 1:
             lines.append(f"   - Get: {rec.tactics.get('acquire', ['-'])[0]}")
             lines.append(f"   - Keep: {rec.tactics.get('keep', ['-'])[0]}")
@@ -113,13 +146,15 @@ def block_payload(block: CanvasBlock) -> Dict[str, Any]:
 
 def render_block(block: CanvasBlock) -> str:
     """The whole block, compact, for the confirmation step."""
-    lines = [f"**{block.venture_name}**" + (f": {block.venture_offer}" if block.venture_offer else "")]
+    lines = [
+        f"**{literal(block.venture_name)}**" + (f": {literal(block.venture_offer)}" if block.venture_offer else "")
+    ]
     for i, segment in enumerate(block.segments, start=1):
         names = (
-            ", ".join(c.name + (" (added)" if c.origin == "added" else "") for c in segment.choices)
+            ", ".join(literal(c.name) + (" (added)" if c.origin == "added" else "") for c in segment.choices)
             or "nothing chosen yet"
         )
-        lines.append(f"{i}. {segment.profile.name or 'Customers'}: {names}")
+        lines.append(f"{i}. {literal(segment.profile.name) if segment.profile.name else 'Customers'}: {names}")
     return "\n".join(lines)
 
 

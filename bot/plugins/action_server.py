@@ -5,12 +5,12 @@ one hand-written POST to /webhook could delete or read any founder's block. Here
 the same server (rasa_sdk.endpoint.create_app, with the actions in actions/):
 
 - listens on ACTIONS_HOST, 127.0.0.1 unless a deployment puts it on another machine;
-- runs a call only when it carries ACTIONS_TOKEN, which Rasa sends in an
-  `Authorization: Bearer` header (deploy/endpoints.scaled.yml: `action_endpoint.headers`)
-  or as the `token` query parameter (endpoints.yml: `action_endpoint.token`). A call
-  without it gets 401, with a wrong one 403, and no action runs. The token is
-  compared in constant time and never logged: the access log is off, because it
-  would print the query string;
+- runs a call only when it carries ACTIONS_TOKEN as `Authorization: Bearer <token>`,
+  a header Rasa sends with every call (endpoints.yml: `action_endpoint.headers`).
+  A call without it gets 401, with a wrong one 403, and no action runs. A token in
+  the query string (Rasa's `token:` setting) counts as none: proxies and access logs
+  write URLs down, so it would leak. The token is compared in constant time and
+  never logged;
 - refuses to start without a token, rather than run open;
 - answers no browser (no CORS headers): only the Rasa server calls it.
 
@@ -61,12 +61,9 @@ def caller_refusal(request: Request, token: str) -> Optional[HTTPResponse]:
     """None when the caller may go on, else the answer that turns it away."""
     if request.path in OPEN_PATHS:
         return None
-    # The token in an `Authorization: Bearer` header (the scaled set-up's endpoints), or as
-    # Rasa's `token` query parameter (endpoints.yml). A header stays out of URLs, and so
-    # out of any log that prints one.
     authorization = request.headers.get("authorization") or ""
-    given = authorization[len("Bearer ") :].strip() if authorization.startswith("Bearer ") else ""
-    given = given or request.args.get("token") or ""
+    scheme, _, given = authorization.partition(" ")
+    given = given.strip() if scheme.lower() == "bearer" else ""
     if not given:
         return response.json({"error": "This server only takes calls from the coach's Rasa server."}, status=401)
     if not hmac.compare_digest(given.encode("utf-8"), token.encode("utf-8")):

@@ -5,9 +5,15 @@
   (itsdangerous, with its age checked); the database keeps the token's SHA-256,
   the user, a CSRF token and the expiry. Logging out deletes the row, so a kept
   copy of the cookie no longer works; changing a password ends all the user's sessions.
-- Rate limit: after 5 failed sign-ins for a user name within 15 minutes, or 20
-  from one address (many names tried; an office behind one address keeps
-  working), further attempts get "too many" until the window passes.
+- Rate limit, counted before the password is checked: every attempt is recorded
+  as a failure in the same transaction that counts the earlier ones (a success
+  then takes it back), so parallel tries cannot slip past the count. After 5
+  failures for one name from one address within 15 minutes, or 20 from one
+  address (many names tried; an office behind one address keeps working), further
+  attempts from there get "too many" until the window passes. A name failing from
+  many addresses is not locked, so nobody can lock its owner out: each attempt on
+  it waits longer instead (sign_in_delay: 1 s after 5 failures, doubling, at most
+  30 s) before its password is checked.
 """
 
 from __future__ import annotations
@@ -26,11 +32,13 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import delete, func, insert, select, update
 
 from bot.review.db import ReviewDB
-from bot.review.models import ROLES, FailedLogin, LoginSession, User, UserCohort
+from bot.review.models import ROLES, FailedLogin, LoginSession, RevokedSlackMentor, User, UserCohort
 
-MAX_FAILURES = 5  # per user name
+MAX_FAILURES = 5  # per user name and address
 MAX_FAILURES_PER_ADDRESS = 20
 FAILURE_WINDOW_S = 15 * 60
+SLOW_DOWN_AFTER = 5  # failures for a name, from anywhere, before its attempts wait
+MAX_DELAY_S = 30.0
 SESSION_HOURS = 12
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._@-]{0,63}$")
 COHORT = re.compile(r"^[\w .:/-]{1,64}$")
@@ -40,6 +48,32 @@ MIN_PASSWORD = 10
 _hasher = PasswordHasher()  # Argon2id
 # Verified against when the user name is unknown, so both cases take as long.
 _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+def _revoked(conn, slack_id: str) -> None:
+    """The dashboard knew this Slack user as a mentor and no longer does: its "no access" is final."""
+    conn.execute(delete(RevokedSlackMentor).where(RevokedSlackMentor.slack_user_id == slack_id))
+    conn.execute(insert(RevokedSlackMentor).values(slack_user_id=slack_id, revoked_at=time.time()))
+
+
+def _granted(conn, slack_id: Optional[str]) -> None:
+    if slack_id:
+        conn.execute(delete(RevokedSlackMentor).where(RevokedSlackMentor.slack_user_id == slack_id))
+
+
+def sign_in_delay(failures_for_name: int) -> float:
+    """How long an attempt on a name waits, given its failures from anywhere in the window."""
+    if failures_for_name < SLOW_DOWN_AFTER:
+        return 0.0
+    return min(MAX_DELAY_S, 2.0 ** (failures_for_name - SLOW_DOWN_AFTER))
+
+
+@dataclass(frozen=True)
+class SignInAttempt:
+    username: str
+    address: str
+    failure_id: int  # the FailedLogin row that counts it until it succeeds
+    delay_s: float
 
 
 class AuthError(ValueError):
@@ -132,6 +166,7 @@ class Users:
             if conn.execute(select(User.id).where(User.username == name)).first():
                 raise AuthError(f"there is already a user {name!r}")
             self._check_slack_user_free(conn, slack_id, None)
+            _granted(conn, slack_id)
             user_id = conn.execute(
                 insert(User).values(
                     username=name, password_hash=hashed, role=role, slack_user_id=slack_id, created_at=time.time()
@@ -148,7 +183,11 @@ class Users:
             role = conn.execute(select(User.role).where(User.id == user_id)).scalar_one()
             slack_id = clean_slack_user(slack_user, role)
             self._check_slack_user_free(conn, slack_id, user_id)
+            old = conn.execute(select(User.slack_user_id).where(User.id == user_id)).scalar()
             conn.execute(update(User).where(User.id == user_id).values(slack_user_id=slack_id))
+            if old and old != slack_id:
+                _revoked(conn, old)
+            _granted(conn, slack_id)
 
     @staticmethod
     def _check_slack_user_free(conn, slack_id: Optional[str], user_id: Optional[int]) -> None:
@@ -176,9 +215,12 @@ class Users:
     def remove(self, username: str) -> None:
         with self.db.begin() as conn:
             user_id = self._user_id(conn, username)
+            old = conn.execute(select(User.slack_user_id).where(User.id == user_id)).scalar()
             conn.execute(delete(UserCohort).where(UserCohort.user_id == user_id))
             conn.execute(delete(LoginSession).where(LoginSession.user_id == user_id))
             conn.execute(delete(User).where(User.id == user_id))
+            if old:
+                _revoked(conn, old)
 
     def list(self) -> List[Account]:
         with self.db.read() as conn:
@@ -208,25 +250,53 @@ class Users:
 
     def sign_in(self, username: str, password: str, address: str) -> Optional[str]:
         """The new session's cookie value, or None for a wrong name or password.
-        Raises TooManyAttempts (before checking anything) when rate-limited."""
+        Raises TooManyAttempts (before checking anything) when rate-limited; a name
+        under attack waits (sign_in_delay) first. The web app waits with
+        start_sign_in() and finish_sign_in() instead, off its loop."""
+        attempt = self.start_sign_in(username, address)
+        if attempt.delay_s:
+            time.sleep(attempt.delay_s)
+        return self.finish_sign_in(attempt, password)
+
+    def start_sign_in(self, username: str, address: str) -> "SignInAttempt":
+        """Counts the attempt as a failure, atomically with the count of earlier ones.
+        Raises TooManyAttempts when the name from this address, or the address, is over its limit."""
         name = (username or "").strip().lower()[:64]
         address = (address or "")[:64]
         now = time.time()
         with self.db.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                # SQLite's BEGIN IMMEDIATE already queues writers; PostgreSQL's attempts on one name queue here.
+                conn.exec_driver_sql("SELECT pg_advisory_xact_lock(hashtext(%(name)s))", {"name": name})
             conn.execute(delete(FailedLogin).where(FailedLogin.at < now - FAILURE_WINDOW_S))
             recent = FailedLogin.at >= now - FAILURE_WINDOW_S
-            by_name = conn.execute(select(func.count()).where(FailedLogin.username == name, recent)).scalar_one()
-            by_address = conn.execute(select(func.count()).where(FailedLogin.address == address, recent)).scalar_one()
-            if by_name >= MAX_FAILURES or by_address >= MAX_FAILURES_PER_ADDRESS:
+            count = lambda *where: conn.execute(select(func.count()).where(recent, *where)).scalar_one()  # noqa: E731
+            by_pair = count(FailedLogin.username == name, FailedLogin.address == address)
+            by_address = count(FailedLogin.address == address)
+            if by_pair >= MAX_FAILURES or by_address >= MAX_FAILURES_PER_ADDRESS:
                 raise TooManyAttempts()
+            by_name = count(FailedLogin.username == name)
+            attempt_id = conn.execute(
+                insert(FailedLogin).values(username=name, address=address, at=now)
+            ).inserted_primary_key[0]
+        return SignInAttempt(name, address, attempt_id, sign_in_delay(by_name))
+
+    def finish_sign_in(self, attempt: "SignInAttempt", password: str) -> Optional[str]:
+        """Checks the password of a counted attempt: a session, or None (the failure stays counted)."""
+        name, now = attempt.username, time.time()
+        with self.db.read() as conn:
             user = conn.execute(select(User.id, User.password_hash).where(User.username == name)).first()
         if not _verify(user.password_hash if user else _DUMMY_HASH, password or "") or user is None:
-            with self.db.begin() as conn:
-                conn.execute(insert(FailedLogin).values(username=name, address=address, at=now))
             return None
         token = secrets.token_urlsafe(32)
         with self.db.begin() as conn:
-            conn.execute(delete(FailedLogin).where(FailedLogin.username == name))
+            # This attempt, and the name's failures from this address, no longer count.
+            conn.execute(
+                delete(FailedLogin).where(
+                    FailedLogin.username == name,
+                    (FailedLogin.address == attempt.address) | (FailedLogin.id == attempt.failure_id),
+                )
+            )
             conn.execute(delete(LoginSession).where(LoginSession.expires_at < now))
             conn.execute(
                 insert(LoginSession).values(

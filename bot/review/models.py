@@ -84,7 +84,32 @@ class FailedLogin(Base):
     at = Column(Float, nullable=False, index=True)
 
 
+class RevokedSlackMentor(Base):
+    """A Slack user id that was a dashboard mentor's and no longer is (cleared, given to
+    nobody, or the user removed): the dashboard's answer for it stays "no access", so a
+    SLACK_MENTORS grant for it does not come back (bot/review/mentors.py)."""
+
+    __tablename__ = "review_revoked_slack_mentors"
+
+    slack_user_id = Column(String(32), primary_key=True)
+    revoked_at = Column(Float, nullable=False)
+
+
 # --- what coordinators record ---------------------------------------------------
+
+
+class CohortMove(Base):
+    """An admin moved a conversation to another cohort (its cohort is otherwise fixed at
+    its first message): who, when, from and to. The newest move is the conversation's cohort."""
+
+    __tablename__ = "review_cohort_moves"
+
+    id = Column(Integer, primary_key=True)
+    sender_id = Column(String(255), nullable=False, index=True)
+    from_cohort = Column(String(64), nullable=False)
+    to_cohort = Column(String(64), nullable=False)
+    moved_by = Column(String(64), nullable=False)
+    moved_at = Column(Float, nullable=False)
 
 
 class Review(Base):

@@ -18,14 +18,14 @@ from typing import Any, Dict, List, Mapping, Optional, Tuple
 from urllib.parse import urlencode
 
 from markupsafe import Markup, escape
-from sqlalchemy import Integer, and_, cast, delete, func, insert, or_, select, tuple_
+from sqlalchemy import Integer, and_, cast, delete, func, insert, or_, select, tuple_, update
 from sqlalchemy import text as sql_text
 from sqlalchemy.sql import Select
 
 from bot.coach.knowledge import load_knowledge
-from bot.review.auth import Account
+from bot.review.auth import Account, clean_cohorts
 from bot.review.db import ReviewDB
-from bot.review.models import Conversation, Flag, Message, Note, Review, Tag
+from bot.review.models import CohortMove, Conversation, Flag, Message, Note, Review, Tag
 from bot.review.read_model import LOW_CONFIDENCE
 
 PAGE_SIZE = 50
@@ -306,7 +306,39 @@ def conversation(db: ReviewDB, account: Account, sender_id: str) -> Dict[str, An
                 select(Note.author, Note.text, Note.created_at).where(Note.sender_id == sender_id).order_by(Note.id)
             )
         ]
+        result["cohort_moves"] = [
+            dict(m._mapping)
+            for m in conn.execute(
+                select(CohortMove.from_cohort, CohortMove.to_cohort, CohortMove.moved_by, CohortMove.moved_at)
+                .where(CohortMove.sender_id == sender_id)
+                .order_by(CohortMove.id)
+            )
+        ]
     return result
+
+
+def move_cohort(db: ReviewDB, account: Account, sender_id: str, cohort: str) -> Dict[str, Any]:
+    """An admin moves a conversation to another cohort: recorded (who, when, from, to),
+    and the list shows it there at once. A conversation's cohort is otherwise the one of
+    its first message (bot/plugins/channels/cohorts.py). Returns the summary before the move."""
+    if not account.is_admin:
+        raise NotFound()
+    codes = clean_cohorts([cohort])
+    if len(codes) != 1:
+        raise BadRequest("name one cohort to move the conversation to")
+    summary = conversation(db, account, sender_id)
+    with db.begin() as conn:
+        conn.execute(
+            insert(CohortMove).values(
+                sender_id=sender_id,
+                from_cohort=summary["cohort"] or "",
+                to_cohort=codes[0],
+                moved_by=account.username,
+                moved_at=time.time(),
+            )
+        )
+        conn.execute(update(Conversation).where(Conversation.sender_id == sender_id).values(cohort=codes[0]))
+    return summary
 
 
 # --- search ------------------------------------------------------------------------

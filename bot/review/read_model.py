@@ -29,7 +29,7 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import OperationalError
 
 from bot.review.db import ReviewDB
-from bot.review.models import Conversation, Flag, Message, Note, ReadModelState, Review, Tag
+from bot.review.models import CohortMove, Conversation, Flag, Message, Note, ReadModelState, Review, Tag
 from bot.review.tracker import TrackerEvents
 
 log = logging.getLogger(__name__)
@@ -37,6 +37,8 @@ LOW_CONFIDENCE = 0.7  # a founder message whose intent scored below this is high
 FEW_CUSTOMERS = 1000  # a segment of at most this many customers is "few"
 RECENT_WINDOW = 1000  # ids re-read on PostgreSQL, where ids can commit out of order
 SWEEP_EVERY_S = 30.0  # how often update() looks for founders whose events were deleted
+# What coordinators and admins recorded about a conversation: it goes with the founder.
+RECORDS = (Review, Tag, Flag, Note, CohortMove)
 WATCHED_SLOTS = {"stage", "requested_slot", "venture_name", "segments", "session_started_metadata"}
 
 
@@ -118,9 +120,8 @@ def summarize(sender_id: str, events: Sequence[Sequence[Any]]) -> Optional[Summa
         if type_name == "user":
             data = event_data(raw)
             summary.turns += 1
-            cohort = cohort_of(data)
-            if cohort:
-                summary.cohort = cohort
+            if summary.turns == 1:  # a conversation's cohort is its first message's (later ones cannot move it)
+                summary.cohort = cohort_of(data)
             summary.channel = data.get("input_channel") or summary.channel
             confidence = ((data.get("parse_data") or {}).get("intent") or {}).get("confidence")
             if intent_name == "nlu_fallback":
@@ -248,7 +249,7 @@ class ReadModel:
         """What coordinators recorded about founders no longer in the tracker goes too."""
         with self.db.begin() as conn:
             recorded = set()
-            for table in (Review, Tag, Flag, Note):
+            for table in RECORDS:
                 recorded |= set(conn.execute(select(table.sender_id).distinct()).scalars())
             for sender in recorded - in_tracker:
                 self._forget_records(conn, sender)
@@ -333,7 +334,7 @@ class ReadModel:
 
     @staticmethod
     def _forget_records(conn: Any, sender_id: str) -> None:
-        for table in (Review, Tag, Flag, Note):
+        for table in RECORDS:
             conn.execute(delete(table).where(table.sender_id == sender_id))
 
     # --- storage -----------------------------------------------------------------
@@ -357,6 +358,16 @@ class ReadModel:
     def _insert(conn: Any, summaries: List[Summary]) -> int:
         if not summaries:
             return 0
+        # An admin's cohort move (the newest) outranks the first message's cohort.
+        moved = dict(
+            conn.execute(
+                select(CohortMove.sender_id, CohortMove.to_cohort)
+                .where(CohortMove.sender_id.in_([s.sender_id for s in summaries]))
+                .order_by(CohortMove.id)
+            ).all()
+        )
+        for summary in summaries:
+            summary.cohort = moved.get(summary.sender_id, summary.cohort)
         conn.execute(insert(Conversation), [s.row() for s in summaries])
         messages = [dict(m, sender_id=s.sender_id) for s in summaries for m in s.messages]
         if messages:

@@ -6,10 +6,12 @@ changes, session starts) grouped between messages, to be folded."""
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Dict, List, Optional, Sequence
 
+from bot.coach.markdown import unescape
 from bot.review.read_model import LOW_CONFIDENCE, after_last_restart, event_data
 from bot.review.tracker import TrackerEvents
 
@@ -27,6 +29,11 @@ class Entry:
     advice: Optional[Dict[str, Any]] = None
     buttons: List[str] = field(default_factory=list)
     steps: List[str] = field(default_factory=list)  # for kind == steps
+
+    @property
+    def shown(self) -> str:
+        """The text as the dashboard shows it (as text): the coach's escapes of founder text undone."""
+        return unescape(self.text) if self.kind == "coach" else self.text
 
     @property
     def low_confidence(self) -> bool:
@@ -116,11 +123,11 @@ def to_markdown(summary: Dict[str, Any], events: Sequence[Sequence[Any]]) -> str
     """The whole conversation as Markdown: who said what, when; the founder's words quoted as text."""
     title = summary.get("venture") or summary["sender_id"]
     out = [
-        f"# Conversation: {_line(title)}",
+        f"# Conversation: {_escape_markdown(_line(title))}",
         "",
-        f"- Founder: `{_line(summary['sender_id'])}`",
-        f"- Cohort: {_line(summary.get('cohort') or '(none)')}",
-        f"- Channel: {_line(summary.get('channel') or '')}",
+        f"- Founder: `{_line(summary['sender_id']).replace('`', '')}`",
+        f"- Cohort: {_escape_markdown(_line(summary.get('cohort') or '(none)'))}",
+        f"- Channel: {_escape_markdown(_line(summary.get('channel') or ''))}",
         f"- Turns: {summary.get('turns')}",
         "",
     ]
@@ -133,7 +140,7 @@ def to_markdown(summary: Dict[str, Any], events: Sequence[Sequence[Any]]) -> str
             out += [f"**Founder** ({when}, intent {entry.intent}{confidence}):", ""]
             out += ["> " + line for line in _escape_markdown(entry.text).splitlines() or [""]]
         else:
-            out += [f"**Coach** ({when}):", "", entry.text]
+            out += [f"**Coach** ({when}):", "", _no_html(entry.text)]
             for segment_rule in _rule_lines(entry.advice):
                 out.append(segment_rule)
         out.append("")
@@ -143,14 +150,21 @@ def to_markdown(summary: Dict[str, Any], events: Sequence[Sequence[Any]]) -> str
 def _rule_lines(advice: Optional[Dict[str, Any]]) -> List[str]:
     if not advice:
         return []
-    lines = ["", f"_Rules that fired for {_line(str(advice.get('segment_name') or 'the segment'))}:_"]
+    segment = _escape_markdown(_line(str(advice.get("segment_name") or "the segment")))
+    lines = ["", f"_Rules that fired for {segment}:_"]
     for rec in advice.get("recommendations") or []:
         for rule in rec.get("rules") or []:
             lines.append(
                 f"- {_line(str(rec.get('name') or rec.get('type_id')))}: `{_line(str(rule.get('id')))}` "
-                f"{_line(str(rule.get('because') or ''))}"
+                f"{_line(str(rule.get('because') or ''))}" + (" (shown to the founder)" if rule.get("shown") else "")
             )
     return lines
+
+
+def _no_html(markdown: str) -> str:
+    """The coach's Markdown without live HTML: the coach writes none, so any `<` (from
+    founder text the coach quoted before it escaped it) is shown as the character."""
+    return re.sub(r"(?<!\\)<", "&lt;", re.sub(r"(?<!\\)&", "&amp;", markdown))
 
 
 def _escape_markdown(text: str) -> str:

@@ -22,6 +22,8 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sanic import Sanic, response
 from sanic.request import Request
 
+from bot.request_limits import WEB_APP_LIMITS, WEB_MAX_BYTES
+from bot.request_limits import install as limit_requests
 from bot.web.origins import allowed_origins
 from bot.web.review import ReviewSettings, review_blueprint
 
@@ -74,6 +76,8 @@ def create_app(settings: Optional[WebSettings] = None, review: Optional[ReviewSe
         raise RuntimeError(f"the widget's npm packages are missing ({', '.join(missing)}): run `make widget`")
 
     app = Sanic("rapport_web")
+    # 413 before a body is read: small for the sign-in form, 64 KB for the rest (bot/request_limits.py).
+    limit_requests(app, WEB_APP_LIMITS, WEB_MAX_BYTES)
     templates = Environment(
         loader=FileSystemLoader(HERE / "templates"),
         autoescape=select_autoescape(["html"]),

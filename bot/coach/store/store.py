@@ -178,6 +178,18 @@ class CanvasStore:
             session.flush()
             return _block_from_row(row, venture)
 
+    def set_cohort(self, channel: str, sender_id: str, cohort: str) -> None:
+        """An admin's cohort move (the review dashboard): the founder's record gets the cohort,
+        made now if they have saved nothing yet, so their next save keeps it."""
+        with self._session(write=True) as session:
+            founder = session.execute(
+                select(Founder).where(Founder.channel == channel, Founder.sender_id == sender_id)
+            ).scalar_one_or_none()
+            if founder is None:
+                session.add(Founder(channel=channel, sender_id=sender_id, cohort=_clean_cohort(cohort)))
+            else:
+                founder.cohort = _clean_cohort(cohort)
+
     def delete_founder(self, channel: str, sender_id: str) -> bool:
         """Remove the founder and everything theirs; True if there was such a founder."""
         with self._session(write=True) as session:

@@ -24,10 +24,17 @@ Conversations appear as channel "rest", as before.
 Who may call it: a REST sender id is whatever the caller says, so anyone who can
 reach the channel can speak, read and delete as any REST founder. Without
 REST_TOKEN it answers only this machine: the caller, and every address a proxy
-names in X-Forwarded-For, must be loopback (`make shell`, curl, the tests, a
-local nginx). With REST_TOKEN set, a caller from anywhere must send
-`Authorization: Bearer <REST_TOKEN>`; the token is compared in constant time and
-never logged.
+names, in every X-Forwarded-For line and every `for=` of the standard Forwarded
+header, must be loopback (`make shell`, curl, the tests, a local nginx); one
+remote address, or one that cannot be read, means remote. With REST_TOKEN set, a
+caller from anywhere must send `Authorization: Bearer <REST_TOKEN>`; the token is
+compared in constant time and never logged.
+
+Which ids: REST's own namespace, never the widget's (`web:`) nor Slack's
+(`slack:`): those conversations belong to their channels' signed users
+(bot/plugins/channels/identity.py). A sender in them gets 400, unless
+REST_ALLOWED_NAMESPACES names that namespace for an integration. A message's
+cohort is its conversation's, fixed at its first message (cohorts.py).
 """
 
 from __future__ import annotations
@@ -37,7 +44,7 @@ import ipaddress
 import json
 import logging
 import os
-from typing import Any, Awaitable, Callable, Dict, Optional, Text, Tuple
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Sequence, Text, Tuple, Union
 
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.core.channels.rest import RestInput as StockRestInput
@@ -47,7 +54,10 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.coach.conversation import MESSAGE_NOT_STORED
+from bot.plugins.channels import identity
 from bot.plugins.channels.client_messages import client_message, valid_message_id
+from bot.plugins.channels.cohorts import fixed_metadata_off_loop
+from bot.request_limits import install_on_rasa_server
 
 logger = logging.getLogger(__name__)
 
@@ -55,7 +65,9 @@ MAX_SENDER = 128
 BUSY = "This conversation is busy or the lock store is unreachable; please send the message again."
 
 
-def read_request(body: bytes) -> Tuple[Optional[Dict[str, Any]], Optional[str]]:
+def read_request(
+    body: bytes, allowed_namespaces: frozenset = frozenset()
+) -> Tuple[Optional[Dict[str, Any]], Optional[str]]:
     """The request's fields, or what is wrong with it."""
     try:
         data = json.loads(body.decode("utf-8"))
@@ -66,6 +78,12 @@ def read_request(body: bytes) -> Tuple[Optional[Dict[str, Any]], Optional[str]]:
     sender, message = data.get("sender"), data.get("message")
     if not isinstance(sender, str) or not 0 < len(sender) <= MAX_SENDER:
         return None, f'"sender" must be a string of 1 to {MAX_SENDER} characters.'
+    namespace = identity.namespace_of(sender)
+    if namespace and namespace not in allowed_namespaces:
+        return None, (
+            f'"sender" may not start with "{identity.NAMESPACES[namespace]}": those conversations belong to the '
+            f"{namespace} channel's own users (set REST_ALLOWED_NAMESPACES={namespace} for an integration)."
+        )
     if not isinstance(message, str):
         return None, '"message" must be a string (it may be empty).'
     message_id = data.get("message_id")
@@ -92,7 +110,11 @@ def id_from_header(fields: Dict[str, Any], header: Optional[str]) -> Optional[st
 
 
 def caller_refusal(
-    peer: Optional[str], forwarded_for: Optional[str], authorization: Optional[str], token: Optional[str]
+    peer: Optional[str],
+    forwarded_for: Union[None, str, Sequence[str]],
+    authorization: Optional[str],
+    token: Optional[str],
+    forwarded: Union[None, str, Sequence[str]] = None,
 ) -> Optional[Tuple[int, str]]:
     """(status, reason) when the caller may not use the channel, else None."""
     if token:
@@ -102,10 +124,39 @@ def caller_refusal(
         if not hmac.compare_digest(given.encode("utf-8"), token.encode("utf-8")):
             return 403, "Wrong token."
         return None
-    addresses = [peer or "", *[a.strip() for a in (forwarded_for or "").split(",") if a.strip()]]
+    addresses = [peer or "", *proxied_addresses(forwarded_for, forwarded)]
     if not all(_is_loopback(address) for address in addresses):
         return 403, "The REST channel answers only this machine; set REST_TOKEN to open it to other callers."
     return None
+
+
+def _lines(value: Union[None, str, Sequence[str]]) -> List[str]:
+    if value is None:
+        return []
+    return [value] if isinstance(value, str) else list(value)
+
+
+def proxied_addresses(
+    forwarded_for: Union[None, str, Sequence[str]], forwarded: Union[None, str, Sequence[str]]
+) -> List[str]:
+    """Every address that proxies name: each X-Forwarded-For line's list, and each
+    `for=` of each Forwarded line (RFC 7239: quoted, [v6]:port, or a token such as
+    "unknown", which is no loopback address and so counts as remote)."""
+    addresses = [a.strip() for line in _lines(forwarded_for) for a in line.split(",") if a.strip()]
+    for line in _lines(forwarded):
+        for element in line.split(","):
+            for pair in element.split(";"):
+                name, _, value = pair.strip().partition("=")
+                if name.strip().lower() == "for":
+                    addresses.append(_forwarded_node(value.strip().strip('"')))
+    return addresses
+
+
+def _forwarded_node(node: str) -> str:
+    if node.startswith("["):  # "[2001:db8::1]:4711"
+        return node[1 : node.find("]")] if "]" in node else node
+    host, _, port = node.rpartition(":")
+    return host if host and port.isdigit() and host.count(":") == 0 else node
 
 
 def _is_loopback(address: str) -> bool:
@@ -122,6 +173,8 @@ class RestInput(StockRestInput):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         webhook = Blueprint("reliable_rest_webhook", __name__)
+        install_on_rasa_server(webhook)
+        allowed_namespaces = identity.rest_allowed_namespaces()
 
         @webhook.route("/", methods=["GET"])
         async def health(request: Request) -> HTTPResponse:
@@ -131,27 +184,29 @@ class RestInput(StockRestInput):
         async def receive(request: Request) -> HTTPResponse:
             refusal = caller_refusal(
                 request.ip,
-                request.headers.get("x-forwarded-for"),
+                request.headers.getall("x-forwarded-for", []),
                 request.headers.get("authorization"),
                 os.environ.get("REST_TOKEN"),
+                request.headers.getall("forwarded", []),
             )
             if refusal:
                 return response.json({"error": refusal[1]}, status=refusal[0])
-            fields, problem = read_request(request.body or b"")
+            fields, problem = read_request(request.body or b"", allowed_namespaces)
             if not problem:
                 problem = id_from_header(fields, request.headers.get("idempotency-key"))
             if problem:
                 return response.json({"error": problem}, status=400)
             collector = CollectingOutputChannel()
-            message = client_message(
-                fields["message"],
-                collector,
-                fields["sender"],
-                fields["message_id"],
-                input_channel=self.name(),
-                metadata=fields["metadata"],
-            )
             try:
+                metadata = await fixed_metadata_off_loop(self.name(), fields["sender"], fields["metadata"])
+                message = client_message(
+                    fields["message"],
+                    collector,
+                    fields["sender"],
+                    fields["message_id"],
+                    input_channel=self.name(),
+                    metadata=metadata or None,
+                )
                 await on_new_message(message)
             except LockError as error:
                 logger.error("A REST message was not processed: %s", error)

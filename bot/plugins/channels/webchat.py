@@ -18,7 +18,12 @@ stock channel, in Rasa 3.6:
   from the client. Here the replies wait until the turn is stored (or the
   founder gets a clear error instead), and the widget's message id
   (`message_id`, in the message or in its customData) is processed at most
-  once per conversation (bot/plugins/patches/message_ids.py).
+  once per conversation (bot/plugins/patches/message_ids.py);
+- takes the session id a client sends as the conversation's id, unchecked, so any
+  script could name another founder's conversation (a Slack DM's key, a REST id,
+  another widget's) and read, delete or move it. Here the server issues every
+  session, `web:<random>`, signed (bot/plugins/channels/identity.py); a request
+  without a valid proof gets a new session of its own.
 
 Founders still appear as channel "socketio" in the tracker and the canvas store.
 """
@@ -27,7 +32,6 @@ from __future__ import annotations
 
 import json
 import logging
-import uuid
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
 
 from rasa.core.channels.channel import OutputChannel, UserMessage
@@ -37,7 +41,10 @@ from sanic import Blueprint
 from socketio.exceptions import ConnectionRefusedError
 
 from bot.coach.conversation import MESSAGE_NOT_STORED
+from bot.plugins.channels import identity
 from bot.plugins.channels.client_messages import client_message, valid_message_id
+from bot.plugins.channels.cohorts import fixed_metadata_off_loop
+from bot.request_limits import install_on_rasa_server, limit_socketio
 from bot.web.origins import allowed_origins
 
 logger = logging.getLogger(__name__)
@@ -92,6 +99,9 @@ class WebchatInput(SocketIOInput):
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         blueprint = super().blueprint(on_new_message)
         sio = self.sio
+        identity.process_secret()  # a bad WIDGET_SECRET stops the server now, not at the first founder
+        install_on_rasa_server(blueprint)
+        limit_socketio(sio)
         origins = allowed_origins()
         logger.info("Web widget origins allowed: %s", ", ".join(origins))
         stock_connect = sio.handlers[self.namespace or "/"]["connect"]
@@ -119,26 +129,30 @@ class WebchatInput(SocketIOInput):
 
         @sio.on("session_request", namespace=self.namespace)
         async def session_request(sid: Text, data: Any) -> None:
-            session_id = data.get("session_id") if isinstance(data, dict) else None
-            if not _valid_session_id(session_id):
-                session_id = uuid.uuid4().hex
+            # The session the widget kept, if we signed it; anything else (no id, an id
+            # from before signed sessions, another channel's, a forged one) starts anew.
+            session = data.get("session_id") if isinstance(data, dict) else None
+            sender_id = identity.verified_sender(session)
+            if sender_id is None:
+                sender_id, session = identity.new_session()
             if self.session_persistence:
-                await join_session(sid, session_id)
-            await sio.emit("session_confirm", session_id, room=sid, namespace=self.namespace)
+                await join_session(sid, sender_id)
+            await sio.emit("session_confirm", session, room=sid, namespace=self.namespace)
 
         @sio.on(self.user_message_evt, namespace=self.namespace)
         async def handle_message(sid: Text, data: Any) -> None:
             if not isinstance(data, dict):
                 return
             if self.session_persistence:
-                session_id = data.get("session_id")
-                if not _valid_session_id(session_id):
-                    logger.warning("A web widget message without a valid session_id was ignored.")
+                sender_id = identity.verified_sender(data.get("session_id"))
+                if sender_id is None:
+                    # Not a session we issued: a new one, announced, and the message goes nowhere.
+                    logger.warning("A web widget message without a valid signed session was not processed.")
+                    await session_request(sid, None)
                     return
                 # A message sent while the widget reconnects can arrive before its
                 # session_request: join the room now so that the answer reaches it.
-                await join_session(sid, session_id)
-                sender_id = session_id
+                await join_session(sid, sender_id)
             else:
                 sender_id = sid
             text = data.get("message")
@@ -157,6 +171,7 @@ class WebchatInput(SocketIOInput):
                 message_id = None
             output = HeldWebchatOutput(sio, self.bot_message_evt)
             try:
+                metadata = await fixed_metadata_off_loop(self.name(), sender_id, metadata)
                 await on_new_message(
                     client_message(text, output, sender_id, message_id, input_channel=self.name(), metadata=metadata)
                 )
@@ -168,9 +183,3 @@ class WebchatInput(SocketIOInput):
             await output.release(sender_id)
 
         return blueprint
-
-
-def _valid_session_id(session_id: Any) -> bool:
-    """The widget's own uuid; anything else starts a new session. It is the
-    founder's sender id, so it must fit the stores' sender_id columns."""
-    return isinstance(session_id, str) and 0 < len(session_id) <= 128

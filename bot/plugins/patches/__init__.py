@@ -15,7 +15,8 @@ and the channels are named by module path in endpoints.yml and credentials.yml.
   run in the Rasa server;
 - tracker_store_override.py: the members CoachTrackerStore relies on (checked only);
 - no_failsafe.py, message_ids.py, failed_actions.py, long_messages.py: reliability
-  with several Rasa servers on one database, and against hostile input.
+  with several Rasa servers on one database, and against hostile input;
+- founder_text.py: a founder's text in a response template marks up nothing.
 
 This module holds only the shape of a patch, so that the concerns and the registry
 import it without importing each other.

@@ -10,6 +10,7 @@ from bot.plugins.patches import (
     Patch,
     answer_check,
     failed_actions,
+    founder_text,
     in_process_actions,
     long_messages,
     message_ids,
@@ -35,6 +36,7 @@ def patches() -> Sequence[Patch]:
         *message_ids.patches(),
         *failed_actions.patches(),
         *long_messages.patches(),
+        *founder_text.patches(),
     )
 
 

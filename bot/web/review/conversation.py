@@ -1,8 +1,10 @@
-"""One conversation: its transcript, its Markdown, and the review actions on its page (reviewed, tags, notes, flags)."""
+"""One conversation: its transcript, its Markdown, and the review actions on its page (reviewed, tags, notes,
+flags, and an admin's cohort move)."""
 
 from __future__ import annotations
 
 import inspect
+import logging
 from typing import Any, Callable
 from urllib.parse import urlencode
 
@@ -10,9 +12,12 @@ from sanic import Blueprint, response
 from sanic.request import Request
 
 from bot.coach.export import to_markdown as block_markdown
+from bot.coach.store import founder_channel
 from bot.review import queries, transcript
 from bot.review.auth import Account
 from bot.web.review.site import Site, blocking, file_part
+
+log = logging.getLogger(__name__)
 
 
 def add_routes(bp: Blueprint, site: Site) -> None:
@@ -104,3 +109,15 @@ def add_routes(bp: Blueprint, site: Site) -> None:
             sender,
             lambda: render(request, "_flag.html", sender=sender, event_id=int(event_id), flagged=flagged),
         )
+
+    @bp.post("/conversation/cohort")
+    @signed_in(admin=True)
+    async def move_cohort(request: Request, account: Account):
+        """An admin moves a conversation to another cohort (recorded); the coach's own
+        record follows, so the founder's next messages and saves keep it."""
+        sender = request.form.get("sender") or ""
+        before = await blocking(queries.move_cohort, dash.db, account, sender, request.form.get("cohort") or "")
+        moved_to = (await blocking(queries.conversation, dash.db, account, sender))["cohort"]
+        await blocking(dash.canvas.set_cohort, founder_channel(before["channel"] or None), sender, moved_to)
+        log.info("review dashboard: %s moved a conversation to another cohort", account.username)
+        return response.redirect("/review/conversation?" + urlencode({"sender": sender}), status=303)

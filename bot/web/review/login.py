@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 
 from sanic import Blueprint, response
@@ -35,7 +36,10 @@ def add_routes(bp: Blueprint, site: Site) -> None:
             return problem(request, 403, "this sign-in did not come from the dashboard's own page: reload it")
         username, password = form.get("username") or "", form.get("password") or ""
         try:
-            cookie = await blocking(dash.users.sign_in, username, password, request.ip or "")
+            attempt = await blocking(dash.users.start_sign_in, username, request.ip or "")
+            if attempt.delay_s:
+                await asyncio.sleep(attempt.delay_s)  # a name under attack is slowed down, not locked
+            cookie = await blocking(dash.users.finish_sign_in, attempt, password)
         except OperationalError:
             return busy(request)
         except TooManyAttempts:
@@ -45,7 +49,7 @@ def add_routes(bp: Blueprint, site: Site) -> None:
                 status=429,
                 csrf_token=form.get("csrf_token"),
                 next="",
-                error="Too many failed sign-ins: wait 15 minutes and try again.",
+                error="Too many failed sign-ins from here: wait 15 minutes and try again.",
             )
             resp.headers["Retry-After"] = str(FAILURE_WINDOW_S)
             return resp

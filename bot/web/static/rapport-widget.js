@@ -186,6 +186,44 @@
     setTimeout(function () { window.location.reload(); }, 2500);
   }
 
+  // --- the session: issued and signed by the Rasa server ------------------------------
+
+  // The server gives each new conversation "web:<id>.<proof>" (bot/plugins/channels/identity.py);
+  // rasa-webchat keeps it as its session_id and sends it back with every request. The
+  // proof is this browser's secret: it leaves the browser only towards the Rasa server.
+  var SIGNED_SESSION = /^web:[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}$/;
+
+  function storedSession() {
+    try {
+      var stored = JSON.parse(window.localStorage.getItem(SESSION_KEY) || "null");
+      return stored && typeof stored.session_id === "string" ? stored.session_id : null;
+    } catch (e) { return null; }
+  }
+
+  // A conversation kept from before signed sessions (or anything else unsigned) cannot be
+  // continued: the server would start a new one, so the old history is not shown beside it.
+  function dropUnsignedSession() {
+    var session = storedSession();
+    if (session !== null && !SIGNED_SESSION.test(session)) {
+      try { window.localStorage.removeItem(SESSION_KEY); } catch (e) { /* storage off */ }
+    }
+  }
+
+  // The server confirmed another session than the one kept (its proof no longer checks
+  // out, e.g. a new WIDGET_SECRET): what this browser shows belongs to a conversation the
+  // server will not continue, so it starts afresh, as after a delete.
+  function onSessionConfirm(root) {
+    return function (confirmed) {
+      var session = confirmed && confirmed.session_id ? confirmed.session_id : confirmed;
+      var kept = storedSession();
+      if (kept && session && kept !== session) {
+        try { window.localStorage.removeItem(SESSION_KEY); } catch (e) { /* storage off */ }
+        root.setAttribute("data-rapport-session", "renewed");
+        setTimeout(function () { window.location.reload(); }, 500);
+      }
+    };
+  }
+
   var CUSTOM_MESSAGES = { canvas_block: renderCard, data_export: renderDataExport, data_deleted: forgetInThisBrowser };
 
   function customMessageComponent(assetsUrl) {
@@ -208,7 +246,7 @@
 
   // rasa-webchat sends the same customData object with every message. Its message_id
   // is read when socket.io serialises the message, so each message gets its own id:
-  // the coach processes an id at most once per conversation (bot/plugins/scaleout.py),
+  // the coach processes an id at most once per conversation (bot/plugins/patches/message_ids.py),
   // so a message delivered twice is answered twice with the same replies, stored once.
   var messageCount = 0;
   function newMessageId() {
@@ -384,6 +422,7 @@
       if (link && !/^(https?:|mailto:)/i.test(link.getAttribute("href"))) event.preventDefault();
     }, true);
 
+    dropUnsignedSession();
     var access = makeAccessible(root, { autofocus: Boolean(options.autofocus) });
 
     window.WebChat.default({
@@ -416,7 +455,8 @@
       onSocketEvent: {
         connect: connection("connected"),
         disconnect: connection("disconnected"),
-        connect_error: connection("disconnected") // socket.io-client goes on trying by itself
+        connect_error: connection("disconnected"), // socket.io-client goes on trying by itself
+        session_confirm: onSessionConfirm(root)
       }
     }, root);
   }

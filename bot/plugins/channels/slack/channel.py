@@ -34,8 +34,10 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 from bot.coach.conversation import ACTIONS_UNREACHABLE, STORE_BUSY
 from bot.coach.export import block_file_name, export_dict, to_markdown
 from bot.coach.store import CanvasStore, StoreError
+from bot.plugins.channels.cohorts import fixed_metadata_off_loop
 from bot.plugins.channels.slack import lookup, render, routing
 from bot.plugins.channels.slack.settings import SettingsError, SlackSettings
+from bot.request_limits import SLACK_MAX_BYTES, install_on_rasa_server
 from bot.review.mentors import DashboardMentors
 
 logger = logging.getLogger(__name__)
@@ -67,7 +69,7 @@ HANDLED_EVENT_TYPES = {event_type for _, event_type in EVENT_SUBSCRIPTIONS.value
 SLASH_COMMAND = "/canvas"
 COMMAND_SCOPE = "commands"
 
-MAX_BODY_BYTES = 1_000_000  # Slack's requests are a few kB
+MAX_BODY_BYTES = SLACK_MAX_BYTES  # Slack's requests are a few kB; Sanic refuses more before reading it
 PATIENCE_S = 3.0  # a turn still running after this gets a "one moment" message, updated with the answer
 LOOKUP_TIMEOUT_S = 2.0  # /canvas answers inside Slack's 3 seconds, or says the store is busy
 
@@ -190,6 +192,7 @@ class SlackInput(InputChannel):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         slack = Blueprint("slack_webhook", __name__)
+        install_on_rasa_server(slack)  # 413 over SLACK_MAX_BYTES, before the body is read
 
         @slack.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:
@@ -395,6 +398,7 @@ class SlackInput(InputChannel):
         """The coach's turn, then its messages posted as one (a "one moment" message first
         when it takes long, updated with the answer)."""
         collector = CollectingOutputChannel()
+        metadata = await fixed_metadata_off_loop(self.name(), place.key, metadata)
         user_message = UserMessage(
             text, collector, place.key, input_channel=self.name(), metadata=metadata, message_id=message_id
         )
@@ -507,7 +511,17 @@ class SlackInput(InputChannel):
         await self._run_turn(place, channel, value, metadata, on_new_message)
 
     async def _export(self, place: routing.Place, channel: str, user: str, value: Any) -> None:
-        """The Markdown and JSON of the saved version the Export button names, as files."""
+        """The Markdown and JSON of the saved version the Export button names, as files:
+        for the founder whose block it is, as "export my data" is."""
+        if user != place.owner:
+            await self.api.call(
+                "chat.postEphemeral",
+                channel=channel,
+                user=user,
+                thread_ts=place.thread_ts,
+                text=OWNER_ONLY.format(owner=place.owner),
+            )
+            return
         try:
             wanted = json.loads(value) if isinstance(value, str) else {}
             venture, version = wanted.get("venture"), int(wanted.get("version"))

@@ -45,7 +45,8 @@ class Mentors:
     """Who mentors which cohorts, by Slack user id: the review dashboard's mentors
     (users with the mentor role and a Slack user id, read at each lookup) and
     SLACK_MENTORS. When both name the same Slack user, the dashboard wins: its
-    cohorts replace the setting's, so an admin's change there always counts."""
+    cohorts replace the setting's, so an admin's change there always counts, and a
+    mentor it revoked, or any while it cannot be read, gets none."""
 
     def __init__(self, setting: Mapping[str, Tuple[str, ...]], dashboard: Optional[DashboardMentors]) -> None:
         self.setting = setting
@@ -56,7 +57,9 @@ class Mentors:
         return in_dashboard if in_dashboard is not None else frozenset(self.setting.get(user or "", ()))
 
     def of_cohort(self, cohort: Optional[str]) -> List[str]:
-        """The Slack users who mentor this cohort."""
+        """The Slack users who mentor this cohort (none while the dashboard cannot be read)."""
+        if self.dashboard and not self.dashboard.readable():
+            return []
         in_dashboard = self.dashboard.all() if self.dashboard else {}
         merged = {**{user: frozenset(cohorts) for user, cohorts in self.setting.items()}, **in_dashboard}
         return sorted(user for user, cohorts in merged.items() if cohort in cohorts)

@@ -64,10 +64,26 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+# A backslash-escaped character (bot.coach.markdown.literal: what a founder typed) is held
+# as a private-use character while the markup is converted, then put back as itself:
+# `[Claim](https://example.com)` from a founder stays that text, never a link.
+_ESCAPED = re.compile(r"\\([\\`*_\[\]<>~|!&])")
+_HELD = 0xF0000  # Unicode's plane 15, private use: never in the coach's text
+
+
+def _hold_escapes(text: str) -> str:
+    return _ESCAPED.sub(lambda m: chr(_HELD + ord(m.group(1))), text)
+
+
+def _put_back(text: str) -> str:
+    return re.sub("[\U000f0000-\U000f00ff]", lambda m: escape(chr(ord(m.group(0)) - _HELD)), text)
+
+
 def to_mrkdwn(markdown: str) -> str:
-    """The coach's Markdown as Slack mrkdwn: bold, italics, links, headings and lists."""
+    """The coach's Markdown as Slack mrkdwn: bold, italics, links, headings and lists;
+    what the founder typed (escaped in the Markdown) stays text."""
     lines = []
-    for line in escape(markdown or "").split("\n"):
+    for line in escape(_hold_escapes(markdown or "")).split("\n"):
         heading = _HEADING.match(line)
         if heading:
             title = heading.group(1).replace("**", "")
@@ -81,7 +97,7 @@ def to_mrkdwn(markdown: str) -> str:
     text = _LINK.sub(lambda m: f"<{m.group(2)}|{m.group(1)}>", text)
     text = _BOLD.sub(lambda m: _BOLD_MARK + (m.group(1) or m.group(2)) + _BOLD_MARK, text)
     text = _ITALIC.sub(lambda m: f"_{m.group(1)}_", text)
-    return text.replace(_BOLD_MARK, "*")
+    return _put_back(text.replace(_BOLD_MARK, "*"))
 
 
 def clip(text: str, limit: int) -> str:
