@@ -50,12 +50,13 @@ export PYTHONUNBUFFERED := 1
 TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null) \
 	$(wildcard bot/knowledge/*.yml) bot/coach/extract.py bot/coach/phrases.py bot/plugins/nlu/vocabulary_extractor.py bot/plugins/nlu/intent_classifier.py $(SPACY_MODEL)
 
-.PHONY: help setup widget train run run-scaled shell test validate lock clean print-actions-token lint format
+.PHONY: help setup widget train run run-scaled reliability shell test validate lock clean print-actions-token lint format
 
 help:
 	@echo "make run    set up, train if the training data changed, start the coach"
 	@echo "make run-scaled  the same on PostgreSQL, Redis, two Rasa servers and nginx (docs/deploy.md)"
 	@echo "make test   set up and run the whole test suite"
+	@echo "make reliability  kill each process of make run-scaled once under load (docs/reliability.md)"
 	@echo "make shell  talk to a running coach (make run) in the terminal"
 	@echo "make lint   ruff's checks and format check (CI runs it)"
 
@@ -110,6 +111,13 @@ run: setup train widget
 run-scaled: setup train widget
 	@mkdir -p var
 	$(PY) -m deploy.run_scaled
+
+# The scaled set-up's kill run at full size: every kind of process (a Rasa server, an
+# action server, the web app, Redis, PostgreSQL, nginx) killed once with SIGKILL under
+# load, through `make run-scaled` itself (tests/test_run_scaled.py; `make test` runs a
+# small version). The figures of docs/reliability.md go to docs/reliability.json.
+reliability: setup train widget
+	RELIABILITY=full RELIABILITY_REPORT=docs/reliability.json $(PY) -m pytest tests/test_run_scaled.py -p no:cacheprovider
 
 # The terminal chat: Rasa's shell runs the same patched server as `make run` on its
 # own loopback port (SHELL_PORT), beside the running one, with the custom actions

@@ -76,7 +76,9 @@ class Founders:
         body = {"sender": sent.sender, "message": sent.text, "message_id": sent.message_id}
         started = time.monotonic()
         try:
-            async with self._session.post(f"{url}/webhooks/rest/webhook", json=body) as response:
+            # The id in Idempotency-Key too: nginx may then retry it on the other Rasa server.
+            headers = {"Idempotency-Key": sent.message_id}
+            async with self._session.post(f"{url}/webhooks/rest/webhook", json=body, headers=headers) as response:
                 data = await response.json(content_type=None)
                 if response.status == 200 and isinstance(data, list):
                     outcome, sent.replies = ACKNOWLEDGED, data

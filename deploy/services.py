@@ -2,17 +2,22 @@
 (even with SIGKILL) and start again: PostgreSQL, Redis, nginx, the action
 servers, the Rasa servers and the web app.
 
-honcho (make run) stops every process when one exits, so a fault test, the
-benchmark and `make run-scaled` use this instead. Everything listens on
-127.0.0.1 only. PostgreSQL and Redis run private instances in their own data
+Each process says how it runs (its command, user and directory): the fault tests
+and the benchmark run it as a child of this harness, and `make run-scaled` hands
+the same command to supervisord, which restarts it when it dies
+(deploy/run_scaled.py). Everything listens on 127.0.0.1 only. PostgreSQL and Redis run private instances in their own data
 directory, so nothing touches a system-wide cluster.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import os
 import pwd
 import secrets
+import shlex
 import shutil
 import signal
 import socket
@@ -23,12 +28,13 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 from string import Template
-from typing import Callable, Dict, List, Optional
+from typing import Callable, Dict, List, Optional, Tuple
+from urllib.parse import quote
 
 from deploy.launchers import MODEL, ROOT, actions_command, free_port, rasa_command, web_command
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
-DEBIAN_PACKAGES = {"postgres": "postgresql", "redis-server": "redis-server", "nginx": "nginx"}
+DEBIAN_PACKAGES = {"postgres": "postgresql", "redis-server": "redis-server", "nginx": "nginx", "pkill": "procps"}
 
 
 class ServiceError(RuntimeError):
@@ -74,12 +80,20 @@ def missing_packages() -> List[str]:
         "postgres": (PG_BIN / "postgres").exists(),
         "redis-server": shutil.which("redis-server"),
         "nginx": shutil.which("nginx") or Path("/usr/sbin/nginx").exists(),
+        "pkill": shutil.which("pkill"),  # clears a killed nginx master's workers (Nginx.command)
     }
     return [DEBIAN_PACKAGES[name] for name, there in found.items() if not there]
 
 
 class Process:
-    """One child process with its own log file."""
+    """One child process with its own log file.
+
+    `prepare()` makes what it needs on disk, `command()` says how it runs (the
+    arguments, the user, the directory), `ready()` whether it serves. This
+    harness runs the command itself (tests, benchmarks); `make run-scaled` hands
+    the same command to supervisord (deploy/run_scaled.py), which restarts it."""
+
+    stop_signal = signal.SIGTERM
 
     def __init__(self, name: str, workdir: Path, env: Optional[Dict[str, str]] = None):
         self.name = name
@@ -87,6 +101,21 @@ class Process:
         self.log = workdir / f"{name}.log"
         self.env = env
         self.popen: Optional[subprocess.Popen] = None
+
+    def prepare(self) -> None:
+        """Whatever must exist before the command runs (config files, a data directory)."""
+
+    def command(self) -> Tuple[List[str], Optional[str], Path]:
+        raise NotImplementedError
+
+    def ready(self) -> bool:
+        raise NotImplementedError
+
+    def start(self, timeout: float = 60) -> None:
+        self.prepare()
+        args, user, cwd = self.command()
+        self.spawn(args, user=user, cwd=cwd)
+        wait_until(self.ready, self.name, timeout, self.popen, self.log)
 
     def spawn(self, args: List[str], user: Optional[str] = None, cwd: Path = ROOT) -> None:
         with open(self.log, "ab") as log:
@@ -104,10 +133,10 @@ class Process:
             self.popen.send_signal(sig)
             self.popen.wait(timeout=30)
 
-    def stop(self, sig: int = signal.SIGTERM, timeout: float = 20) -> None:
+    def stop(self, sig: Optional[int] = None, timeout: float = 20) -> None:
         if not self.running:
             return
-        self.popen.send_signal(sig)
+        self.popen.send_signal(sig or self.stop_signal)
         try:
             self.popen.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
@@ -119,19 +148,64 @@ class Process:
         return "\n".join(text.splitlines()[-lines:])
 
 
+def new_secret(path: Path, variable: str) -> str:
+    """A secret from the environment, else one made once into path (mode 600), like var/actions_token."""
+    given = (os.environ.get(variable) or "").strip()
+    if given:
+        return given
+    if not (path.exists() and path.read_text().strip()):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(secrets.token_urlsafe(32))
+    return path.read_text().strip()
+
+
+def scram_verifier(password: str, iterations: int = 4096) -> str:
+    """PostgreSQL's SCRAM-SHA-256 verifier of a password (RFC 7677, as libpq makes it).
+    CREATE ROLE gets this instead of the password, so the password itself never
+    reaches PostgreSQL, its logs, or psql's command line."""
+    salt = secrets.token_bytes(16)
+    salted = hashlib.pbkdf2_hmac("sha256", password.encode("utf-8"), salt, iterations)
+    client_key = hmac.new(salted, b"Client Key", hashlib.sha256).digest()
+    stored_key = hashlib.sha256(client_key).digest()
+    server_key = hmac.new(salted, b"Server Key", hashlib.sha256).digest()
+
+    def b64(data: bytes) -> str:
+        return base64.b64encode(data).decode("ascii")
+
+    return f"SCRAM-SHA-256${iterations}:{b64(salt)}${b64(stored_key)}:{b64(server_key)}"
+
+
 class Postgres(Process):
-    """A private PostgreSQL 15 cluster in workdir/pgdata, trusting loopback only.
+    """A private PostgreSQL 15 cluster in workdir/pgdata, on loopback.
+
+    Its superuser is the operating-system user that runs it and logs in only
+    through the Unix socket in the data directory (peer). The coach logs in over
+    TCP as `rapport`, a role that is no superuser, owns only its database, and has
+    a password checked by SCRAM-SHA-256: POSTGRES_PASSWORD, else one made once
+    into workdir/postgres_password (mode 600).
 
     PostgreSQL refuses to run as root, so as root the cluster belongs to the
     `postgres` user that Debian's package creates."""
 
+    stop_signal = signal.SIGINT  # PostgreSQL's fast shutdown: ends the sessions, then stops cleanly
+    ROLE = "rapport"
+
     def __init__(
-        self, workdir: Path, port: Optional[int] = None, database: str = "rapport", data: Optional[Path] = None
+        self,
+        workdir: Path,
+        port: Optional[int] = None,
+        database: str = "rapport",
+        data: Optional[Path] = None,
+        password: Optional[str] = None,
     ):
         super().__init__("postgres", workdir)
         self.port = port or free_port()
         self.database = database
         self.user = "postgres" if os.geteuid() == 0 else None
+        self.superuser = self.user or pwd.getpwuid(os.geteuid()).pw_name
+        self.password = password or new_secret(workdir / "postgres_password", "POSTGRES_PASSWORD")
         # As root the data directory must be one the postgres user can reach (pytest's
         # own temporary directories are private to root): a fresh one under /tmp.
         self.temporary = data is None and self.user is not None
@@ -141,32 +215,51 @@ class Postgres(Process):
 
     @property
     def url(self) -> str:
-        return f"postgresql://rapport@127.0.0.1:{self.port}/{self.database}"
+        return f"postgresql://{self.ROLE}:{quote(self.password, safe='')}@127.0.0.1:{self.port}/{self.database}"
 
-    def start(self) -> None:
+    @property
+    def url_for_display(self) -> str:
+        return f"postgresql://{self.ROLE}:***@127.0.0.1:{self.port}/{self.database}"
+
+    def prepare(self) -> None:
         if not (self.data / "PG_VERSION").exists():
             self._init()
-        self.spawn(
-            [
-                str(PG_BIN / "postgres"),
-                "-D",
-                str(self.data),
-                "-p",
-                str(self.port),
-                "-k",
-                str(self.data),
-                "-c",
-                "listen_addresses=127.0.0.1",
-                "-c",
-                "max_connections=200",
-                "-c",
-                "fsync=on",
-            ],
-            user=self.user,
-            cwd=self.data,
+        rules = [line.split() for line in (self.data / "pg_hba.conf").read_text().splitlines()]
+        if any(rule and not rule[0].startswith("#") and rule[-1] == "trust" for rule in rules):
+            raise ServiceError(
+                f"{self.data} is a cluster from before passwords (it trusts every local login, and `rapport` is "
+                f"its superuser). Remove it (rm -rf {self.data}) and start again: a new one is made with a password."
+            )
+
+    def command(self) -> Tuple[List[str], Optional[str], Path]:
+        args = [
+            str(PG_BIN / "postgres"),
+            "-D",
+            str(self.data),
+            "-p",
+            str(self.port),
+            "-k",
+            str(self.data),
+            "-c",
+            "listen_addresses=127.0.0.1",
+            "-c",
+            "max_connections=200",
+            "-c",
+            "fsync=on",
+            "-c",
+            "password_encryption=scram-sha-256",
+        ]
+        return args, self.user, self.data
+
+    def ready(self) -> bool:
+        result = subprocess.run(
+            [str(PG_BIN / "pg_isready"), "-h", "127.0.0.1", "-p", str(self.port)], capture_output=True
         )
-        wait_until(self._accepts, "PostgreSQL", 60, self.popen, self.log)
-        self._create_database()
+        return result.returncode == 0
+
+    def start(self, timeout: float = 60) -> None:
+        super().start(timeout)
+        self.create_database()
 
     def _init(self) -> None:
         self.data.mkdir(parents=True, exist_ok=True)
@@ -180,8 +273,9 @@ class Postgres(Process):
                 "-D",
                 str(self.data),
                 "-U",
-                "rapport",
-                "--auth=trust",
+                self.superuser,
+                "--auth-local=peer",
+                "--auth-host=scram-sha-256",
                 "-E",
                 "UTF8",
                 "--locale=C.UTF-8",
@@ -194,26 +288,28 @@ class Postgres(Process):
         if result.returncode:
             raise ServiceError(f"initdb failed: {result.stderr or result.stdout}")
 
-    def _accepts(self) -> bool:
+    def create_database(self) -> None:
+        """The `rapport` role (no superuser, its password's SCRAM verifier) and its database, which
+        it owns. Run as the superuser through the Unix socket; idempotent, and it sets the
+        verifier again, so a changed POSTGRES_PASSWORD takes effect."""
+        role, database = self.ROLE, self.database
+        sql = f"""
+SELECT 'CREATE ROLE {role}' WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{role}')\\gexec
+ALTER ROLE {role} WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION PASSWORD '{scram_verifier(self.password)}';
+SELECT 'CREATE DATABASE {database} OWNER {role}' WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = '{database}')\\gexec
+REVOKE ALL ON DATABASE {database} FROM PUBLIC;
+"""
         result = subprocess.run(
-            [str(PG_BIN / "pg_isready"), "-h", "127.0.0.1", "-p", str(self.port)], capture_output=True
+            [str(PG_BIN / "psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", str(self.data), "-p", str(self.port)]
+            + ["-U", self.superuser, "-d", "postgres", "-f", "-"],
+            input=sql,
+            cwd=self.data,
+            user=self.user,
+            capture_output=True,
+            text=True,
         )
-        return result.returncode == 0
-
-    def _create_database(self) -> None:
-        import psycopg2
-
-        connection = psycopg2.connect(host="127.0.0.1", port=self.port, user="rapport", dbname="postgres")
-        connection.autocommit = True
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", (self.database,))
-            if cursor.fetchone() is None:
-                cursor.execute(f'CREATE DATABASE "{self.database}"')
-        connection.close()
-
-    def stop(self, sig: int = signal.SIGINT, timeout: float = 30) -> None:
-        # SIGINT: PostgreSQL's fast shutdown (ends the sessions, then stops cleanly).
-        super().stop(sig, timeout)
+        if result.returncode:
+            raise ServiceError(f"could not create the {role} role and database: {result.stderr or result.stdout}")
 
     def remove(self) -> None:
         """Deletes a temporary cluster's data (after stop)."""
@@ -222,29 +318,40 @@ class Postgres(Process):
 
 
 class Redis(Process):
-    """A private redis-server on loopback, without persistence: it holds only locks."""
+    """A private redis-server on loopback, without persistence: it holds only locks (and the
+    Slack app's dedupe memory). With a password (the scaled set-up's, REDIS_PASSWORD or one
+    made once into workdir/redis_password), it is in a config file of mode 600, never on
+    the command line where `ps` would show it."""
 
-    def __init__(self, workdir: Path, port: Optional[int] = None):
+    def __init__(self, workdir: Path, port: Optional[int] = None, password: Optional[str] = None):
         super().__init__("redis", workdir)
         self.port = port or free_port()
+        self.password = password
+        self.conf = workdir / "redis.conf"
 
-    def start(self) -> None:
-        self.spawn(
-            [
-                "redis-server",
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--dir",
-                str(self.workdir),
-            ]
-        )
-        wait_until(lambda: port_open(self.port), "Redis", 30, self.popen, self.log)
+    def url(self, db: int = 0) -> str:
+        auth = f":{quote(self.password, safe='')}@" if self.password else ""
+        return f"redis://{auth}127.0.0.1:{self.port}/{db}"
+
+    def prepare(self) -> None:
+        lines = [
+            f"port {self.port}",
+            "bind 127.0.0.1",
+            'save ""',
+            "appendonly no",
+            f"dir {self.workdir}",
+        ]
+        if self.password:
+            lines.append(f"requirepass {self.password}")
+        descriptor = os.open(self.conf, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write("\n".join(lines) + "\n")
+
+    def command(self) -> Tuple[List[str], Optional[str], Path]:
+        return ["redis-server", str(self.conf)], None, ROOT
+
+    def ready(self) -> bool:
+        return port_open(self.port)
 
 
 class Nginx(Process):
@@ -265,16 +372,31 @@ class Nginx(Process):
         self.actions_ports = actions_ports
         self.conf = workdir / "nginx.conf"
 
-    def start(self) -> None:
+    stop_signal = signal.SIGQUIT  # graceful: requests in flight are answered first
+
+    def prepare(self) -> None:
         (self.workdir / "nginx").mkdir(exist_ok=True)
         self.conf.write_text(
             nginx_conf(self.port, self.rasa_ports, self.actions_port, self.actions_ports, self.workdir / "nginx")
         )
-        self.spawn(["nginx", "-p", str(self.workdir / "nginx"), "-c", str(self.conf), "-g", "daemon off;"])
-        wait_until(lambda: port_open(self.port), "nginx", 30, self.popen, self.log)
 
-    def stop(self, sig: int = signal.SIGQUIT, timeout: float = 20) -> None:
-        super().stop(sig, timeout)
+    def command(self) -> Tuple[List[str], Optional[str], Path]:
+        # A master killed with SIGKILL leaves its workers behind, still holding the port, and
+        # a new master could never bind it. Its pid file names it: when that process is gone,
+        # the nginx processes left in its process group are its workers, told to finish
+        # their requests and go (QUIT) before the new master starts. (systemd does the same
+        # by killing a service's whole cgroup.)
+        pid_file = shlex.quote(str(self.workdir / "nginx" / "nginx.pid"))
+        nginx = shlex.join(["nginx", "-p", str(self.workdir / "nginx"), "-c", str(self.conf), "-g", "daemon off;"])
+        script = (
+            f"old=$(cat {pid_file} 2>/dev/null); "
+            f'if [ -n "$old" ] && [ ! -e "/proc/$old" ]; then pkill -QUIT -g "$old" -x nginx; fi; '
+            f"exec {nginx}"
+        )
+        return ["/bin/sh", "-c", script], None, ROOT
+
+    def ready(self) -> bool:
+        return port_open(self.port)
 
 
 def nginx_conf(port: int, rasa_ports: List[int], actions_port: int, actions_ports: List[int], prefix: Path) -> str:
@@ -303,9 +425,14 @@ class CoachProcess(Process):
         self.args = args
         self.health = health
 
+    def command(self) -> Tuple[List[str], Optional[str], Path]:
+        return self.args, None, ROOT
+
+    def ready(self) -> bool:
+        return http_ok(self.health)
+
     def start(self, timeout: float = 240) -> None:
-        self.spawn(self.args)
-        wait_until(lambda: http_ok(self.health), self.name, timeout, self.popen, self.log)
+        super().start(timeout)
 
 
 def migrate(database_url: str) -> None:
@@ -336,7 +463,7 @@ class ScaledSetup:
         workdir.mkdir(parents=True, exist_ok=True)
         ports = ports or {}
         self.postgres = Postgres(workdir, ports.get("postgres"), data=pg_data)
-        self.redis = Redis(workdir, ports.get("redis"))
+        self.redis = Redis(workdir, ports.get("redis"), new_secret(workdir / "redis_password", "REDIS_PASSWORD"))
         self.rasa_ports = [ports.get(f"rasa{i}") or free_port() for i in range(rasa_servers)]
         self.actions_ports = [ports.get(f"actions{i}") or free_port() for i in range(rasa_servers)]
         self.nginx = Nginx(workdir, self.rasa_ports, self.actions_ports, ports.get("nginx"), ports.get("actions"))
@@ -355,10 +482,11 @@ class ScaledSetup:
             "POSTGRES_URL_HOST": "127.0.0.1",
             "POSTGRES_PORT": str(self.postgres.port),
             "POSTGRES_DB": self.postgres.database,
-            "POSTGRES_USER": "rapport",
-            "POSTGRES_PASSWORD": os.environ.get("POSTGRES_PASSWORD", ""),
+            "POSTGRES_USER": self.postgres.ROLE,
+            "POSTGRES_PASSWORD": self.postgres.password,
             "REDIS_HOST": "127.0.0.1",
             "REDIS_PORT": str(self.redis.port),
+            "REDIS_PASSWORD": self.redis.password,
             "LOCK_STORE_TYPE": {"atomic": "bot.plugins.lock_store.AtomicRedisLockStore", "stock": "redis"}[
                 self.lock_store
             ],
@@ -369,6 +497,10 @@ class ScaledSetup:
             "WEB_PORT": str(self.web_port),
             "RASA_SOCKET_URL": f"http://127.0.0.1:{self.nginx.port}",
         }
+        # Slack's retries and a mention's twin may land on either Rasa server: their memory is
+        # shared in this Redis (bot/plugins/channels/slack/routing.py, SharedSeen).
+        if not (env.get("SLACK_DEDUPE_REDIS_URL") or "").strip():
+            env["SLACK_DEDUPE_REDIS_URL"] = self.redis.url(2)
         # The Rasa servers' key to the action servers (bot/plugins/action_server.py).
         if not (env.get("ACTIONS_TOKEN") or "").strip():
             env["ACTIONS_TOKEN"] = secrets.token_hex(24)

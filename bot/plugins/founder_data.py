@@ -28,6 +28,7 @@ the conversation; the action server is sent the current one only.
 from __future__ import annotations
 
 import logging
+import threading
 from datetime import datetime, timezone
 from functools import lru_cache
 from typing import Any, Dict, List, Optional, Text, Tuple
@@ -47,9 +48,20 @@ FORGET_ACTION = "action_delete_data"
 EXPORT_ACTION = "action_export_data"
 
 
-@lru_cache(maxsize=1)
+_opening = threading.Lock()
+
+
 def canvas_store() -> CanvasStore:
-    """The canvas store, opened once in the Rasa server (CANVAS_DB_URL)."""
+    """The canvas store, opened once in the Rasa server (CANVAS_DB_URL). Opened under a lock:
+    two messages at once ask for it from worker threads (bot/plugins/channels/cohorts.py),
+    and two openings at once ran Alembic's migration twice in one process, whose
+    module-global context is not thread-safe (KeyError: 'config')."""
+    with _opening:
+        return _open_canvas_store()
+
+
+@lru_cache(maxsize=1)
+def _open_canvas_store() -> CanvasStore:
     return CanvasStore()
 
 

@@ -73,6 +73,10 @@ class CanvasStore:
                     path.parent.mkdir(parents=True, exist_ok=True)
                     url_obj = url_obj.set(database=str(path))
                 engine_args["connect_args"] = {"timeout": busy_timeout_s}
+        else:
+            # A server database (PostgreSQL) may restart: a pooled connection is checked before
+            # use, or the first use of each dead one fails (a founder's delete told "busy").
+            engine_args["pool_pre_ping"] = True
         self.url = url_obj.render_as_string(hide_password=True)  # for logs and messages
         self.engine = create_engine(url_obj, **engine_args)
         writer = self.engine

@@ -12,7 +12,10 @@ channel, in Rasa 3.6:
 Here a request is a JSON object with `sender` (1-128 characters), `message` (a
 string, may be empty), and optionally `message_id` (1-128 of A-Z a-z 0-9 _ . : -,
 processed at most once per conversation: bot/plugins/patches/message_ids.py) and
-`metadata` (an object). Anything else gets 400 with {"error": ...}. A turn that
+`metadata` (an object). The id may also come in an `Idempotency-Key` header (the
+same id as the body's, if both): nginx then retries the request on the other Rasa
+server when the first dies mid-turn (deploy/nginx.conf). Anything else gets 400
+with {"error": ...}. A turn that
 fails (database or lock store down, say) gets 503 with {"error": ...} and none
 of its replies: the client can send the message again, with the same id.
 Replies come all at once when the turn is stored (no `?stream=true`).
@@ -90,6 +93,20 @@ def read_request(
     if metadata is not None and not isinstance(metadata, dict):
         return None, '"metadata" must be a JSON object.'
     return {"sender": sender, "message": message, "message_id": message_id, "metadata": metadata or None}, None
+
+
+def id_from_header(fields: Dict[str, Any], header: Optional[str]) -> Optional[str]:
+    """Takes the message id from an Idempotency-Key header into fields; what is wrong, if anything.
+    nginx retries a request with this header on another Rasa server (deploy/nginx.conf), so the
+    header and the body must name the same id: else a retry would be a second message."""
+    if header is None:
+        return None
+    if not valid_message_id(header):
+        return "Idempotency-Key must be 1 to 128 of the characters A-Z a-z 0-9 _ . : -"
+    if fields["message_id"] not in (None, header):
+        return 'Idempotency-Key and "message_id" must be the same id.'
+    fields["message_id"] = header
+    return None
 
 
 def caller_refusal(
@@ -175,6 +192,8 @@ class RestInput(StockRestInput):
             if refusal:
                 return response.json({"error": refusal[1]}, status=refusal[0])
             fields, problem = read_request(request.body or b"", allowed_namespaces)
+            if not problem:
+                problem = id_from_header(fields, request.headers.get("idempotency-key"))
             if problem:
                 return response.json({"error": problem}, status=400)
             collector = CollectingOutputChannel()
