@@ -118,6 +118,7 @@ run-scaled: setup train widget
 # small version). The figures of docs/reliability.md go to docs/reliability.json.
 reliability: setup train widget
 	RELIABILITY=full RELIABILITY_REPORT=docs/reliability.json $(PY) -m pytest tests/test_run_scaled.py -p no:cacheprovider
+	SCALEOUT_SMALL=0 $(PY) -m pytest tests/test_scaleout_faults.py -p no:cacheprovider
 
 # The terminal chat: Rasa's shell runs the same patched server as `make run` on its
 # own loopback port (SHELL_PORT), beside the running one, with the custom actions
@@ -139,8 +140,9 @@ format: setup
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
+# The scale-out fault scenarios run small here; `make reliability` runs them at full size.
 test: setup train widget
-	$(PY) -m pytest
+	SCALEOUT_SMALL=$${SCALEOUT_SMALL:-1} $(PY) -m pytest
 
 lock: $(VENV)/.installed
 	$(PY) -m pip install -r requirements.in
