@@ -243,3 +243,22 @@ def log_errors(text: str) -> Dict[str, int]:
     lines = [line for line in text.splitlines() if re.search(r"\bERROR\b", line)]
     payloads = [line for line in lines if "rasa.core.nlg.interpolator" in line]
     return {"errors": len(lines) - len(payloads), "button_payload_interpolation_errors": len(payloads)}
+
+
+def marked_section(markdown: str, start: str, end: str) -> str:
+    """The part of a report between two markers, markers included ('' if none)."""
+    if start in markdown and end in markdown:
+        return markdown[markdown.index(start) : markdown.index(end) + len(end)] + "\n"
+    return ""
+
+
+def splice_section(path: Path, start: str, end: str, new: str) -> Path:
+    """Writes `new` (a section from `start` to `end`) into the report at `path`, in place of
+    the old one or after the rest, so that steps run apart keep each other's sections."""
+    old = path.read_text() if path.exists() else ""
+    if start in old and end in old:
+        text = old[: old.index(start)] + new + old[old.index(end) + len(end) :].lstrip("\n")
+    else:
+        text = old.rstrip("\n") + ("\n\n" if old else "") + new
+    path.write_text(text)
+    return path

@@ -33,7 +33,7 @@ import time
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
-from bench.common import ROOT, load_average, machine_info
+from bench.common import ROOT, load_average, machine_info, marked_section, splice_section
 from bench.review import WebApp
 from bot.review.nlu_data import HELDOUT, load_examples, normalise, training_files
 from deploy import review_events as ev
@@ -266,23 +266,13 @@ def section(r: Dict[str, Any]) -> str:
 
 def keep_section(old_markdown: str) -> str:
     """This section of an existing benchmarks.md ('' if none), for a report rewritten by other steps."""
-    if START in old_markdown and END in old_markdown:
-        return old_markdown[old_markdown.index(START) : old_markdown.index(END) + len(END)] + "\n"
-    return ""
+    return marked_section(old_markdown, START, END)
 
 
 def write(result: Dict[str, Any], out: Path) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     (out / "benchmarks-inbox.json").write_text(json.dumps(result, indent=1))
-    path = out / "benchmarks.md"
-    old = path.read_text() if path.exists() else ""
-    new = section(result)
-    if START in old and END in old:
-        text = old[: old.index(START)] + new + old[old.index(END) + len(END) :].lstrip("\n")
-    else:
-        text = old.rstrip("\n") + ("\n\n" if old else "") + new
-    path.write_text(text)
-    return path
+    return splice_section(out / "benchmarks.md", START, END, section(result))
 
 
 def main(argv: Optional[List[str]] = None) -> int:

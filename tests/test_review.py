@@ -19,41 +19,15 @@ from sqlalchemy import create_engine, inspect
 
 from bot.review import exports, queries, transcript
 from bot.review.auth import AuthError, TooManyAttempts, Users, sign_in_delay
-from bot.review.db import ReviewDB, alembic_config, include_object
+from bot.review.db import alembic_config, include_object
 from bot.review.models import Base
 from bot.review.queries import Filters, NotFound
 from bot.review.read_model import ReadModel, summarize
 from bot.review.tracker import TrackerEvents
 from deploy import review_events as ev
+from tests.review_fixtures import SECRET, db, model, tracker_path, users  # noqa: F401 (fixtures)
 
-SECRET = "s" * 40
 PASSWORD = "correct horse battery"
-
-
-@pytest.fixture
-def tracker_path(tmp_path):
-    path = tmp_path / "tracker.db"
-    ev.create_tracker(path)
-    return path
-
-
-@pytest.fixture
-def db(tmp_path):
-    review = ReviewDB(f"sqlite:///{tmp_path / 'review.db'}")
-    yield review
-    review.close()
-
-
-@pytest.fixture
-def model(db, tracker_path):
-    tracker = TrackerEvents(f"sqlite:///file:{tracker_path}?mode=ro&uri=true")
-    yield ReadModel(db, tracker)
-    tracker.close()
-
-
-@pytest.fixture
-def users(db):
-    return Users(db, SECRET)
 
 
 @pytest.fixture

@@ -13,45 +13,15 @@ import pytest
 import yaml
 
 from bot.review import inbox
-from bot.review.auth import Users
-from bot.review.db import ReviewDB
 from bot.review.inbox import Forbidden
 from bot.review.nlu_data import load_domain, normalise
 from bot.review.nlu_export import export
 from bot.review.queries import BadRequest, NotFound
-from bot.review.read_model import ReadModel
-from bot.review.tracker import TrackerEvents
 from deploy import review_events as ev
+from tests.review_fixtures import SECRET, db, model, tracker_path, users  # noqa: F401 (fixtures)
 
-SECRET = "s" * 40
 PASSWORD = "correct horse battery"
 DOMAIN = load_domain()
-
-
-@pytest.fixture
-def tracker_path(tmp_path):
-    path = tmp_path / "tracker.db"
-    ev.create_tracker(path)
-    return path
-
-
-@pytest.fixture
-def db(tmp_path):
-    review = ReviewDB(f"sqlite:///{tmp_path / 'review.db'}")
-    yield review
-    review.close()
-
-
-@pytest.fixture
-def model(db, tracker_path):
-    tracker = TrackerEvents(f"sqlite:///file:{tracker_path}?mode=ro&uri=true")
-    yield ReadModel(db, tracker)
-    tracker.close()
-
-
-@pytest.fixture
-def users(db):
-    return Users(db, SECRET)
 
 
 def account(users, name, role, cohorts=()):
