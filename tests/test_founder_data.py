@@ -18,6 +18,7 @@ from bot.coach.export import from_export_dict
 from bot.coach.store import CanvasStore
 from bot.plugins.founder_data import ActionDeleteData, ActionExportData
 from bot.plugins.tracker_store import CoachTrackerStore
+from bot.review import saved_tests
 from tests.conftest import ROOT, banks, block, ledgerly_block, shops, sqlite_locked
 
 CHANNEL, SENDER = "socketio", "founder-1"
@@ -121,6 +122,22 @@ def test_delete_forgets_both_stores_and_keeps_only_the_restart(stores, domain):
     kept = stored_texts(tracker_store)
     assert not any("banks" in row or "delete everything" in row for row in kept)
     assert canvas.founder_blocks(CHANNEL, "someone-else") and stored_texts(tracker_store, "someone-else")
+
+
+def test_delete_removes_the_conversation_a_reviewer_saved_as_a_test(stores, domain, tmp_path, monkeypatch):
+    monkeypatch.setenv("REVIEW_TEST_STORIES", str(tmp_path / "stories"))
+    tracker_store, canvas = stores
+    (tmp_path / "stories").mkdir()
+    mine, theirs = saved_tests.story_path(SENDER), saved_tests.story_path("founder:1")
+    assert mine != theirs, "ids that read alike keep their own files"
+    mine.write_text("stories: [{story: 'we sell to banks'}]\n")
+    theirs.write_text("stories: [{story: 'not mine'}]\n")
+    asyncio.run(tracker_store.save(conversation(domain, SENDER, "we sell to banks")))
+
+    events = run(ActionDeleteData(tracker_store, canvas), conversation(domain, SENDER, "yes"), domain)
+
+    assert events[0].text == coach.DELETED
+    assert not mine.exists() and theirs.exists()
 
 
 @pytest.mark.parametrize("busy", ["canvas.db", "tracker.db"])

@@ -23,6 +23,7 @@ import pytest
 import yaml
 from playwright.sync_api import expect
 
+from bot.review.saved_tests import story_name
 from deploy.launchers import MODEL, PYTHON, ROOT
 from tests.test_review_inbox_web import signed_in
 from tests.web_helpers import WebCoachServers
@@ -118,7 +119,7 @@ def test_a_correction_in_the_inbox_teaches_the_coach_after_make_train(servers, b
         page.locator("li.group", has_text=MISREAD).get_by_role("link", name="loop-founder").click()
         expect(page).to_have_url(re.compile(r"sender=loop-founder#e\d+$"))
         page.get_by_role("button", name="Save as test").click()
-        expect(page.locator("p.notice")).to_contain_text("test_reviewed_loop-founder.yml", timeout=300_000)
+        expect(page.locator("p.notice")).to_contain_text(story_name("loop-founder"), timeout=300_000)
     finally:
         context.close()
 
@@ -152,12 +153,12 @@ def test_a_correction_in_the_inbox_teaches_the_coach_after_make_train(servers, b
     # The story saved before retraining ends before the misread message (the coach's next steps followed
     # the misreading); the conversation the retrained coach had is saved with the message read right.
     stories = servers.workdir / "stories"
-    story = yaml.safe_load((stories / "test_reviewed_loop-founder.yml").read_text())["stories"][0]["steps"]
+    story = yaml.safe_load((stories / story_name("loop-founder")).read_text())["stories"][0]["steps"]
     assert {"user": "hi", "intent": "greet"} in story and MISREAD not in json.dumps(story)
     cora = signed_in(servers, CORA)
     saved = cora.post(servers.web_url + "/review/conversation/test-story", data={"sender": "loop-founder-2"})
     assert saved.status_code == 200, saved.text
-    story = yaml.safe_load((stories / "test_reviewed_loop-founder-2.yml").read_text())["stories"][0]["steps"]
+    story = yaml.safe_load((stories / story_name("loop-founder-2")).read_text())["stories"][0]["steps"]
     assert {"user": MISREAD, "intent": RIGHT} in story
 
     def rasa_test(model: Path, out: Path, *flags: str) -> subprocess.CompletedProcess:

@@ -41,6 +41,7 @@ from bot.coach import conversation as coach
 from bot.coach.presentation import TurnResult
 from bot.coach.store import CanvasStore, StoreError, founder_channel
 from bot.plugins.tracker_store import CoachTrackerStore, ForgetFailed
+from bot.review import saved_tests
 
 logger = logging.getLogger(__name__)
 
@@ -93,6 +94,10 @@ class ActionDeleteData(FounderDataAction):
             return [BotUttered(coach.DELETE_INCOMPLETE, data={"buttons": coach.DELETE_BUTTONS})]
         # Everything the tracker holds up to here, this turn's "yes" included, is forgotten.
         store.forget_turn(sender_id, len(tracker.events), FORGET_ACTION)
+        try:  # a conversation a reviewer saved as a test holds the founder's words too
+            saved_tests.forget(sender_id)
+        except OSError as error:
+            logger.warning("the saved test story of %s could not be removed: %s", sender_id, type(error).__name__)
         # data_deleted: channels that keep a copy (the widget's local storage) drop it.
         return [
             BotUttered(coach.DELETED),

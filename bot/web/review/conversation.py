@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
-import os
 import sys
 from pathlib import Path
 from typing import Any, Callable
@@ -17,18 +16,13 @@ from sanic.request import Request
 
 from bot.coach.export import to_markdown as block_markdown
 from bot.coach.store import founder_channel
-from bot.review import queries, transcript
+from bot.review import queries, saved_tests, transcript
 from bot.review.auth import Account
 from bot.web.review.site import Site, blocking, file_part
 
 ROOT = Path(__file__).resolve().parents[3]
 NOTHING_TO_SAVE = 3  # bot.plugins.test_stories's exit status when there is no story yet (the web app loads no Rasa)
 SAVE_TEST_TIMEOUT_S = 300  # loading Rasa's story writer takes a while on a busy machine
-
-
-def test_stories_dir() -> Path:
-    """Where "Save as test" writes (REVIEW_TEST_STORIES, default tests/stories/ of the project)."""
-    return Path(os.environ.get("REVIEW_TEST_STORIES") or ROOT / "tests" / "stories")
 
 
 log = logging.getLogger(__name__)
@@ -139,15 +133,16 @@ def add_routes(bp: Blueprint, site: Site) -> None:
         await blocking(queries.conversation, dash.db, account, sender)  # 404 for another cohort's
         if not account.may_correct:
             return problem(request, 403, "mentors read conversations; admins and coordinators save tests")
-        out = test_stories_dir() / f"test_reviewed_{file_part(sender)}.yml"  # test_*: read by rasa test --e2e
+        out = saved_tests.story_path(sender)  # removed again with the founder's data
         process = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
             "bot.plugins.test_stories",
-            sender,
-            str(out),
             "--name",
             f"reviewed: {sender}",
+            "--",  # a sender id that starts with "-" is not an option
+            sender,
+            str(out),
             cwd=str(ROOT),
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT,
