@@ -72,9 +72,12 @@ def count_events(servers, sender: str) -> int:
     return rows(servers.tracker_db, "SELECT COUNT(*) FROM events WHERE sender_id = ?", sender)[0][0]
 
 
+def user_events(servers, sender: str) -> List[Tuple[str]]:
+    return rows(servers.tracker_db, "SELECT data FROM events WHERE sender_id = ? AND type_name = 'user'", sender)
+
+
 def user_cohorts(servers, sender: str) -> List[Optional[str]]:
-    found = rows(servers.tracker_db, "SELECT data FROM events WHERE sender_id = ? AND type_name = 'user'", sender)
-    return [(json.loads(data).get("metadata") or {}).get("cohort") for (data,) in found]
+    return [(json.loads(data).get("metadata") or {}).get("cohort") for (data,) in user_events(servers, sender)]
 
 
 def founder_cohort(servers, sender: str) -> List[Tuple[str, Optional[str]]]:
@@ -303,10 +306,19 @@ def test_a_websocket_message_over_the_limit_is_refused_and_not_processed(servers
             session = await widget.session()
             await widget.emit("user_uttered", {"message": "z" * (70 * KB), "session_id": session})
             await asyncio.sleep(3)
-            return [session, widget.answers()]
+            refused = widget.answers()
+        # The same conversation, from a new connection: a message within the limit is answered,
+        # and once it is, everything the server took from this conversation is stored.
+        async with WidgetSocket(servers.rasa_url) as widget:
+            assert await widget.session(session) == session
+            await widget.emit("user_uttered", {"message": "hi", "session_id": session})
+            answered = await widget.wait_for("bot_uttered", timeout=60)
+        return [session, refused, answered]
 
-    session, answers = asyncio.run(oversized())
-    assert answers == [] and count_events(servers, sender_of(session)) == 0
+    session, refused, answered = asyncio.run(oversized())
+    assert refused == [] and answered, "the oversized message got no answer; the next one did"
+    texts = [json.loads(data).get("text") for (data,) in user_events(servers, sender_of(session))]
+    assert texts == ["hi"], "the oversized message was never stored"
 
 
 # ---------------------------------------------------------------- 4. the sign-in limit

@@ -34,8 +34,8 @@ CHROMIUM_ARGS = [
 class WebCoachServers(CoachServers):
     """The action server, the Rasa server and the web app, as `make run` starts them."""
 
-    def __init__(self, workdir: Path):
-        super().__init__(workdir)
+    def __init__(self, workdir: Path, **options: Any):
+        super().__init__(workdir, **options)  # options of CoachServers (remote_actions), for subclasses that mix in
         self.web_port = free_port()
         # Another site that embeds the coach, allowed through WEB_ORIGINS.
         self.partner_port = free_port()
