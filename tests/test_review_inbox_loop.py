@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import sqlite3
 import subprocess
 from pathlib import Path
@@ -23,6 +22,7 @@ import pytest
 import yaml
 from playwright.sync_api import expect
 
+from bench.inbox_loop import training_copy
 from bot.review.saved_tests import story_name
 from deploy.launchers import MODEL, PYTHON, ROOT
 from tests.test_review_inbox_web import signed_in
@@ -31,16 +31,6 @@ from tests.web_helpers import WebCoachServers
 CORA = ("cora", "cora's password 1")
 MISREAD = "display my board"  # read as nlu_fallback by the model trained on data/nlu
 RIGHT = "show_canvas"
-LINKED = [
-    "config.yml",
-    "domain.yml",
-    "credentials.yml",
-    "endpoints.yml",
-    "Makefile",
-    "requirements.lock",
-    "scripts",
-    "bot",
-]
 
 
 class RetrainedCoach(WebCoachServers):
@@ -62,18 +52,6 @@ def last_intent(tracker_db: Path, sender: str, text: str) -> str:
         ).fetchall()
     assert rows, f"no message {text!r} of {sender} in the tracker"
     return rows[0][0]
-
-
-def project_copy(folder: Path) -> Path:
-    """What `make train` reads, with data/ copied (the export writes into it) and the rest linked."""
-    folder.mkdir()
-    shutil.copytree(ROOT / "data", folder / "data")
-    for name in LINKED:
-        (folder / name).symlink_to(ROOT / name)
-    (folder / ".venv").symlink_to(ROOT / ".venv")
-    (folder / "var").mkdir()
-    (folder / "var" / "spacy").symlink_to(ROOT / "var" / "spacy")
-    return folder
 
 
 @pytest.fixture(scope="module")
@@ -123,7 +101,7 @@ def test_a_correction_in_the_inbox_teaches_the_coach_after_make_train(servers, b
     finally:
         context.close()
 
-    project = project_copy(tmp_path / "project")
+    project = training_copy(tmp_path / "project")
     reviewed = project / "data" / "nlu" / "reviewed.yml"
     export = subprocess.run(
         [PYTHON, "-m", "bot", "nlu", "export", "--out", str(reviewed)],

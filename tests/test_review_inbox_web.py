@@ -21,6 +21,8 @@ from deploy import review_events as ev
 from deploy.launchers import PYTHON, ROOT
 from tests.conftest import ledgerly_block
 from tests.slack_fake import TOKEN, FakeSlack
+from tests.test_review_web import csrf_of
+from tests.test_review_web import signed_in as signed_in_for_json
 from tests.test_web_widget import screenshot
 from tests.web_helpers import REVIEW_ADMIN, WebCoachServers
 
@@ -87,24 +89,10 @@ def servers(tmp_path_factory, slack):
 
 
 def signed_in(servers, user) -> requests.Session:
-    session = requests.Session()
-    page = session.get(servers.web_url + "/review/login")
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
-    answer = session.post(
-        servers.web_url + "/review/login",
-        allow_redirects=False,
-        data={"username": user[0], "password": user[1], "csrf_token": token},
-        headers={"Origin": servers.web_url},
-    )
-    assert answer.status_code == 303, answer.text
-    page = session.get(servers.web_url + "/review/inbox", headers={"Accept": "text/html"})
-    session.headers.update(
-        {
-            "Accept": "application/json",
-            "Origin": servers.web_url,
-            "X-CSRF-Token": re.search(r'"X-CSRF-Token": "([^"]+)"', page.text.replace("&#34;", '"')).group(1),
-        }
-    )
+    """Signed in as the dashboard's tests sign in, and ready for the inbox's JSON posts
+    (its CSRF token and the dashboard's Origin on every request)."""
+    session = signed_in_for_json(servers, user)
+    session.headers.update({"Origin": servers.web_url, "X-CSRF-Token": csrf_of(session, servers)})
     return session
 
 
