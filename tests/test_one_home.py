@@ -13,9 +13,11 @@ Documentation (README, docs/, .env.example) may quote them; code and data may no
 
 from __future__ import annotations
 
+import functools
+import os
 import re
 from pathlib import Path
-from typing import Dict, Iterable, List
+from typing import Dict, List, Tuple
 
 import pytest
 import yaml
@@ -28,13 +30,18 @@ CODE_NAMES = {"Makefile", "Procfile"}
 SKIPPED_DIRS = {"tests", "docs", "node_modules", "var", "models"}
 
 
-def code_files() -> Iterable[Path]:
-    for path in sorted(ROOT.rglob("*")):
-        parts = path.relative_to(ROOT).parts
-        if any(part.startswith(".") for part in parts) or SKIPPED_DIRS.intersection(parts[:-1]):
-            continue
-        if path.is_file() and (path.suffix in CODE_SUFFIXES or path.name in CODE_NAMES):
-            yield path
+@functools.lru_cache(maxsize=None)
+def code_texts() -> Tuple[Tuple[str, str], ...]:
+    """Every code file's path (from the root) and text, read once: hidden and skipped
+    folders (node_modules, var, ...) are left out of the walk, not walked and filtered."""
+    found = []
+    for folder, dirs, files in os.walk(ROOT):
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in SKIPPED_DIRS)
+        for name in files:
+            path = Path(folder) / name
+            if not name.startswith(".") and (path.suffix in CODE_SUFFIXES or name in CODE_NAMES) and path.is_file():
+                found.append((str(path.relative_to(ROOT)), path.read_text(encoding="utf-8", errors="replace")))
+    return tuple(sorted(found))
 
 
 # The same words, meaning something else there.
@@ -45,12 +52,7 @@ NOT_COPIES = {
 
 
 def homes_of(text: str) -> List[str]:
-    return [
-        name
-        for path in code_files()
-        if text in path.read_text(encoding="utf-8", errors="replace")
-        and (text, name := str(path.relative_to(ROOT))) not in NOT_COPIES
-    ]
+    return [name for name, content in code_texts() if text in content and (text, name) not in NOT_COPIES]
 
 
 def once_in(expected_home: str, *texts: str) -> Dict[str, List[str]]:
