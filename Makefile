@@ -141,8 +141,12 @@ format: setup
 	$(VENV)/bin/ruff format .
 
 # The scale-out fault scenarios run small here; `make reliability` runs them at full size.
+# The test files run in TEST_WORKERS processes (pytest-xdist), each file whole on one
+# worker, the files sharing the coach together, the longest first (tests/conftest.py).
+# TEST_WORKERS=0 runs them all in this one process.
+TEST_WORKERS ?= 2
 test: setup train widget
-	SCALEOUT_SMALL=$${SCALEOUT_SMALL:-1} $(PY) -m pytest
+	SCALEOUT_SMALL=$${SCALEOUT_SMALL:-1} $(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder
 
 lock: $(VENV)/.installed
 	$(PY) -m pip install -r requirements.in

@@ -26,7 +26,7 @@ import urllib.error
 import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Optional
+from typing import Any, Dict, Iterator, List, Optional, Set
 
 ROOT = Path(__file__).resolve().parent.parent
 MODEL = ROOT / "models" / "rapport.tar.gz"
@@ -34,10 +34,23 @@ PYTHON = str(Path(sys.executable))  # the venv's python, which every server runs
 VENV_BIN = Path(sys.executable).parent
 
 
+_HANDED_OUT: Set[int] = set()
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """A loopback port free now, for a server started next. It is free only until
+    someone binds it, so this process never hands the same one out twice; and
+    where several processes pick ports at once (the test workers of `make test`,
+    each with FREE_PORT_LANE=k/n from tests/conftest.py, which its servers and
+    their children inherit), each takes only the ports p with p % n == k."""
+    lane, lanes = (int(part) for part in os.environ.get("FREE_PORT_LANE", "0/1").split("/"))
+    while True:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        if port % lanes == lane and port not in _HANDED_OUT:
+            _HANDED_OUT.add(port)
+            return port
 
 
 # ---------------------------------------------------------------- the command lines

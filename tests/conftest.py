@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import json
+import os
 import shutil
 import sqlite3
 from contextlib import contextmanager
@@ -466,8 +467,27 @@ def save_a_block(servers: Any, sender: str, metadata: Optional[Dict[str, Any]] =
 # sender ids, and reading the stores by sender), and one Chromium for the browser
 # tests: each starts at its first user, and stops after its last one, so it is not
 # running beside the rest of the suite. Modules that use them run together.
+#
+# `make test` spreads the test files over worker processes (pytest-xdist, --dist
+# loadgroup): each file is one unit of work, run whole by one worker, so its module
+# fixtures (its own servers) start once. The files that share the coach (and the
+# remote-actions coach) are one unit, so it too starts once. A worker whose file
+# needs Chromium starts its own. Long units go first so the workers end together.
 _SHARED_CLOSERS: Dict[str, Callable[[], None]] = {}
-_LAST_USER: Dict[str, str] = {}  # a shared resource's name: the node id of the last test using it
+_LAST_USER: Dict[str, pytest.Item] = {}  # a shared resource's name: the last test using it
+SHARED_SERVERS = ("coach", "remote_coach")  # one unit of work for all their files
+# The files that take longest (minutes: servers of their own, a retrain, the scaled
+# set-up), longest first, so that no worker starts one of them near the end. A file
+# not listed runs after them; the list only orders, it never selects.
+LONG_FILES = ("SHARED",)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """In a worker of `pytest -n N`: its own lane of free ports (deploy.launchers.free_port),
+    so that two workers starting servers at once never pick the same port."""
+    worker = getattr(config, "workerinput", None)
+    if worker:
+        os.environ["FREE_PORT_LANE"] = f"{int(worker['workerid'].removeprefix('gw'))}/{worker['workercount']}"
 
 
 def _uses(item: pytest.Item, name: str) -> bool:
@@ -477,9 +497,18 @@ def _uses(item: pytest.Item, name: str) -> bool:
     return bool(definitions) and definitions[-1].func.__module__ == __name__
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist's own, which reads the xdist_group marks
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: List[pytest.Item]) -> None:
     shared = ("coach", "remote_coach", "browser")
     modules_using = {name: {item.module for item in items if _uses(item, name)} for name in shared}
+    on_shared_servers = modules_using["coach"] | modules_using["remote_coach"]
+
+    def unit(item: pytest.Item) -> str:
+        return "SHARED" if item.module in on_shared_servers else item.nodeid.split("::")[0]
+
+    def rank(item: pytest.Item) -> int:
+        name = unit(item)
+        return LONG_FILES.index(name) if name in LONG_FILES else len(LONG_FILES)
 
     def group(item: pytest.Item) -> int:
         module = getattr(item, "module", None)
@@ -487,18 +516,21 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
             return 1 if module in modules_using["remote_coach"] else 0
         return 2 if module in modules_using["remote_coach"] else 4 if module in modules_using["browser"] else 3
 
-    items.sort(key=group)  # stable: the order within each group stays as collected
+    # Stable: within a unit the files keep their order, the coach's users before the
+    # remote coach's (it starts at the file that uses both, the coach stops after it).
+    items.sort(key=lambda item: (rank(item), group(item)))
     for item in items:
+        item.add_marker(pytest.mark.xdist_group(unit(item)))
         for name in shared:
             if _uses(item, name):
-                _LAST_USER[name] = item.nodeid
+                _LAST_USER[name] = item
 
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_teardown(item: pytest.Item, nextitem: Optional[pytest.Item]) -> Iterator[None]:
     yield
-    for name, nodeid in _LAST_USER.items():
-        if item.nodeid == nodeid and name in _SHARED_CLOSERS:
+    for name, last in _LAST_USER.items():
+        if item is last and name in _SHARED_CLOSERS:
             _SHARED_CLOSERS.pop(name)()
 
 
