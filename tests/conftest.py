@@ -479,7 +479,22 @@ SHARED_SERVERS = ("coach", "remote_coach")  # one unit of work for all their fil
 # The files that take longest (minutes: servers of their own, a retrain, the scaled
 # set-up), longest first, so that no worker starts one of them near the end. A file
 # not listed runs after them; the list only orders, it never selects.
-LONG_FILES = ("SHARED",)
+LONG_FILES = (
+    "coach",  # the files on the shared coach, together
+    "test_run_scaled",
+    "test_review_inbox_loop",
+    "test_scaleout_faults",
+    "test_accessibility",
+    "test_attacks",
+    "test_rest_single_server",
+    "test_web_widget",
+    "test_nlu_accuracy",
+    "test_rasa_data",
+    "test_review_web",
+    "test_review_inbox_web",
+    "test_heldout_disjoint",
+    "test_slack_app",
+)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -504,7 +519,7 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     on_shared_servers = modules_using["coach"] | modules_using["remote_coach"]
 
     def unit(item: pytest.Item) -> str:
-        return "SHARED" if item.module in on_shared_servers else item.nodeid.split("::")[0]
+        return "coach" if item.module in on_shared_servers else Path(item.nodeid.split("::")[0]).stem
 
     def rank(item: pytest.Item) -> int:
         name = unit(item)
