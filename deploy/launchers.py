@@ -42,15 +42,17 @@ def free_port() -> int:
     someone binds it, so this process never hands the same one out twice; and
     where several processes pick ports at once (the test workers of `make test`,
     each with FREE_PORT_LANE=k/n from tests/conftest.py, which its servers and
-    their children inherit), each takes only the ports p with p % n == k."""
+    their children inherit), each takes only the ports p with p // 2 % n == k
+    (by pairs: Linux hands out odd ports to bind(0), even ones to connect())."""
     lane, lanes = (int(part) for part in os.environ.get("FREE_PORT_LANE", "0/1").split("/"))
-    while True:
+    for _ in range(100_000):
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
             port = sock.getsockname()[1]
-        if port % lanes == lane and port not in _HANDED_OUT:
+        if port // 2 % lanes == lane and port not in _HANDED_OUT:
             _HANDED_OUT.add(port)
             return port
+    raise RuntimeError(f"no free port in lane {lane} of {lanes} (FREE_PORT_LANE)")
 
 
 # ---------------------------------------------------------------- the command lines

@@ -471,8 +471,8 @@ def save_a_block(servers: Any, sender: str, metadata: Optional[Dict[str, Any]] =
 # `make test` spreads the test files over worker processes (pytest-xdist, --dist
 # loadgroup): each file is one unit of work, run whole by one worker, so its module
 # fixtures (its own servers) start once. The files that share the coach (and the
-# remote-actions coach) are one unit, so it too starts once. A worker whose file
-# needs Chromium starts its own. Long units go first so the workers end together.
+# remote-actions coach) are one unit, so it too starts once; so are the files that
+# use Chromium. Long units go first so the workers end together.
 _SHARED_CLOSERS: Dict[str, Callable[[], None]] = {}
 _LAST_USER: Dict[str, pytest.Item] = {}  # a shared resource's name: the last test using it
 SHARED_SERVERS = ("coach", "remote_coach")  # one unit of work for all their files
@@ -480,18 +480,14 @@ SHARED_SERVERS = ("coach", "remote_coach")  # one unit of work for all their fil
 # set-up), longest first, so that no worker starts one of them near the end. A file
 # not listed runs after them; the list only orders, it never selects.
 LONG_FILES = (
+    "browser",  # the files that use Chromium, together
     "coach",  # the files on the shared coach, together
     "test_run_scaled",
-    "test_review_inbox_loop",
     "test_scaleout_faults",
-    "test_accessibility",
     "test_attacks",
     "test_rest_single_server",
-    "test_web_widget",
     "test_nlu_accuracy",
     "test_rasa_data",
-    "test_review_web",
-    "test_review_inbox_web",
     "test_heldout_disjoint",
     "test_slack_app",
 )
@@ -517,9 +513,17 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     shared = ("coach", "remote_coach", "browser")
     modules_using = {name: {item.module for item in items if _uses(item, name)} for name in shared}
     on_shared_servers = modules_using["coach"] | modules_using["remote_coach"]
+    # Playwright's sync API runs an event loop in the worker's thread while Chromium is
+    # open, and asyncio.run() fails beside it: the browser's files are one unit too, so
+    # that a worker closes Chromium after the last of them, before it runs other files.
+    on_browser = modules_using["browser"]
+    if on_browser & on_shared_servers:
+        on_shared_servers = on_shared_servers | on_browser
 
     def unit(item: pytest.Item) -> str:
-        return "coach" if item.module in on_shared_servers else Path(item.nodeid.split("::")[0]).stem
+        if item.module in on_shared_servers:
+            return "coach"
+        return "browser" if item.module in on_browser else Path(item.nodeid.split("::")[0]).stem
 
     def rank(item: pytest.Item) -> int:
         name = unit(item)

@@ -59,3 +59,13 @@ def test_tests_and_the_scaled_set_up_use_the_same_command_lines(tmp_path):
     )
     assert scaled.actions[0].args == launchers.actions_command(scaled.actions_ports[0])
     assert scaled.web.args == launchers.web_command()
+
+
+@pytest.mark.parametrize("lane", ["0/2", "1/2", "2/3"])
+def test_parallel_test_workers_pick_ports_in_lanes_of_their_own(monkeypatch, lane):
+    """Two workers of `make test` never pick the same port: each only takes its lane's."""
+    monkeypatch.setenv("FREE_PORT_LANE", lane)
+    index, count = (int(part) for part in lane.split("/"))
+    ports = [launchers.free_port() for _ in range(20)]
+    assert len(set(ports)) == len(ports), "one process never hands a port out twice"
+    assert {port // 2 % count for port in ports} == {index}
