@@ -59,6 +59,7 @@ from bot.plugins.tracker_cache import Mark, TrackerCache
 logger = logging.getLogger(__name__)
 
 DEFAULT_CACHE_SIZE = 256
+WIPE_WAIT_MS = 1000  # how long a forget's checkpoint waits for a reader of an older snapshot
 
 
 class ForgetFailed(Exception):
@@ -167,7 +168,7 @@ class CoachTrackerStore(SQLTrackerStore):
         """SQLite: copies the write-ahead log into tracker.db and empties it, so no
         deleted row's words stay in tracker.db-wal; secure_delete has zeroed them in
         the pages copied. `wait`: up to the busy timeout for readers of an older
-        snapshot, else give up at once (the event loop is not held). True when the
+        snapshot (WIPE_WAIT_MS), else give up at once. True when the
         log is empty (or there is none)."""
         if not self.wipe_pending:
             return True
@@ -178,8 +179,8 @@ class CoachTrackerStore(SQLTrackerStore):
             with self.engine.connect() as connection:
                 raw = connection.connection.dbapi_connection
                 waits = raw.execute("PRAGMA busy_timeout").fetchone()[0]
-                if not wait:
-                    raw.execute("PRAGMA busy_timeout=0")
+                # The event loop waits at most a second for a reader (a dashboard read takes ms).
+                raw.execute(f"PRAGMA busy_timeout={WIPE_WAIT_MS if wait else 0}")
                 try:
                     busy, _, _ = raw.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
                 finally:
