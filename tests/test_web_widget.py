@@ -27,6 +27,7 @@ import pytest
 import websockets
 from playwright.sync_api import Browser, Page, expect
 
+from bot.web.app import VENDOR_FIXES, vendored_file
 from deploy.launchers import ROOT, free_port
 from tests.conftest import rows
 from tests.socketio_wire import sender_of
@@ -182,9 +183,20 @@ def test_the_web_app_serves_the_page_the_loader_and_the_vendored_widget(servers)
         body = get(servers.web_url + asset).read().decode()
         assert len(body) > 10_000 and "fonts.googleapis.com" not in body, asset
 
+    served = get(servers.web_url + "/vendor/rasa-webchat.js").read().decode()
+    for text, fixed in VENDOR_FIXES["/vendor/rasa-webchat.js"]:
+        assert text not in served and fixed in served
+
     allowed = servers.origins()[-1]  # the partner site of WEB_ORIGINS
     assert get(servers.web_url + "/health", origin=allowed).headers["Access-Control-Allow-Origin"] == allowed
     assert "Access-Control-Allow-Origin" not in get(servers.web_url + "/health", origin="http://evil.example").headers
+
+
+def test_a_vendored_file_whose_fix_no_longer_applies_stops_the_app(tmp_path):
+    changed = tmp_path / "index.js"
+    changed.write_text("// a later rasa-webchat, written differently", encoding="utf-8")
+    with pytest.raises(RuntimeError, match="no longer applies"):
+        vendored_file("/vendor/rasa-webchat.js", changed)
 
 
 # ------------------------------------------------------------------ a founder's conversation
@@ -387,6 +399,52 @@ def test_one_script_tag_puts_the_coach_on_an_allowed_site(servers, visit):
         )
     ]
     assert messages and all(m["metadata"].get("cohort") == "ACME-7" for m in messages)
+    assert visit.dialogs == [] and visit.errors == [] and visit.outside_requests == []
+
+
+def test_a_founder_who_opens_the_chat_before_it_connects_has_one_conversation(servers, visit):
+    """The launcher pressed while the widget is still connecting (a slow network, a busy
+    server): one socket, one session, the greeting and the answers in one conversation,
+    and no reload. rasa-webchat 1.0.1 opened a second socket here (bot/web/app.py)."""
+    site = SitePage(servers.partner_port, embed_page(servers, "ACME-7"))
+    page = visit.page
+    held = []  # the socket.io requests, kept back until the chat is open
+    holding = [True]
+
+    def hold(route) -> None:
+        if holding[0]:
+            held.append(route)
+        else:
+            route.continue_()
+
+    try:
+        page.route("**/socket.io/**", hold)
+        page.goto(site.url)
+        while not held:  # the widget has started connecting
+            page.wait_for_timeout(50)
+        page.locator(".rw-launcher").click()
+        expect(page.locator(".rw-conversation-container")).to_be_visible()
+        page.evaluate("() => { window.openedBeforeConnecting = true; }")  # gone if the page reloads
+        page.wait_for_timeout(500)  # time for a second socket to start, had the widget made one
+        holding[0] = False
+        for route in held:
+            route.continue_()
+        visit.coach_says("Ready?")
+        visit.click("I'm ready")
+        visit.coach_says("What's your venture called?")
+        session = visit.session_id()
+    finally:
+        site.close()
+    confirmed = [line for line in visit.console if "session_confirm:" in line]
+    assert len(confirmed) == 1, confirmed
+    assert page.evaluate("() => window.openedBeforeConnecting") is True, "the page was reloaded"
+    said = [
+        json.loads(data)["text"]
+        for (data,) in rows(
+            servers.tracker_db, "SELECT data FROM events WHERE sender_id = ? AND type_name = 'user'", session
+        )
+    ]
+    assert said == ["/greet", "/affirm"], said  # the greeting and "I'm ready", in one conversation
     assert visit.dialogs == [] and visit.errors == [] and visit.outside_requests == []
 
 
