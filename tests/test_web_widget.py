@@ -27,7 +27,7 @@ import pytest
 import websockets
 from playwright.sync_api import Browser, Page, expect
 
-from bot.web.app import VENDOR_FIXES, vendored_file
+from bot.web.app import VENDOR_FIXES, WebSettings, landing_headers, vendored_file
 from deploy.launchers import ROOT, free_port
 from tests.conftest import rows
 from tests.socketio_wire import sender_of
@@ -176,6 +176,10 @@ def test_the_web_app_serves_the_page_the_loader_and_the_vendored_widget(servers)
     hostile = get(servers.web_url + "/?cohort=%22%3E%3Cscript%3Ealert(1)%3C/script%3E").read().decode()
     assert "<script>alert(1)" not in hostile and 'data-cohort=""' in hostile, "a bad cohort code is dropped"
 
+    policy = get(servers.web_url + "/").headers["Content-Security-Policy"]
+    assert "script-src 'self';" in policy and "frame-ancestors 'none'" in policy
+    assert f"ws://127.0.0.1:{servers.rasa_port}" in policy, "the widget may reach its Rasa server, nothing else"
+
     loader = get(servers.web_url + "/widget.js").read().decode()
     assert f'"rasaPort": {servers.rasa_port}' in loader
     assert json.load(get(servers.web_url + "/health")) == {"status": "ok"}
@@ -197,6 +201,17 @@ def test_a_vendored_file_whose_fix_no_longer_applies_stops_the_app(tmp_path):
     changed.write_text("// a later rasa-webchat, written differently", encoding="utf-8")
     with pytest.raises(RuntimeError, match="no longer applies"):
         vendored_file("/vendor/rasa-webchat.js", changed)
+
+
+def test_the_landing_pages_policy_names_the_socket_the_widget_uses():
+    class Reached:  # the parts of a Sanic request the policy reads
+        scheme, host = "https", "coach.example:8443"
+
+    behind_proxy = landing_headers(Reached(), WebSettings(socket_url="https://chat.example/"))
+    assert "connect-src 'self' https://chat.example wss://chat.example;" in behind_proxy["Content-Security-Policy"]
+    Reached.host = "[::1]:8000"
+    direct = landing_headers(Reached(), WebSettings(rasa_port=5005))
+    assert "connect-src 'self' https://[::1]:5005 wss://[::1]:5005;" in direct["Content-Security-Policy"]
 
 
 # ------------------------------------------------------------------ a founder's conversation
@@ -302,6 +317,13 @@ def test_a_founder_talks_a_segment_through_saves_and_takes_the_card(servers, vis
     assert visit.dialogs == [], "no script typed by a user ran"
     assert visit.errors == []
     assert visit.outside_requests == [], "everything comes from the coach's own servers, no CDN"
+    refused = [line for line in visit.console if "Content Security Policy" in line]
+    assert refused == [], "the landing page's policy lets the whole conversation and the card's downloads work"
+    page.evaluate(
+        "() => { const s = document.createElement('script'); s.textContent = 'window.injected = 1';"
+        " document.body.appendChild(s); }"
+    )
+    assert page.evaluate("() => window.injected") is None, "a script injected into the page does not run"
 
     # The stores: the final block on the founder, with the page's cohort; the
     # cohort on the tracker's messages.

@@ -17,6 +17,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
+from urllib.parse import urlsplit
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sanic import Sanic, response
@@ -114,7 +115,7 @@ def create_app(settings: Optional[WebSettings] = None, review: Optional[ReviewSe
     async def landing(request: Request):
         cohort = clean_cohort(request.args.get("cohort"))
         html = templates.get_template("index.html").render(cohort=cohort, origin=_own_origin(request))
-        return response.html(html)
+        return response.html(html, headers=landing_headers(request, settings))
 
     @app.get("/widget.js")
     async def widget_loader(request: Request):
@@ -160,6 +161,31 @@ def create_app(settings: Optional[WebSettings] = None, review: Optional[ReviewSe
         resp.headers["Vary"] = "Origin"
 
     return app
+
+
+def landing_headers(request: Request, settings: WebSettings) -> Dict[str, str]:
+    """The landing page runs only this app's scripts and talks only to the coach's socket:
+    anything injected into it (a founder's text the widget draws) could do neither.
+    Styles may be inline: rasa-webchat draws with style attributes."""
+    if settings.socket_url:
+        socket = urlsplit(settings.socket_url)
+        scheme, netloc = socket.scheme, socket.netloc
+    else:  # as widget.js derives it: this page's host, at the Rasa server's port
+        host = urlsplit(f"//{request.host}").hostname or "localhost"
+        scheme, netloc = (
+            request.scheme,
+            f"[{host}]:{settings.rasa_port}" if ":" in host else f"{host}:{settings.rasa_port}",
+        )
+    websocket = "wss" if scheme in ("https", "wss") else "ws"
+    http = "https" if websocket == "wss" else "http"
+    return {
+        "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+        "font-src 'self' data:; "
+        f"img-src 'self' data: blob:; connect-src 'self' {http}://{netloc} {websocket}://{netloc}; "
+        "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'",
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "same-origin",
+    }
 
 
 def _own_origin(request: Request) -> str:
