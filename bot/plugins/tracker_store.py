@@ -21,7 +21,7 @@ connection): a commit appends to tracker.db-wal without waiting for the disk
 (fsync), and readers (the review dashboard) neither wait for writers nor make them
 wait. A commit survives the Rasa server's crash (kill -9) the moment it returns;
 a power cut or an operating-system crash can lose the last commits, never corrupt
-the file (docs/deploy.md). The log holds every page a commit wrote, deleted words
+the file (README, Privacy). The log holds every page a commit wrote, deleted words
 included, until a checkpoint copies it into tracker.db: after a forget the store
 checkpoints and empties the log (wal_checkpoint(TRUNCATE)); a reader in the middle
 of an older snapshot can hold that off, and then it is tried again after each save
@@ -167,8 +167,8 @@ class CoachTrackerStore(SQLTrackerStore):
     def wipe_log(self, wait: bool = False) -> bool:
         """SQLite: copies the write-ahead log into tracker.db and empties it, so no
         deleted row's words stay in tracker.db-wal; secure_delete has zeroed them in
-        the pages copied. `wait`: up to the busy timeout for readers of an older
-        snapshot (WIPE_WAIT_MS), else give up at once. True when the
+        the pages copied. `wait`: up to WIPE_WAIT_MS for a reader of an older
+        snapshot, else give up at once (the event loop is not held). True when the
         log is empty (or there is none)."""
         if not self.wipe_pending:
             return True
@@ -185,9 +185,9 @@ class CoachTrackerStore(SQLTrackerStore):
                     busy, _, _ = raw.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
                 finally:
                     raw.execute(f"PRAGMA busy_timeout={int(waits)}")
-        except SQLAlchemyError as error:
+        except (SQLAlchemyError, sqlite3.Error) as error:
             logger.warning("the tracker store's log was not emptied after a delete: %s", type(error).__name__)
-            return False
+            return False  # still pending: tried again after the next save
         self.wipe_pending = bool(busy)
         if busy:
             logger.warning("a reader holds the tracker store's log: it is emptied after a later save")
