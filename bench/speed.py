@@ -177,7 +177,7 @@ def bounds(r: Dict[str, Any]) -> List[str]:
         "(spaCy's tokenizer, scikit-learn, the rule policy, the actions) holding the interpreter's lock, so "
         f"the coach uses at most one core: {_num(one, ' turns/s', 2)} one at a time, {_num(fifty, ' turns/s', 2)} "
         "with 50 at once. The stock bot's TensorFlow models (DIET, TED) do their matrix work on TensorFlow's "
-        "own threads, outside that lock, and its throughput rises with conversations at once: "
+        "own threads, outside that lock: "
         f"{_num(s_one, ' turns/s', 2)} one at a time, {_num(s_fifty, ' turns/s', 2)} with 50. On this 2-core "
         "machine shared with "
         "other engineers' test suites, how much of the second core each bot found while it was measured "
