@@ -146,6 +146,12 @@ def visit(browser: Browser, tmp_path: Path) -> Iterator[Visit]:
     tab.close()
 
 
+def user_messages(servers: WebCoachServers, sender_id: str) -> List[dict]:
+    """The founder's messages as the tracker store keeps them (Rasa's user events)."""
+    sql = "SELECT data FROM events WHERE sender_id = ? AND type_name = 'user'"
+    return [json.loads(data) for (data,) in rows(servers.tracker_db, sql, sender_id)]
+
+
 def screenshot(page_or_locator, name: str, tmp_path: Path, scale: str = "css") -> None:
     """Into the test's folder; with UPDATE_SCREENSHOTS=1 into docs/ too.
     scale="device": at the tab's device pixel ratio (2), for a sharp close-up."""
@@ -343,12 +349,7 @@ def test_a_founder_talks_a_segment_through_saves_and_takes_the_card(servers, vis
         final[0][0],
     )
     assert saved == [("Office managers", name) for name in types]
-    messages = [
-        json.loads(data)
-        for (data,) in rows(
-            servers.tracker_db, "SELECT data FROM events WHERE sender_id = ? AND type_name = 'user'", session
-        )
-    ]
+    messages = user_messages(servers, session)
     assert messages and all(m["metadata"].get("cohort") == COHORT for m in messages)
     assert all(m["input_channel"] == "socketio" for m in messages)
     # Each message carried the widget's own id (processed at most once), a new one each time.
@@ -402,24 +403,23 @@ def embed_page(servers: WebCoachServers, cohort: str) -> str:
     )
 
 
+def starts_the_interview(visit: Visit) -> str:
+    """The greeting, "I'm ready", the first question: the conversation's id."""
+    visit.coach_says("Ready?")
+    visit.click("I'm ready")
+    visit.coach_says("What's your venture called?")
+    return visit.session_id()
+
+
 def test_one_script_tag_puts_the_coach_on_an_allowed_site(servers, visit):
     site = SitePage(servers.partner_port, embed_page(servers, "ACME-7"))
     try:
-        page = visit.page
-        page.goto(site.url)
-        page.locator(".rw-launcher").click()
-        visit.coach_says("Ready?")
-        visit.click("I'm ready")
-        visit.coach_says("What's your venture called?")
-        session = visit.session_id()
+        visit.page.goto(site.url)
+        visit.page.locator(".rw-launcher").click()
+        session = starts_the_interview(visit)
     finally:
         site.close()
-    messages = [
-        json.loads(data)
-        for (data,) in rows(
-            servers.tracker_db, "SELECT data FROM events WHERE sender_id = ? AND type_name = 'user'", session
-        )
-    ]
+    messages = user_messages(servers, session)
     assert messages and all(m["metadata"].get("cohort") == "ACME-7" for m in messages)
     assert visit.dialogs == [] and visit.errors == [] and visit.outside_requests == []
 
@@ -442,8 +442,11 @@ def test_a_founder_who_opens_the_chat_before_it_connects_has_one_conversation(se
     try:
         page.route("**/socket.io/**", hold)
         page.goto(site.url)
-        while not held:  # the widget has started connecting
+        for _ in range(1200):  # until the widget has started connecting
+            if held:
+                break
             page.wait_for_timeout(50)
+        assert held, "the widget never tried to connect"
         page.locator(".rw-launcher").click()
         expect(page.locator(".rw-conversation-container")).to_be_visible()
         page.evaluate("() => { window.openedBeforeConnecting = true; }")  # gone if the page reloads
@@ -451,21 +454,13 @@ def test_a_founder_who_opens_the_chat_before_it_connects_has_one_conversation(se
         holding[0] = False
         for route in held:
             route.continue_()
-        visit.coach_says("Ready?")
-        visit.click("I'm ready")
-        visit.coach_says("What's your venture called?")
-        session = visit.session_id()
+        session = starts_the_interview(visit)
     finally:
         site.close()
     confirmed = [line for line in visit.console if "session_confirm:" in line]
     assert len(confirmed) == 1, confirmed
     assert page.evaluate("() => window.openedBeforeConnecting") is True, "the page was reloaded"
-    said = [
-        json.loads(data)["text"]
-        for (data,) in rows(
-            servers.tracker_db, "SELECT data FROM events WHERE sender_id = ? AND type_name = 'user'", session
-        )
-    ]
+    said = [message["text"] for message in user_messages(servers, session)]
     assert said == ["/greet", "/affirm"], said  # the greeting and "I'm ready", in one conversation
     assert visit.dialogs == [] and visit.errors == [] and visit.outside_requests == []
 
@@ -550,14 +545,7 @@ def test_the_channel_checks_the_origin_of_websockets_too(servers):
     reply = in_own_loop(greeting())
     assert "Ready?" in reply["text"]
     assert [button["title"] for button in reply["quick_replies"]] == ["I'm ready", "What will I get?"]
-    cohorts = [
-        json.loads(data)["metadata"].get("cohort")
-        for (data,) in rows(
-            servers.tracker_db,
-            "SELECT data FROM events WHERE sender_id = ? AND type_name = 'user'",
-            sender_of(issued[0]),
-        )
-    ]
+    cohorts = [message["metadata"].get("cohort") for message in user_messages(servers, sender_of(issued[0]))]
     assert cohorts == ["WS-1"]
 
 
