@@ -83,8 +83,12 @@ class ValidateSegmentForm(InterviewValidation):
     async def required_slots(
         self, domain_slots: List[Text], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[Text]:
-        # The interview file decides what the form asks; tests/test_interview.py holds domain.yml's list equal.
-        return list(interview.interview_of().segment_slots)
+        # The interview file decides what the form asks (tests/test_interview.py holds domain.yml's
+        # list equal); a question asked only to confirm what was heard waits until something is.
+        return interview.questions_to_ask(
+            tracker.get_slot("segment_facts") or {},
+            {name: tracker.get_slot(name) for name in interview.interview_of().segment_slots},
+        )
 
     async def read_answers(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

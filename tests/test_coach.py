@@ -24,7 +24,9 @@ def held(result, index=0):
 # slot -> a good answer and the value it gives
 GOOD = {
     "segment_who": ("Independent coffee shops who want fresh beans", "Independent coffee shops who want fresh beans"),
+    "segment_market": ("mostly small businesses", "b2b"),
     "segment_scale": ("about 20 banks at 200k a year", "given"),
+    "segment_price": ("it's a premium product", "premium"),
     "segment_frequency": ("they come back every month", "recurring"),
     "segment_support": ("they serve themselves", "self_serve"),
     "segment_community": ("they'd share tips with each other", "help_each_other"),
@@ -32,7 +34,9 @@ GOOD = {
     "segment_goal": ("we need to keep them", "keep"),
 }
 CLOSED = [
+    "segment_market",
     "segment_scale",
+    "segment_price",
     "segment_frequency",
     "segment_support",
     "segment_community",
@@ -203,13 +207,17 @@ def test_prefill_from_a_rich_description():
         "members_help_each_other": False,
         "contributes_ideas": True,
         "goal": "keep",
+        "market": "b2b",
+        "price_position": "premium",
     }
     # Every question whose answer a rule reads confirms a fact heard in passing (issue 19):
     # none is filled unasked, and each names what was heard.
     assert interview.prefill(facts, {**EMPTY, "segment_who": "Banks"}) == {}
     heard = {slot: interview.heard_in_passing(slot, facts) for slot in interview.SEGMENT_SLOTS[1:]}
     assert {slot: h[0] for slot, h in heard.items()} == {
+        "segment_market": "b2b",
         "segment_scale": "given",
+        "segment_price": "premium",
         "segment_frequency": "recurring",
         "segment_support": "expert",
         "segment_community": "contribute_ideas",

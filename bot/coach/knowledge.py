@@ -84,6 +84,9 @@ KIND_FIELDS: Dict[str, Tuple[str, ...]] = {
 UNKNOWN = "unknown"  # the answer "not sure", to any question
 # What an answer mentioned in passing does to its question (interview.yml's in_passing).
 IN_PASSING = ("fill", "confirm")
+# When a segment question is asked (interview.yml's asked): always, or only to confirm an
+# answer heard in passing.
+ASKED = ("always", "when_heard")
 # texts.yml: what every channel says when something outside the conversation goes wrong.
 TEXTS = ("store_busy", "message_not_stored", "actions_unreachable")
 
@@ -247,6 +250,7 @@ class InterviewQuestion:
     label: str = ""  # the question in a coordinator's words (the review dashboard)
     in_passing: str = "fill"  # fill | confirm: see interview.yml
     confirm: str = ""  # the question as asked to confirm an answer heard in passing ({heard})
+    asked: str = "always"  # always | when_heard: see interview.yml
 
     def buttons(self) -> List[Dict[str, str]]:
         """The question's buttons, with the payloads Rasa sends back when a founder taps one."""
@@ -381,6 +385,7 @@ def _load(directory: Path) -> Knowledge:
     playbook = _playbook(problems, shown["playbook"], raw["playbook"])
     answer_words = _answer_words(problems, shown["answers"], raw["answers"])
     interview = _interview(problems, shown["interview"], raw["interview"], touchpoints, answer_words, shown["answers"])
+    _decisive_facts_are_confirmed(problems, shown["interview"], interview, rules, checks)
 
     vocabulary = {
         "relationship_type": _matcher(
@@ -852,6 +857,29 @@ def _answer_words(problems: List[str], shown: str, raw: Dict[str, Any]) -> Dict[
     return words
 
 
+def _decisive_facts_are_confirmed(
+    problems: List[str], shown: str, interview: Interview, rules: List[Rule], checks: Optional[BlockChecks]
+) -> None:
+    """Every profile field a rule or a block check reads is filled by a segment question that
+    confirms a mention heard in passing: a fact the founder did not give in answer to its
+    question never decides a recommendation unseen."""
+    read = {c.field for rule in rules for c in rule.when}
+    read |= {c.field for _, conditions in (checks.cannot_carry if checks else []) for c in conditions}
+    read.add("touchpoints")  # no_meeting_place reads the segment's touchpoints
+    for name in sorted(read):
+        question = next((q for q in interview.segment.values() if name in q.fills), None)
+        if question is None:
+            problems.append(
+                f"{shown}: no segment question fills '{name}', which a rule or a check reads "
+                "(add one, with 'in_passing: confirm')"
+            )
+        elif question.in_passing != "confirm":
+            problems.append(
+                f"{shown}: question '{question.slot}' fills '{name}', which a rule or a check reads: "
+                "it needs 'in_passing: confirm'"
+            )
+
+
 def _interview(
     problems: List[str],
     shown: str,
@@ -906,6 +934,7 @@ def _interview_question(
         "export_label",
         "in_passing",
         "confirm",
+        "asked",
     )
     kind = e.choice("kind", ("text",) if section == "venture" else QUESTION_KINDS[1:])
     fills = tuple(
@@ -972,10 +1001,15 @@ def _interview_question(
         e.fail(
             f"'ask' uses unknown placeholder '{{{name}}}' (use {{venture_name}}, or {{segment}} in an action's question)"
         )
-    in_passing, confirm = "fill", ""
+    in_passing, confirm, asked = "fill", "", "always"
     if section == "segment" and kind != "description":
         in_passing = e.choice("in_passing", IN_PASSING) or "fill"
         confirm = e.text("confirm", required=in_passing == "confirm")
+        asked = (e.choice("asked", ASKED) if "asked" in e.data else "") or "always"
+        if asked == "when_heard" and in_passing != "confirm":
+            e.fail(
+                "a question asked only when its answer was heard in passing ('asked: when_heard') needs 'in_passing: confirm'"
+            )
         try:
             used = {f for _, f, _, _ in string.Formatter().parse(confirm) if f is not None}
         except ValueError as err:
@@ -985,11 +1019,12 @@ def _interview_question(
             e.fail("'confirm' must name what was heard: {heard}")
         for name in sorted(used - {"heard"}):
             e.fail(f"'confirm' uses unknown placeholder '{{{name}}}' (use {{heard}})")
-    elif "in_passing" in e.data or "confirm" in e.data:
-        e.fail("only a segment question (not the description) has 'in_passing' and 'confirm'")
+    elif "in_passing" in e.data or "confirm" in e.data or "asked" in e.data:
+        e.fail("only a segment question (not the description) has 'in_passing', 'confirm' and 'asked'")
     return InterviewQuestion(
         in_passing=in_passing,
         confirm=confirm,
+        asked=asked,
         slot=slot,
         kind=kind,
         ask=ask,
