@@ -671,3 +671,41 @@ def test_advice_shows_the_fix_beside_a_type_whose_check_fails():
     assert (
         "To make it work: Add a forum, a social media group, events or a space in your app where they can meet." in text
     )
+
+
+# ---------------------------------------------------------------- a name that looks like small talk
+
+
+@pytest.mark.parametrize(
+    "text, intent, answers",
+    [
+        ("Hello Fresh Bakes", "greet", True),
+        ("Good Morning Granola", "greet", True),
+        ("Yo Yoga", "greet", True),
+        ("Later Labs", "pause", True),
+        ("Break Time Cafe", "pause", True),
+        ("To Be Continued Books", "pause", True),
+        ("hi", "greet", False),
+        ("hey there!", "greet", False),
+        ("hey rapport, how are you?", "greet", False),
+        ("hi, my name is Ahmed", "greet", False),
+        ("let's stop here", "pause", False),
+        ("back in 10", "pause", False),
+        ("brb", "pause", False),
+        ("i'm out of time today, later", "pause", False),
+        ("hold that thought, i need to check the numbers with my cofounder", "pause", False),
+        ("Hello Fresh Bakes", "ask_why", False),  # only small talk's intents
+    ],
+)
+def test_a_name_that_looks_like_small_talk_answers_the_name_question(text, intent, answers):
+    assert interview.answers_despite_small_talk("venture_name", text, intent) is answers
+    # Only the free-text questions of the venture read it so; a segment's description does not.
+    assert interview.answers_despite_small_talk("segment_who", text, intent) is False
+
+
+def test_a_greeting_before_the_venture_name_is_no_part_of_it():
+    assert interview.read_venture_name("hi, it's Brewbox, we deliver coffee").slots == {
+        "venture_name": "Brewbox",
+        "venture_offer": "we deliver coffee",
+    }
+    assert interview.read_venture_name("Hello Fresh Bakes").slots == {"venture_name": "Hello Fresh Bakes"}

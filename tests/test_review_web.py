@@ -90,7 +90,7 @@ def founders(servers, browser, fake, tmp_path_factory) -> Dict[str, str]:
         servers.say("eve", text, {"cohort": SPRING})
     for text in ["hi", "yes, let's go", "Fallco, we sell autumn leaves to zebra farms"]:
         servers.say("bob", text, {"cohort": FALL})
-    for text in SAVE_A_BLOCK[:6]:  # stops when asked about expertise and personal touch
+    for text in SAVE_A_BLOCK[:7]:  # stops when asked about expertise and personal touch
         servers.say("kim", text.replace("Brewbox", "Kimchi Club"), {"cohort": SPRING})
     for text in ["hello", "asdf ghjk", "yes", "Leafy, plants for offices", "hmm"]:
         servers.say("lee", text, {"cohort": SPRING})

@@ -453,9 +453,41 @@ def _move_on(
     return Reading(value=UNKNOWN, note=NUMBERS_LEFT_OPEN if question.kind == "scale" else LEFT_OPEN)
 
 
+# A name is a few words: a longer message the NLU took for small talk is small talk.
+MAX_NAME_WORDS = 5
+_WORD = re.compile(r"[a-z0-9][a-z0-9'\-]*")
+# "hi, I'm Sam" or "this is Ana": the founder's own name, small talk at the venture's name.
+_INTRODUCTION = re.compile(r"\b(?:my name is|my name's|i'm|i am|this is)\s+[a-z]+", re.I)
+# "Hi, it's Brewbox": a greeting before the answer is no part of it.
+_GREETING_LEAD = re.compile(
+    r"^\s*(?:hi|hello|hey|hiya|heya|good (?:morning|afternoon|evening))(?:\s+there)?\s*[,!.:;]+\s*", re.I
+)
+
+
+def answers_despite_small_talk(
+    slot: Optional[str], text: str, intent: Optional[str], knowledge: Optional[Knowledge] = None
+) -> bool:
+    """Whether a message the NLU took for small talk (interview.yml's small_talk: a greeting,
+    a pause) answers the free-text question being asked: "Hello Fresh Bakes" or "Later Labs"
+    asked for the venture's name is its name; "hi there" or "let's stop for now" is not.
+    The question asked decides: only the venture's name and offer (kind text) read it so."""
+    plan = interview_of(knowledge)
+    question = plan.question(slot)
+    small_talk = plan.small_talk.get(intent or "")
+    text = str(text or "").strip().replace("\u2019", "'")
+    if question is None or question.kind != "text" or not small_talk or not text or text.startswith("/"):
+        return False
+    words = _WORD.findall(text.lower())
+    if not words or len(words) > MAX_NAME_WORDS or too_long(text):
+        return False
+    rest = _WORD.findall(_INTRODUCTION.sub(" ", text.lower()))
+    return any(w not in small_talk and not w.isdigit() for w in rest)
+
+
 def read_venture_name(text: str, knowledge: Optional[Knowledge] = None) -> TurnResult:
     """The venture's name; "It's called Brewbox, we deliver coffee to offices" answers the offer too."""
     text = str(text or "").strip()
+    text = _GREETING_LEAD.sub("", text) or text
     problem = too_long(text) or (None if text else interview_of(knowledge).venture["venture_name"].ask_again)
     if problem:
         return TurnResult(slots={"venture_name": None}).say(problem)

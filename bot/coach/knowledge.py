@@ -15,7 +15,7 @@ import re
 import string
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Any, Dict, FrozenSet, Iterable, List, Optional, Sequence, Tuple
 
 import yaml
 
@@ -275,6 +275,8 @@ class Interview:
     venture: Dict[str, InterviewQuestion]  # by slot, in the order the coach asks
     segment: Dict[str, InterviewQuestion]
     stages: Dict[str, str] = field(default_factory=dict)  # the conversation's stages, in order: name -> label
+    # intent -> the words its small talk is made of (interview.yml's small_talk)
+    small_talk: Dict[str, FrozenSet[str]] = field(default_factory=dict)
 
     def label(self, slot_or_stage: Optional[str]) -> str:
         """Where a conversation waits, in a coordinator's words: a question's label, or a
@@ -890,8 +892,8 @@ def _interview(
 ) -> Interview:
     """interview.yml: see its header for the keys each question takes."""
     for section in raw:
-        if section not in ("venture", "segment", "stages"):
-            problems.append(f"{shown}: unknown section '{section}' (use venture, segment, stages)")
+        if section not in ("venture", "segment", "stages", "small_talk"):
+            problems.append(f"{shown}: unknown section '{section}' (use venture, segment, stages, small_talk)")
     sections = {}
     slots_seen: Dict[str, str] = {}
     for section in ("venture", "segment"):
@@ -914,7 +916,22 @@ def _interview(
     for stage, label in stages.items():
         if not isinstance(label, str) or not label.strip():
             problems.append(f"{shown}: stage '{stage}' needs a label (a non-empty text)")
-    return Interview(sections["venture"], sections["segment"], {str(k): str(v).strip() for k, v in stages.items() if v})
+    small_talk: Dict[str, FrozenSet[str]] = {}
+    raw_small_talk = raw.get("small_talk") or {}
+    if not isinstance(raw_small_talk, dict):
+        problems.append(f"{shown}: section 'small_talk' must map intents to the words their small talk is made of")
+        raw_small_talk = {}
+    for intent, words in raw_small_talk.items():
+        if not isinstance(words, list) or not words or not all(isinstance(w, str) and w.strip() for w in words):
+            problems.append(f"{shown}: small_talk '{intent}' must be a list of words")
+            continue
+        small_talk[str(intent)] = frozenset(w.strip().lower() for w in words)
+    return Interview(
+        sections["venture"],
+        sections["segment"],
+        {str(k): str(v).strip() for k, v in stages.items() if v},
+        small_talk,
+    )
 
 
 def _interview_question(
