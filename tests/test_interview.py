@@ -249,6 +249,31 @@ def test_an_added_segment_question_needs_no_code_and_the_test_names_every_domain
 # ---------------------------------------------------------------- the loader
 
 
+def test_a_field_a_rule_reads_needs_a_question_that_confirms_it(broken):
+    # A question whose answer the rules read may not let a passing mention fill it unseen ...
+    broken.change("interview.yml", lambda d: d["segment"]["segment_goal"].update(in_passing="fill"))
+    error = broken.error()
+    assert (
+        "question 'segment_goal' fills 'goal', which a rule or a check reads: it needs 'in_passing: confirm'" in error
+    )
+
+
+def test_a_field_a_rule_reads_without_a_question(broken):
+    # ... nor may a fact read from free text ("affordable") decide with no question to confirm it.
+    broken.change("interview.yml", lambda d: d["segment"].pop("segment_price"))
+    assert "no segment question fills 'price_position', which a rule or a check reads" in broken.error()
+
+
+def test_a_question_asked_only_when_heard_must_confirm(broken):
+    broken.change("interview.yml", lambda d: d["segment"]["segment_goal"].update(asked="when_heard", in_passing="fill"))
+    assert "('asked: when_heard') needs 'in_passing: confirm'" in broken.error()
+
+
+def test_small_talk_words_must_be_words(broken):
+    broken.change("interview.yml", lambda d: d["small_talk"].update(pause=[True]))
+    assert "interview.yml: small_talk 'pause' must be a list of words" in broken.error()
+
+
 def test_an_answer_without_nlu_words(broken):
     broken.change(
         "interview.yml",
