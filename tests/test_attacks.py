@@ -17,11 +17,12 @@ import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any, Dict, List, Optional, Tuple
 
 import pytest
 
-from deploy.launchers import ROOT, VENV_BIN, running_coach
+from deploy.launchers import ROOT, VENV_BIN, free_port, running_coach, stop_process, web_command
 from tests.conftest import rows
 from tests.slack_fake import TEAM, SlackUser
 from tests.socketio_wire import WidgetSocket, sender_of
@@ -327,8 +328,9 @@ def test_a_websocket_message_over_the_limit_is_refused_and_not_processed(servers
 class Dashboard:
     """One browser's session on the dashboard, from a loopback address of its own."""
 
-    def __init__(self, servers, address: str = "127.0.0.1"):
+    def __init__(self, servers, address: str = "127.0.0.1", headers: Optional[Dict[str, str]] = None):
         self.port, self.address = servers.web_port, address
+        self.extra_headers = headers or {}  # e.g. what a proxy in front adds
         self.origin = f"http://127.0.0.1:{self.port}"
         self.cookies: Dict[str, str] = {}
         self.csrf = ""
@@ -337,6 +339,7 @@ class Dashboard:
         connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120, source_address=(self.address, 0))
         body = urllib.parse.urlencode(form).encode() if form is not None else None
         headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items()), "Accept": "text/html"}
+        headers.update(self.extra_headers)
         if body is not None:
             headers.update({"Content-Type": "application/x-www-form-urlencoded", "Origin": self.origin})
         connection.request(method, path, body=body, headers=headers)
@@ -396,6 +399,33 @@ def users_command(servers, *args: str) -> None:
         timeout=120,
     )
     assert done.returncode == 0, done.stderr
+
+
+def test_a_forwarding_header_counts_only_when_a_proxy_is_configured(servers):
+    """Without a proxy setting, X-Forwarded-For is the client's own word: a new one with each
+    guess does not reset the limit. With SANIC_PROXIES_COUNT=1 (a proxy in front, README),
+    each forwarded address has its own count, so one attacker does not lock out the rest."""
+    add_user(servers, "proxied-admin", "the real password 2", "--role", "admin")
+    guessers = [Dashboard(servers, "127.0.0.6", {"X-Forwarded-For": f"198.51.100.{n}"}) for n in range(6)]
+    statuses = [guesser.try_password(guesser.login_form(), "proxied-admin", "wrong guess 456") for guesser in guessers]
+    assert statuses == [401] * 5 + [429], statuses
+
+    # The same stores, another web app: one configured as behind a proxy.
+    add_user(servers, "proxied-coordinator", "the real password 3", "--cohort", COHORT_A)
+    behind_proxy = SimpleNamespace(web_port=free_port())
+    env = {**servers.env, "WEB_PORT": str(behind_proxy.web_port), "SANIC_PROXIES_COUNT": "1"}
+    web = servers._spawn("web-behind-proxy", web_command(), env)
+    try:
+        servers._wait(f"http://127.0.0.1:{behind_proxy.web_port}/health", web, "web app behind a proxy", timeout=60)
+        attacker = Dashboard(behind_proxy, "127.0.0.7", {"X-Forwarded-For": "203.0.113.66"})
+        statuses = [
+            attacker.try_password(attacker.login_form(), "proxied-coordinator", "wrong guess 789") for _ in range(6)
+        ]
+        assert statuses == [401] * 5 + [429], statuses
+        colleague = Dashboard(behind_proxy, "127.0.0.7", {"X-Forwarded-For": "203.0.113.67"})
+        assert colleague.try_password(colleague.login_form(), "proxied-coordinator", "a typo") == 401
+    finally:
+        stop_process(web)
 
 
 def test_thirty_parallel_wrong_passwords_get_five_checks_and_the_owner_still_signs_in(servers):

@@ -14,7 +14,7 @@ import yaml
 
 from bot.review import inbox
 from bot.review.inbox import Forbidden
-from bot.review.nlu_data import load_domain, normalise
+from bot.review.nlu_data import Example, load_domain, normalise, to_yaml
 from bot.review.nlu_export import export
 from bot.review.queries import BadRequest, NotFound
 from deploy import review_events as ev
@@ -318,3 +318,14 @@ def test_a_saved_test_story_carries_the_corrected_intents_and_ends_before_the_fi
     # not a training example: the message stays as it was read
     kept = corrected_events(events, {9: (None, [])})
     assert kept[-1].as_dict()["name"] == "action_coach_fallback"
+
+
+def test_words_a_founder_typed_like_an_entity_mark_stay_plain_words_for_rasa():
+    from rasa.shared.nlu.training_data.formats.rasa_yaml import RasaYAMLReader
+
+    typed = 'see [our shop](website), [x]{"entity": "market"} or [a][b] for '
+    text = typed + "gen z and [teens](market)"
+    marks = ((len(typed), len(typed) + 5, "market", "gen z"), (len(text) - 15, len(text), "market", "x"))
+    (read,) = RasaYAMLReader().reads(to_yaml([Example(text, "inform", marks)])).training_examples
+    assert [(e["entity"], e["value"]) for e in read.get("entities")] == [("market", "gen z")]
+    assert read.get("text") == text.replace("](", "] (").replace("]{", "] {").replace("][", "] [")

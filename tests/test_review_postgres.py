@@ -15,6 +15,8 @@ import os
 import shutil
 import subprocess
 import tempfile
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -24,7 +26,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, text
 
 from bot.review import queries
-from bot.review.auth import Account
+from bot.review.auth import MAX_FAILURES_PER_ADDRESS, Account, TooManyAttempts, Users
 from bot.review.db import VERSION_TABLE, ReviewDB, alembic_config, include_object
 from bot.review.models import Base
 from bot.review.queries import Filters, NotFound
@@ -182,4 +184,27 @@ def test_the_read_model_lists_searches_and_forgets_on_postgresql(review_url, tra
         assert model.rebuild() == 11
     finally:
         tracker.close()
+        db.close()
+
+
+def test_parallel_sign_ins_from_one_address_stop_at_its_limit_on_postgresql(review_url):
+    """Forty wrong guesses at once from one address, each on a different name: the
+    address's limit holds exactly, as SQLite's queued writers hold it."""
+    db = ReviewDB(review_url)
+    users = Users(db, "s" * 40)
+    barrier = threading.Barrier(MAX_FAILURES_PER_ADDRESS * 2)
+
+    def guess(n: int) -> str:
+        barrier.wait()
+        try:
+            users.start_sign_in(f"name-{n}", "203.0.113.7")
+            return "counted"
+        except TooManyAttempts:
+            return "refused"
+
+    try:
+        with ThreadPoolExecutor(max_workers=MAX_FAILURES_PER_ADDRESS * 2) as pool:
+            outcomes = list(pool.map(guess, range(MAX_FAILURES_PER_ADDRESS * 2)))
+        assert outcomes.count("counted") == MAX_FAILURES_PER_ADDRESS, outcomes
+    finally:
         db.close()

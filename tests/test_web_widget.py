@@ -27,6 +27,7 @@ import pytest
 import websockets
 from playwright.sync_api import Browser, Page, expect
 
+from bot.web.app import VENDOR_FIXES, WebSettings, landing_headers, vendored_file
 from deploy.launchers import ROOT, free_port
 from tests.conftest import rows
 from tests.socketio_wire import sender_of
@@ -145,6 +146,12 @@ def visit(browser: Browser, tmp_path: Path) -> Iterator[Visit]:
     tab.close()
 
 
+def user_messages(servers: WebCoachServers, sender_id: str) -> List[dict]:
+    """The founder's messages as the tracker store keeps them (Rasa's user events)."""
+    sql = "SELECT data FROM events WHERE sender_id = ? AND type_name = 'user'"
+    return [json.loads(data) for (data,) in rows(servers.tracker_db, sql, sender_id)]
+
+
 def screenshot(page_or_locator, name: str, tmp_path: Path, scale: str = "css") -> None:
     """Into the test's folder; with UPDATE_SCREENSHOTS=1 into docs/ too.
     scale="device": at the tab's device pixel ratio (2), for a sharp close-up."""
@@ -175,6 +182,10 @@ def test_the_web_app_serves_the_page_the_loader_and_the_vendored_widget(servers)
     hostile = get(servers.web_url + "/?cohort=%22%3E%3Cscript%3Ealert(1)%3C/script%3E").read().decode()
     assert "<script>alert(1)" not in hostile and 'data-cohort=""' in hostile, "a bad cohort code is dropped"
 
+    policy = get(servers.web_url + "/").headers["Content-Security-Policy"]
+    assert "script-src 'self';" in policy and "frame-ancestors 'none'" in policy
+    assert f"ws://127.0.0.1:{servers.rasa_port}" in policy, "the widget may reach its Rasa server, nothing else"
+
     loader = get(servers.web_url + "/widget.js").read().decode()
     assert f'"rasaPort": {servers.rasa_port}' in loader
     assert json.load(get(servers.web_url + "/health")) == {"status": "ok"}
@@ -182,9 +193,31 @@ def test_the_web_app_serves_the_page_the_loader_and_the_vendored_widget(servers)
         body = get(servers.web_url + asset).read().decode()
         assert len(body) > 10_000 and "fonts.googleapis.com" not in body, asset
 
+    served = get(servers.web_url + "/vendor/rasa-webchat.js").read().decode()
+    for text, fixed in VENDOR_FIXES["/vendor/rasa-webchat.js"]:
+        assert text not in served and fixed in served
+
     allowed = servers.origins()[-1]  # the partner site of WEB_ORIGINS
     assert get(servers.web_url + "/health", origin=allowed).headers["Access-Control-Allow-Origin"] == allowed
     assert "Access-Control-Allow-Origin" not in get(servers.web_url + "/health", origin="http://evil.example").headers
+
+
+def test_a_vendored_file_whose_fix_no_longer_applies_stops_the_app(tmp_path):
+    changed = tmp_path / "index.js"
+    changed.write_text("// a later rasa-webchat, written differently", encoding="utf-8")
+    with pytest.raises(RuntimeError, match="no longer applies"):
+        vendored_file("/vendor/rasa-webchat.js", changed)
+
+
+def test_the_landing_pages_policy_names_the_socket_the_widget_uses():
+    class Reached:  # the parts of a Sanic request the policy reads
+        scheme, host = "https", "coach.example:8443"
+
+    behind_proxy = landing_headers(Reached(), WebSettings(socket_url="https://chat.example/"))
+    assert "connect-src 'self' https://chat.example wss://chat.example;" in behind_proxy["Content-Security-Policy"]
+    Reached.host = "[::1]:8000"
+    direct = landing_headers(Reached(), WebSettings(rasa_port=5005))
+    assert "connect-src 'self' https://[::1]:5005 wss://[::1]:5005;" in direct["Content-Security-Policy"]
 
 
 # ------------------------------------------------------------------ a founder's conversation
@@ -290,6 +323,13 @@ def test_a_founder_talks_a_segment_through_saves_and_takes_the_card(servers, vis
     assert visit.dialogs == [], "no script typed by a user ran"
     assert visit.errors == []
     assert visit.outside_requests == [], "everything comes from the coach's own servers, no CDN"
+    refused = [line for line in visit.console if "Content Security Policy" in line]
+    assert refused == [], "the landing page's policy lets the whole conversation and the card's downloads work"
+    page.evaluate(
+        "() => { const s = document.createElement('script'); s.textContent = 'window.injected = 1';"
+        " document.body.appendChild(s); }"
+    )
+    assert page.evaluate("() => window.injected") is None, "a script injected into the page does not run"
 
     # The stores: the final block on the founder, with the page's cohort; the
     # cohort on the tracker's messages.
@@ -309,12 +349,7 @@ def test_a_founder_talks_a_segment_through_saves_and_takes_the_card(servers, vis
         final[0][0],
     )
     assert saved == [("Office managers", name) for name in types]
-    messages = [
-        json.loads(data)
-        for (data,) in rows(
-            servers.tracker_db, "SELECT data FROM events WHERE sender_id = ? AND type_name = 'user'", session
-        )
-    ]
+    messages = user_messages(servers, session)
     assert messages and all(m["metadata"].get("cohort") == COHORT for m in messages)
     assert all(m["input_channel"] == "socketio" for m in messages)
     # Each message carried the widget's own id (processed at most once), a new one each time.
@@ -368,25 +403,65 @@ def embed_page(servers: WebCoachServers, cohort: str) -> str:
     )
 
 
+def starts_the_interview(visit: Visit) -> str:
+    """The greeting, "I'm ready", the first question: the conversation's id."""
+    visit.coach_says("Ready?")
+    visit.click("I'm ready")
+    visit.coach_says("What's your venture called?")
+    return visit.session_id()
+
+
 def test_one_script_tag_puts_the_coach_on_an_allowed_site(servers, visit):
     site = SitePage(servers.partner_port, embed_page(servers, "ACME-7"))
     try:
-        page = visit.page
-        page.goto(site.url)
-        page.locator(".rw-launcher").click()
-        visit.coach_says("Ready?")
-        visit.click("I'm ready")
-        visit.coach_says("What's your venture called?")
-        session = visit.session_id()
+        visit.page.goto(site.url)
+        visit.page.locator(".rw-launcher").click()
+        session = starts_the_interview(visit)
     finally:
         site.close()
-    messages = [
-        json.loads(data)
-        for (data,) in rows(
-            servers.tracker_db, "SELECT data FROM events WHERE sender_id = ? AND type_name = 'user'", session
-        )
-    ]
+    messages = user_messages(servers, session)
     assert messages and all(m["metadata"].get("cohort") == "ACME-7" for m in messages)
+    assert visit.dialogs == [] and visit.errors == [] and visit.outside_requests == []
+
+
+def test_a_founder_who_opens_the_chat_before_it_connects_has_one_conversation(servers, visit):
+    """The launcher pressed while the widget is still connecting (a slow network, a busy
+    server): one socket, one session, the greeting and the answers in one conversation,
+    and no reload. rasa-webchat 1.0.1 opened a second socket here (bot/web/app.py)."""
+    site = SitePage(servers.partner_port, embed_page(servers, "ACME-7"))
+    page = visit.page
+    held = []  # the socket.io requests, kept back until the chat is open
+    holding = [True]
+
+    def hold(route) -> None:
+        if holding[0]:
+            held.append(route)
+        else:
+            route.continue_()
+
+    try:
+        page.route("**/socket.io/**", hold)
+        page.goto(site.url)
+        for _ in range(1200):  # until the widget has started connecting
+            if held:
+                break
+            page.wait_for_timeout(50)
+        assert held, "the widget never tried to connect"
+        page.locator(".rw-launcher").click()
+        expect(page.locator(".rw-conversation-container")).to_be_visible()
+        page.evaluate("() => { window.openedBeforeConnecting = true; }")  # gone if the page reloads
+        page.wait_for_timeout(500)  # time for a second socket to start, had the widget made one
+        holding[0] = False
+        for route in held:
+            route.continue_()
+        session = starts_the_interview(visit)
+    finally:
+        site.close()
+    confirmed = [line for line in visit.console if "session_confirm:" in line]
+    assert len(confirmed) == 1, confirmed
+    assert page.evaluate("() => window.openedBeforeConnecting") is True, "the page was reloaded"
+    said = [message["text"] for message in user_messages(servers, session)]
+    assert said == ["/greet", "/affirm"], said  # the greeting and "I'm ready", in one conversation
     assert visit.dialogs == [] and visit.errors == [] and visit.outside_requests == []
 
 
@@ -470,14 +545,7 @@ def test_the_channel_checks_the_origin_of_websockets_too(servers):
     reply = in_own_loop(greeting())
     assert "Ready?" in reply["text"]
     assert [button["title"] for button in reply["quick_replies"]] == ["I'm ready", "What will I get?"]
-    cohorts = [
-        json.loads(data)["metadata"].get("cohort")
-        for (data,) in rows(
-            servers.tracker_db,
-            "SELECT data FROM events WHERE sender_id = ? AND type_name = 'user'",
-            sender_of(issued[0]),
-        )
-    ]
+    cohorts = [message["metadata"].get("cohort") for message in user_messages(servers, sender_of(issued[0]))]
     assert cohorts == ["WS-1"]
 
 

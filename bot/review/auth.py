@@ -271,8 +271,10 @@ class Users:
         now = time.time()
         with self.db.begin() as conn:
             if conn.dialect.name == "postgresql":
-                # SQLite's BEGIN IMMEDIATE already queues writers; PostgreSQL's attempts on one name queue here.
-                conn.exec_driver_sql("SELECT pg_advisory_xact_lock(hashtext(%(name)s))", {"name": name})
+                # SQLite's BEGIN IMMEDIATE already queues writers; on PostgreSQL the attempts on
+                # one name, then those from one address, queue here (always in that order: no deadlock).
+                conn.exec_driver_sql("SELECT pg_advisory_xact_lock(1, hashtext(%(key)s))", {"key": name})
+                conn.exec_driver_sql("SELECT pg_advisory_xact_lock(2, hashtext(%(key)s))", {"key": address})
             conn.execute(delete(FailedLogin).where(FailedLogin.at < now - FAILURE_WINDOW_S))
             recent = FailedLogin.at >= now - FAILURE_WINDOW_S
             count = lambda *where: conn.execute(select(func.count()).where(recent, *where)).scalar_one()  # noqa: E731

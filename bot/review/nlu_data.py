@@ -99,6 +99,16 @@ def training_files(nlu_dir: Path = NLU_DIR, leave_out: Optional[Path] = None) ->
 # --- writing ---------------------------------------------------------------------------
 
 
+# Rasa reads "[words](entity)", "[words]{...}" and "[words][...]" as entity marks. A
+# founder who typed that (a Markdown link, say) must not add a mark to the training data:
+# a space after the "]" keeps the words and makes them plain text.
+_MARK_LIKE = re.compile(r"\](?=[({\[])")
+
+
+def inert(text: str) -> str:
+    return _MARK_LIKE.sub("] ", text)
+
+
 @dataclass(frozen=True)
 class Example:
     text: str
@@ -106,17 +116,19 @@ class Example:
     entities: Tuple[Tuple[int, int, str, str], ...] = ()  # (start, end, entity, value)
 
     def annotated(self) -> str:
-        """The text with its entities marked as Rasa reads them."""
+        """The text with its entities marked as Rasa reads them, and nothing else marked."""
         out, at = [], 0
         for start, end, entity, value in sorted(self.entities):
-            out.append(self.text[at:start])
+            out.append(inert(self.text[at:start]))
             span = self.text[start:end]
-            if value == span:
+            if "[" in span or "]" in span:  # a mark cannot hold brackets: the words stay, unmarked
+                out.append(inert(span))
+            elif value == span:
                 out.append(f"[{span}]({entity})")
             else:
                 out.append(f"[{span}]{json.dumps({'entity': entity, 'value': value})}")
             at = end
-        out.append(self.text[at:])
+        out.append(inert(self.text[at:]))
         return "".join(out)
 
 

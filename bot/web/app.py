@@ -16,7 +16,8 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
+from urllib.parse import urlsplit
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sanic import Sanic, response
@@ -43,6 +44,19 @@ VENDOR_FILES: Dict[str, Path] = {
 REMOTE_CSS_IMPORT = re.compile(r"@import url\(https?://[^)]*\);")
 # A source map comment would make a browser's developer tools fetch a file we do not serve.
 SOURCE_MAP = re.compile(r"^//# sourceMappingURL=.*$", re.MULTILINE)
+# Upstream bugs fixed as the file is served: URL -> [(exact text, replacement)].
+# rasa-webchat 1.0.1 counts its socket as "initialised" only once connected, so a chat
+# opened while the widget is still connecting made a second socket: two sessions, the
+# greeting in one and the founder's answers in the other. One socket is enough
+# (socket.io-client reconnects it by itself).
+VENDOR_FIXES: Dict[str, List[Tuple[str, str]]] = {
+    "/vendor/rasa-webchat.js": [
+        (
+            'key:"isInitialized",value:function(){return null!==this.socket&&this.socket.connected}',
+            'key:"isInitialized",value:function(){return null!==this.socket}',
+        )
+    ],
+}
 # A cohort code as the canvas store keeps it (64 characters); anything else is dropped.
 COHORT = re.compile(r"^[\w .:/-]{1,64}$")
 
@@ -62,6 +76,18 @@ class WebSettings:
             socket_url=os.environ.get("RASA_SOCKET_URL", "").strip(),
             origins=allowed_origins(),
         )
+
+
+def vendored_file(url: str, path: Path) -> str:
+    """The npm file as served: without the remote font import and the source map
+    comment, with VENDOR_FIXES applied. A fix whose text is not found exactly once
+    stops the app: the package changed, and the fix must be looked at again."""
+    text = SOURCE_MAP.sub("", REMOTE_CSS_IMPORT.sub("", path.read_text(encoding="utf-8")))
+    for old, new in VENDOR_FIXES.get(url, []):
+        if text.count(old) != 1:
+            raise RuntimeError(f"{path} has changed: the fix of {old[:40]!r}... no longer applies (bot/web/app.py)")
+        text = text.replace(old, new)
+    return text
 
 
 def clean_cohort(value: Optional[str]) -> str:
@@ -89,7 +115,7 @@ def create_app(settings: Optional[WebSettings] = None, review: Optional[ReviewSe
     async def landing(request: Request):
         cohort = clean_cohort(request.args.get("cohort"))
         html = templates.get_template("index.html").render(cohort=cohort, origin=_own_origin(request))
-        return response.html(html)
+        return response.html(html, headers=landing_headers(request, settings))
 
     @app.get("/widget.js")
     async def widget_loader(request: Request):
@@ -110,10 +136,7 @@ def create_app(settings: Optional[WebSettings] = None, review: Optional[ReviewSe
     app.static("/static", str(HERE / "static"), name="widget_static")
     # Read once at start-up (after a new `npm ci`, restart): served from memory,
     # without the remote font import.
-    vendored = {
-        url: SOURCE_MAP.sub("", REMOTE_CSS_IMPORT.sub("", path.read_text(encoding="utf-8")))
-        for url, path in VENDOR_FILES.items()
-    }
+    vendored = {url: vendored_file(url, path) for url, path in VENDOR_FILES.items()}
 
     @app.get("/vendor/<name>")
     async def vendor(request: Request, name: str):
@@ -138,6 +161,31 @@ def create_app(settings: Optional[WebSettings] = None, review: Optional[ReviewSe
         resp.headers["Vary"] = "Origin"
 
     return app
+
+
+def landing_headers(request: Request, settings: WebSettings) -> Dict[str, str]:
+    """The landing page runs only this app's scripts and talks only to the coach's socket:
+    anything injected into it (a founder's text the widget draws) could do neither.
+    Styles may be inline: rasa-webchat draws with style attributes."""
+    if settings.socket_url:
+        socket = urlsplit(settings.socket_url)
+        scheme, netloc = socket.scheme, socket.netloc
+    else:  # as widget.js derives it: this page's host, at the Rasa server's port
+        host = urlsplit(f"//{request.host}").hostname or "localhost"
+        scheme, netloc = (
+            request.scheme,
+            f"[{host}]:{settings.rasa_port}" if ":" in host else f"{host}:{settings.rasa_port}",
+        )
+    websocket = "wss" if scheme in ("https", "wss") else "ws"
+    http = "https" if websocket == "wss" else "http"
+    return {
+        "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+        "font-src 'self' data:; "
+        f"img-src 'self' data: blob:; connect-src 'self' {http}://{netloc} {websocket}://{netloc}; "
+        "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'",
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "same-origin",
+    }
 
 
 def _own_origin(request: Request) -> str:

@@ -36,7 +36,11 @@ def add_routes(bp: Blueprint, site: Site) -> None:
             return problem(request, 403, "this sign-in did not come from the dashboard's own page: reload it")
         username, password = form.get("username") or "", form.get("password") or ""
         try:
-            attempt = await blocking(dash.users.start_sign_in, username, request.ip or "")
+            # The address a proxy forwards when one is configured (Sanic's SANIC_PROXIES_COUNT,
+            # SANIC_REAL_IP_HEADER or SANIC_FORWARDED_SECRET; README), else the peer's:
+            # without that setting a forwarding header is the client's own word, ignored.
+            client = request.remote_addr or request.ip or ""
+            attempt = await blocking(dash.users.start_sign_in, username, client)
             if attempt.delay_s:
                 await asyncio.sleep(attempt.delay_s)  # a name under attack is slowed down, not locked
             cookie = await blocking(dash.users.finish_sign_in, attempt, password)
