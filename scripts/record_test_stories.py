@@ -150,7 +150,8 @@ CONVERSATIONS: Dict[str, Dict[str, List[str]]] = {
             "Break Time Cafe",
             "we bake bread for cafes",
         ],
-        "delete my data, confirmed": [*START, *BANKS, "no", "delete my data", "/confirm_delete"],
+        # "Delete my data", confirmed, leaves nothing of the conversation in the tracker store to
+        # record (bot/plugins/tracker_store.py); tests/test_e2e_rest.py plays it over REST.
         "delete my data, cancelled": [*START, "dentists", "delete my data", "/deny", "about 50 practices"],
     },
 }

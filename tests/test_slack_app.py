@@ -284,6 +284,7 @@ def test_a_click_answers_updates_the_message_and_a_second_click_does_nothing(coa
     dm(slack, fake, founder, "yes, let's go")
     dm(slack, fake, founder, "It's called Glow Box, monthly beauty boxes")
     dm(slack, fake, founder, "young women, about 5000 of them at 60 euros a year, a few times a year")
+    dm(slack, fake, founder, "yes")  # consumers (B2C), heard in passing, confirmed
     dm(slack, fake, founder, "yes")  # the numbers heard in passing, confirmed
     support = dm(slack, fake, founder, "yes")  # and how often they buy
     titles = [b["text"]["text"] for b in support.buttons]
