@@ -709,3 +709,16 @@ def test_a_greeting_before_the_venture_name_is_no_part_of_it():
         "venture_offer": "we deliver coffee",
     }
     assert interview.read_venture_name("Hello Fresh Bakes").slots == {"venture_name": "Hello Fresh Bakes"}
+
+
+def test_yes_twice_to_where_they_meet_you_is_no_place():
+    """Found by the whole-interview property: "yes" to "where do they meet you?", asked twice,
+    was kept as a place in the founder's own words ('I've noted "yes" as you said it')."""
+    facts, notes = {"name": "Shops"}, {}
+    for _ in range(2):
+        result = interview.read_segment_message(
+            {"segment_touchpoints": "yes"}, "yes", [], "affirm", facts, EMPTY, notes=notes
+        )
+        notes = result.slots.get("interview_notes", notes)
+    assert result.slots["segment_touchpoints"] == "unknown"
+    assert not any("as you said it" in m.text for m in result.messages)

@@ -262,6 +262,10 @@ def read_answer(
     return Reading(problem=f"{NOT_CAUGHT} {question.ask_again}")
 
 
+def _only_yes_or_no(text: str) -> bool:
+    return not re.sub(r"\W+", "", _YES_OR_NO_WORDS.sub("", text or ""))
+
+
 def _misheard(question: Any) -> Reading:
     """ "No" to what the coach heard in passing: the fact is forgotten, and the question comes
     again as it is asked when nothing was heard."""
@@ -429,8 +433,8 @@ def _move_on(
     """What the coach keeps when it could not read an answer to a question asked twice, and
     what it says: what the founder said in passing, if anything, stands."""
     if question.kind == "touchpoints" and heard and not off_topic:
-        said_as_own = re.sub(r"\W+", "", _YES_OR_NO_WORDS.sub("", text))
-        kept = list(dict.fromkeys([*heard[0], *(touchpoints_in_own_words(text, knowledge) if said_as_own else [])]))
+        own = [] if _only_yes_or_no(text) else touchpoints_in_own_words(text, knowledge)
+        kept = list(dict.fromkeys([*heard[0], *own]))
         said = [k for k in kept if k not in (knowledge or load_knowledge()).touchpoints]
         note = KEPT_AS_SAID.format(places=", ".join(f'"{literal(p)}"' for p in said)) if said else None
         return Reading(value=kept, facts={"touchpoints": kept}, note=note)
@@ -439,7 +443,7 @@ def _move_on(
     if question.kind == "description":
         name = segment_label("")
         return Reading(value=UNKNOWN, facts={"name": name}, note=NO_DESCRIPTION.format(name=name, number=number))
-    if question.kind == "touchpoints" and not off_topic and re.sub(r"\W+", "", _YES_OR_NO_WORDS.sub("", text)):
+    if question.kind == "touchpoints" and not off_topic and not _only_yes_or_no(text):
         # Places the vocabulary lacks ("our stand at the farmers' market") stand as said ("yes" is none).
         kept = touchpoints_in_own_words(text, knowledge)
         if kept:
