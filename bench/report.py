@@ -368,6 +368,7 @@ def markdown(r: Dict[str, Any], picture: Optional[str]) -> str:
             "",
             *_machine_and_run(r),
             *_targets(r),
+            *_speed(r),
             *coaching_section(r.get("coaching")),
             *_nlu(r),
             *_latency(r),
@@ -378,6 +379,15 @@ def markdown(r: Dict[str, Any], picture: Optional[str]) -> str:
             *_closing(r),
         ]
     )
+
+
+def _speed(r: Dict[str, Any]) -> List[str]:
+    """Issue 21's targets, as ratios to the stock bot measured in the same run (bench/speed.py)."""
+    from bench import speed
+
+    if not (get(r, "serve", "coach") and get(r, "serve", "stock")):
+        return []
+    return speed.section(r).splitlines() + [""]
 
 
 def _machine_and_run(r: Dict[str, Any]) -> List[str]:
@@ -1268,6 +1278,10 @@ def write(results: Dict[str, Any], out: Path) -> List[Path]:
 
     old = (out / "benchmarks.md").read_text() if (out / "benchmarks.md").exists() else ""
     kept = review.keep_section(old) + inbox_loop.keep_section(old)
+    if not _speed(results):  # a run without both bots keeps issue 21's section of the last one that had them
+        from bench import speed
+
+        kept = speed.keep_section(old) + kept
     (out / "benchmarks.md").write_text(markdown(results, picture) + ("\n" + kept if kept else ""))
     paths = [out / "benchmarks.json", out / "benchmarks.md"]
     return paths + ([out / picture] if picture else [])

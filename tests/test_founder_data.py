@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sqlite3
 
 import pytest
 from rasa.core.channels import CollectingOutputChannel
@@ -145,8 +146,58 @@ def test_delete_with_a_busy_store_deletes_nothing(stores, domain, tmp_path, busy
     tracker_store, canvas = stores
     canvas.save_block(CHANNEL, SENDER, block(banks(), status="final"))
     asyncio.run(tracker_store.save(conversation(domain, SENDER, "we sell to banks")))
-    with sqlite_locked(tmp_path / busy, "READ" if busy == "tracker.db" else "IMMEDIATE"):
+    with sqlite_locked(tmp_path / busy, "IMMEDIATE"):  # another writer holds the store
         events = run(ActionDeleteData(tracker_store, canvas), conversation(domain, SENDER, "yes"), domain)
     assert [e.text for e in events] == [coach.DELETE_INCOMPLETE]
     assert canvas.founder_blocks(CHANNEL, SENDER), "the canvas store as it was"
     assert any("banks" in row for row in stored_texts(tracker_store)), "the tracker store as it was"
+
+
+def on_disk(tmp_path, name):
+    """The bytes of an SQLite database as files: the database and its write-ahead log."""
+    return b"".join(p.read_bytes() for p in (tmp_path / name, tmp_path / (name + "-wal")) if p.exists())
+
+
+def test_the_tracker_store_writes_ahead_without_waiting_for_the_disk(stores, tmp_path):
+    tracker_store, _ = stores
+    with tracker_store.engine.connect() as connection:
+        raw = connection.connection.dbapi_connection
+        assert raw.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert raw.execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL
+        assert raw.execute("PRAGMA secure_delete").fetchone()[0] == 1
+    with sqlite3.connect(tmp_path / "tracker.db") as other:  # set in the file, for every process
+        assert other.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_after_a_delete_no_word_of_the_founder_is_left_on_disk(stores, domain, tmp_path):
+    tracker_store, canvas = stores
+    canvas.save_block(CHANNEL, SENDER, block(banks(), status="final"))
+    for turn in range(1, 6):  # several commits, so the words are in many log frames
+        said = [f"our zanzibar quokka plan part {n}" for n in range(1, turn + 1)]
+        asyncio.run(tracker_store.save(conversation(domain, SENDER, *said)))
+    asyncio.run(tracker_store.save(conversation(domain, "someone-else", "the walrus ledger")))
+    assert b"zanzibar quokka" in on_disk(tmp_path, "tracker.db")
+    assert (tmp_path / "tracker.db-wal").stat().st_size > 0, "the words are in the write-ahead log"
+
+    events = run(ActionDeleteData(tracker_store, canvas), conversation(domain, SENDER, "yes"), domain)
+
+    assert events[0].text == coach.DELETED
+    assert b"zanzibar" not in on_disk(tmp_path, "tracker.db"), "neither in the database nor in its log"
+    assert b"Big banks" not in on_disk(tmp_path, "canvas.db")
+    assert b"walrus ledger" in on_disk(tmp_path, "tracker.db"), "another founder's conversation stays"
+
+
+def test_a_reader_in_the_middle_of_a_read_does_not_stop_the_delete_and_the_log_is_emptied_after_it(
+    stores, domain, tmp_path
+):
+    tracker_store, canvas = stores
+    asyncio.run(tracker_store.save(conversation(domain, SENDER, "our zanzibar quokka plan")))
+    with sqlite_locked(tmp_path / "tracker.db", "READ"):  # e.g. the review dashboard reading
+        events = run(ActionDeleteData(tracker_store, canvas), conversation(domain, SENDER, "yes"), domain)
+        assert events[0].text == coach.DELETED
+        assert not any("zanzibar" in row for row in stored_texts(tracker_store)), "the rows are gone"
+        assert tracker_store.wipe_pending, "the reader's snapshot still needs the log"
+    # The next save, by any conversation, empties the log the reader no longer holds.
+    asyncio.run(tracker_store.save(conversation(domain, "someone-else", "the walrus ledger")))
+    assert not tracker_store.wipe_pending
+    assert b"zanzibar" not in on_disk(tmp_path, "tracker.db")

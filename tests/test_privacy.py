@@ -239,9 +239,7 @@ def wait_for(condition, timeout: float = 90) -> None:
         time.sleep(0.2)
 
 
-@pytest.mark.parametrize(
-    "locked_store, lock", [("tracker_db", "IMMEDIATE"), ("tracker_db", "READ"), ("canvas_db", "IMMEDIATE")]
-)
+@pytest.mark.parametrize("locked_store, lock", [("tracker_db", "IMMEDIATE"), ("canvas_db", "IMMEDIATE")])
 def test_a_busy_database_during_the_delete_leaves_both_stores_as_they_were(coach_servers, locked_store, lock):
     sender = f"founder-locked-{locked_store}-{lock}"
     save_a_block(coach_servers, sender)
@@ -250,8 +248,8 @@ def test_a_busy_database_during_the_delete_leaves_both_stores_as_they_were(coach
     failures_logged = coach_servers.log("rasa").count("did not happen")
     replies: List[Any] = []
     turn = threading.Thread(target=lambda: replies.append(coach_servers.say(sender, "/confirm_delete")))
-    # Another writer, or a reader in the middle of a read, holds the database until the
-    # delete has given up; then the turn's own save goes through.
+    # Another writer holds the database until the delete has given up; then the turn's
+    # own save goes through. (A reader does not stop it: the test after this one.)
     with sqlite_locked(getattr(coach_servers, locked_store), lock):
         turn.start()
         wait_for(lambda: coach_servers.log("rasa").count("did not happen") > failures_logged)
@@ -268,6 +266,28 @@ def test_a_busy_database_during_the_delete_leaves_both_stores_as_they_were(coach
     assert coach.DELETED in texts(coach_servers.say(sender, "/confirm_delete"))
     assert founder_rows(coach_servers, sender) == []
     assert "Brewbox" not in json.dumps(events_of(coach_servers, sender))
+
+
+def on_disk(db: Path) -> bytes:
+    """An SQLite database's bytes as files: the database and its write-ahead log."""
+    return b"".join(part.read_bytes() for part in (db, db.with_name(db.name + "-wal")) if part.exists())
+
+
+def test_a_reader_does_not_stop_the_delete_and_no_deleted_word_stays_on_disk(coach_servers):
+    """The tracker store writes ahead (WAL): the founder's words are in tracker.db-wal
+    until a checkpoint. The delete empties the log once no reader holds an older
+    snapshot of it; until then it is tried again after each save."""
+    sender = "founder-zanzibrew"
+    for text in ["hi", "yes, let's go", "It's called Zanzibrew, we deliver quokka saddles to offices"]:
+        coach_servers.say(sender, text)
+    assert b"quokka saddles" in on_disk(coach_servers.tracker_db)
+    coach_servers.say(sender, "delete my data")
+    with sqlite_locked(coach_servers.tracker_db, "READ"):  # e.g. the review dashboard mid-read
+        assert coach.DELETED in texts(coach_servers.say(sender, "/confirm_delete"))
+    coach_servers.say("founder-after-the-reader", "hi")  # the next save, once the reader is done
+    for word in (b"Zanzibrew", b"quokka saddles"):
+        assert word not in on_disk(coach_servers.tracker_db), f"{word!r} is still in the tracker's files"
+        assert word not in on_disk(coach_servers.canvas_db)
 
 
 # ---------------------------------------------------------------- export my data

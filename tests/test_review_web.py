@@ -371,15 +371,16 @@ def test_the_cohorts_blocks_as_json_and_as_printable_cards(servers, founders):
     assert cards.count('class="canvas-card"') == 1 and "Brewbox" in cards and "Dedicated personal assistance" in cards
 
 
-def test_while_the_tracker_is_locked_the_list_answers_and_a_transcript_says_try_again(servers, founders):
+def test_while_the_rasa_server_writes_the_tracker_the_list_and_a_transcript_answer(servers, founders):
+    """The tracker store writes ahead (WAL): a reader never waits for the Rasa server's
+    write lock, not even a delete's."""
     admin = signed_in(servers, REVIEW_ADMIN)
     with sqlite_locked(servers.tracker_db):  # e.g. the Rasa server deleting a founder's events
         time.sleep(1.1)  # past the read model's once-a-second check
         listed = admin.get(servers.web_url + "/review/conversations")
         assert listed.status_code == 200 and "ada" in {r["sender_id"] for r in listed.json()["conversations"]}
         transcript = admin.get(servers.web_url + "/review/conversation?sender=ada")
-        assert transcript.status_code == 503 and transcript.headers["Retry-After"] == "2"
-        assert "try again" in transcript.json()["error"]
+        assert transcript.status_code == 200, transcript.text
     assert admin.get(servers.web_url + "/review/conversation?sender=ada").status_code == 200
 
 

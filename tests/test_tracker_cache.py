@@ -17,6 +17,7 @@ from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, 
 
 from bot.plugins.tracker_store import CoachTrackerStore
 from deploy.launchers import CoachServers
+from deploy.services import Postgres, missing_packages
 from tests.conftest import ROOT, SAVE_A_BLOCK, rows, texts
 
 
@@ -204,3 +205,46 @@ def test_a_second_rasa_server_writing_to_the_conversation_invalidates_the_first_
         if json.loads(data)["event"] == "user"
     ]
     assert users == SAVE_A_BLOCK, "every message stored once, in order"
+
+
+# ---------------------------------------------------------------- PostgreSQL (the scaled set-up)
+
+
+@pytest.mark.scaleout
+@pytest.mark.skipif("postgresql" in missing_packages(), reason="PostgreSQL is not installed (.ci/run installs it)")
+def test_turns_are_saved_once_in_order_on_postgresql(tmp_path, domain):
+    """The save's plain SQL (the check and the prepared insert) in PostgreSQL's dialect."""
+    server = Postgres(tmp_path)
+    server.start()
+    stores: List[CoachTrackerStore] = []
+    try:
+
+        def open_store() -> CoachTrackerStore:
+            stores.append(
+                CoachTrackerStore(
+                    domain=domain,
+                    dialect="postgresql",
+                    host="127.0.0.1",
+                    port=server.port,
+                    db=server.database,
+                    username=Postgres.ROLE,
+                    password=server.password,
+                )
+            )
+            return stores[-1]
+
+        first, second = open_store(), open_store()  # two Rasa servers on one database
+        turn(first, "pg", "one")
+        turn(first, "pg", "two")
+        hits = first.cache.hits
+        turn(first, "pg", "three")
+        assert first.cache.hits == hits + 1, "the tracker kept between turns was used"
+        turn(second, "pg", "from the other server")
+        turn(first, "pg", "four")  # reads SQL: the other server wrote
+        users = [e.text for e in run(open_store().retrieve("pg")).events if isinstance(e, UserUttered)]
+        assert users == ["one", "two", "three", "from the other server", "four"]
+    finally:
+        for store in stores:
+            store.engine.dispose()
+        server.stop()
+        server.remove()

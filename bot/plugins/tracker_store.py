@@ -10,14 +10,22 @@ events are forgotten, can save the turn without them: that is CoachTrackerStore
 below (named in endpoints.yml, Rasa's own extension point).
 
 forgetting() deletes a sender's rows in an open transaction and commits when the
-block inside it (the canvas store's delete) succeeded; on SQLite the transaction
-begins EXCLUSIVE, so it waits out every reader (the review dashboard reads
-tracker.db) before anything else is touched, and its commit has nobody left to wait
-for. What stays is the bare fact that the conversation restarted: a `restart` event.
-The review dashboard's read model forgets a sender at a `restart` event. Deleted
-rows are overwritten on disk (SQLite's secure_delete), and no SQL error message
-carries the statement's parameters (hide_parameters), so a founder's words reach no
-log.
+block inside it (the canvas store's delete) succeeded. What stays is the bare fact
+that the conversation restarted: a `restart` event. The review dashboard's read
+model forgets a sender at a `restart` event. Deleted rows are overwritten on disk
+(SQLite's secure_delete), and no SQL error message carries the statement's
+parameters (hide_parameters), so a founder's words reach no log.
+
+On SQLite the store writes ahead (journal_mode=WAL, synchronous=NORMAL, set on every
+connection): a commit appends to tracker.db-wal without waiting for the disk
+(fsync), and readers (the review dashboard) neither wait for writers nor make them
+wait. A commit survives the Rasa server's crash (kill -9) the moment it returns;
+a power cut or an operating-system crash can lose the last commits, never corrupt
+the file (README, Privacy). The log holds every page a commit wrote, deleted words
+included, until a checkpoint copies it into tracker.db: after a forget the store
+checkpoints and empties the log (wal_checkpoint(TRUNCATE)); a reader in the middle
+of an older snapshot can hold that off, and then it is tried again after each save
+until it succeeds (wipe_pending).
 
 CoachTrackerStore overrides SQLTrackerStore._additional_events, a private member:
 bot/plugins/patches/tracker_store_override.py checks at start-up that it and the
@@ -35,6 +43,7 @@ import itertools
 import json
 import logging
 import os
+import sqlite3
 from contextlib import contextmanager
 from typing import Any, Dict, Iterator, List, Optional, Text, Tuple
 
@@ -50,7 +59,7 @@ from bot.plugins.tracker_cache import Mark, TrackerCache
 logger = logging.getLogger(__name__)
 
 DEFAULT_CACHE_SIZE = 256
-ROWS_PER_INSERT = 150  # 6 values a row: under SQLite's oldest limit of 999 per statement
+WIPE_WAIT_MS = 1000  # how long a forget's checkpoint waits for a reader of an older snapshot
 
 
 class ForgetFailed(Exception):
@@ -71,10 +80,21 @@ class CoachTrackerStore(SQLTrackerStore):
             raise RuntimeError(f"the tracker store could not start: {error}") from error
         self._private_engine()
         self._forgotten_up_to: Dict[Text, Tuple[int, Text]] = {}
+        self.wipe_pending = False  # a forget's words may still be in the SQLite write-ahead log
         # With an event broker, Rasa's save() reads the stored tracker to find what is
         # new: that must come from SQL, so no tracker is kept.
         size = int(os.environ.get("TRACKER_CACHE_SIZE") or DEFAULT_CACHE_SIZE)
         self.cache = TrackerCache(0 if self.event_broker else size)
+        # A turn's new events go in as one prepared statement run for each row (the
+        # driver's executemany, in the save's one transaction). Rasa's ORM insert, or
+        # one multi-row INSERT, is compiled anew for each turn: 4 ms of the save.
+        table = self.SQLEvent.__table__
+        columns = ("sender_id", "type_name", "timestamp", "intent_name", "action_name", "data")
+        marker = "%s" if self.engine.dialect.paramstyle in ("format", "pyformat") else "?"
+        self._insert_sql = (
+            f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join([marker] * len(columns))})"
+        )
+        self._mark_sql = f"SELECT max(id), count(id) FROM {table.name} WHERE sender_id = {marker}"
         CoachTrackerStore._active = self
 
     def _private_engine(self) -> None:
@@ -98,7 +118,7 @@ class CoachTrackerStore(SQLTrackerStore):
             **create_engine_kwargs(url),
         )
         if self.engine.dialect.name == "sqlite":
-            sa.event.listen(self.engine, "connect", _overwrite_deleted_rows)
+            sa.event.listen(self.engine, "connect", _tune_sqlite_connection)
         self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
 
     @classmethod
@@ -116,7 +136,9 @@ class CoachTrackerStore(SQLTrackerStore):
         session = self.sessionmaker()
         try:
             if self.engine.dialect.name == "sqlite":
-                session.execute(sa.text("BEGIN EXCLUSIVE"))  # waits out readers now, not at the commit
+                # The write lock now, before the canvas store's delete inside (with the
+                # write-ahead log, EXCLUSIVE is IMMEDIATE: readers go on).
+                session.execute(sa.text("BEGIN EXCLUSIVE"))
             session.query(self.SQLEvent).filter(self.SQLEvent.sender_id == sender_id).delete(synchronize_session=False)
             yield
             restart = Restarted()
@@ -139,6 +161,37 @@ class CoachTrackerStore(SQLTrackerStore):
             raise
         finally:
             session.close()
+        self.wipe_pending = True
+        self.wipe_log(wait=True)
+
+    def wipe_log(self, wait: bool = False) -> bool:
+        """SQLite: copies the write-ahead log into tracker.db and empties it, so no
+        deleted row's words stay in tracker.db-wal; secure_delete has zeroed them in
+        the pages copied. `wait`: up to WIPE_WAIT_MS for a reader of an older
+        snapshot, else give up at once (the event loop is not held). True when the
+        log is empty (or there is none)."""
+        if not self.wipe_pending:
+            return True
+        if self.engine.dialect.name != "sqlite":
+            self.wipe_pending = False
+            return True
+        try:
+            with self.engine.connect() as connection:
+                raw = connection.connection.dbapi_connection
+                waits = raw.execute("PRAGMA busy_timeout").fetchone()[0]
+                # The event loop waits at most a second for a reader (a dashboard read takes ms).
+                raw.execute(f"PRAGMA busy_timeout={WIPE_WAIT_MS if wait else 0}")
+                try:
+                    busy, _, _ = raw.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+                finally:
+                    raw.execute(f"PRAGMA busy_timeout={int(waits)}")
+        except (SQLAlchemyError, sqlite3.Error) as error:
+            logger.warning("the tracker store's log was not emptied after a delete: %s", type(error).__name__)
+            return False  # still pending: tried again after the next save
+        self.wipe_pending = bool(busy)
+        if busy:
+            logger.warning("a reader holds the tracker store's log: it is emptied after a later save")
+        return not busy
 
     def forget_turn(self, sender_id: Text, first_kept_event: int, action_name: Text) -> None:
         """The tracker's events before `first_kept_event` (the ActionExecuted of the
@@ -150,11 +203,9 @@ class CoachTrackerStore(SQLTrackerStore):
     # ------------------------------------------------------------ the held trackers
 
     def _mark(self, connection: Any, sender_id: Text) -> Mark:
-        """The sender's newest event id and row count, from the sender's index."""
-        events = self.SQLEvent.__table__
-        newest, count = connection.execute(
-            sa.select(sa.func.max(events.c.id), sa.func.count(events.c.id)).where(events.c.sender_id == sender_id)
-        ).one()
+        """The sender's newest event id and row count, from the sender's index. Plain
+        SQL: building and compiling the statement cost more than running it."""
+        newest, count = connection.exec_driver_sql(self._mark_sql, (sender_id,)).one()
         return newest, count
 
     async def retrieve(self, sender_id: Text) -> Optional[DialogueStateTracker]:
@@ -180,41 +231,48 @@ class CoachTrackerStore(SQLTrackerStore):
         held = self.cache.lent(sender_id, tracker)
         if held is None or sender_id in self._forgotten_up_to:
             self.cache.drop(sender_id)
-            return await super().save(tracker)
+            await super().save(tracker)
+            self.wipe_log()
+            return None
         new = list(itertools.islice(tracker.events, held.stored, None))
+        rows = self._rows(sender_id, new)
         with self.engine.begin() as connection:
+            if self.engine.dialect.name == "sqlite":
+                # The write lock before the check, so that nothing writes between the two.
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
             if self._mark(connection, sender_id) != held.mark:
                 written = False  # another server wrote: Rasa's own count decides (below)
             else:
-                self._insert(connection, sender_id, new)
+                if rows:
+                    connection.exec_driver_sql(self._insert_sql, rows)
                 mark, written = self._mark(connection, sender_id), True
         if not written:
             self.cache.drop(sender_id)
-            return await super().save(tracker)
+            await super().save(tracker)
+            self.wipe_log()
+            return None
+        self.wipe_log()
         if any(isinstance(event, SessionStarted) for event in new):
             self.cache.drop(sender_id)  # a new session: the next turn loads only that
         else:
             self.cache.give_back(sender_id, len(tracker.events), mark)
 
-    def _insert(self, connection: Any, sender_id: Text, events: List[Any]) -> None:
-        """The events as rows, as SQLTrackerStore.save writes them, in one INSERT (of up
-        to ROWS_PER_INSERT rows: a turn has a few dozen at most)."""
+    def _rows(self, sender_id: Text, events: List[Any]) -> List[Tuple[Any, ...]]:
+        """The events as rows, as SQLTrackerStore.save writes them, for _insert_sql."""
         rows = []
         for event in events:
             data = event.as_dict()
             rows.append(
-                {
-                    "sender_id": sender_id,
-                    "type_name": event.type_name,
-                    "timestamp": data.get("timestamp"),
-                    "intent_name": data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
-                    "action_name": data.get("name"),
-                    "data": json.dumps(data),
-                }
+                (
+                    sender_id,
+                    event.type_name,
+                    data.get("timestamp"),
+                    data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
+                    data.get("name"),
+                    json.dumps(data),
+                )
             )
-        table = self.SQLEvent.__table__
-        for start in range(0, len(rows), ROWS_PER_INSERT):
-            connection.execute(table.insert().values(rows[start : start + ROWS_PER_INSERT]))
+        return rows
 
     def _additional_events(self, session: Any, tracker: Any) -> Iterator:
         mark = self._forgotten_up_to.pop(tracker.sender_id, None)
@@ -231,5 +289,15 @@ def _is_the_action(tracker: Any, index: int, action_name: Text) -> bool:
     )
 
 
-def _overwrite_deleted_rows(dbapi_connection: Any, _record: Any) -> None:
-    dbapi_connection.execute("PRAGMA secure_delete=ON")
+def _tune_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.execute("PRAGMA secure_delete=ON")  # deleted rows are overwritten, not left in free pages
+    try:
+        # Stays set in the file once set. A reader of a file not yet converted (the
+        # dashboard) makes it fail: this connection then commits as before (a rollback
+        # journal, synchronous FULL) and the next one tries again.
+        mode = dbapi_connection.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+    except sqlite3.OperationalError as error:
+        logger.warning("the tracker store stays in rollback-journal mode for now: %s", error)
+        mode = None
+    if mode == "wal":
+        dbapi_connection.execute("PRAGMA synchronous=NORMAL")  # no fsync a commit; safe from a crash
