@@ -6,12 +6,13 @@ from abc import ABC, abstractmethod
 from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import EventType
+from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common import deliver, latest_intent, latest_text, segments_of
 from bot.coach import interview
+from bot.coach.interview import answers_despite_small_talk
 from bot.coach.presentation import TurnResult
 
 # Actions that open a form for the message that called them: "continue", "start over",
@@ -44,12 +45,28 @@ class InterviewValidation(FormValidationAction, ABC):
     ) -> List[EventType]:
         if resumed_this_turn(tracker):
             return []  # the answers stand as they were
-        return await self.read_answers(dispatcher, tracker, domain)
+        answers = tracker.slots_to_validate()
+        asked = tracker.get_slot("requested_slot")
+        # domain.yml's from_text skips a greeting or a pause; the question asked decides whether
+        # this one ("Hello Fresh Bakes", "Later Labs") is the answer all the same.
+        if (
+            asked
+            and asked not in answers
+            and answers_despite_small_talk(asked, latest_text(tracker), latest_intent(tracker))
+        ):
+            answers = {**answers, asked: latest_text(tracker)}
+        return await self.read_answers(dispatcher, tracker, domain, answers)
 
     async def read_answers(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict, answers: Dict[Text, Any]
     ) -> List[EventType]:
-        return await super().get_validation_events(dispatcher, tracker, domain)
+        """Each answer through its validate_<slot> method (as FormValidationAction does)."""
+        slots: Dict[Text, Any] = dict(answers)
+        for slot, value in answers.items():
+            validate = getattr(self, f"validate_{slot}", None)
+            if validate is not None:
+                slots.update(validate(value, dispatcher, tracker, domain))
+        return [SlotSet(name, value) for name, value in slots.items()]
 
 
 def read(dispatcher: CollectingDispatcher, result: TurnResult) -> Dict[Text, Any]:
@@ -83,14 +100,18 @@ class ValidateSegmentForm(InterviewValidation):
     async def required_slots(
         self, domain_slots: List[Text], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[Text]:
-        # The interview file decides what the form asks; tests/test_interview.py holds domain.yml's list equal.
-        return list(interview.interview_of().segment_slots)
+        # The interview file decides what the form asks (tests/test_interview.py holds domain.yml's
+        # list equal); a question asked only to confirm what was heard waits until something is.
+        return interview.questions_to_ask(
+            tracker.get_slot("segment_facts") or {},
+            {name: tracker.get_slot(name) for name in interview.interview_of().segment_slots},
+        )
 
     async def read_answers(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict, answers: Dict[Text, Any]
     ) -> List[EventType]:
         result = interview.read_segment_message(
-            tracker.slots_to_validate(),
+            answers,
             latest_text(tracker),
             tracker.latest_message.get("entities") or [],
             latest_intent(tracker),

@@ -42,10 +42,11 @@ def digression_script() -> List[str]:
         "hi",
         "yes",
         "Spokes, we supply spare parts to bike shops",
-        "independent bike shops that need spare parts fast",
+        # no word that names a market or a price: nothing to confirm before "how many?"
+        "independent bike mechanics who need spare parts fast",
     ]
     script += [DIGRESSIONS[i % len(DIGRESSIONS)] for i in range(25)]  # turns 5-29, at "how many?"
-    script += ["about 300 shops at 2,000 euros a year"]  # 30
+    script += ["about 300 of them at 2,000 euros a year"]  # 30
     script += [DIGRESSIONS[(i + 3) % len(DIGRESSIONS)] for i in range(24)]  # turns 31-54, at "how often?"
     script += [
         "every month",

@@ -25,19 +25,23 @@ COACH_CONVERSATIONS: List[List[str]] = [
 ]
 
 # Ten different segments for the long conversation; none says how many, what they
-# are worth or how often they buy, so each is asked every question of the interview.
+# are worth or how often they buy, so each is asked every question of the interview,
+# and none names a market or a price, so none is asked to confirm one.
 SEGMENTS = [
-    "young women who want affordable beauty products",
-    "families who want healthy snacks delivered",
+    "beauty lovers who want eye-catching make-up",
+    "busy couples who want healthy snacks delivered",
     "freelance designers who want their invoices done for them",
-    "students who want cheap meal kits",
+    "young cooks who want simple meal kits",
     "small hotels that want clean linen every morning",
     "retired teachers who want to travel in groups",
-    "yoga teachers who want more students in their classes",
+    "yoga teachers who want fuller classes",
     "local bakeries that want to take orders online",
     "dog owners who want fresh food for their pets",
     "wedding planners who want reliable florists",
 ]
+# The answers to the interview's other questions (WOMEN's, without its confirmations of
+# the market and the price heard in its description).
+ANSWERS = [answer for answer in WOMEN[1:] if answer != "yes"]
 QUESTIONS = ["why?", "what is co-creation?", "give me an example of a community"]
 
 
@@ -49,7 +53,7 @@ def long_conversation(turns: int = 80) -> List[str]:
     for index, who in enumerate(SEGMENTS):
         if index == 4:
             script += QUESTIONS  # three questions in the middle of segment 5, at its first question
-        script += [who, *WOMEN[1:], "yes"]
+        script += [who, *ANSWERS, "yes"]
     script = script[:turns]
     assert script[4] == script[turns - 1], "turn 5 and the last turn must be the same answer"
     return script

@@ -27,7 +27,9 @@ MAX_ASKS = 2  # a question asked more often than this is a dead end
 # your business?"); matched ignoring case.
 QUESTIONS: Dict[str, str] = {
     "who": "who are these customers",
+    "market": "do you sell to businesses (b2b) or to consumers (b2c)",
     "scale": "roughly how many of them are there",
+    "price": "is your offer for them budget, mid-range or premium",
     "frequency": "how often do they buy",
     "support": "how much expertise and personal touch",
     "community": "would these customers help each other",

@@ -31,6 +31,7 @@ from deploy.launchers import ROOT, CoachServers  # noqa: E402
 START = ["hi", "yes, let's go", "It's called Brewbox, we deliver fresh coffee beans to offices"]
 BANKS = [
     "about 20 big banks at 200k a year, they renew every year",
+    "yes",  # businesses (B2B), heard in passing, confirmed
     "yes",  # the numbers heard in passing, confirmed
     "yes",  # how often they buy, confirmed
     '/inform{"support_level": "expert"}',
@@ -40,7 +41,9 @@ BANKS = [
 ]
 WOMEN = [
     "young women who want affordable beauty products",
+    "yes",  # consumers (B2C), heard in passing, confirmed
     "maybe 5000 of them at 60 euros a year",
+    "yes",  # a budget price ("affordable"), heard in passing, confirmed
     "a few times a year",
     "a friendly personal touch",
     "they share tips with each other",
@@ -83,6 +86,7 @@ CONVERSATIONS: Dict[str, Dict[str, List[str]]] = {
             *START,
             "independent bike shops that need spare parts fast",
             "why?",
+            "yes",
             "what is co-creation?",
             "about 300 shops at 2,000 euros a year",
             "give me an example of a community",
@@ -110,6 +114,7 @@ CONVERSATIONS: Dict[str, Dict[str, List[str]]] = {
             *START,
             "tell me a joke",
             "families who want healthy snacks",
+            "yes",
             "what's the bitcoin price",
             "not sure",
             '/inform{"purchase_frequency": "every_leap_year"}',
@@ -132,12 +137,21 @@ CONVERSATIONS: Dict[str, Dict[str, List[str]]] = {
             *WOMEN,
             "no",
             "change the second segment",
-            *WOMEN[:1],
+            *WOMEN[:2],
             "thousands at 20 euros a year",
-            *WOMEN[2:],
+            *WOMEN[3:],
         ],
         "start over": [*START, "freelance designers", "start over", "Inkwell"],
-        "delete my data, confirmed": [*START, *BANKS, "no", "delete my data", "/confirm_delete"],
+        "a venture named like a greeting or a pause": [
+            "hi",
+            "yes, let's go",
+            "Hello Fresh Bakes",
+            "start over",
+            "Break Time Cafe",
+            "we bake bread for cafes",
+        ],
+        # "Delete my data", confirmed, leaves nothing of the conversation in the tracker store to
+        # record (bot/plugins/tracker_store.py); tests/test_e2e_rest.py plays it over REST.
         "delete my data, cancelled": [*START, "dentists", "delete my data", "/deny", "about 50 practices"],
     },
 }

@@ -442,6 +442,7 @@ SAVE_A_BLOCK = [
     "yes, let's go",
     "It's called Brewbox, we deliver fresh coffee beans to offices",
     "about 20 big banks at 200k a year, they renew every year",
+    "yes",  # banks: businesses (B2B), heard in passing and confirmed
     "yes",  # the numbers heard in passing, confirmed ("You mentioned about 20 customers ...")
     "yes",  # how often they buy, confirmed
     '/inform{"support_level": "expert"}',

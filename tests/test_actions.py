@@ -7,6 +7,7 @@ from rasa_sdk.events import ActiveLoop, SlotSet
 
 from actions import advice, common, conversation, interview
 from bot.coach import conversation as coach
+from bot.coach import interview as coach_interview
 from bot.coach.engine import recommend
 from bot.coach.export import to_markdown
 from bot.coach.interview import SEGMENT_SLOTS, build_profile, coaching_slots, read_answer
@@ -189,7 +190,9 @@ def test_the_message_that_reopens_a_form_is_not_an_answer(domain, form, slot, an
     tracker = form_tracker(domain, form, None, {slot: answer}, "no, keep it", intent="deny")
     tracker.events.insert(2, action_event("action_resume"))
     out = run_action(ACTIONS[f"validate_{form}"](), tracker, domain)
-    assert out.events == [], "the earlier answer stands; the message is not read into it"
+    # only the question to ask next (the segment form decides it: market and price wait until heard)
+    answers = [e for e in out.events if e.get("name") != "requested_slot"]
+    assert answers == [], "the earlier answer stands; the message is not read into it"
     assert out.messages == []
 
 
@@ -311,7 +314,11 @@ def test_goal_button(validate):
         slots={"segment_facts": known, "segment_who": "x", "segment_frequency": "recurring"},
     )
     assert out.messages == []
-    assert slot_events(out) == [("segment_goal", "keep"), ("segment_facts", {**known, "goal": "keep"})]
+    assert slot_events(out) == [
+        ("segment_goal", "keep"),
+        ("segment_facts", {**known, "goal": "keep"}),
+        ("requested_slot", "segment_scale"),  # the first question still open
+    ]
 
 
 @pytest.mark.parametrize(
@@ -395,7 +402,22 @@ def test_too_long_segment_answer(validate):
         ("segment_who", None),
         ("segment_facts", {}),
         ("interview_notes", {"misses": {"segment_who": 1}, "numbers_said_back": False}),
+        ("requested_slot", "segment_who"),
     ]
+
+
+def test_market_and_price_heard_in_passing_are_asked_next_to_confirm_them(validate):
+    out = validate(
+        "segment_form", "segment_who", "students who want cheap meal kits", "students who want cheap meal kits"
+    )
+    assert out.slots["segment_facts"]["market"] == "b2c" and out.slots["segment_facts"]["price_position"] == "budget"
+    # every question is asked (Rasa asks them in domain.yml's order): the market first, to confirm it
+    assert out.slots.get("requested_slot", "segment_market") == "segment_market"
+    waiting = coach_interview.questions_to_ask(out.slots["segment_facts"], {"segment_who": "students"})
+    assert waiting[1:4] == ["segment_market", "segment_scale", "segment_price"]
+    # nothing heard: neither is asked, the scale comes next
+    out = validate("segment_form", "segment_who", "dentists who need their books filled", "dentists")
+    assert out.slots["requested_slot"] == "segment_scale"
 
 
 def test_passing_mention_fills_gaps_but_keeps_earlier_answers(validate):

@@ -24,7 +24,9 @@ def held(result, index=0):
 # slot -> a good answer and the value it gives
 GOOD = {
     "segment_who": ("Independent coffee shops who want fresh beans", "Independent coffee shops who want fresh beans"),
+    "segment_market": ("mostly small businesses", "b2b"),
     "segment_scale": ("about 20 banks at 200k a year", "given"),
+    "segment_price": ("it's a premium product", "premium"),
     "segment_frequency": ("they come back every month", "recurring"),
     "segment_support": ("they serve themselves", "self_serve"),
     "segment_community": ("they'd share tips with each other", "help_each_other"),
@@ -32,7 +34,9 @@ GOOD = {
     "segment_goal": ("we need to keep them", "keep"),
 }
 CLOSED = [
+    "segment_market",
     "segment_scale",
+    "segment_price",
     "segment_frequency",
     "segment_support",
     "segment_community",
@@ -203,13 +207,17 @@ def test_prefill_from_a_rich_description():
         "members_help_each_other": False,
         "contributes_ideas": True,
         "goal": "keep",
+        "market": "b2b",
+        "price_position": "premium",
     }
     # Every question whose answer a rule reads confirms a fact heard in passing (issue 19):
     # none is filled unasked, and each names what was heard.
     assert interview.prefill(facts, {**EMPTY, "segment_who": "Banks"}) == {}
     heard = {slot: interview.heard_in_passing(slot, facts) for slot in interview.SEGMENT_SLOTS[1:]}
     assert {slot: h[0] for slot, h in heard.items()} == {
+        "segment_market": "b2b",
         "segment_scale": "given",
+        "segment_price": "premium",
         "segment_frequency": "recurring",
         "segment_support": "expert",
         "segment_community": "contribute_ideas",
@@ -663,3 +671,54 @@ def test_advice_shows_the_fix_beside_a_type_whose_check_fails():
     assert (
         "To make it work: Add a forum, a social media group, events or a space in your app where they can meet." in text
     )
+
+
+# ---------------------------------------------------------------- a name that looks like small talk
+
+
+@pytest.mark.parametrize(
+    "text, intent, answers",
+    [
+        ("Hello Fresh Bakes", "greet", True),
+        ("Good Morning Granola", "greet", True),
+        ("Yo Yoga", "greet", True),
+        ("Later Labs", "pause", True),
+        ("Break Time Cafe", "pause", True),
+        ("To Be Continued Books", "pause", True),
+        ("hi", "greet", False),
+        ("hey there!", "greet", False),
+        ("hey rapport, how are you?", "greet", False),
+        ("hi, my name is Ahmed", "greet", False),
+        ("let's stop here", "pause", False),
+        ("back in 10", "pause", False),
+        ("brb", "pause", False),
+        ("i'm out of time today, later", "pause", False),
+        ("hold that thought, i need to check the numbers with my cofounder", "pause", False),
+        ("Hello Fresh Bakes", "ask_why", False),  # only small talk's intents
+    ],
+)
+def test_a_name_that_looks_like_small_talk_answers_the_name_question(text, intent, answers):
+    assert interview.answers_despite_small_talk("venture_name", text, intent) is answers
+    # Only the free-text questions of the venture read it so; a segment's description does not.
+    assert interview.answers_despite_small_talk("segment_who", text, intent) is False
+
+
+def test_a_greeting_before_the_venture_name_is_no_part_of_it():
+    assert interview.read_venture_name("hi, it's Brewbox, we deliver coffee").slots == {
+        "venture_name": "Brewbox",
+        "venture_offer": "we deliver coffee",
+    }
+    assert interview.read_venture_name("Hello Fresh Bakes").slots == {"venture_name": "Hello Fresh Bakes"}
+
+
+def test_yes_twice_to_where_they_meet_you_is_no_place():
+    """Found by the whole-interview property: "yes" to "where do they meet you?", asked twice,
+    was kept as a place in the founder's own words ('I've noted "yes" as you said it')."""
+    facts, notes = {"name": "Shops"}, {}
+    for _ in range(2):
+        result = interview.read_segment_message(
+            {"segment_touchpoints": "yes"}, "yes", [], "affirm", facts, EMPTY, notes=notes
+        )
+        notes = result.slots.get("interview_notes", notes)
+    assert result.slots["segment_touchpoints"] == "unknown"
+    assert not any("as you said it" in m.text for m in result.messages)

@@ -135,8 +135,21 @@ FACT_WORDS = sorted(
     | {" ".join(p) for p in KB.vocabulary["community_role"].phrases}
     | {" ".join(p) for p in KB.vocabulary["goal"].phrases}
     | {" ".join(p) for p in KB.vocabulary["touchpoint_in_passing"].phrases}
+    | {" ".join(p) for p in KB.vocabulary["market"].phrases}
+    | {" ".join(p) for p in KB.vocabulary["price_position"].phrases}
 )
-FILLER = ["people", "who", "love", "our", "shop", "they", "and", "about 20 banks at 200k a year", "5000 students"]
+FILLER = [
+    "people",
+    "who",
+    "love",
+    "our",
+    "shop",
+    "they",
+    "and",
+    "about 20 banks at 200k a year",
+    "5000 students",
+    "at 9 euros a month",
+]
 messages = st.lists(st.sampled_from(FACT_WORDS + FILLER), min_size=1, max_size=8).map(" ".join)
 LATER = interview.SEGMENT_SLOTS[1:]
 
@@ -176,3 +189,78 @@ def test_the_passing_mention_of_issue_19_is_confirmed_not_assumed():
     assert asked.messages[0].text.startswith(
         "You mentioned website, online shop: where else do they meet your business?"
     )
+
+
+# The profile fields that decide something: a rule's condition or a block check reads them.
+DECISIVE = (
+    {c.field for rule in KB.rules for c in rule.when}
+    | {c.field for _, conditions in KB.checks.cannot_carry for c in conditions}
+    | {"touchpoints"}  # no_meeting_place
+)
+
+
+def play_interview(description: str, replies: List[str]):
+    """One segment interview as the form runs it: the description, then each question the
+    form asks (interview.questions_to_ask), answered with the next reply (the last one
+    repeats). Returns the facts kept and, per question slot, what the coach asked."""
+    filled = {slot: None for slot in interview.SEGMENT_SLOTS}
+    facts, notes, asked = {}, {}, {}
+    slot, text = "segment_who", description
+    for turn in range(3 * len(interview.SEGMENT_SLOTS)):
+        result = interview.read_segment_message({slot: text}, text, [], "inform", facts, filled, KB, notes)
+        filled.update({k: v for k, v in result.slots.items() if k in filled})
+        facts = result.slots.get("segment_facts", facts)
+        notes = result.slots.get("interview_notes", notes)
+        waiting = [s for s in interview.questions_to_ask(facts, filled, KB) if filled.get(s) is None]
+        if not waiting:
+            return facts, asked
+        slot = waiting[0]
+        asked.setdefault(slot, []).append(interview.ask_question(slot, facts, KB).messages[0].text)
+        text = replies[min(turn, len(replies) - 1)]
+    raise AssertionError(f"the interview did not end: {asked}")
+
+
+@SETTINGS
+@given(messages, st.lists(st.sampled_from(["not sure", "yes", "yes, that's right", "skip"]), min_size=1, max_size=4))
+def test_every_fact_that_decides_was_answered_or_confirmed(description, replies):
+    """No question is skipped on a fact the founder did not give in answer to it, unless it
+    was confirmed: every fact of the segment that a rule or a check reads (market and price
+    included) was named, as it stands, in the question that asks for it. The founder here
+    answers no question with a fact of their own, so each fact kept was heard in passing."""
+    facts, asked = play_interview("shops " + description, replies)
+    for name in sorted(DECISIVE):
+        value = facts.get(name)
+        if value is None or value == []:
+            continue
+        question = next((q for q in KB.interview.segment.values() if name in q.fills), None)
+        assert question is not None, f"{name}={value!r} decides unseen: no question asks it ({description!r})"
+        assert question.slot in asked, f"{name}={value!r} decides unseen: {question.slot} was skipped"
+        confirmations = [t for t in asked[question.slot] if t != question.ask]
+        assert confirmations, f"{name}={value!r} was never said back: {asked[question.slot]}"
+
+
+def test_a_budget_word_in_passing_is_confirmed_before_the_cost_check_reads_it():
+    """ "budget" read in passing decided the cost check without the founder seeing it."""
+    facts, asked = play_interview("students who want affordable meal kits", ["yes"])
+    assert facts["price_position"] == "budget" and facts["market"] == "b2c"
+    assert asked["segment_price"] == [
+        "You mentioned a budget price: is that right? Is your offer for them budget, mid-range or premium?"
+    ]
+    assert asked["segment_market"][0].startswith("From what you said, they are consumers (B2C): is that right?")
+    # "No" forgets it: the question comes again as asked when nothing was heard.
+    text = "no"
+    result = interview.read_segment_message(
+        {"segment_price": text}, text, [], "deny", facts, {"segment_who": "students"}, KB
+    )
+    assert result.messages[0].text == interview.MISHEARD and result.slots["segment_price"] is None
+    again = result.slots["segment_facts"]
+    assert again["price_position"] is None
+    assert interview.ask_question("segment_price", again, KB).messages[0].text == (
+        KB.interview.segment["segment_price"].ask
+    )
+
+
+def test_questions_asked_only_to_confirm_wait_until_something_is_heard():
+    facts, asked = play_interview("people who cook at home", ["not sure"])
+    assert "segment_price" not in asked and "price_position" not in facts
+    assert "segment_market" in asked  # "people": consumers, said back

@@ -21,6 +21,9 @@ def test_two_segments_talked_through_and_saved(coach):
     # Segment 1: the description already says how many, their value and how often they buy:
     # each is confirmed in one line, and "yes" keeps it.
     reply = coach.say(sender, "about 20 big banks at 200k a year, they renew every year")
+    assert "From what you said, they are businesses (B2B): is that right?" in texts(reply)
+    assert "Yes: businesses (B2B)" in buttons(reply)
+    reply = coach.say(sender, "yes")
     assert "You mentioned about 20 customers, each worth about 200,000 a year: is that right?" in texts(reply)
     reply = coach.say(sender, "yes")
     assert "You mentioned they buy regularly (recurring): is that right?" in texts(reply)
@@ -36,7 +39,10 @@ def test_two_segments_talked_through_and_saved(coach):
     # Segment 2, typed rather than clicked.
     assert "Segment 2" in texts(coach.say(sender, "yes"))
     coach.say(sender, "young women who want affordable beauty products")
-    coach.say(sender, "maybe 5000 of them at 60 euros a year")
+    coach.say(sender, "yes")  # consumers (B2C), heard in passing
+    reply = texts(coach.say(sender, "maybe 5000 of them at 60 euros a year"))
+    assert "You mentioned a budget price: is that right?" in reply, "'affordable' is said back before it counts"
+    coach.say(sender, "yes")
     coach.say(sender, "a few times a year")
     coach.say(sender, "a friendly personal touch")
     coach.say(sender, "they share tips with each other")
@@ -76,6 +82,7 @@ def test_questions_in_the_middle_keep_the_place(coach):
     sender = "founder-digressions"
     start_segment(coach, sender)
     coach.say(sender, "independent bike shops that need spare parts fast")
+    coach.say(sender, "yes")  # businesses (B2B), heard in passing
     reply = texts(coach.say(sender, "why?"))
     assert "I ask because" in reply and "Roughly how many" in reply, "answers, then asks the same question again"
     reply = texts(coach.say(sender, "what's the difference between self-service and automated services?"))
@@ -101,6 +108,7 @@ def test_bad_input_gets_a_clear_answer_and_loses_nothing(coach):
     reply = texts(coach.say(sender, "x" * 20_000))
     assert "sum it up" in reply
     coach.say(sender, "families who want healthy snacks delivered")
+    coach.say(sender, "yes")  # consumers (B2C), heard in passing
     coach.say(sender, "not sure")
     reply = coach.say(sender, '/inform{"purchase_frequency": "every_leap_year"}')
     assert "didn't catch that" in texts(reply) and "How often" in texts(reply)
@@ -149,6 +157,7 @@ def test_recommendations_are_recorded_with_the_rules_that_fired(coach):
     sender = "founder-advice-record"
     start_segment(coach, sender)
     coach.say(sender, "about 20 big banks at 200k a year, they renew every year")
+    coach.say(sender, "yes")  # businesses (B2B), heard
     coach.say(sender, "yes")  # the numbers heard
     coach.say(sender, "yes")  # how often they buy, heard
     coach.say(sender, '/inform{"support_level": "expert"}')
@@ -197,6 +206,7 @@ def test_the_seeds_advice_is_given_anywhere_and_the_interview_goes_on(coach):
     assert "Common challenges, and how founders overcome them" in texts(coach.say(sender, "what are common mistakes?"))
     start_segment(coach, sender)
     coach.say(sender, "independent bike shops that need spare parts fast")
+    coach.say(sender, "yes")  # businesses (B2B), heard in passing
     reply = texts(coach.say(sender, "best practices for communities?"))
     assert "To make **Communities** work" in reply and "Roughly how many" in reply, "advice, then the same question"
     assert "How often" in texts(coach.say(sender, "about 300 shops at 2,000 euros a year"))

@@ -15,6 +15,7 @@ from tests.conftest import buttons, texts
 WHO = "who are these customers"
 OFFICE_MANAGERS = (
     "office managers at tech startups, about 40 companies at 3000 euros a year",
+    "yes",  # to "From what you said, they are businesses (B2B): is that right?" (market heard in passing)
     "yes",  # to "You mentioned about 40 customers ...: is that right?" (numbers said in passing are confirmed)
     "every month",
     "quick help when stuck",
@@ -170,8 +171,9 @@ def test_an_off_topic_answer_to_who_is_no_segment(coach):
     assert "doesn't sound like a group of customers" in reply and WHO in reply
     assert "Roughly how many" not in reply
     reply = say(coach, sender, "office managers at tech startups who want fresh coffee")
-    assert "Roughly how many" in reply
-    describe(coach, sender, ("not sure",) + OFFICE_MANAGERS[2:])
+    assert "they are businesses (B2B): is that right?" in reply
+    assert "Roughly how many" in say(coach, sender, "yes")
+    describe(coach, sender, ("not sure",) + OFFICE_MANAGERS[3:])
     names = [name for name, _, _ in stored_segments(coach, sender, "draft")]
     assert names == ["Office managers"], names
     assert not any("joke" in (needs or "").lower() for _, _, needs in stored_segments(coach, sender, "draft"))
@@ -185,6 +187,8 @@ def test_numbers_said_in_passing_are_confirmed_and_can_be_corrected(coach):
         sender,
         "compliance teams at regional banks, about twenty accounts, each worth tens of thousands of euros a year",
     )
+    assert "they are businesses (B2B): is that right?" in reply
+    reply = say(coach, sender, "yes")
     assert "You mentioned about 20 customers, each worth about 30,000 a year: is that right?" in reply
     reply = say(coach, sender, "no, more like 50 accounts at 20k a year")
     assert "didn't catch" not in reply and "How often do they buy" in reply
@@ -195,7 +199,8 @@ def test_numbers_said_in_passing_are_confirmed_and_can_be_corrected(coach):
 def test_numbers_the_coach_is_unsure_of_are_said_back_and_can_be_corrected(coach):
     sender = "flow-numbers-said-back"
     start(coach, sender)
-    assert "Roughly how many" in say(coach, sender, "compliance teams at regional banks")
+    assert "they are businesses (B2B): is that right?" in say(coach, sender, "compliance teams at regional banks")
+    assert "Roughly how many" in say(coach, sender, "yes")
     reply = say(coach, sender, "about twenty accounts, each worth tens of thousands of euros a year")
     assert "I understood about 20 accounts, each worth about €30,000 a year: right?" in reply
     assert "How often do they buy" in reply
@@ -209,7 +214,7 @@ def test_numbers_the_coach_is_unsure_of_are_said_back_and_can_be_corrected(coach
 def test_a_place_the_coach_does_not_know_is_kept_as_said_after_one_more_try(coach):
     sender = "flow-unknown-place"
     start(coach, sender)
-    describe(coach, sender, OFFICE_MANAGERS[:5])
+    describe(coach, sender, OFFICE_MANAGERS[:6])
     reply = say(coach, sender, "at the town fair and in the village hall")
     assert "Where do they meet you?" in reply
     reply = say(coach, sender, "at the town fair and in the village hall")
@@ -224,3 +229,33 @@ def test_a_place_the_coach_does_not_know_is_kept_as_said_after_one_more_try(coac
             (sender,),
         ).fetchone()[0]
     assert json.loads(touchpoints) == ["events", "town fair", "village hall"]
+
+
+def test_a_venture_named_like_a_greeting_or_a_pause_is_its_name(coach):
+    """The question asked decides: asked for the venture's name, "Hello Fresh Bakes" (which the
+    NLU takes for a greeting) and "Break Time Cafe" (a pause) are names; "hi there" is still a
+    greeting and "let's stop here" still pauses."""
+    sender = "flow-greeting-name"
+    say(coach, sender, "hi")
+    assert "venture called" in say(coach, sender, "yes")
+    reply = say(coach, sender, "hi there")
+    assert "Hello Fresh Bakes" not in reply and "venture called" in reply, "a greeting is no name"
+    reply = say(coach, sender, "Hello Fresh Bakes")
+    assert "And in one line: what does Hello Fresh Bakes offer, and to whom?" in reply
+    reply = say(coach, sender, "we bake bread for cafes")
+    assert "customer segments of Hello Fresh Bakes" in reply and WHO in reply
+
+    sender = "flow-pause-name"
+    say(coach, sender, "hi")
+    assert "venture called" in say(coach, sender, "yes")
+    assert "stop here" in say(coach, sender, "let's stop here"), "a pause still pauses"
+    assert "venture called" in say(coach, sender, "let's continue")
+    reply = say(coach, sender, "Break Time Cafe")
+    assert "what does Break Time Cafe offer" in reply
+    reply = say(coach, sender, "we sell coffee and cake to commuters")
+    assert "customer segments of Break Time Cafe" in reply
+
+    sender = "flow-later-name"
+    say(coach, sender, "hi")
+    assert "venture called" in say(coach, sender, "yes")
+    assert "what does Later Labs offer" in say(coach, sender, "Later Labs")

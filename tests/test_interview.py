@@ -31,7 +31,7 @@ from tests.conftest import banks, entity, form_tracker, run_action, shops
 
 pytestmark = pytest.mark.usefixtures("canvas_url")
 
-MARKET_QUESTION = {  # the question a mentor adds in the test below
+MARKET_QUESTION = {  # the question a mentor adds in the test below, in place of segment_market
     "label": "Businesses or consumers",
     "kind": "choice",
     "fills": ["market"],
@@ -42,7 +42,8 @@ MARKET_QUESTION = {  # the question a mentor adds in the test below
         "b2c": {"button": "Consumers", "means": {"market": "b2c"}},
     },
     "not_sure": "Not sure",
-    "in_passing": "fill",  # a mentor may let a mention in passing answer it
+    "in_passing": "confirm",  # a rule reads the market: a mention in passing is confirmed
+    "confirm": "You said {heard}: right? Businesses or consumers?",
     "ask_again": "Businesses or consumers?",
     "why": "Business clients often expect a named contact; consumers usually prefer fast, scalable service.",
 }
@@ -78,6 +79,10 @@ def domain_differences(plan: Interview, domain: Dict[str, Any]) -> List[str]:
     problems = []
     for name, response in want["responses"].items():
         slot = name[len("utter_ask_") :]
+        question = plan.question(slot)
+        if question.in_passing == "confirm" and f"action_ask_{slot}" not in domain["actions"]:
+            problems.append(f"domain.yml: under actions, add action_ask_{slot} (it confirms what was heard in passing)")
+            continue
         if f"action_ask_{slot}" in domain["actions"]:
             if name in domain["responses"]:
                 problems.append(f"domain.yml: {name} is never said: action_ask_{slot} asks the question")
@@ -126,12 +131,14 @@ def plan() -> Interview:
 
 @pytest.fixture
 def with_market_question(tmp_path, monkeypatch):
-    """A copy of the knowledge with one more segment question, as the coach's default knowledge."""
+    """A copy of the knowledge with a new segment question (segment_buyers, asked always, in place
+    of segment_market, asked only to confirm), as the coach's default knowledge."""
     folder = Path(shutil.copytree(KNOWLEDGE_DIR, tmp_path / "knowledge"))
     path = folder / "interview.yml"
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    segment = list(data["segment"].items())
-    segment.insert(2, ("segment_market", MARKET_QUESTION))  # asked right after the scale
+    segment = [(slot, q) for slot, q in data["segment"].items() if slot != "segment_market"]
+    at = [slot for slot, _ in segment].index("segment_scale") + 1
+    segment.insert(at, ("segment_buyers", MARKET_QUESTION))  # asked right after the scale
     data["segment"] = dict(segment)
     path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
     changed = load_knowledge(folder)
@@ -150,7 +157,9 @@ def test_domain_says_what_the_interview_says(plan, domain):
 def test_interview_holds_every_segment_question_in_order(plan):
     assert plan.segment_slots == (
         "segment_who",
+        "segment_market",
         "segment_scale",
+        "segment_price",
         "segment_frequency",
         "segment_support",
         "segment_community",
@@ -184,7 +193,7 @@ def test_an_added_segment_question_needs_no_code_and_the_test_names_every_domain
     """The interview file alone makes the coach ask, read, prefill and explain a new
     question (its answers' words and NLU examples exist already: 'market' is an entity
     the NLU knows). domain.yml still needs hand edits, and this names each of them."""
-    question = with_market_question.interview.segment["segment_market"]
+    question = with_market_question.interview.segment["segment_buyers"]
 
     # The form asks it, after the scale: the validation action requests it next.
     tracker = form_tracker(
@@ -196,23 +205,27 @@ def test_an_added_segment_question_needs_no_code_and_the_test_names_every_domain
         slots={"segment_who": "Banks", "segment_facts": {"name": "Banks", "needs": "Banks"}},
     )
     out = run_action(interview_actions.ValidateSegmentForm(), tracker, domain)
-    assert out.slots["requested_slot"] == "segment_market"
+    assert out.slots["requested_slot"] == "segment_buyers"
 
     # Its answers are read from a button, the NLU's entity or the words; "not sure" too.
-    assert interview.read_answer("segment_market", "", ["b2c"]).facts == {"market": "b2c"}
-    assert interview.read_answer("segment_market", "mostly companies").value == "b2b"
-    assert interview.read_answer("segment_market", "no idea").value == "unknown"
+    assert interview.read_answer("segment_buyers", "", ["b2c"]).facts == {"market": "b2c"}
+    assert interview.read_answer("segment_buyers", "mostly companies").value == "b2b"
+    assert interview.read_answer("segment_buyers", "no idea").value == "unknown"
     assert (
-        interview.read_answer("segment_market", "bananas").problem
+        interview.read_answer("segment_buyers", "bananas").problem
         == "Sorry, I didn't catch that. Businesses or consumers?"
     )
-    # A founder who already said it is not asked again.
-    assert interview.prefill({"market": "b2b"}, {})["segment_market"] == "b2b"
+    # A founder who already said it in passing is asked to confirm it, in one line; "yes" keeps it.
+    assert interview.prefill({"market": "b2b"}, {}) == {}
+    asked = interview.ask_question("segment_buyers", {"market": "b2b"})
+    assert asked.messages[0].text == "You said businesses: right? Businesses or consumers?"
+    assert asked.messages[0].buttons[0]["title"] == "Yes: businesses"
+    assert interview.read_answer("segment_buyers", "yes", heard=("b2b", {"market": "b2b"}, "businesses")).value == "b2b"
     # "Why?" at the question gets its why.
     from bot.coach.conversation import QuestionContext, answer_question
 
     assert (
-        answer_question("ask_why", "why?", [], QuestionContext(requested_slot="segment_market"))
+        answer_question("ask_why", "why?", [], QuestionContext(requested_slot="segment_buyers"))
         == f"I ask because: {question.why}"
     )
     # Its buttons are the file's, and domain.yml is told exactly what to add.
@@ -222,16 +235,43 @@ def test_an_added_segment_question_needs_no_code_and_the_test_names_every_domain
         '/inform{"market": "unknown"}',
     ]
     problems = domain_differences(with_market_question.interview, domain)
-    assert any(p.startswith("domain.yml: utter_ask_segment_market should be") for p in problems)
-    assert any("segment_form's required_slots should be" in p and "'segment_market'" in p for p in problems)
-    assert "domain.yml: no slot 'segment_market' for the question it answers" in problems
+    assert (
+        "domain.yml: under actions, add action_ask_segment_buyers (it confirms what was heard in passing)" in problems
+    )
+    assert any("segment_form's required_slots should be" in p and "'segment_buyers'" in p for p in problems)
+    assert "domain.yml: no slot 'segment_buyers' for the question it answers" in problems
     pasted = next(p for p in problems if p.startswith("domain.yml: under slots, add"))
     assert (
-        "segment_market:\n" in pasted and "entity: market\n" in pasted and "requested_slot: segment_market\n" in pasted
+        "segment_buyers:\n" in pasted and "entity: market\n" in pasted and "requested_slot: segment_buyers\n" in pasted
     )
 
 
 # ---------------------------------------------------------------- the loader
+
+
+def test_a_field_a_rule_reads_needs_a_question_that_confirms_it(broken):
+    # A question whose answer the rules read may not let a passing mention fill it unseen ...
+    broken.change("interview.yml", lambda d: d["segment"]["segment_goal"].update(in_passing="fill"))
+    error = broken.error()
+    assert (
+        "question 'segment_goal' fills 'goal', which a rule or a check reads: it needs 'in_passing: confirm'" in error
+    )
+
+
+def test_a_field_a_rule_reads_without_a_question(broken):
+    # ... nor may a fact read from free text ("affordable") decide with no question to confirm it.
+    broken.change("interview.yml", lambda d: d["segment"].pop("segment_price"))
+    assert "no segment question fills 'price_position', which a rule or a check reads" in broken.error()
+
+
+def test_a_question_asked_only_when_heard_must_confirm(broken):
+    broken.change("interview.yml", lambda d: d["segment"]["segment_goal"].update(asked="when_heard", in_passing="fill"))
+    assert "('asked: when_heard') needs 'in_passing: confirm'" in broken.error()
+
+
+def test_small_talk_words_must_be_words(broken):
+    broken.change("interview.yml", lambda d: d["small_talk"].update(pause=[True]))
+    assert "interview.yml: small_talk 'pause' must be a list of words" in broken.error()
 
 
 def test_an_answer_without_nlu_words(broken):
@@ -433,10 +473,10 @@ def test_the_coaching_slots_come_from_the_interview_file(plan):
 
 
 def test_a_question_added_to_the_file_is_cleared_by_start_over_and_by_a_saved_segment(with_market_question):
-    assert "segment_market" in interview.coaching_slots()
-    assert interview.start_over().slots["segment_market"] is None
-    assert interview.save_segment({"name": "Banks"}, [], None).slots["segment_market"] is None
-    assert interview.change_segment("change segment 1", [banks()]).slots["segment_market"] is None
+    assert "segment_buyers" in interview.coaching_slots()
+    assert interview.start_over().slots["segment_buyers"] is None
+    assert interview.save_segment({"name": "Banks"}, [], None).slots["segment_buyers"] is None
+    assert interview.change_segment("change segment 1", [banks()]).slots["segment_buyers"] is None
 
 
 def test_start_over_clears_the_coaching_and_goes_back_to_the_intro():

@@ -26,10 +26,10 @@ CONVERSATION = [
     "hi",
     "let's pause here",
     "continue",
-    *SAVE_A_BLOCK[4:9],
+    *SAVE_A_BLOCK[4:10],
     "add communities to the first segment",
     "show my canvas",
-    *SAVE_A_BLOCK[9:],
+    *SAVE_A_BLOCK[10:],
 ]
 
 

@@ -95,3 +95,38 @@ def test_every_button_payload_reaches_the_founder_as_a_valid_intent_and_entities
             assert raw.startswith(f"/{match.group(1)}{{{{") and raw.endswith("}}"), raw
         entities = json.loads(match.group(2) or "{}")
         assert set(entities) <= set(domain["entities"]), raw
+
+
+def test_a_session_start_rasa_ran_by_itself_is_no_step_of_a_recorded_story():
+    """The rules start a session after each segment (a step the policies predict); a long
+    session starts afresh before a message (bot/plugins/patches/long_sessions.py), which no
+    policy predicts: a story that wrote it as a step would fail `rasa test`."""
+    from rasa.shared.core.events import ActionExecuted, SessionStarted, SlotSet, UserUttered
+
+    from bot.plugins.test_stories import SessionStartStep, story_events
+
+    listen, start = ActionExecuted("action_listen"), "action_session_start"
+    events = [
+        ActionExecuted(start),
+        SessionStarted(),
+        listen,
+        UserUttered("hi"),
+        ActionExecuted("segment_form"),
+        listen,
+        ActionExecuted(start),  # a long session, started afresh before the next message
+        SessionStarted(),
+        SlotSet("stage", "segments"),
+        ActionExecuted("action_listen"),
+        UserUttered("keep them"),
+        ActionExecuted("action_save_segment"),
+        ActionExecuted(start),  # the rules' session start after a segment
+        SessionStarted(),
+        SlotSet("stage", "more_segments"),
+        ActionExecuted("action_listen"),
+    ]
+    kept = story_events(events)
+    steps = [e for e in kept if isinstance(e, SessionStartStep)]
+    at = next(i for i, e in enumerate(kept) if e is steps[0])
+    assert len(steps) == 1 and kept[at - 1].action_name == "action_save_segment"
+    assert [e.text for e in kept if isinstance(e, UserUttered)] == ["hi", "keep them"]
+    assert not any(isinstance(e, SlotSet) for e in kept), "the carried slots restate the story's"

@@ -86,11 +86,13 @@ def founders(servers, browser, fake, tmp_path_factory) -> Dict[str, str]:
     one), one through the widget and one in a Slack DM (a saved block, signed
     requests through the fake Slack); a coordinator added with the command line."""
     save_a_block(servers, "ada", {"cohort": SPRING})
-    for text in ["hi", XSS, "qwerty zxcv"]:
+    # "zxqv wpkj" scores under every intent's threshold (nlu_fallback), with or without a retrain;
+    # the XSS text sat on the threshold and tipped over with new training examples (issue 19)
+    for text in ["hi", XSS, "zxqv wpkj"]:
         servers.say("eve", text, {"cohort": SPRING})
     for text in ["hi", "yes, let's go", "Fallco, we sell autumn leaves to zebra farms"]:
         servers.say("bob", text, {"cohort": FALL})
-    for text in SAVE_A_BLOCK[:6]:  # stops when asked about expertise and personal touch
+    for text in SAVE_A_BLOCK[:7]:  # stops when asked about expertise and personal touch
         servers.say("kim", text.replace("Brewbox", "Kimchi Club"), {"cohort": SPRING})
     for text in ["hello", "asdf ghjk", "yes", "Leafy, plants for offices", "hmm"]:
         servers.say("lee", text, {"cohort": SPRING})

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from bot.coach.knowledge import load_knowledge
-from deploy.seed_conversations import MAX_ASKS, load_cases, play, sender_of, stored_top3
+from deploy.seed_conversations import MAX_ASKS, QUESTIONS, load_cases, play, sender_of, stored_top3
 
 CASES = load_cases()
 
@@ -23,6 +23,7 @@ def test_the_suite_covers_the_seeds():
     for case in CASES:
         assert set(case["expect"]) | set(case.get("absent") or []) <= set(types), case["id"]
         assert case.get("first") in (None, *case["expect"]), case["id"]
+        assert set(case.get("asks") or []) <= set(QUESTIONS), case["id"]
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
@@ -31,6 +32,8 @@ def test_seed_conversation(coach, case):
     outcome = play(coach.say, sender, case)
     assert outcome.stuck is None, f"{case['says']}\n{outcome.stuck}\n{outcome.show()}"
     assert max(outcome.asked.values()) <= MAX_ASKS, outcome.asked
+    for question in case.get("asks") or []:  # a word said in passing is said back before it decides
+        assert outcome.asked[question] >= 1, f"the {question} question was not asked\n{outcome.show()}"
     assert outcome.saved, f"the block was not saved\n{outcome.show()}"
     top3 = stored_top3(coach.canvas_db, sender)
     assert len(top3) == 3, top3

@@ -184,9 +184,8 @@ def talk_to_saved_block(
     assert "Ready?" in say("hi").all_text
     assert "venture called" in say("yes, let's go").all_text
     assert "First segment" in say(f"It's called {venture}, we deliver fresh coffee beans to offices").all_text
-    assert (
-        "You mentioned about 20 customers" in say("about 20 big banks at 200k a year, they renew every year").all_text
-    )
+    assert "they are businesses (B2B)" in say("about 20 big banks at 200k a year, they renew every year").all_text
+    assert "You mentioned about 20 customers" in say("yes").all_text  # businesses, heard in passing, confirmed
     assert "You mentioned they buy regularly" in say("yes").all_text  # the numbers heard in passing, confirmed
     support = say("yes")
     assert "expertise and personal touch" in support.all_text
@@ -285,6 +284,7 @@ def test_a_click_answers_updates_the_message_and_a_second_click_does_nothing(coa
     dm(slack, fake, founder, "yes, let's go")
     dm(slack, fake, founder, "It's called Glow Box, monthly beauty boxes")
     dm(slack, fake, founder, "young women, about 5000 of them at 60 euros a year, a few times a year")
+    dm(slack, fake, founder, "yes")  # consumers (B2C), heard in passing, confirmed
     dm(slack, fake, founder, "yes")  # the numbers heard in passing, confirmed
     support = dm(slack, fake, founder, "yes")  # and how often they buy
     titles = [b["text"]["text"] for b in support.buttons]

@@ -48,7 +48,7 @@ def too_long(text: str) -> Optional[str]:
 
 
 # The profile fields the interview asks about: the only missing answers worth naming
-# (price position and market are read from free text, never asked).
+# (market and price position among them: asked to confirm a mention, else left open).
 def asked_fields(knowledge: Optional[Knowledge] = None) -> Tuple[str, ...]:
     return tuple(f for q in (knowledge or load_knowledge()).interview.segment.values() for f in q.fills)
 

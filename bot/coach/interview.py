@@ -44,6 +44,17 @@ _NO_MORE = re.compile(
     r"^\W*(?:no(?:pe)?|nowhere else|that'?s (?:all|it)|nothing (?:else|more)|none|only (?:that|those|there)|just (?:that|those|there))\b",
     re.I,
 )
+# "No" to a question that names what the coach heard in passing: it was misread.
+_NO = re.compile(
+    r"^\W*(?:no|nope|nah|wrong|incorrect|not (?:really|quite|right|true|correct)|that'?s (?:wrong|not (?:right|it|true)))\b",
+    re.I,
+)
+MISHEARD = "Sorry, I misread that."
+# A reply that only says yes or no: no place, no answer in the founder's own words.
+_YES_OR_NO_WORDS = re.compile(
+    r"\b(?:yes|yep|yeah|yup|yea|ya|ok|okay|sure|right|correct|exactly|indeed|true|fine|no|nope|nah|that'?s|that|is|it)\b",
+    re.I,
+)
 NO_ANSWER = "I didn't get an answer there. Could you type it, or pick one of the buttons?"
 NOT_CAUGHT = "Sorry, I didn't catch that."
 KEPT_AS_SAID = "I've noted {places} as you said it."
@@ -106,6 +117,19 @@ def ask_who(editing: Optional[float], segments_so_far: int, knowledge: Optional[
     return TurnResult().say(ask_segment_who(segment_number(editing, segments_so_far), knowledge))
 
 
+def questions_to_ask(facts: Dict[str, Any], filled: Dict[str, Any], knowledge: Optional[Knowledge] = None) -> List[str]:
+    """The segment questions the form asks, in order: every question, except one asked only
+    to confirm what was heard in passing (interview.yml's asked: when_heard) when nothing
+    was heard and it is not answered."""
+    return [
+        slot
+        for slot, question in interview_of(knowledge).segment.items()
+        if question.asked != "when_heard"
+        or (filled or {}).get(slot) is not None
+        or heard_in_passing(slot, facts or {}, knowledge) is not None
+    ]
+
+
 def heard_in_passing(
     slot: str, facts: Dict[str, Any], knowledge: Optional[Knowledge] = None
 ) -> Optional[Tuple[Any, Dict[str, Any], str]]:
@@ -118,9 +142,10 @@ def heard_in_passing(
         return None
     facts = facts or {}
     if question.kind == "scale":
-        if all(facts.get(f) is not None for f in question.fills):
+        # one number heard is confirmed too: "5,000 students" decides as much as both would
+        if any(facts.get(f) is not None for f in question.fills):
             said = Scale(customer_count=facts.get("customer_count"), value_per_customer=facts.get("value_per_customer"))
-            return "given", {f: facts[f] for f in question.fills}, said.summary()
+            return "given", {f: facts[f] for f in question.fills if facts.get(f) is not None}, said.summary()
         return None
     if question.kind == "touchpoints":
         places = [t for t in facts.get("touchpoints") or [] if t in kb.touchpoints]
@@ -195,6 +220,8 @@ def read_answer(
             return Reading(value="given", facts=facts)
         if kept and (unsure or _YES.search(text)):
             return kept
+        if kept and _NO.search(text):
+            return _misheard(question)
         if unsure:
             return Reading(value=UNKNOWN)
         return Reading(problem=question.ask_again)
@@ -221,6 +248,8 @@ def read_answer(
         candidates = [combined]
     if not candidates and kept and (unsure or _YES.search(text)):
         return kept
+    if not candidates and kept and _NO.search(text):
+        return _misheard(question)
     if not candidates and not unsure:
         # typos ("reguarly", "quik help"): the answer whose words are closest, when one is
         candidates = [
@@ -231,6 +260,27 @@ def read_answer(
     if unsure:
         return Reading(value=UNKNOWN)
     return Reading(problem=f"{NOT_CAUGHT} {question.ask_again}")
+
+
+def _only_yes_or_no(text: str) -> bool:
+    return not re.sub(r"\W+", "", _YES_OR_NO_WORDS.sub("", text or ""))
+
+
+def _misheard(question: Any) -> Reading:
+    """ "No" to what the coach heard in passing: the fact is forgotten, and the question comes
+    again as it is asked when nothing was heard."""
+    return Reading(problem=MISHEARD, facts={f: None for f in question.fills})
+
+
+def answered_elsewhere(
+    new: Dict[str, Any], filled: Dict[str, Any], knowledge: Optional[Knowledge] = None
+) -> Dict[str, Any]:
+    """The facts a message states in passing, without those whose question is answered already:
+    a question answered (even "not sure") is not reopened, nor decided unseen, by a later mention."""
+    answered = {
+        f for q in interview_of(knowledge).segment.values() if (filled or {}).get(q.slot) is not None for f in q.fills
+    }
+    return {k: v for k, v in new.items() if k not in answered}
 
 
 def _close_places(text: str, knowledge: Optional[Knowledge]) -> List[str]:
@@ -338,14 +388,17 @@ def read_segment_message(
             misses[slot] = misses.get(slot, 0) + 1
             if correction is None:  # a correction is no failed answer: the question simply comes again
                 result.say(reading.problem)
+            if reading.facts:  # "no" to what was heard in passing: forgotten
+                facts = merge_facts(facts, reading.facts, answering=question.fills)
             result.slots[slot] = None
             continue
         misses.pop(slot, None)
         if reading.note:
             result.say(reading.note)
         result.slots[slot] = reading.value
-        # Facts said in passing only fill gaps; the answer to this question may correct one.
-        facts = merge_facts(facts, extract_facts(typed))
+        # Facts said in passing only fill gaps of questions still to come (which confirm them);
+        # the answer to this question may correct one.
+        facts = merge_facts(facts, answered_elsewhere(extract_facts(typed), {**filled, **result.slots}, knowledge))
         facts = merge_facts(facts, reading.facts, answering=question.fills)
     said_back = False
     # Numbers said in passing are said back by their own question (in_passing: confirm), not here.
@@ -380,7 +433,8 @@ def _move_on(
     """What the coach keeps when it could not read an answer to a question asked twice, and
     what it says: what the founder said in passing, if anything, stands."""
     if question.kind == "touchpoints" and heard and not off_topic:
-        kept = list(dict.fromkeys([*heard[0], *touchpoints_in_own_words(text, knowledge)]))
+        own = [] if _only_yes_or_no(text) else touchpoints_in_own_words(text, knowledge)
+        kept = list(dict.fromkeys([*heard[0], *own]))
         said = [k for k in kept if k not in (knowledge or load_knowledge()).touchpoints]
         note = KEPT_AS_SAID.format(places=", ".join(f'"{literal(p)}"' for p in said)) if said else None
         return Reading(value=kept, facts={"touchpoints": kept}, note=note)
@@ -389,8 +443,8 @@ def _move_on(
     if question.kind == "description":
         name = segment_label("")
         return Reading(value=UNKNOWN, facts={"name": name}, note=NO_DESCRIPTION.format(name=name, number=number))
-    if question.kind == "touchpoints" and not off_topic:
-        # Places the vocabulary lacks ("our stand at the farmers' market") stand as said.
+    if question.kind == "touchpoints" and not off_topic and not _only_yes_or_no(text):
+        # Places the vocabulary lacks ("our stand at the farmers' market") stand as said ("yes" is none).
         kept = touchpoints_in_own_words(text, knowledge)
         if kept:
             known = (knowledge or load_knowledge()).touchpoints
@@ -403,9 +457,41 @@ def _move_on(
     return Reading(value=UNKNOWN, note=NUMBERS_LEFT_OPEN if question.kind == "scale" else LEFT_OPEN)
 
 
+# A name is a few words: a longer message the NLU took for small talk is small talk.
+MAX_NAME_WORDS = 5
+_WORD = re.compile(r"[a-z0-9][a-z0-9'\-]*")
+# "hi, I'm Sam" or "this is Ana": the founder's own name, small talk at the venture's name.
+_INTRODUCTION = re.compile(r"\b(?:my name is|my name's|i'm|i am|this is)\s+[a-z]+", re.I)
+# "Hi, it's Brewbox": a greeting before the answer is no part of it.
+_GREETING_LEAD = re.compile(
+    r"^\s*(?:hi|hello|hey|hiya|heya|good (?:morning|afternoon|evening))(?:\s+there)?\s*[,!.:;]+\s*", re.I
+)
+
+
+def answers_despite_small_talk(
+    slot: Optional[str], text: str, intent: Optional[str], knowledge: Optional[Knowledge] = None
+) -> bool:
+    """Whether a message the NLU took for small talk (interview.yml's small_talk: a greeting,
+    a pause) answers the free-text question being asked: "Hello Fresh Bakes" or "Later Labs"
+    asked for the venture's name is its name; "hi there" or "let's stop for now" is not.
+    The question asked decides: only the venture's name and offer (kind text) read it so."""
+    plan = interview_of(knowledge)
+    question = plan.question(slot)
+    small_talk = plan.small_talk.get(intent or "")
+    text = str(text or "").strip().replace("\u2019", "'")
+    if question is None or question.kind != "text" or not small_talk or not text or text.startswith("/"):
+        return False
+    words = _WORD.findall(text.lower())
+    if not words or len(words) > MAX_NAME_WORDS or too_long(text):
+        return False
+    rest = _WORD.findall(_INTRODUCTION.sub(" ", text.lower()))
+    return any(w not in small_talk and not w.isdigit() for w in rest)
+
+
 def read_venture_name(text: str, knowledge: Optional[Knowledge] = None) -> TurnResult:
     """The venture's name; "It's called Brewbox, we deliver coffee to offices" answers the offer too."""
     text = str(text or "").strip()
+    text = _GREETING_LEAD.sub("", text) or text
     problem = too_long(text) or (None if text else interview_of(knowledge).venture["venture_name"].ask_again)
     if problem:
         return TurnResult(slots={"venture_name": None}).say(problem)

@@ -15,7 +15,7 @@ import re
 import string
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Any, Dict, FrozenSet, Iterable, List, Optional, Sequence, Tuple
 
 import yaml
 
@@ -84,6 +84,9 @@ KIND_FIELDS: Dict[str, Tuple[str, ...]] = {
 UNKNOWN = "unknown"  # the answer "not sure", to any question
 # What an answer mentioned in passing does to its question (interview.yml's in_passing).
 IN_PASSING = ("fill", "confirm")
+# When a segment question is asked (interview.yml's asked): always, or only to confirm an
+# answer heard in passing.
+ASKED = ("always", "when_heard")
 # texts.yml: what every channel says when something outside the conversation goes wrong.
 TEXTS = ("store_busy", "message_not_stored", "actions_unreachable")
 
@@ -247,6 +250,7 @@ class InterviewQuestion:
     label: str = ""  # the question in a coordinator's words (the review dashboard)
     in_passing: str = "fill"  # fill | confirm: see interview.yml
     confirm: str = ""  # the question as asked to confirm an answer heard in passing ({heard})
+    asked: str = "always"  # always | when_heard: see interview.yml
 
     def buttons(self) -> List[Dict[str, str]]:
         """The question's buttons, with the payloads Rasa sends back when a founder taps one."""
@@ -271,6 +275,8 @@ class Interview:
     venture: Dict[str, InterviewQuestion]  # by slot, in the order the coach asks
     segment: Dict[str, InterviewQuestion]
     stages: Dict[str, str] = field(default_factory=dict)  # the conversation's stages, in order: name -> label
+    # intent -> the words its small talk is made of (interview.yml's small_talk)
+    small_talk: Dict[str, FrozenSet[str]] = field(default_factory=dict)
 
     def label(self, slot_or_stage: Optional[str]) -> str:
         """Where a conversation waits, in a coordinator's words: a question's label, or a
@@ -381,6 +387,7 @@ def _load(directory: Path) -> Knowledge:
     playbook = _playbook(problems, shown["playbook"], raw["playbook"])
     answer_words = _answer_words(problems, shown["answers"], raw["answers"])
     interview = _interview(problems, shown["interview"], raw["interview"], touchpoints, answer_words, shown["answers"])
+    _decisive_facts_are_confirmed(problems, shown["interview"], interview, rules, checks)
 
     vocabulary = {
         "relationship_type": _matcher(
@@ -852,6 +859,29 @@ def _answer_words(problems: List[str], shown: str, raw: Dict[str, Any]) -> Dict[
     return words
 
 
+def _decisive_facts_are_confirmed(
+    problems: List[str], shown: str, interview: Interview, rules: List[Rule], checks: Optional[BlockChecks]
+) -> None:
+    """Every profile field a rule or a block check reads is filled by a segment question that
+    confirms a mention heard in passing: a fact the founder did not give in answer to its
+    question never decides a recommendation unseen."""
+    read = {c.field for rule in rules for c in rule.when}
+    read |= {c.field for _, conditions in (checks.cannot_carry if checks else []) for c in conditions}
+    read.add("touchpoints")  # no_meeting_place reads the segment's touchpoints
+    for name in sorted(read):
+        question = next((q for q in interview.segment.values() if name in q.fills), None)
+        if question is None:
+            problems.append(
+                f"{shown}: no segment question fills '{name}', which a rule or a check reads "
+                "(add one, with 'in_passing: confirm')"
+            )
+        elif question.in_passing != "confirm":
+            problems.append(
+                f"{shown}: question '{question.slot}' fills '{name}', which a rule or a check reads: "
+                "it needs 'in_passing: confirm'"
+            )
+
+
 def _interview(
     problems: List[str],
     shown: str,
@@ -862,8 +892,8 @@ def _interview(
 ) -> Interview:
     """interview.yml: see its header for the keys each question takes."""
     for section in raw:
-        if section not in ("venture", "segment", "stages"):
-            problems.append(f"{shown}: unknown section '{section}' (use venture, segment, stages)")
+        if section not in ("venture", "segment", "stages", "small_talk"):
+            problems.append(f"{shown}: unknown section '{section}' (use venture, segment, stages, small_talk)")
     sections = {}
     slots_seen: Dict[str, str] = {}
     for section in ("venture", "segment"):
@@ -886,7 +916,22 @@ def _interview(
     for stage, label in stages.items():
         if not isinstance(label, str) or not label.strip():
             problems.append(f"{shown}: stage '{stage}' needs a label (a non-empty text)")
-    return Interview(sections["venture"], sections["segment"], {str(k): str(v).strip() for k, v in stages.items() if v})
+    small_talk: Dict[str, FrozenSet[str]] = {}
+    raw_small_talk = raw.get("small_talk") or {}
+    if not isinstance(raw_small_talk, dict):
+        problems.append(f"{shown}: section 'small_talk' must map intents to the words their small talk is made of")
+        raw_small_talk = {}
+    for intent, words in raw_small_talk.items():
+        if not isinstance(words, list) or not words or not all(isinstance(w, str) and w.strip() for w in words):
+            problems.append(f"{shown}: small_talk '{intent}' must be a list of words")
+            continue
+        small_talk[str(intent)] = frozenset(w.strip().lower() for w in words)
+    return Interview(
+        sections["venture"],
+        sections["segment"],
+        {str(k): str(v).strip() for k, v in stages.items() if v},
+        small_talk,
+    )
 
 
 def _interview_question(
@@ -906,6 +951,7 @@ def _interview_question(
         "export_label",
         "in_passing",
         "confirm",
+        "asked",
     )
     kind = e.choice("kind", ("text",) if section == "venture" else QUESTION_KINDS[1:])
     fills = tuple(
@@ -972,10 +1018,15 @@ def _interview_question(
         e.fail(
             f"'ask' uses unknown placeholder '{{{name}}}' (use {{venture_name}}, or {{segment}} in an action's question)"
         )
-    in_passing, confirm = "fill", ""
+    in_passing, confirm, asked = "fill", "", "always"
     if section == "segment" and kind != "description":
         in_passing = e.choice("in_passing", IN_PASSING) or "fill"
         confirm = e.text("confirm", required=in_passing == "confirm")
+        asked = (e.choice("asked", ASKED) if "asked" in e.data else "") or "always"
+        if asked == "when_heard" and in_passing != "confirm":
+            e.fail(
+                "a question asked only when its answer was heard in passing ('asked: when_heard') needs 'in_passing: confirm'"
+            )
         try:
             used = {f for _, f, _, _ in string.Formatter().parse(confirm) if f is not None}
         except ValueError as err:
@@ -985,11 +1036,12 @@ def _interview_question(
             e.fail("'confirm' must name what was heard: {heard}")
         for name in sorted(used - {"heard"}):
             e.fail(f"'confirm' uses unknown placeholder '{{{name}}}' (use {{heard}})")
-    elif "in_passing" in e.data or "confirm" in e.data:
-        e.fail("only a segment question (not the description) has 'in_passing' and 'confirm'")
+    elif "in_passing" in e.data or "confirm" in e.data or "asked" in e.data:
+        e.fail("only a segment question (not the description) has 'in_passing', 'confirm' and 'asked'")
     return InterviewQuestion(
         in_passing=in_passing,
         confirm=confirm,
+        asked=asked,
         slot=slot,
         kind=kind,
         ask=ask,

@@ -51,13 +51,17 @@ class SessionStartStep(ActionExecuted):
 def story_events(events: List[Event]) -> List[Event]:
     """The conversation with each later session start written as a step, without the
     SessionStarted and the carried slots that follow it: they restate the slots the
-    story already set."""
+    story already set. A session start Rasa ran by itself before a message (a long
+    session, bot/plugins/patches/long_sessions.py) is no step of the dialogue: no
+    policy predicts it, so it is left out, with what it carried."""
     kept: List[Event] = []
     carrying = False
     for event in events:
         if isinstance(event, ActionExecuted) and event.action_name == ACTION_SESSION_START_NAME:
             if any(isinstance(e, UserUttered) for e in kept):
-                kept.append(SessionStartStep(ACTION_SESSION_START_NAME))
+                last = next((e for e in reversed(kept) if isinstance(e, ActionExecuted)), None)
+                if last is None or last.action_name != ACTION_LISTEN_NAME:
+                    kept.append(SessionStartStep(ACTION_SESSION_START_NAME))
                 carrying = True
                 continue
         if carrying:
