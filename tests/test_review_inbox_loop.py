@@ -17,19 +17,23 @@ import re
 import sqlite3
 import subprocess
 from pathlib import Path
+from typing import Tuple
 
 import pytest
 import yaml
 from playwright.sync_api import expect
 
 from bench.inbox_loop import training_copy
+from bot.review.read_model import LOW_CONFIDENCE
 from bot.review.saved_tests import story_name
 from deploy.launchers import MODEL, PYTHON, ROOT
 from tests.test_review_inbox_web import signed_in
 from tests.web_helpers import WebCoachServers
 
 CORA = ("cora", "cora's password 1")
-MISREAD = "display my board"  # read as nlu_fallback by the model trained on data/nlu
+# Misread by the model trained on data/nlu (out_of_scope, under LOW_CONFIDENCE), so it
+# lands in the inbox; show_canvas is not even its runner-up.
+MISREAD = "project my board"
 RIGHT = "show_canvas"
 
 
@@ -43,15 +47,17 @@ class RetrainedCoach(WebCoachServers):
         return [str(self.model) if part == str(MODEL) and self.model else part for part in command]
 
 
-def last_intent(tracker_db: Path, sender: str, text: str) -> str:
+def last_reading(tracker_db: Path, sender: str, text: str) -> Tuple[str, float]:
+    """The intent and confidence the coach read `text` with, the last time `sender` sent it."""
     with sqlite3.connect(tracker_db) as conn:
         rows = conn.execute(
-            "SELECT intent_name FROM events WHERE sender_id = ? AND type_name = 'user' "
-            "AND json_extract(data, '$.text') = ? ORDER BY id DESC LIMIT 1",
+            "SELECT intent_name, json_extract(data, '$.parse_data.intent.confidence') FROM events"
+            " WHERE sender_id = ? AND type_name = 'user' AND json_extract(data, '$.text') = ?"
+            " ORDER BY id DESC LIMIT 1",
             (sender, text),
         ).fetchall()
     assert rows, f"no message {text!r} of {sender} in the tracker"
-    return rows[0][0]
+    return rows[0][0], rows[0][1]
 
 
 @pytest.fixture(scope="module")
@@ -77,7 +83,9 @@ def servers(tmp_path_factory):
 def test_a_correction_in_the_inbox_teaches_the_coach_after_make_train(servers, browser, tmp_path):
     servers.say("loop-founder", "hi", {"cohort": "SPRING"})
     servers.say("loop-founder", MISREAD, {"cohort": "SPRING"})
-    assert last_intent(servers.tracker_db, "loop-founder", MISREAD) == "nlu_fallback", "pick another misread text"
+    intent, confidence = last_reading(servers.tracker_db, "loop-founder", MISREAD)
+    in_inbox = intent == "nlu_fallback" or confidence < LOW_CONFIDENCE
+    assert intent != RIGHT and in_inbox, f"read as {intent} ({confidence}): pick another misread text"
 
     context = browser.new_context()
     page = context.new_page()
@@ -88,7 +96,7 @@ def test_a_correction_in_the_inbox_teaches_the_coach_after_make_train(servers, b
         page.click("button[type=submit]")
         page.get_by_role("link", name="Inbox").click()
         group = page.locator("li.group", has_text=MISREAD)
-        expect(group).to_contain_text("read as nlu_fallback")
+        expect(group).to_contain_text(f"read as {intent}")
         group.get_by_label("Right intent").fill(RIGHT)
         group.get_by_role("button", name=re.compile("Label all")).click()
         expect(page.locator("p.notice")).to_have_text("The group is labelled.")
@@ -126,7 +134,7 @@ def test_a_correction_in_the_inbox_teaches_the_coach_after_make_train(servers, b
     servers.start_rasa()
     servers.say("loop-founder-2", "hi", {"cohort": "SPRING"})
     servers.say("loop-founder-2", MISREAD, {"cohort": "SPRING"})
-    assert last_intent(servers.tracker_db, "loop-founder-2", MISREAD) == RIGHT
+    assert last_reading(servers.tracker_db, "loop-founder-2", MISREAD)[0] == RIGHT
 
     # The story saved before retraining ends before the misread message (the coach's next steps followed
     # the misreading); the conversation the retrained coach had is saved with the message read right.
@@ -162,4 +170,4 @@ def test_a_correction_in_the_inbox_teaches_the_coach_after_make_train(servers, b
     # the model from before the correction still misreads it: the story fails there
     rasa_test(MODEL, tmp_path / "before")
     failed = (tmp_path / "before" / "failed_test_stories.yml").read_text()
-    assert MISREAD in failed and "predicted: nlu_fallback" in failed, failed
+    assert MISREAD in failed and f"predicted: {intent}" in failed, failed
