@@ -34,7 +34,7 @@ from deploy.launchers import ROOT, VENV_BIN, free_port
 from tests.conftest import SAVE_A_BLOCK, rows, save_a_block
 from tests.socketio_wire import sender_of
 from tests.test_web_widget import screenshot
-from tests.web_helpers import REVIEW_ADMIN, SitePage, WebCoachServers
+from tests.web_helpers import REVIEW_ADMIN, HeldConnection, SitePage, WebCoachServers
 
 AXE = ROOT / "widget" / "node_modules" / "axe-core" / "axe.min.js"
 # What fails a page: axe-core's two highest impacts.
@@ -602,3 +602,21 @@ def test_axe_core_is_a_test_tool_not_part_of_the_product(servers):
         with pytest.raises(urllib.error.HTTPError) as refused:
             urllib.request.urlopen(servers.web_url + url, timeout=10)
         assert refused.value.code == 404, url
+
+
+def test_a_chat_opened_before_it_connects_gives_its_input_the_focus_once_connected(servers, partner, tab_in):
+    """A keyboard user opens the chat while the widget is still connecting: the input,
+    which comes with the connection, takes the focus then."""
+    tab = tab_in(DESKTOP)
+    page = tab.page
+    connection = HeldConnection(page)
+    page.goto(partner.url)
+    connection.wait_until_tried()
+    page.locator(".rw-launcher").focus()
+    page.keyboard.press("Enter")
+    expect(page.locator(".rw-conversation-container")).to_be_visible()
+    page.wait_for_timeout(500)  # the opening's own focus has come and gone
+    connection.release()
+    wait_for_coach(page)
+    expect(page.locator("textarea.rw-new-message")).to_be_focused()
+    assert tab.errors == []

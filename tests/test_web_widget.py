@@ -31,7 +31,7 @@ from bot.web.app import VENDOR_FIXES, WebSettings, landing_headers, vendored_fil
 from deploy.launchers import ROOT, free_port
 from tests.conftest import rows
 from tests.socketio_wire import sender_of
-from tests.web_helpers import SitePage, WebCoachServers
+from tests.web_helpers import HeldConnection, SitePage, WebCoachServers
 
 COHORT = "SPRING-24"
 VENTURE = "Brewbox, we deliver fresh coffee beans to offices"
@@ -430,30 +430,15 @@ def test_a_founder_who_opens_the_chat_before_it_connects_has_one_conversation(se
     and no reload. rasa-webchat 1.0.1 opened a second socket here (bot/web/app.py)."""
     site = SitePage(servers.partner_port, embed_page(servers, "ACME-7"))
     page = visit.page
-    held = []  # the socket.io requests, kept back until the chat is open
-    holding = [True]
-
-    def hold(route) -> None:
-        if holding[0]:
-            held.append(route)
-        else:
-            route.continue_()
-
+    connection = HeldConnection(page)
     try:
-        page.route("**/socket.io/**", hold)
         page.goto(site.url)
-        for _ in range(1200):  # until the widget has started connecting
-            if held:
-                break
-            page.wait_for_timeout(50)
-        assert held, "the widget never tried to connect"
+        connection.wait_until_tried()
         page.locator(".rw-launcher").click()
         expect(page.locator(".rw-conversation-container")).to_be_visible()
         page.evaluate("() => { window.openedBeforeConnecting = true; }")  # gone if the page reloads
         page.wait_for_timeout(500)  # time for a second socket to start, had the widget made one
-        holding[0] = False
-        for route in held:
-            route.continue_()
+        connection.release()
         session = starts_the_interview(visit)
     finally:
         site.close()

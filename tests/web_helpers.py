@@ -115,3 +115,30 @@ class SitePage:
     def close(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+class HeldConnection:
+    """A page's socket.io requests held back until release(): the widget still connecting,
+    as on a slow network or with a busy server."""
+
+    def __init__(self, page: Any):
+        self.page, self.held, self.holding = page, [], True
+        page.route("**/socket.io/**", self._hold)
+
+    def _hold(self, route: Any) -> None:
+        if self.holding:
+            self.held.append(route)
+        else:
+            route.continue_()
+
+    def wait_until_tried(self) -> None:
+        for _ in range(1200):
+            if self.held:
+                return
+            self.page.wait_for_timeout(50)
+        raise AssertionError("the widget never tried to connect")
+
+    def release(self) -> None:
+        self.holding = False
+        for route in self.held:
+            route.continue_()

@@ -327,6 +327,9 @@
   function makeAccessible(root, options) {
     var focusedOnce = false;
     var lastFocused = null;
+    // The chat was opened and its input should take the focus: the input comes only once
+    // the widget is connected, which can be after the opening (a slow network, a busy server).
+    var inputWanted = false;
     root.addEventListener("focusin", function (event) { lastFocused = event.target; });
     function update() {
       describeWidget(root);
@@ -340,6 +343,12 @@
       // rasa-webchat redraws: the element that had the focus may be gone (a quick reply
       // once chosen, the input redrawn when the connection comes). The input takes it.
       if (lastFocused && !lastFocused.isConnected && lost && input) input.focus();
+      if (inputWanted && input && !input.disabled) {
+        var active = document.activeElement;
+        var unmoved = lost || (active && active.classList.contains("rw-launcher"));
+        if (active === input || !unmoved) inputWanted = false; // there, or the founder went elsewhere
+        else input.focus();
+      }
     }
     // New elements, and class changes (open, full screen) that redraw nothing.
     new MutationObserver(update).observe(root, { childList: true, subtree: true, attributes: true, attributeFilter: ["class"] });
@@ -383,8 +392,11 @@
     });
 
     return {
-      onChatOpen: function () { focusSoon(function () { return inputOf(root); }); },
-      onChatClose: function () { focusSoon(function () { return root.querySelector(".rw-launcher"); }); }
+      onChatOpen: function () { inputWanted = true; focusSoon(function () { return inputOf(root); }); },
+      onChatClose: function () {
+        inputWanted = false;
+        focusSoon(function () { return root.querySelector(".rw-launcher"); });
+      }
     };
   }
 
