@@ -33,7 +33,7 @@ import time
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
-from bench.common import ROOT, load_average, machine_info, marked_section, splice_section
+from bench.common import ROOT, load_average, machine_info, splice_section
 from bench.review import WebApp
 from bot.review.nlu_data import HELDOUT, load_examples, normalise, training_files
 from deploy import review_events as ev
@@ -262,11 +262,6 @@ def section(r: Dict[str, Any]) -> str:
         END,
     ]
     return "\n".join(lines) + "\n"
-
-
-def keep_section(old_markdown: str) -> str:
-    """This section of an existing benchmarks.md ('' if none), for a report rewritten by other steps."""
-    return marked_section(old_markdown, START, END)
 
 
 def write(result: Dict[str, Any], out: Path) -> Path:

@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
+from bench.common import marked_section
 from bench.conversations import KIND_LABELS, KINDS
 
 TARGETS = {
@@ -1274,14 +1275,13 @@ def write(results: Dict[str, Any], out: Path) -> List[Path]:
     picture = plot_by_position(results, out)
     (out / "benchmarks.json").write_text(json.dumps(results, indent=1, default=str))
     # The review dashboard's and the inbox loop's sections (bench/review.py, bench/inbox_loop.py write them) stay.
-    from bench import inbox_loop, review
+    from bench import inbox_loop, review, speed
 
     old = (out / "benchmarks.md").read_text() if (out / "benchmarks.md").exists() else ""
-    kept = review.keep_section(old) + inbox_loop.keep_section(old)
+    kept_steps = [review, inbox_loop]
     if not _speed(results):  # a run without both bots keeps issue 21's section of the last one that had them
-        from bench import speed
-
-        kept = speed.keep_section(old) + kept
+        kept_steps.insert(0, speed)
+    kept = "".join(marked_section(old, step.START, step.END) for step in kept_steps)
     (out / "benchmarks.md").write_text(markdown(results, picture) + ("\n" + kept if kept else ""))
     paths = [out / "benchmarks.json", out / "benchmarks.md"]
     return paths + ([out / picture] if picture else [])

@@ -29,7 +29,7 @@ from typing import Any, Callable, Dict, List, Optional
 
 import requests
 
-from bench.common import ROOT, free_port, load_average, machine_info, marked_section, splice_section
+from bench.common import ROOT, free_port, load_average, machine_info, splice_section
 from bot.coach.canvas import CanvasBlock, RelationshipChoice, Segment
 from bot.coach.profile import SegmentProfile
 from bot.coach.store import CanvasStore
@@ -363,11 +363,6 @@ def section(r: Dict[str, Any]) -> str:
         END,
     ]
     return "\n".join(lines) + "\n"
-
-
-def keep_section(old_markdown: str) -> str:
-    """The review section of an existing benchmarks.md ('' if none), for a report rewritten by other steps."""
-    return marked_section(old_markdown, START, END)
 
 
 def write(result: Dict[str, Any], out: Path) -> Path:

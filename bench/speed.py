@@ -237,12 +237,6 @@ def section(r: Dict[str, Any]) -> str:
     return "\n".join([*header, *body, "", "What bounds each figure:", "", *bounds(r), END]) + "\n"
 
 
-def keep_section(old_markdown: str) -> str:
-    from bench.common import marked_section
-
-    return marked_section(old_markdown, START, END)
-
-
 def write(run: Dict[str, Any], out: Path) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     (out / "benchmarks-issue21.json").write_text(json.dumps(run, indent=1, default=str))
