@@ -22,7 +22,6 @@ import csv
 import io
 import json
 import re
-import subprocess
 import urllib.error
 import urllib.request
 from typing import Callable, Dict, Iterator, List, Optional
@@ -30,11 +29,11 @@ from typing import Callable, Dict, Iterator, List, Optional
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
-from deploy.launchers import ROOT, VENV_BIN, free_port
+from deploy.launchers import ROOT, free_port
 from tests.conftest import SAVE_A_BLOCK, rows, save_a_block
 from tests.socketio_wire import sender_of
 from tests.test_web_widget import screenshot
-from tests.web_helpers import REVIEW_ADMIN, HeldConnection, SitePage, WebCoachServers
+from tests.web_helpers import REVIEW_ADMIN, HeldConnection, SitePage, WebCoachServers, add_user
 
 AXE = ROOT / "widget" / "node_modules" / "axe-core" / "axe.min.js"
 # What fails a page: axe-core's two highest impacts.
@@ -83,15 +82,7 @@ def servers(tmp_path_factory) -> Iterator[WebCoachServers]:
         save_a_block(coach, "ada", {"cohort": COHORT})
         for text in SAVE_A_BLOCK[:3]:
             coach.say("kim", text.replace("Brewbox", "Kimchi Club"), {"cohort": COHORT})
-        added = subprocess.run(
-            [str(VENV_BIN / "python"), "-m", "bot", "users", "add", CORA[0], "--cohort", COHORT],
-            cwd=ROOT,
-            env={**coach.env, "REVIEW_PASSWORD": CORA[1]},
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        assert added.returncode == 0, added.stderr
+        add_user(coach, *CORA, "--cohort", COHORT)
         yield coach
     finally:
         coach.stop()

@@ -22,7 +22,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 import pytest
 
-from deploy.launchers import ROOT, VENV_BIN, free_port, running_coach, stop_process, web_command
+from deploy.launchers import ROOT, free_port, running_coach, stop_process, web_command
 from tests.conftest import rows
 from tests.slack_fake import TEAM, SlackUser
 from tests.socketio_wire import WidgetSocket, sender_of
@@ -37,7 +37,7 @@ from tests.test_slack_app import (  # noqa: F401 (the fake fixture)
     start_thread,
     talk_to_saved_block,
 )
-from tests.web_helpers import REVIEW_ADMIN, WebCoachServers
+from tests.web_helpers import REVIEW_ADMIN, WebCoachServers, add_user, users_command
 
 COHORT_A, COHORT_B = "COHORT-A", "COHORT-B"
 SLACK_VICTIM = "U0VICTIM"
@@ -380,30 +380,6 @@ class Dashboard:
 
     def post(self, path: str, **form: str) -> Tuple[int, str]:
         return self.request("POST", path, {**form, "csrf_token": self.csrf})
-
-
-def add_user(servers, name: str, password: str, *args: str) -> None:
-    added = subprocess.run(
-        [str(VENV_BIN / "python"), "-m", "bot", "users", "add", name, *args],
-        cwd=ROOT,
-        env={**servers.env, "REVIEW_PASSWORD": password},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert added.returncode == 0, added.stderr
-
-
-def users_command(servers, *args: str) -> None:
-    done = subprocess.run(
-        [str(VENV_BIN / "python"), "-m", "bot", "users", *args],
-        cwd=ROOT,
-        env=servers.env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr
 
 
 def test_a_forwarding_header_counts_only_when_a_proxy_is_configured(servers):

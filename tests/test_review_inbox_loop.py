@@ -28,7 +28,7 @@ from bot.review.read_model import LOW_CONFIDENCE
 from bot.review.saved_tests import story_name
 from deploy.launchers import MODEL, PYTHON, ROOT
 from tests.test_review_inbox_web import signed_in
-from tests.web_helpers import WebCoachServers
+from tests.web_helpers import WebCoachServers, add_user
 
 CORA = ("cora", "cora's password 1")
 # Misread by the model trained on data/nlu (out_of_scope, under LOW_CONFIDENCE), so it
@@ -68,13 +68,7 @@ def servers(tmp_path_factory):
         servers.start_actions()
         servers.start_rasa()
         servers.start_web()
-        subprocess.run(
-            [PYTHON, "-m", "bot", "users", "add", CORA[0], "--cohort", "SPRING"],
-            cwd=ROOT,
-            env={**servers.env, "REVIEW_PASSWORD": CORA[1]},
-            check=True,
-            capture_output=True,
-        )
+        add_user(servers, *CORA, "--cohort", "SPRING")
         yield servers
     finally:
         servers.stop()

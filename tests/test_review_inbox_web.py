@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
-import subprocess
 import time
 
 import pytest
@@ -18,13 +17,12 @@ from playwright.sync_api import expect
 
 from bot.coach.store import CanvasStore
 from deploy import review_events as ev
-from deploy.launchers import PYTHON, ROOT
 from tests.conftest import ledgerly_block
 from tests.slack_fake import TOKEN, FakeSlack
 from tests.test_review_web import csrf_of
 from tests.test_review_web import signed_in as signed_in_for_json
 from tests.test_web_widget import screenshot
-from tests.web_helpers import REVIEW_ADMIN, WebCoachServers
+from tests.web_helpers import REVIEW_ADMIN, WebCoachServers, add_user
 
 CORA = ("cora", "cora's password 1")  # coordinator of SPRING
 FRED = ("fred", "fred's password 1")  # coordinator of FALL
@@ -34,16 +32,6 @@ OTTO = ("otto", "otto's password 1")  # mentor of FALL, in Slack
 ORIGIN = "https://review.example.org"
 COACH_MARKDOWN = "**Segment 1: Big banks**\n1. *Advisory* <script>alert(1)</script> [x](javascript:alert(1))"
 QUESTION = "what blunders do founders make with their clients"
-
-
-def add_user(servers, user, *args):
-    subprocess.run(
-        [PYTHON, "-m", "bot", "users", "add", user[0], *args],
-        cwd=ROOT,
-        env={**servers.env, "REVIEW_PASSWORD": user[1]},
-        check=True,
-        capture_output=True,
-    )
 
 
 @pytest.fixture(scope="module")
@@ -76,11 +64,11 @@ def servers(tmp_path_factory, slack):
     ev.insert(servers.tracker_db, rows)
     try:
         servers.start_web()  # makes the review database and the first admin
-        add_user(servers, CORA, "--cohort", "SPRING")
-        add_user(servers, FRED, "--cohort", "FALL")
-        add_user(servers, MO, "--role", "mentor", "--cohort", "SPRING", "--slack-user", "U0MO")
-        add_user(servers, MIA, "--role", "mentor", "--cohort", "SPRING", "--slack-user", "U0MIA")
-        add_user(servers, OTTO, "--role", "mentor", "--cohort", "FALL", "--slack-user", "U0OTTO")
+        add_user(servers, *CORA, "--cohort", "SPRING")
+        add_user(servers, *FRED, "--cohort", "FALL")
+        add_user(servers, *MO, "--role", "mentor", "--cohort", "SPRING", "--slack-user", "U0MO")
+        add_user(servers, *MIA, "--role", "mentor", "--cohort", "SPRING", "--slack-user", "U0MIA")
+        add_user(servers, *OTTO, "--role", "mentor", "--cohort", "FALL", "--slack-user", "U0OTTO")
         with sqlite3.connect(servers.review_db) as conn:  # as her switch on App Home does
             conn.execute("UPDATE review_users SET slack_notify = 0 WHERE username = 'mia'")
         yield servers

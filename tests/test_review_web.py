@@ -30,7 +30,7 @@ from tests.conftest import SAVE_A_BLOCK, rows, save_a_block, sqlite_locked
 from tests.slack_fake import TEAM, SlackUser
 from tests.test_slack_app import MENTOR, STRANGER, SlackCoachServers, fake, talk_to_saved_block  # noqa: F401
 from tests.test_web_widget import Visit, screenshot
-from tests.web_helpers import REVIEW_ADMIN, WebCoachServers
+from tests.web_helpers import REVIEW_ADMIN, WebCoachServers, add_user
 
 SPRING, FALL = "SPRING-26", "FALL-26"
 CORA = ("cora", "cora's password 1")  # coordinator of SPRING-26
@@ -109,15 +109,7 @@ def founders(servers, browser, fake, tmp_path_factory) -> Dict[str, str]:
     finally:
         visit.close()
     talk_to_saved_block(SlackUser(servers.webhook, fake), fake, SLACK_FOUNDER, "Slackbrew")
-    added = subprocess.run(
-        [str(VENV_BIN / "python"), "-m", "bot", "users", "add", CORA[0], "--cohort", SPRING],
-        cwd=ROOT,
-        env={**servers.env, "REVIEW_PASSWORD": CORA[1]},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert added.returncode == 0, added.stderr
+    add_user(servers, *CORA, "--cohort", SPRING)
     return {
         "ada": "ada",
         "eve": "eve",
@@ -336,13 +328,7 @@ def test_logging_out_kills_the_cookie_even_for_a_kept_copy(servers, founders):
 
 
 def test_five_failed_sign_ins_give_429(servers, founders):
-    subprocess.run(
-        [str(VENV_BIN / "python"), "-m", "bot", "users", "add", "dora", "--cohort", SPRING],
-        cwd=ROOT,
-        env={**servers.env, "REVIEW_PASSWORD": "dora's password"},
-        check=True,
-        capture_output=True,
-    )
+    add_user(servers, "dora", "dora's password", "--cohort", SPRING)
     session = requests.Session()
     token = re.search(r'name="csrf_token" value="([^"]+)"', session.get(servers.web_url + "/review/login").text)[1]
 

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import os
 import secrets
+import subprocess
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, List
+from typing import Any, List, Optional
 
 from bot.web.origins import allowed_origins
-from deploy.launchers import MODEL, CoachServers, free_port, web_command
+from deploy.launchers import MODEL, PYTHON, ROOT, CoachServers, free_port, web_command
 
 REVIEW_ADMIN = ("admin", "admin password 123")
 CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
@@ -115,6 +116,21 @@ class SitePage:
     def close(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+def users_command(servers: Any, *args: str, password: Optional[str] = None) -> None:
+    """`python -m bot users ...` as an admin runs it, with the servers' settings
+    (`password` is the new user's, read from REVIEW_PASSWORD as the README says)."""
+    env = {**servers.env, **({"REVIEW_PASSWORD": password} if password is not None else {})}
+    done = subprocess.run(
+        [PYTHON, "-m", "bot", "users", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+
+
+def add_user(servers: Any, name: str, password: str, *args: str) -> None:
+    """A dashboard user, added with the command line (--role, --cohort, --slack-user in args)."""
+    users_command(servers, "add", name, *args, password=password)
 
 
 class HeldConnection:
