@@ -33,7 +33,7 @@ from deploy.launchers import ROOT, free_port
 from tests.conftest import SAVE_A_BLOCK, rows, save_a_block
 from tests.socketio_wire import sender_of
 from tests.test_web_widget import screenshot
-from tests.web_helpers import REVIEW_ADMIN, HeldConnection, SitePage, WebCoachServers, add_user
+from tests.web_helpers import REVIEW_ADMIN, HeldConnection, SitePage, WebCoachServers, add_user, send_sign_in_form
 
 AXE = ROOT / "widget" / "node_modules" / "axe-core" / "axe.min.js"
 # What fails a page: axe-core's two highest impacts.
@@ -177,9 +177,7 @@ TURN_OVER = "() => !document.querySelector('.rw-typing-indication') && Date.now(
 
 def sign_in(page: Page, servers: WebCoachServers, user=REVIEW_ADMIN) -> None:
     page.goto(servers.web_url + "/review/login")
-    page.fill("input[name=username]", user[0])
-    page.fill("input[name=password]", user[1])
-    page.click("button:has-text('Sign in')")
+    send_sign_in_form(page, user)
     expect(page).to_have_url(re.compile(r"/review/conversations"))
 
 

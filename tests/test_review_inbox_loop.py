@@ -28,7 +28,7 @@ from bot.review.read_model import LOW_CONFIDENCE
 from bot.review.saved_tests import story_name
 from deploy.launchers import MODEL, PYTHON, ROOT
 from tests.test_review_inbox_web import signed_in
-from tests.web_helpers import WebCoachServers, add_user
+from tests.web_helpers import WebCoachServers, add_user, send_sign_in_form
 
 CORA = ("cora", "cora's password 1")
 # Misread by the model trained on data/nlu (out_of_scope, under LOW_CONFIDENCE), so it
@@ -85,9 +85,7 @@ def test_a_correction_in_the_inbox_teaches_the_coach_after_make_train(servers, b
     page = context.new_page()
     try:
         page.goto(servers.web_url + "/review/login")
-        page.fill("input[name=username]", CORA[0])
-        page.fill("input[name=password]", CORA[1])
-        page.click("button[type=submit]")
+        send_sign_in_form(page, CORA)
         page.get_by_role("link", name="Inbox").click()
         group = page.locator("li.group", has_text=MISREAD)
         expect(group).to_contain_text(f"read as {intent}")

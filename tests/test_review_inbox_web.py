@@ -22,7 +22,7 @@ from tests.slack_fake import TOKEN, FakeSlack
 from tests.test_review_web import csrf_of
 from tests.test_review_web import signed_in as signed_in_for_json
 from tests.test_web_widget import screenshot
-from tests.web_helpers import REVIEW_ADMIN, WebCoachServers, add_user
+from tests.web_helpers import REVIEW_ADMIN, WebCoachServers, add_user, send_sign_in_form
 
 CORA = ("cora", "cora's password 1")  # coordinator of SPRING
 FRED = ("fred", "fred's password 1")  # coordinator of FALL
@@ -155,9 +155,7 @@ def test_a_reviewer_corrects_a_group_in_chromium_and_undoes_it(servers, browser,
     page = context.new_page()
     try:
         page.goto(servers.web_url + "/review/inbox")
-        page.fill("input[name=username]", CORA[0])
-        page.fill("input[name=password]", CORA[1])
-        page.click("button[type=submit]")
+        send_sign_in_form(page, CORA)
         expect(page).to_have_url(re.compile(r"/review/inbox$"))
         group = page.locator("li.group", has_text="we sell to <b>banks</b>")  # founder text stays text
         expect(group).to_be_visible()

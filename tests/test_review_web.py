@@ -30,7 +30,7 @@ from tests.conftest import SAVE_A_BLOCK, rows, save_a_block, sqlite_locked
 from tests.slack_fake import TEAM, SlackUser
 from tests.test_slack_app import MENTOR, STRANGER, SlackCoachServers, fake, talk_to_saved_block  # noqa: F401
 from tests.test_web_widget import Visit, screenshot
-from tests.web_helpers import REVIEW_ADMIN, WebCoachServers, add_user
+from tests.web_helpers import REVIEW_ADMIN, WebCoachServers, add_user, send_sign_in_form
 
 SPRING, FALL = "SPRING-26", "FALL-26"
 CORA = ("cora", "cora's password 1")  # coordinator of SPRING-26
@@ -569,9 +569,7 @@ def test_a_coordinator_reviews_her_cohort_in_the_browser(servers, founders, brow
     try:
         page.goto(servers.web_url + "/review/conversations")
         expect(page).to_have_url(re.compile(r"/review/login\?next="))
-        page.fill("input[name=username]", CORA[0])
-        page.fill("input[name=password]", CORA[1])
-        page.click("button:has-text('Sign in')")
+        send_sign_in_form(page, CORA)
         expect(page).to_have_url(re.compile(r"/review/conversations$"))
         table = page.locator("table.list tbody")
         expect(table).to_contain_text("Brewbox")

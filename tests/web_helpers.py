@@ -13,7 +13,7 @@ import subprocess
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, List, Optional
+from typing import Any, List, Optional, Tuple
 
 from bot.web.origins import allowed_origins
 from deploy.launchers import MODEL, PYTHON, ROOT, CoachServers, free_port, web_command
@@ -131,6 +131,13 @@ def users_command(servers: Any, *args: str, password: Optional[str] = None) -> N
 def add_user(servers: Any, name: str, password: str, *args: str) -> None:
     """A dashboard user, added with the command line (--role, --cohort, --slack-user in args)."""
     users_command(servers, "add", name, *args, password=password)
+
+
+def send_sign_in_form(page: Any, user: Tuple[str, str]) -> None:
+    """Fills in and sends the dashboard's sign-in form that the page shows, as a coordinator does."""
+    page.fill("input[name=username]", user[0])
+    page.fill("input[name=password]", user[1])
+    page.click("button:has-text('Sign in')")
 
 
 class HeldConnection:
